@@ -1,0 +1,2 @@
+//! hv-kernel: placeholder
+fn main() {}

@@ -1,0 +1,5 @@
+//! `hv-sim` command line.
+
+fn main() {
+    println!("hv-sim: nothing to run yet");
+}
