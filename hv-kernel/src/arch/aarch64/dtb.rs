@@ -1,0 +1,87 @@
+//! What hv-kernel needs from the device tree the loader passed in x0.
+
+use super::psci::Conduit;
+use alloc::vec::Vec;
+use fdt::Fdt;
+
+/// Facts about the machine, read from the DTB.
+#[derive(Debug)]
+pub struct BootInfo {
+    /// Physical address of the console PL011.
+    pub uart: Option<usize>,
+    /// RAM as (base, size) pairs.
+    pub ram: Vec<(u64, u64)>,
+    /// MPIDR of each CPU, in DTB order.
+    pub cpus: Vec<u64>,
+    /// PSCI conduit, if the DTB has a usable `/psci` node.
+    pub psci: Option<Conduit>,
+}
+
+/// Why the DTB could not be used.
+#[derive(Clone, Copy, Debug)]
+pub enum DtbError {
+    /// x0 was 0: the loader passed no DTB (e.g. QEMU with an ELF image).
+    Missing,
+    /// The blob failed validation.
+    Invalid(fdt::FdtError),
+}
+
+impl core::fmt::Display for DtbError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            DtbError::Missing => write!(f, "no device tree passed in x0"),
+            DtbError::Invalid(e) => write!(f, "invalid device tree: {e:?}"),
+        }
+    }
+}
+
+/// Read the DTB at physical address `addr`.
+pub fn parse(addr: usize) -> Result<BootInfo, DtbError> {
+    if addr == 0 {
+        return Err(DtbError::Missing);
+    }
+    // SAFETY: the boot protocol says x0 holds the address of a DTB in RAM
+    // that stays untouched while we run; the MMU is off, so the physical
+    // address is directly usable. `from_ptr` validates the header and total
+    // size before reading further.
+    let fdt = unsafe { Fdt::from_ptr(addr as *const u8) }.map_err(DtbError::Invalid)?;
+
+    let uart = fdt
+        .chosen()
+        .stdout()
+        .filter(|n| {
+            n.compatible()
+                .is_some_and(|c| c.all().any(|s| s == "arm,pl011"))
+        })
+        .or_else(|| fdt.find_compatible(&["arm,pl011"]))
+        .and_then(|n| n.reg()?.next())
+        .map(|r| r.starting_address as usize);
+
+    let ram = fdt
+        .memory()
+        .regions()
+        .filter_map(|r| Some((r.starting_address as u64, r.size? as u64)))
+        .collect();
+
+    let cpus = fdt
+        .cpus()
+        .filter_map(|c| c.ids().first().try_into().ok())
+        .collect();
+
+    let psci = fdt
+        .find_node("/psci")
+        .and_then(|n| n.property("method"))
+        .and_then(|p| p.as_str())
+        .and_then(|m| match m {
+            "smc" => Some(Conduit::Smc),
+            "hvc" => Some(Conduit::Hvc),
+            _ => None,
+        });
+
+    Ok(BootInfo {
+        uart,
+        ram,
+        cpus,
+        psci,
+    })
+}

@@ -1,0 +1,215 @@
+//! hv-kernel on AArch64: boot at EL2, console, DTB, secondary CPUs, PSCI.
+
+mod dtb;
+mod exceptions;
+mod pl011;
+mod psci;
+mod semihosting;
+
+use crate::config::Size;
+use crate::{console, kprintln};
+use aarch64_cpu::registers::{CurrentEL, Readable, CNTFRQ_EL0, CNTPCT_EL0, MIDR_EL1, MPIDR_EL1};
+use alloc::boxed::Box;
+use core::fmt;
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use pl011::Pl011;
+use psci::Conduit;
+
+/// Most CPUs hv brings up; the rest are left off.
+const MAX_CPUS: usize = 8;
+const BOOT_STACK_SIZE: usize = 64 * 1024;
+const SECONDARY_STACK_SIZE: usize = 16 * 1024;
+/// QEMU virt's UART, used when the DTB names none.
+const FALLBACK_UART: usize = 0x0900_0000;
+/// Semihosting exit status for a fatal error.
+const EXIT_FAILURE: u32 = 1;
+
+core::arch::global_asm!(
+    include_str!("boot.s"),
+    BOOT_STACK_SIZE = const BOOT_STACK_SIZE,
+    SECONDARY_STACK_SIZE = const SECONDARY_STACK_SIZE,
+    SECONDARY_STACKS_SIZE = const SECONDARY_STACK_SIZE * (MAX_CPUS - 1),
+);
+core::arch::global_asm!(include_str!("vectors.s"));
+
+extern "C" {
+    fn secondary_entry();
+}
+
+/// The UART address once known, for the emergency console.
+static UART_BASE: AtomicUsize = AtomicUsize::new(FALLBACK_UART);
+/// PSCI conduit once known (0 none, 1 SMC, 2 HVC).
+static PSCI: AtomicUsize = AtomicUsize::new(0);
+/// Secondary CPUs that have reported in.
+static CPUS_ONLINE: AtomicUsize = AtomicUsize::new(0);
+
+fn psci() -> Option<Conduit> {
+    match PSCI.load(Ordering::Acquire) {
+        1 => Some(Conduit::Smc),
+        2 => Some(Conduit::Hvc),
+        _ => None,
+    }
+}
+
+fn current_el() -> u64 {
+    CurrentEL.read(CurrentEL::EL)
+}
+
+/// MPIDR affinity fields (Aff3, Aff2, Aff1, Aff0), as PSCI and the DTB use them.
+fn mpidr() -> u64 {
+    MPIDR_EL1.get() & 0xff_00ff_ffff
+}
+
+/// Rust entry of the boot CPU, from boot.s, with x0 = DTB address.
+#[no_mangle]
+extern "C" fn aarch64_primary_main(dtb_addr: usize) -> ! {
+    super::heap::init();
+    let info = dtb::parse(dtb_addr);
+    if let Ok(uart) = info.as_ref().map(|i| i.uart) {
+        UART_BASE.store(uart.unwrap_or(FALLBACK_UART), Ordering::Release);
+    }
+    // SAFETY: the address is the DTB's PL011 (or QEMU virt's when the DTB
+    // has none), which firmware left ready for output.
+    console::set_writer(Box::new(unsafe {
+        Pl011::new(UART_BASE.load(Ordering::Acquire))
+    }));
+    console::init_logging();
+
+    let el = current_el();
+    if el != 2 {
+        fatal(format_args!(
+            "hv-kernel must be entered at EL2 but runs at EL{el}; \
+             on QEMU use -M virt,virtualization=on"
+        ));
+    }
+    let info = match info {
+        Ok(info) => info,
+        Err(e) => fatal(format_args!("hv-kernel: {e}")),
+    };
+    let conduit = info.psci.unwrap_or(Conduit::Smc);
+    PSCI.store(
+        if conduit == Conduit::Smc { 1 } else { 2 },
+        Ordering::Release,
+    );
+
+    let ram: u64 = info.ram.iter().map(|&(_, size)| size).sum();
+    kprintln!("hv-kernel {} (aarch64)", env!("CARGO_PKG_VERSION"));
+    kprintln!("  exception level: EL{el}");
+    kprintln!("  MIDR_EL1: {:#010x}", MIDR_EL1.get());
+    for &(base, size) in &info.ram {
+        kprintln!("  RAM: {base:#x}..{:#x} ({})", base + size, Size(size));
+    }
+    kprintln!("  RAM total: {}", Size(ram));
+    kprintln!("  CPUs: {}", info.cpus.len());
+    let (major, minor) = psci::version(conduit);
+    kprintln!("  PSCI {major}.{minor} via {conduit:?}");
+    kprintln!(
+        "  heap: {} used of {}",
+        super::heap::used(),
+        Size(super::heap::HEAP_SIZE as u64)
+    );
+
+    start_secondaries(&info.cpus, conduit);
+
+    #[cfg(feature = "fault-test")]
+    {
+        log::warn!("fault-test: loading from an address beyond the physical address space");
+        // SAFETY: deliberately not sound: this load must fault, so that the
+        // boot test sees the EL2 vectors print a fault dump.
+        let v = unsafe { core::ptr::read_volatile(0xdead_beef_0000_0000 as *const u64) };
+        log::error!("fault-test: the load did not fault (read {v:#x})");
+    }
+
+    kprintln!("hv-kernel: all done, powering off");
+    let err = psci::system_off(conduit);
+    fatal(format_args!("PSCI SYSTEM_OFF failed: {err}"))
+}
+
+/// Start every other CPU of the DTB with PSCI CPU_ON and wait for each to
+/// report in.
+fn start_secondaries(cpus: &[u64], conduit: Conduit) {
+    let me = mpidr();
+    let mut started = 0;
+    for (index, &target) in cpus.iter().filter(|&&c| c != me).enumerate() {
+        let index = index + 1;
+        if index >= MAX_CPUS {
+            log::warn!("CPU {target:#x} left off: hv-kernel supports {MAX_CPUS} CPUs");
+            continue;
+        }
+        match psci::cpu_on(
+            conduit,
+            target,
+            secondary_entry as *const () as u64,
+            index as u64,
+        ) {
+            Ok(()) => started += 1,
+            Err(e) => log::error!("CPU_ON for MPIDR {target:#x} failed: {e}"),
+        }
+    }
+    let deadline = CNTPCT_EL0.get() + CNTFRQ_EL0.get() * 10;
+    while CPUS_ONLINE.load(Ordering::Acquire) < started && CNTPCT_EL0.get() < deadline {
+        core::hint::spin_loop();
+    }
+    let online = CPUS_ONLINE.load(Ordering::Acquire);
+    if online == started {
+        kprintln!("hv-kernel: {} of {} CPUs online", online + 1, cpus.len());
+    } else {
+        log::error!("only {online} of {started} secondary CPUs reported in");
+    }
+}
+
+/// Rust entry of a secondary CPU, from boot.s, with its logical index.
+#[no_mangle]
+extern "C" fn aarch64_secondary_main(index: usize) -> ! {
+    kprintln!(
+        "  cpu {index}: MPIDR {:#x} online at EL{}",
+        mpidr(),
+        current_el()
+    );
+    CPUS_ONLINE.fetch_add(1, Ordering::AcqRel);
+    match psci() {
+        Some(conduit) => {
+            let err = psci::cpu_off(conduit);
+            fatal(format_args!("PSCI CPU_OFF failed: {err}"))
+        }
+        None => halt(),
+    }
+}
+
+fn halt() -> ! {
+    loop {
+        aarch64_cpu::asm::wfe();
+    }
+}
+
+/// Set once a CPU is on its way down, so a fault while reporting a fault
+/// (e.g. semihosting on hardware without a debugger) just halts.
+static FATAL: AtomicBool = AtomicBool::new(false);
+
+/// A console that writes straight to the UART, bypassing the console lock
+/// (which the failing code may hold).
+fn emergency_console() -> Pl011 {
+    // SAFETY: UART_BASE holds the boot UART's address (the DTB's or QEMU
+    // virt's); concurrent use with the locked console can only interleave
+    // characters.
+    unsafe { Pl011::new(UART_BASE.load(Ordering::Acquire)) }
+}
+
+/// Report a fatal error and stop: exit QEMU with a failure status through
+/// semihosting, otherwise halt.
+pub fn fatal(args: fmt::Arguments) -> ! {
+    if !FATAL.swap(true, Ordering::AcqRel) {
+        let _ = fmt::Write::write_fmt(&mut emergency_console(), format_args!("{args}\n"));
+        semihosting::exit(EXIT_FAILURE);
+    }
+    halt()
+}
+
+/// An exception hv does not handle: dump the state and stop.
+fn fatal_exception(frame: &exceptions::ExceptionFrame, kind: u64) -> ! {
+    if !FATAL.swap(true, Ordering::AcqRel) {
+        let _ = exceptions::dump(&mut emergency_console(), frame, kind);
+        semihosting::exit(EXIT_FAILURE);
+    }
+    halt()
+}

@@ -1,0 +1,54 @@
+//! PL011 UART, transmit side: enough for the hypervisor console.
+
+use core::fmt;
+use core::ptr::NonNull;
+use volatile::VolatilePtr;
+
+const DR: usize = 0x00;
+const FR: usize = 0x18;
+/// FR.TXFF: transmit FIFO full.
+const FR_TXFF: u32 = 1 << 5;
+
+/// A PL011 whose registers sit at a fixed physical address (MMU off).
+#[derive(Debug)]
+pub struct Pl011 {
+    base: usize,
+}
+
+impl Pl011 {
+    /// A driver for the PL011 at `base`.
+    ///
+    /// # Safety
+    ///
+    /// `base` must be the address of a PL011 register block that is safe to
+    /// access with 32-bit volatile reads and writes (firmware has set up its
+    /// baud rate; the boot UART always is).
+    pub unsafe fn new(base: usize) -> Self {
+        Pl011 { base }
+    }
+
+    fn reg(&self, offset: usize) -> VolatilePtr<'_, u32> {
+        // SAFETY: `new`'s contract makes base + offset a valid 32-bit device
+        // register for the life of `self`; the address is never null.
+        unsafe { VolatilePtr::new(NonNull::new_unchecked((self.base + offset) as *mut u32)) }
+    }
+
+    fn put(&mut self, byte: u8) {
+        while self.reg(FR).read() & FR_TXFF != 0 {
+            core::hint::spin_loop();
+        }
+        self.reg(DR).write(u32::from(byte));
+    }
+}
+
+impl fmt::Write for Pl011 {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for b in s.bytes() {
+            if b == b'\n' {
+                self.put(b'\r');
+            }
+            self.put(b);
+        }
+        Ok(())
+    }
+}
