@@ -61,7 +61,7 @@ if [ "$arch" = aarch64 ]; then
           -semihosting-config enable=on,target=native -kernel "$image")
 else
     need qemu-system-x86_64
-    args=(qemu-system-x86_64 -M q35 -cpu max -smp "$smp" -m "$mem" -no-reboot
+    args=(qemu-system-x86_64 -M q35 -cpu max -smp "$smp" -m "$mem" -no-reboot -nic none
           -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$image")
 fi
 args+=(-nographic "$@")

@@ -15,8 +15,8 @@ pub fn log_level(setting: Option<&str>) -> log::LevelFilter {
     }
 }
 
-/// A byte count printed in the largest binary unit that divides it, e.g.
-/// `128 MiB`, `1536 KiB`, `17 B`.
+/// A byte count in the largest binary unit it reaches: exact values as
+/// integers (`128 MiB`), others with one decimal (`510.9 MiB`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Size(pub u64);
 
@@ -29,8 +29,14 @@ impl fmt::Display for Size {
             (1 << 10, "KiB"),
         ];
         for (unit, name) in UNITS {
-            if self.0 >= unit && self.0 % unit == 0 {
-                return write!(f, "{} {name}", self.0 / unit);
+            if self.0 >= unit {
+                let whole = self.0 / unit;
+                if self.0 % unit == 0 {
+                    return write!(f, "{whole} {name}");
+                }
+                // Tenths, truncated; u128 keeps the multiply from overflowing.
+                let tenths = (u128::from(self.0 % unit) * 10 / u128::from(unit)) as u64;
+                return write!(f, "{whole}.{tenths} {name}");
             }
         }
         write!(f, "{} B", self.0)
@@ -44,7 +50,9 @@ mod tests {
     #[test]
     fn sizes_use_the_largest_exact_unit() {
         assert_eq!(Size(128 << 20).to_string(), "128 MiB");
-        assert_eq!(Size(1536 << 10).to_string(), "1536 KiB");
+        assert_eq!(Size(1536 << 10).to_string(), "1.5 MiB");
+        assert_eq!(Size(523_132 << 10).to_string(), "510.8 MiB");
+        assert_eq!(Size(u64::MAX).to_string(), "16777215.9 TiB");
         assert_eq!(Size(3 << 30).to_string(), "3 GiB");
         assert_eq!(Size(17).to_string(), "17 B");
         assert_eq!(Size(0).to_string(), "0 B");

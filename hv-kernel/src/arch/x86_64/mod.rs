@@ -1,1 +1,116 @@
-//! placeholder
+//! hv-kernel on x86_64: PVH entry, serial console, GDT/IDT with a fault
+//! dump, CPU virtualization features, exit through isa-debug-exit.
+
+mod cpu;
+mod exit;
+mod interrupts;
+mod pvh;
+
+use crate::config::Size;
+use crate::{console, kprintln};
+use alloc::boxed::Box;
+use core::fmt;
+use core::sync::atomic::{AtomicBool, Ordering};
+use uart_16550::SerialPort;
+
+const BOOT_STACK_SIZE: usize = 64 * 1024;
+/// The PC's first serial port.
+const COM1: u16 = 0x3f8;
+
+core::arch::global_asm!(
+    include_str!("boot.s"),
+    BOOT_STACK_SIZE = const BOOT_STACK_SIZE,
+    options(att_syntax)
+);
+core::arch::global_asm!(include_str!("vectors.s"), options(att_syntax));
+
+fn serial() -> SerialPort {
+    // SAFETY: COM1 is the standard 16550 at I/O port 0x3f8 on PCs and QEMU's
+    // q35; hv owns it.
+    let mut port = unsafe { SerialPort::new(COM1) };
+    port.init();
+    port
+}
+
+/// Rust entry from boot.s, in long mode, with the PVH start_info address.
+#[no_mangle]
+extern "C" fn x86_64_main(start_info: u64) -> ! {
+    super::heap::init();
+    console::set_writer(Box::new(serial()));
+    console::init_logging();
+    interrupts::init();
+
+    kprintln!("hv-kernel {} (x86_64)", env!("CARGO_PKG_VERSION"));
+    let features = cpu::features();
+    kprintln!("  CPU vendor: {}", features.vendor.as_str());
+    kprintln!("  VMX: {}", yes_no(features.vmx));
+    kprintln!(
+        "  SVM: {}, NPT: {}",
+        yes_no(features.svm),
+        yes_no(features.npt)
+    );
+    match pvh::memory_map(start_info) {
+        Ok(map) => {
+            for e in map.iter().filter(|e| e.is_ram()) {
+                kprintln!(
+                    "  RAM: {:#x}..{:#x} ({})",
+                    e.addr,
+                    e.addr + e.size,
+                    Size(e.size)
+                );
+            }
+            let total: u64 = map.iter().filter(|e| e.is_ram()).map(|e| e.size).sum();
+            kprintln!("  RAM total: {}", Size(total));
+        }
+        Err(e) => log::error!("no memory map: {e}"),
+    }
+    kprintln!(
+        "  heap: {} used of {}",
+        super::heap::used(),
+        Size(super::heap::HEAP_SIZE as u64)
+    );
+
+    #[cfg(feature = "fault-test")]
+    {
+        log::warn!("fault-test: loading from an unmapped address");
+        // SAFETY: deliberately not sound: the boot page tables map only the
+        // first 4 GiB, so this load must page-fault and the boot test sees
+        // the IDT's fault dump.
+        let v = unsafe { core::ptr::read_volatile(0xdead_beef_000 as *const u64) };
+        log::error!("fault-test: the load did not fault (read {v:#x})");
+    }
+
+    kprintln!("hv-kernel: all done, powering off");
+    exit::qemu_exit(exit::ExitCode::Success)
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+/// Set once the CPU is on its way down, so a fault while reporting a fault
+/// just halts.
+static FATAL: AtomicBool = AtomicBool::new(false);
+
+/// Report a fatal error on a fresh serial handle (the console lock may be
+/// held by the failing code) and stop with a failure status.
+pub fn fatal(args: fmt::Arguments) -> ! {
+    if !FATAL.swap(true, Ordering::AcqRel) {
+        let _ = fmt::Write::write_fmt(&mut serial(), format_args!("{args}\n"));
+        exit::qemu_exit(exit::ExitCode::Failure)
+    }
+    exit::halt()
+}
+
+/// A CPU exception: dump and stop.
+fn fatal_exception(frame: &interrupts::ExceptionFrame) -> ! {
+    if !FATAL.swap(true, Ordering::AcqRel) {
+        let _ = interrupts::dump(&mut serial(), frame);
+        exit::qemu_exit(exit::ExitCode::Failure)
+    }
+    exit::halt()
+}
