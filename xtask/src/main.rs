@@ -1,1 +1,183 @@
-fn main() {}
+//! `cargo xtask`: build, run, test and benchmark hv.
+//!
+//! Every subcommand has `--help`. Prerequisites (QEMU, the rustup targets and
+//! llvm-tools) are checked before any work starts.
+
+mod boot_tests;
+mod image;
+mod prereq;
+mod steps;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    about = "Build, run, test and benchmark the hv hypervisor"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the hv-kernel image for a target.
+    Build(BuildArgs),
+    /// Build hv-kernel and boot it under QEMU (serial console on stdio).
+    Run(RunArgs),
+    /// Run everything CI runs: format and lint checks, host tests, QEMU boot tests.
+    Test(TestArgs),
+    /// Run the Criterion benchmarks (`cargo bench -p hv-sim`); extra arguments go to Criterion.
+    Bench(BenchArgs),
+}
+
+/// The machine hv-kernel is built for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Arch {
+    /// AArch64, booted at EL2 (QEMU virt with virtualization=on).
+    Aarch64,
+    /// x86_64, booted through PVH (QEMU q35).
+    #[value(name = "x86_64", alias = "x86-64")]
+    X86_64,
+}
+
+impl Arch {
+    /// All architectures, in test order.
+    pub const ALL: [Arch; 2] = [Arch::Aarch64, Arch::X86_64];
+
+    /// The Rust target triple.
+    pub fn triple(self) -> &'static str {
+        match self {
+            Arch::Aarch64 => "aarch64-unknown-none",
+            Arch::X86_64 => "x86_64-unknown-none",
+        }
+    }
+
+    /// Short name used in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Arch::Aarch64 => "aarch64",
+            Arch::X86_64 => "x86_64",
+        }
+    }
+}
+
+#[derive(Args, Clone, Debug)]
+pub struct BuildArgs {
+    /// Target architecture.
+    #[arg(long, value_enum, default_value = "aarch64")]
+    pub target: Arch,
+    /// Build with optimisations.
+    #[arg(long)]
+    pub release: bool,
+    /// Extra hv-kernel cargo features (comma separated), e.g. fault-test.
+    #[arg(long)]
+    pub features: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub build: BuildArgs,
+    /// Start QEMU's gdbstub on localhost:1234 and wait for a debugger.
+    #[arg(long)]
+    pub gdb: bool,
+    /// Number of CPUs.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=8))]
+    pub smp: u32,
+    /// Guest RAM size as QEMU takes it (e.g. 512M, 2G).
+    #[arg(long, default_value = "512M", value_parser = parse_mem)]
+    pub mem: String,
+    /// Stop QEMU after this many seconds (0: never).
+    #[arg(long, default_value_t = 120)]
+    pub timeout: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct TestArgs {
+    /// Skip the QEMU boot tests (host checks only).
+    #[arg(long)]
+    pub no_boot: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Arguments passed to Criterion after `--` (e.g. a filter, --quick).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
+}
+
+/// Accept QEMU memory sizes: a number with an optional K/M/G/T suffix.
+fn parse_mem(s: &str) -> Result<String, String> {
+    let digits = s.trim_end_matches(['K', 'M', 'G', 'T', 'k', 'm', 'g', 't']);
+    let suffix_len = s.len() - digits.len();
+    if digits.is_empty() || suffix_len > 1 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("`{s}` is not a size like 512M or 2G"));
+    }
+    match digits.parse::<u64>() {
+        Ok(0) | Err(_) => Err(format!("`{s}` is not a usable memory size")),
+        Ok(_) => Ok(s.to_string()),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Build(args) => prereq::for_build(args.target)
+            .and_then(|()| image::build(&args))
+            .map(|img| println!("xtask: image at {}", img.display())),
+        Command::Run(args) => steps::run(&args),
+        Command::Test(args) => steps::test(&args),
+        Command::Bench(args) => steps::bench(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_sizes_are_checked() {
+        assert_eq!(parse_mem("512M"), Ok("512M".to_string()));
+        assert_eq!(parse_mem("2G"), Ok("2G".to_string()));
+        assert_eq!(parse_mem("1048576"), Ok("1048576".to_string()));
+        assert!(parse_mem("0M").is_err());
+        assert!(parse_mem("M").is_err());
+        assert!(parse_mem("12MB").is_err());
+        assert!(parse_mem("-1G").is_err());
+    }
+
+    #[test]
+    fn cli_parses_run_options() {
+        let cli = Cli::try_parse_from([
+            "xtask",
+            "run",
+            "--target",
+            "x86_64",
+            "--smp",
+            "4",
+            "--mem",
+            "1G",
+            "--release",
+        ])
+        .unwrap();
+        let Command::Run(run) = cli.command else {
+            panic!("expected run")
+        };
+        assert_eq!(run.build.target, Arch::X86_64);
+        assert_eq!(run.smp, 4);
+        assert_eq!(run.mem, "1G");
+        assert!(run.build.release);
+        assert!(Cli::try_parse_from(["xtask", "run", "--smp", "0"]).is_err());
+        assert!(Cli::try_parse_from(["xtask", "run", "--target", "riscv"]).is_err());
+    }
+}

@@ -1,0 +1,183 @@
+//! Checking (and where we may, installing) what the build and QEMU runs need.
+
+use crate::image::run_checked;
+use crate::Arch;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The apt source file whose `Suites:` line gets bookworm-backports.
+const DEBIAN_SOURCES: &str = "/etc/apt/sources.list.d/debian.sources";
+
+fn rustc_sysroot() -> Result<PathBuf, String> {
+    let out = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .map_err(|e| format!("cannot run rustc: {e}; install Rust with rustup"))?;
+    if !out.status.success() {
+        return Err("`rustc --print sysroot` failed".into());
+    }
+    Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+}
+
+/// The rustup target for `arch` (from rust-toolchain.toml), installed if missing.
+pub fn for_build(arch: Arch) -> Result<(), String> {
+    let sysroot = rustc_sysroot()?;
+    if !sysroot.join("lib/rustlib").join(arch.triple()).is_dir() {
+        println!(
+            "xtask: installing the Rust target {} (rustup)",
+            arch.triple()
+        );
+        run_checked(Command::new("rustup").args(["target", "add", arch.triple()]))
+            .map_err(|e| format!("{e}; run `rustup target add {}`", arch.triple()))?;
+    }
+    if arch == Arch::Aarch64 {
+        llvm_objcopy()?;
+    }
+    Ok(())
+}
+
+/// Path of llvm-objcopy from rustup's llvm-tools component, installed if missing.
+pub fn llvm_objcopy() -> Result<PathBuf, String> {
+    let find = || -> Result<Option<PathBuf>, String> {
+        let lib = rustc_sysroot()?.join("lib/rustlib");
+        let found = std::fs::read_dir(&lib)
+            .map_err(|e| format!("cannot read {}: {e}", lib.display()))?
+            .filter_map(Result::ok)
+            .map(|d| d.path().join("bin/llvm-objcopy"))
+            .find(|p| p.is_file());
+        Ok(found)
+    };
+    if let Some(p) = find()? {
+        return Ok(p);
+    }
+    println!("xtask: installing rustup's llvm-tools (for llvm-objcopy)");
+    run_checked(Command::new("rustup").args(["component", "add", "llvm-tools"]))
+        .map_err(|e| format!("{e}; run `rustup component add llvm-tools`"))?;
+    find()?.ok_or_else(|| "llvm-objcopy still missing after installing llvm-tools".into())
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
+
+fn qemu_binary(arch: Arch) -> &'static str {
+    match arch {
+        Arch::Aarch64 => "qemu-system-aarch64",
+        Arch::X86_64 => "qemu-system-x86_64",
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+fn os_release_codename() -> Option<String> {
+    let text = std::fs::read_to_string("/etc/os-release").ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("VERSION_CODENAME="))
+        .map(|v| v.trim_matches('"').to_string())
+}
+
+/// Add `extra` to the `Suites:` line of the stanza that lists `base` (and is
+/// not the security archive). Returns the new text, or None if nothing to do.
+pub fn add_suite(sources: &str, base: &str, extra: &str) -> Option<String> {
+    let mut changed = false;
+    let lines: Vec<String> = sources
+        .lines()
+        .map(|line| {
+            let Some(rest) = line.strip_prefix("Suites:") else {
+                return line.to_string();
+            };
+            let suites: Vec<&str> = rest.split_whitespace().collect();
+            if !changed && suites.contains(&base) && !suites.contains(&extra) {
+                changed = true;
+                format!("{line} {extra}")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect();
+    if changed {
+        let mut text = lines.join("\n");
+        if sources.ends_with('\n') {
+            text.push('\n');
+        }
+        Some(text)
+    } else {
+        None
+    }
+}
+
+/// QEMU for `archs` is present; installed from Debian's packages when we are
+/// root on Debian, otherwise a one-line request to install it.
+pub fn for_qemu(archs: &[Arch]) -> Result<(), String> {
+    let missing: Vec<&str> = archs
+        .iter()
+        .map(|&a| qemu_binary(a))
+        .filter(|b| !on_path(b))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let request = "QEMU is missing: install qemu-system-arm and qemu-system-x86 \
+                   (on Debian bookworm from bookworm-backports: \
+                   apt-get install -t bookworm-backports qemu-system-arm qemu-system-x86)";
+    if !Path::new("/etc/debian_version").exists() || !is_root() {
+        return Err(format!("{} not found. {request}", missing.join(", ")));
+    }
+    println!(
+        "xtask: {} not found; installing QEMU with apt-get",
+        missing.join(", ")
+    );
+    let codename = os_release_codename().unwrap_or_default();
+    let mut install = Command::new("apt-get");
+    install
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .args(["install", "-y", "-q"]);
+    if codename == "bookworm" {
+        // Bookworm's own QEMU conflicts with the newer qemu-utils these
+        // machines carry; the backports suite has a matching QEMU 10.
+        let text = std::fs::read_to_string(DEBIAN_SOURCES)
+            .map_err(|e| format!("cannot read {DEBIAN_SOURCES}: {e}. {request}"))?;
+        if let Some(new) = add_suite(&text, "bookworm", "bookworm-backports") {
+            println!("xtask: adding bookworm-backports to {DEBIAN_SOURCES}");
+            std::fs::write(DEBIAN_SOURCES, new)
+                .map_err(|e| format!("cannot write {DEBIAN_SOURCES}: {e}"))?;
+        }
+        install.args(["-t", "bookworm-backports"]);
+    }
+    run_checked(Command::new("apt-get").args(["update", "-q"]))?;
+    run_checked(install.args(["qemu-system-arm", "qemu-system-x86"]))?;
+    match archs.iter().map(|&a| qemu_binary(a)).find(|b| !on_path(b)) {
+        Some(b) => Err(format!("{b} still missing after apt-get. {request}")),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SOURCES: &str = "Types: deb\nURIs: http://example.invalid/debian\n\
+        Suites: bookworm bookworm-updates\nComponents: main\n\n\
+        Types: deb\nURIs: http://example.invalid/debian-security\n\
+        Suites: bookworm-security\nComponents: main\n";
+
+    #[test]
+    fn backports_go_on_the_main_archive_line_only() {
+        let new = add_suite(SOURCES, "bookworm", "bookworm-backports").unwrap();
+        assert!(new.contains("Suites: bookworm bookworm-updates bookworm-backports\n"));
+        assert!(new.contains("Suites: bookworm-security\n"));
+        assert_eq!(new.len(), SOURCES.len() + " bookworm-backports".len());
+    }
+
+    #[test]
+    fn adding_backports_twice_changes_nothing() {
+        let once = add_suite(SOURCES, "bookworm", "bookworm-backports").unwrap();
+        assert_eq!(add_suite(&once, "bookworm", "bookworm-backports"), None);
+    }
+}

@@ -1,0 +1,173 @@
+//! The `run`, `test` and `bench` subcommands.
+
+use crate::image::{self, cargo, run_checked, workspace_root};
+use crate::{boot_tests, prereq, Arch, BenchArgs, RunArgs, TestArgs};
+use std::process::Command;
+use std::time::Instant;
+
+/// `cargo xtask run`: build, then boot under QEMU through qemu-runner.sh.
+pub fn run(args: &RunArgs) -> Result<(), String> {
+    prereq::for_build(args.build.target)?;
+    prereq::for_qemu(&[args.build.target])?;
+    let img = image::build(&args.build)?;
+    println!(
+        "xtask: booting {} under QEMU ({} CPUs, {} RAM{})",
+        img.display(),
+        args.smp,
+        args.mem,
+        if args.gdb {
+            ", waiting for gdb on :1234"
+        } else {
+            ""
+        }
+    );
+    let mut cmd = Command::new(workspace_root().join("qemu-runner.sh"));
+    cmd.arg(&img)
+        .env("HV_SMP", args.smp.to_string())
+        .env("HV_MEM", &args.mem)
+        .env("HV_TIMEOUT", args.timeout.to_string());
+    if args.gdb {
+        cmd.env("HV_GDB", "1");
+    }
+    let status = cmd
+        .status()
+        .map_err(|e| format!("could not start qemu-runner.sh: {e}"))?;
+    match status.code() {
+        Some(0) => Ok(()),
+        Some(124) => Err(format!("QEMU did not finish within {} s", args.timeout)),
+        _ => Err(format!("the image failed under QEMU ({status})")),
+    }
+}
+
+/// One named check of `cargo xtask test`.
+struct Step {
+    name: String,
+    ok: bool,
+}
+
+/// `cargo xtask test`: everything CI runs. Keeps going after a failure so
+/// one run reports every problem, then fails if anything failed.
+pub fn test(args: &TestArgs) -> Result<(), String> {
+    let start = Instant::now();
+    let root = workspace_root();
+    let mut steps = Vec::new();
+    let mut step = |name: &str, result: Result<(), String>| {
+        match &result {
+            Ok(()) => println!("xtask: ok: {name}"),
+            Err(e) => println!("xtask: FAILED: {name}: {e}"),
+        }
+        steps.push(Step {
+            name: name.to_string(),
+            ok: result.is_ok(),
+        });
+    };
+    let cargo_in_root = |args: &[&str]| {
+        let mut cmd = Command::new(cargo());
+        cmd.current_dir(&root).args(args);
+        run_checked(&mut cmd)
+    };
+
+    for arch in Arch::ALL {
+        prereq::for_build(arch)?;
+    }
+    println!("\n==> formatting");
+    step(
+        "cargo fmt --check",
+        cargo_in_root(&["fmt", "--all", "--check"]),
+    );
+    println!("\n==> lints (host)");
+    step(
+        "clippy (host, all targets)",
+        cargo_in_root(&[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    );
+    for arch in Arch::ALL {
+        println!("\n==> lints ({})", arch.name());
+        step(
+            &format!("clippy ({})", arch.triple()),
+            cargo_in_root(&[
+                "clippy",
+                "-p",
+                "hv-kernel",
+                "-p",
+                "hv-core",
+                "-p",
+                "virtio",
+                "--target",
+                arch.triple(),
+                "--",
+                "-D",
+                "warnings",
+            ]),
+        );
+    }
+    println!("\n==> unsafe policy");
+    step("virtio forbids unsafe code", check_forbid_unsafe(&root));
+    println!("\n==> host tests");
+    step(
+        "cargo test --workspace",
+        cargo_in_root(&["test", "--workspace"]),
+    );
+
+    if args.no_boot {
+        println!("\n==> QEMU boot tests skipped (--no-boot)");
+    } else {
+        println!("\n==> QEMU boot tests");
+        match prereq::for_qemu(&Arch::ALL) {
+            Ok(()) => {
+                for (name, result) in boot_tests::run_all() {
+                    step(&name, result);
+                }
+            }
+            Err(e) => step("QEMU available", Err(e)),
+        }
+    }
+
+    let failed: Vec<&Step> = steps.iter().filter(|s| !s.ok).collect();
+    println!(
+        "\nxtask test finished in {:.0} s",
+        start.elapsed().as_secs_f64()
+    );
+    for s in &failed {
+        println!("  failed: {}", s.name);
+    }
+    println!(
+        "summary: {} passed, {} failed",
+        steps.len() - failed.len(),
+        failed.len()
+    );
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{} of {} checks failed", failed.len(), steps.len()))
+    }
+}
+
+/// The crates above the arch layer keep `#![forbid(unsafe_code)]`.
+fn check_forbid_unsafe(root: &std::path::Path) -> Result<(), String> {
+    let lib = root.join("virtio/src/lib.rs");
+    let text = std::fs::read_to_string(&lib).map_err(|e| format!("{}: {e}", lib.display()))?;
+    if text.lines().any(|l| l.trim() == "#![forbid(unsafe_code)]") {
+        Ok(())
+    } else {
+        Err(format!("{} lacks #![forbid(unsafe_code)]", lib.display()))
+    }
+}
+
+/// `cargo xtask bench`: the Criterion benchmarks of hv-sim.
+pub fn bench(args: &BenchArgs) -> Result<(), String> {
+    let mut cmd = Command::new(cargo());
+    cmd.current_dir(workspace_root())
+        .args(["bench", "-p", "hv-sim"]);
+    if !args.args.is_empty() {
+        cmd.arg("--").args(&args.args);
+    }
+    println!("xtask: running benchmarks (this takes minutes)");
+    run_checked(&mut cmd)
+}
