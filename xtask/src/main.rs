@@ -4,6 +4,7 @@
 //! llvm-tools) are checked before any work starts.
 
 mod boot_tests;
+mod guest;
 mod image;
 mod prereq;
 mod steps;

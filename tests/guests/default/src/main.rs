@@ -1,0 +1,222 @@
+//! hv's default test guest. It finds the virtio-blk disks on the guest
+//! machine's virtio-mmio slots, writes a pattern to sectors spread over the
+//! first writable disk (first, last and scattered), flushes, reads it back,
+//! sends bad requests (a sector past the end, a write to a read-only disk)
+//! and checks the statuses, then prints a PASS/FAIL summary and powers off
+//! (PASS) or resets (FAIL) through PSCI.
+//!
+//! It runs unchanged on plain `qemu-system-aarch64 -M virt` and under
+//! hv-kernel, which is the differential check.
+#![cfg_attr(target_os = "none", no_std, no_main)]
+
+#[cfg(not(target_os = "none"))]
+fn main() {
+    eprintln!("guest-default is an AArch64 guest image; `cargo xtask test` builds and boots it");
+    std::process::exit(2);
+}
+
+#[cfg(target_os = "none")]
+mod guest {
+    use core::ptr::NonNull;
+    use guest_default::pattern_byte;
+    use guest_default::println;
+    use guest_default::rt::{dma::GuestHal, psci};
+    use virtio_drivers::device::blk::{VirtIOBlk, SECTOR_SIZE};
+    use virtio_drivers::transport::mmio::{MmioTransport, VirtIOHeader};
+    use virtio_drivers::transport::{DeviceType, Transport};
+    use virtio_drivers::Error;
+
+    /// virtio-mmio slots of the guest machine contract.
+    const VIRTIO_MMIO_BASE: usize = 0x0a00_0000;
+    const VIRTIO_MMIO_SIZE: usize = 0x200;
+    const VIRTIO_MMIO_SLOTS: usize = 32;
+
+    type Disk = VirtIOBlk<GuestHal, MmioTransport<'static>>;
+
+    struct Tally {
+        passed: u32,
+        failed: u32,
+    }
+
+    impl Tally {
+        fn check(&mut self, name: &str, result: Result<(), &str>) {
+            match result {
+                Ok(()) => {
+                    self.passed += 1;
+                    println!("test {name}: ok");
+                }
+                Err(why) => {
+                    self.failed += 1;
+                    println!("test {name}: FAIL ({why})");
+                }
+            }
+        }
+    }
+
+    /// The first read-write and the first read-only block device on the
+    /// virtio-mmio slots (slot order differs between QEMU and hv).
+    fn probe() -> (Option<Disk>, Option<Disk>) {
+        let (mut rw, mut ro): (Option<Disk>, Option<Disk>) = (None, None);
+        for slot in 0..VIRTIO_MMIO_SLOTS {
+            let addr = VIRTIO_MMIO_BASE + slot * VIRTIO_MMIO_SIZE;
+            let header = NonNull::new(addr as *mut VirtIOHeader).expect("slot address is not 0");
+            // SAFETY: the contract puts a virtio-mmio register block (with
+            // config space) of 0x200 bytes at every slot address, which this
+            // guest uses through this transport only.
+            let Ok(transport) = (unsafe { MmioTransport::new(header, VIRTIO_MMIO_SIZE) }) else {
+                continue; // empty slot (device id 0) or not virtio
+            };
+            if transport.device_type() != DeviceType::Block {
+                continue;
+            }
+            match VirtIOBlk::<GuestHal, _>::new(transport) {
+                Ok(disk) => {
+                    let readonly = disk.readonly();
+                    println!(
+                        "virtio-blk: {} sectors, {}",
+                        disk.capacity(),
+                        if readonly { "read-only" } else { "read-write" }
+                    );
+                    let place = if readonly { &mut ro } else { &mut rw };
+                    if place.is_none() {
+                        *place = Some(disk);
+                    }
+                }
+                Err(e) => println!("virtio-blk: init failed: {e:?}"),
+            }
+        }
+        (rw, ro)
+    }
+
+    fn fill(sector: u64, buf: &mut [u8]) {
+        for (n, chunk) in buf.chunks_mut(SECTOR_SIZE).enumerate() {
+            for (i, b) in chunk.iter_mut().enumerate() {
+                *b = pattern_byte(sector + n as u64, i);
+            }
+        }
+    }
+
+    fn matches(sector: u64, buf: &[u8]) -> bool {
+        buf.chunks(SECTOR_SIZE).enumerate().all(|(n, chunk)| {
+            chunk
+                .iter()
+                .enumerate()
+                .all(|(i, &b)| b == pattern_byte(sector + n as u64, i))
+        })
+    }
+
+    fn disk_tests(t: &mut Tally, disk: &mut Disk) {
+        let cap = disk.capacity();
+        if cap < 512 {
+            t.check("disk large enough", Err("fewer than 512 sectors"));
+            return;
+        }
+        // (first sector, count): first, last, scattered, one multi-sector run.
+        let runs: [(u64, usize); 6] =
+            [(0, 1), (1, 1), (7, 1), (200, 8), (cap / 2, 1), (cap - 1, 1)];
+        let mut buf = [0u8; 8 * SECTOR_SIZE];
+
+        let mut write = Ok(());
+        for &(sector, count) in &runs {
+            let data = &mut buf[..count * SECTOR_SIZE];
+            fill(sector, data);
+            if disk.write_blocks(sector as usize, data).is_err() {
+                write = Err("write_blocks failed");
+            }
+        }
+        t.check("write pattern to first, last and scattered sectors", write);
+        println!("wrote sectors: 0 1 7 200-207 {} {}", cap / 2, cap - 1);
+        t.check("flush", disk.flush().map_err(|_| "flush failed"));
+
+        let mut read = Ok(());
+        for &(sector, count) in &runs {
+            let data = &mut buf[..count * SECTOR_SIZE];
+            data.fill(0);
+            match disk.read_blocks(sector as usize, data) {
+                Ok(()) if matches(sector, data) => {}
+                Ok(()) => read = Err("data read back differs"),
+                Err(_) => read = Err("read_blocks failed"),
+            }
+        }
+        t.check("read back the pattern", read);
+
+        let one = &mut buf[..SECTOR_SIZE];
+        t.check(
+            "read past the last sector is IOERR",
+            match disk.read_blocks(cap as usize, one) {
+                Err(Error::IoError) => Ok(()),
+                Ok(()) => Err("succeeded"),
+                Err(_) => Err("wrong error"),
+            },
+        );
+        let two = &mut buf[..2 * SECTOR_SIZE];
+        two.fill(0xee);
+        t.check(
+            "write straddling the end is IOERR",
+            match disk.write_blocks((cap - 1) as usize, two) {
+                Err(Error::IoError) => Ok(()),
+                Ok(()) => Err("succeeded"),
+                Err(_) => Err("wrong error"),
+            },
+        );
+        let last = &mut buf[..SECTOR_SIZE];
+        t.check(
+            "last sector unchanged by the refused write",
+            match disk.read_blocks((cap - 1) as usize, last) {
+                Ok(()) if matches(cap - 1, last) => Ok(()),
+                Ok(()) => Err("it changed"),
+                Err(_) => Err("read failed"),
+            },
+        );
+    }
+
+    fn read_only_tests(t: &mut Tally, disk: &mut Disk) {
+        t.check(
+            "second disk is read-only",
+            if disk.readonly() {
+                Ok(())
+            } else {
+                Err("RO feature not offered")
+            },
+        );
+        let mut buf = [0x33u8; SECTOR_SIZE];
+        t.check(
+            "write to the read-only disk is IOERR",
+            match disk.write_blocks(0, &buf) {
+                Err(Error::IoError) => Ok(()),
+                Ok(()) => Err("succeeded"),
+                Err(_) => Err("wrong error"),
+            },
+        );
+        t.check(
+            "read from the read-only disk works",
+            disk.read_blocks(0, &mut buf).map_err(|_| "read failed"),
+        );
+    }
+
+    #[no_mangle]
+    extern "C" fn guest_main(_dtb: usize) -> ! {
+        println!("guest-default: hello from EL1");
+        let mut t = Tally {
+            passed: 0,
+            failed: 0,
+        };
+        let (first, second) = probe();
+        match first {
+            Some(mut disk) => disk_tests(&mut t, &mut disk),
+            None => t.check("find a virtio-blk disk", Err("none found")),
+        }
+        match second {
+            Some(mut disk) => read_only_tests(&mut t, &mut disk),
+            None => t.check("find a second, read-only disk", Err("none found")),
+        }
+        println!("guest-default: {} passed, {} failed", t.passed, t.failed);
+        if t.failed == 0 {
+            println!("PASS");
+            psci::system_off()
+        } else {
+            println!("FAIL");
+            psci::system_reset()
+        }
+    }
+}
