@@ -6,6 +6,9 @@
 //! * [`mmio`]: the [`mmio::MmioDevice`] trait and the bus that routes guest
 //!   MMIO accesses to devices.
 //! * [`machine`]: the guest machine contract (addresses and interrupts).
+//! * [`devices`]: device models every home presents (the PL011 console).
+//! * [`vm`]: guest requests independent of the home (PSCI).
+//! * [`arch`]: pure decoding of architecture state (ESR_EL2 exits).
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -18,8 +21,11 @@ extern crate alloc;
 extern crate std;
 
 pub mod addr;
+pub mod arch;
+pub mod devices;
 pub mod machine;
 pub mod mem;
 pub mod mmio;
+pub mod vm;
 
 pub use addr::GuestAddress;

@@ -1,0 +1,3 @@
+//! AArch64: exception syndromes as hv-kernel receives them at EL2.
+
+pub mod esr;

@@ -1,0 +1,3 @@
+//! What a guest asks of the hypervisor, independent of the home that runs it.
+
+pub mod psci;
