@@ -1,3 +1,6 @@
-//! What a guest asks of the hypervisor, independent of the home that runs it.
+//! What a guest is given and what it asks of the hypervisor, independent of
+//! the home that runs it.
 
+pub mod bundle;
+pub mod fdt;
 pub mod psci;
