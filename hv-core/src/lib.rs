@@ -2,6 +2,8 @@
 //! and the simulator (`hv-sim`).
 //!
 //! * [`addr`]: guest address newtypes.
+//! * [`frame`]: the [`frame::FrameAllocator`] trait and a NUMA-aware bitmap
+//!   allocator of 4 KiB frames and 2 MiB / 1 GiB blocks.
 //! * [`mem`]: the [`mem::GuestMemory`] trait and guest RAM backed by host memory.
 //! * [`mmio`]: the [`mmio::MmioDevice`] trait and the bus that routes guest
 //!   MMIO accesses to devices.
@@ -18,8 +20,9 @@ extern crate alloc;
 extern crate std;
 
 pub mod addr;
+pub mod frame;
 pub mod machine;
 pub mod mem;
 pub mod mmio;
 
-pub use addr::GuestAddress;
+pub use addr::{GuestAddress, PhysAddr, VirtAddr};
