@@ -5,6 +5,8 @@
 //! * [`frame`]: the [`frame::FrameAllocator`] trait and a NUMA-aware bitmap
 //!   allocator of 4 KiB frames and 2 MiB / 1 GiB blocks.
 //! * [`mem`]: the [`mem::GuestMemory`] trait and guest RAM backed by host memory.
+//! * [`paging`]: one mapper API over AArch64 stage-1/stage-2 and x86_64
+//!   NPT/EPT descriptors, with the walker shared by every home.
 //! * [`mmio`]: the [`mmio::MmioDevice`] trait and the bus that routes guest
 //!   MMIO accesses to devices.
 //! * [`machine`]: the guest machine contract (addresses and interrupts).
@@ -24,5 +26,6 @@ pub mod frame;
 pub mod machine;
 pub mod mem;
 pub mod mmio;
+pub mod paging;
 
 pub use addr::{GuestAddress, PhysAddr, VirtAddr};
