@@ -7,6 +7,8 @@
 //! * [`mem`]: the [`mem::GuestMemory`] trait and guest RAM backed by host memory.
 //! * [`paging`]: one mapper API over AArch64 stage-1/stage-2 and x86_64
 //!   NPT/EPT descriptors, with the walker shared by every home.
+//! * [`tlb`]: software TLBs tagged by VMID/ASID, two-level arrangement, and
+//!   lock-free per-vCPU shootdown.
 //! * [`mmio`]: the [`mmio::MmioDevice`] trait and the bus that routes guest
 //!   MMIO accesses to devices.
 //! * [`machine`]: the guest machine contract (addresses and interrupts).
@@ -27,5 +29,6 @@ pub mod machine;
 pub mod mem;
 pub mod mmio;
 pub mod paging;
+pub mod tlb;
 
 pub use addr::{GuestAddress, PhysAddr, VirtAddr};

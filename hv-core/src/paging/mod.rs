@@ -610,4 +610,4 @@ impl<F: Format, P: TableProvider> PageTable<F, P> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -20,12 +20,17 @@ const POOL_SIZE: u64 = 8 << 20;
 
 type Pool = FramePool<GuestRam, BitmapFrameAllocator>;
 
-pub(crate) fn pool() -> Pool {
-    let mem = GuestRam::with_size(GuestAddress(POOL), POOL_SIZE).unwrap();
+fn pool() -> Pool {
+    pool_of(POOL_SIZE)
+}
+
+/// Table frames from `size` bytes of memory.
+pub(crate) fn pool_of(size: u64) -> Pool {
+    let mem = GuestRam::with_size(GuestAddress(POOL), size).unwrap();
     let alloc = BitmapFrameAllocator::new(
         &[MemoryRange {
             base: PhysAddr(POOL),
-            size_bytes: POOL_SIZE,
+            size_bytes: size,
             node: NodeId(0),
         }],
         NumaPolicy::Local,
