@@ -2,12 +2,18 @@
 //! and the simulator (`hv-sim`).
 //!
 //! * [`addr`]: guest address newtypes.
+//! * [`frame`]: the [`frame::FrameAllocator`] trait and a NUMA-aware bitmap
+//!   allocator of 4 KiB frames and 2 MiB / 1 GiB blocks.
 //! * [`mem`]: the [`mem::GuestMemory`] trait and guest RAM backed by host memory.
+//! * [`paging`]: one mapper API over AArch64 stage-1/stage-2 and x86_64
+//!   NPT/EPT descriptors, with the walker shared by every home.
+//! * [`tlb`]: software TLBs tagged by VMID/ASID, two-level arrangement, and
+//!   lock-free per-vCPU shootdown.
 //! * [`mmio`]: the [`mmio::MmioDevice`] trait and the bus that routes guest
 //!   MMIO accesses to devices.
 //! * [`machine`]: the guest machine contract (addresses and interrupts).
 //! * [`devices`]: device models every home presents (the PL011 console).
-//! * [`vm`]: guest requests independent of the home (PSCI).
+//! * [`vm`]: what a guest is given and asks for (bundle, DTB, PSCI).
 //! * [`arch`]: pure decoding of architecture state (ESR_EL2 exits).
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -23,9 +29,12 @@ extern crate std;
 pub mod addr;
 pub mod arch;
 pub mod devices;
+pub mod frame;
 pub mod machine;
 pub mod mem;
 pub mod mmio;
+pub mod paging;
+pub mod tlb;
 pub mod vm;
 
-pub use addr::GuestAddress;
+pub use addr::{GuestAddress, PhysAddr, VirtAddr};

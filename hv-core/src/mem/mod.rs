@@ -39,6 +39,12 @@ pub enum MemError {
         /// Required alignment in bytes.
         align: u64,
     },
+    /// An exact-length slice access ([`GuestMemory::read_slice`],
+    /// [`GuestMemory::write_slice`]) was given an empty slice.
+    ZeroLength {
+        /// Address of the access.
+        addr: GuestAddress,
+    },
     /// Regions overlap, or a region is empty or too large (construction only).
     BadRegion,
     /// The host could not provide memory for a region.
@@ -58,6 +64,7 @@ impl fmt::Display for MemError {
                     "atomic guest access at {addr} is not {align}-byte aligned"
                 )
             }
+            MemError::ZeroLength { addr } => write!(f, "zero-length slice access at {addr}"),
             MemError::BadRegion => write!(f, "RAM regions are empty, too large or overlap"),
             MemError::NoHostMemory => write!(f, "out of host memory for guest RAM"),
         }
@@ -82,6 +89,14 @@ unsafe impl ByteValued for u32 {}
 unsafe impl ByteValued for u64 {}
 // SAFETY: as above.
 unsafe impl ByteValued for u128 {}
+// SAFETY: as above.
+unsafe impl ByteValued for i8 {}
+// SAFETY: as above.
+unsafe impl ByteValued for i16 {}
+// SAFETY: as above.
+unsafe impl ByteValued for i32 {}
+// SAFETY: as above.
+unsafe impl ByteValued for i64 {}
 
 /// Access to guest-physical memory.
 ///
@@ -132,6 +147,29 @@ pub trait GuestMemory {
         success: Ordering,
         failure: Ordering,
     ) -> Result<Result<u64, u64>, MemError>;
+
+    /// Fill `buf` exactly from guest memory at `addr`; unlike [`read`], an
+    /// empty `buf` is refused with [`MemError::ZeroLength`] (a zero-length
+    /// guest request is a bug in whoever built it).
+    ///
+    /// [`read`]: GuestMemory::read
+    #[inline]
+    fn read_slice(&self, addr: GuestAddress, buf: &mut [u8]) -> Result<(), MemError> {
+        if buf.is_empty() {
+            return Err(MemError::ZeroLength { addr });
+        }
+        self.read(addr, buf)
+    }
+
+    /// Write all of `data` at `addr`; an empty `data` is refused with
+    /// [`MemError::ZeroLength`].
+    #[inline]
+    fn write_slice(&self, addr: GuestAddress, data: &[u8]) -> Result<(), MemError> {
+        if data.is_empty() {
+            return Err(MemError::ZeroLength { addr });
+        }
+        self.write(addr, data)
+    }
 
     /// Read a plain-data value stored little-endian (as the guest machine is).
     #[inline]
