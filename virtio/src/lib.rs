@@ -30,3 +30,5 @@ pub use blk::{BlockBackend, BlockConfig, MemoryBackend, VirtioBlock};
 pub use device::VirtioDevice;
 pub use mmio::MmioTransport;
 pub use queue::{DescriptorChain, Queue};
+#[cfg(test)]
+mod tests;
