@@ -1,0 +1,6 @@
+//! Tests of the hostile-guest rules (named after them) and property tests.
+
+mod blk;
+mod mmio;
+mod prop;
+mod queue;
