@@ -3,4 +3,5 @@
 
 pub mod bundle;
 pub mod fdt;
+pub mod loader;
 pub mod psci;
