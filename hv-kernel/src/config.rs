@@ -43,6 +43,29 @@ impl fmt::Display for Size {
     }
 }
 
+// Guest options: only the images that run guests (AArch64) read them.
+#[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
+/// A size as QEMU and Linux write them: a number with an optional K, M or G
+/// suffix (binary units), e.g. `128M`.
+pub fn parse_size(s: &str) -> Option<u64> {
+    let (digits, shift) = match s.as_bytes().last()? {
+        b'K' | b'k' => (&s[..s.len() - 1], 10),
+        b'M' | b'm' => (&s[..s.len() - 1], 20),
+        b'G' | b'g' => (&s[..s.len() - 1], 30),
+        _ => (s, 0),
+    };
+    let n: u64 = digits.parse().ok()?;
+    n.checked_mul(1 << shift)
+}
+
+#[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
+/// The value of `key=value` in a kernel-style command line.
+pub fn cmdline_value<'a>(cmdline: &'a str, key: &str) -> Option<&'a str> {
+    cmdline
+        .split_whitespace()
+        .find_map(|arg| arg.strip_prefix(key)?.strip_prefix('='))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,6 +79,26 @@ mod tests {
         assert_eq!(Size(3 << 30).to_string(), "3 GiB");
         assert_eq!(Size(17).to_string(), "17 B");
         assert_eq!(Size(0).to_string(), "0 B");
+    }
+
+    #[test]
+    fn sizes_parse_with_binary_suffixes() {
+        assert_eq!(parse_size("128M"), Some(128 << 20));
+        assert_eq!(parse_size("1g"), Some(1 << 30));
+        assert_eq!(parse_size("4096"), Some(4096));
+        assert_eq!(parse_size("M"), None);
+        assert_eq!(parse_size(""), None);
+        assert_eq!(parse_size("-1M"), None);
+        assert_eq!(parse_size("99999999999999G"), None);
+    }
+
+    #[test]
+    fn cmdline_values_are_found_by_key() {
+        let c = "console=ttyAMA0 hv.guest_mem=256M quiet";
+        assert_eq!(cmdline_value(c, "hv.guest_mem"), Some("256M"));
+        assert_eq!(cmdline_value(c, "console"), Some("ttyAMA0"));
+        assert_eq!(cmdline_value(c, "quiet"), None);
+        assert_eq!(cmdline_value(c, "hv.guest"), None);
     }
 
     #[test]

@@ -17,6 +17,9 @@ mod arch;
 mod config;
 #[cfg(target_os = "none")]
 mod console;
+// The guest machine builder; so far only the AArch64 image runs guests.
+#[cfg(all(target_os = "none", target_arch = "aarch64"))]
+mod vm;
 
 #[cfg(not(target_os = "none"))]
 fn main() {

@@ -21,6 +21,7 @@ extern crate std;
 
 pub mod blk;
 pub mod device;
+pub mod empty_slot;
 pub mod mmio;
 pub mod queue;
 #[cfg(any(test, feature = "test-utils"))]
@@ -28,6 +29,7 @@ pub mod testing;
 
 pub use blk::{BlockBackend, BlockConfig, MemoryBackend, VirtioBlock};
 pub use device::VirtioDevice;
+pub use empty_slot::EmptySlot;
 pub use mmio::MmioTransport;
 pub use queue::{DescriptorChain, Queue};
 #[cfg(test)]

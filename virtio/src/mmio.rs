@@ -340,6 +340,19 @@ where
     }
 
     fn write_queue_reg(&mut self, offset: u64, value: u32) {
+        // Stopping a queue is allowed at any time once features are agreed:
+        // "to stop using the queue the driver MUST write zero to QueueReady
+        // and read the value back" (virtio-mmio, 4.2.2.2). Drivers do this on
+        // teardown (virtio-drivers spins until it reads 0 back).
+        if offset == QUEUE_READY && value == 0 && self.status & STATUS_FEATURES_OK != 0 {
+            if let Some(q) = self
+                .queues
+                .get_mut(usize::try_from(self.queue_sel).unwrap_or(usize::MAX))
+            {
+                q.set_not_ready();
+            }
+            return;
+        }
         if !self.queue_config_allowed() {
             return;
         }
@@ -351,14 +364,10 @@ where
             return;
         };
         if offset == QUEUE_READY {
-            match value {
-                1 => {
-                    if let Err(e) = q.set_ready(mem) {
-                        log::debug!("virtio-mmio: queue not usable: {e:?}");
-                    }
+            if value == 1 {
+                if let Err(e) = q.set_ready(mem) {
+                    log::debug!("virtio-mmio: queue not usable: {e:?}");
                 }
-                0 => q.set_not_ready(),
-                _ => {}
             }
             return;
         }

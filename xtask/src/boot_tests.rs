@@ -4,7 +4,7 @@
 use crate::guest;
 use crate::image::{self, workspace_root};
 use crate::{Arch, BuildArgs};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
@@ -184,52 +184,51 @@ fn run_one(test: &BootTest, image: &PathBuf) -> Result<(), String> {
     }
 }
 
-/// The default guest directly on QEMU `virt` at EL1, no hypervisor: the
-/// reference half of the differential check. Then the host checks that the
-/// disk image holds what the guest says it wrote.
-fn default_guest_on_plain_qemu() -> Result<(), String> {
-    let start = Instant::now();
-    let image = guest::build_default_guest()?;
+/// What the default guest reported, with hv's marks removed: its test
+/// lines and its summary, the part that must match between homes.
+fn guest_verdict_lines(output: &str) -> Vec<String> {
+    output
+        .lines()
+        .map(|l| l.trim().trim_start_matches("[guest] ").to_string())
+        .filter(|l| {
+            l.starts_with("test ") || l.starts_with("guest-default: ") || l == "PASS" || l == "FAIL"
+        })
+        .collect()
+}
+
+/// Boot `image` through qemu-runner.sh with fresh disks and extra QEMU
+/// arguments; returns the output, the exit code and the writable disk.
+fn boot_with_disks(
+    name: &str,
+    image: &Path,
+    el1: bool,
+    extra: &[String],
+) -> Result<(String, Option<i32>, PathBuf), String> {
     let dir = workspace_root().join("target/xtask");
-    let disk = dir.join("plain-qemu-disk.img");
-    let ro = dir.join("plain-qemu-ro.img");
+    let disk = dir.join(format!("{name}-disk.img"));
+    let ro = dir.join(format!("{name}-ro.img"));
     guest::create_disk(&disk, 8 << 20)?;
     guest::create_disk(&ro, 1 << 20)?;
-    let drive = |path: &PathBuf, id: &str, extra: &str| {
-        format!("file={},if=none,id={id},format=raw{extra}", path.display())
-    };
     let out = Command::new(workspace_root().join("qemu-runner.sh"))
-        .arg(&image)
-        .args(["-no-reboot", "-global", "virtio-mmio.force-legacy=false"])
-        .args([
-            "-drive",
-            &drive(&disk, "d0", ""),
-            "-device",
-            "virtio-blk-device,drive=d0",
-        ])
-        .args([
-            "-drive",
-            &drive(&ro, "d1", ",readonly=on"),
-            "-device",
-            "virtio-blk-device,drive=d1",
-        ])
+        .arg(image)
+        .arg("-no-reboot")
+        .args(guest::disk_args(&disk, Some(&ro)))
+        .args(extra)
         .env("HV_SMP", "1")
-        .env("HV_MEM", "256M")
+        .env("HV_MEM", "512M")
         .env("HV_TIMEOUT", TIMEOUT_S.to_string())
-        .env("HV_QEMU_EL1", "1")
+        .env("HV_QEMU_EL1", if el1 { "1" } else { "0" })
         .output()
         .map_err(|e| format!("could not start qemu-runner.sh: {e}"))?;
     let text =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    let verdict = if !text.lines().any(|l| l.trim() == "PASS") {
-        Err("the guest did not print PASS".to_string())
-    } else if out.status.code() != Some(0) {
-        Err(format!("QEMU exited with {}", out.status))
-    } else {
-        guest::written_sectors(&text).and_then(|s| guest::check_pattern(&disk, &s))
-    };
+    Ok((text, out.status.code(), disk))
+}
+
+/// Report one guest boot test and show the output when it failed.
+fn report(name: &str, start: Instant, text: &str, verdict: &Result<(), String>) {
     println!(
-        "xtask: boot test \"default guest on plain QEMU\": {} in {:.1} s",
+        "xtask: boot test \"{name}\": {} in {:.1} s",
         if verdict.is_ok() { "ok" } else { "FAILED" },
         start.elapsed().as_secs_f64()
     );
@@ -239,15 +238,76 @@ fn default_guest_on_plain_qemu() -> Result<(), String> {
             text.trim_end()
         );
     }
+}
+
+/// The guest passed, QEMU exited 0, and the disk holds what it wrote.
+fn check_guest_run(text: &str, code: Option<i32>, disk: &Path) -> Result<(), String> {
+    if !guest_verdict_lines(text).iter().any(|l| l == "PASS") {
+        return Err("the guest did not print PASS".into());
+    }
+    if code != Some(0) {
+        return Err(format!("QEMU exited with {code:?}"));
+    }
+    guest::written_sectors(text).and_then(|s| guest::check_pattern(disk, &s))
+}
+
+/// The default guest directly on QEMU `virt` at EL1, no hypervisor: the
+/// reference half of the differential check. Returns its verdict lines.
+fn default_guest_on_plain_qemu(guest_image: &Path) -> Result<Vec<String>, String> {
+    let start = Instant::now();
+    let (text, code, disk) = boot_with_disks("plain-qemu", guest_image, true, &[])?;
+    let verdict = check_guest_run(&text, code, &disk);
+    report("default guest on plain QEMU", start, &text, &verdict);
+    verdict.map(|()| guest_verdict_lines(&text))
+}
+
+/// The same guest under hv-kernel, its disk served by hv from QEMU's
+/// virtio-blk device; it must report exactly what it reported on plain QEMU.
+fn default_guest_under_hv(guest_image: &Path, reference: Option<&[String]>) -> Result<(), String> {
+    let start = Instant::now();
+    let hv = build_image(Arch::Aarch64, false)?;
+    let bundle = workspace_root().join("target/xtask/default-guest.bundle");
+    guest::write_bundle(guest_image, None, "", &bundle)?;
+    let extra = ["-initrd".to_string(), bundle.display().to_string()];
+    let (text, code, disk) = boot_with_disks("under-hv", &hv, false, &extra)?;
+    let mut verdict = check_guest_run(&text, code, &disk);
+    if verdict.is_ok() && !text.contains("hv-kernel: guest powered off") {
+        verdict = Err("hv-kernel did not report the guest's power-off".into());
+    }
+    if let (Ok(()), Some(reference)) = (&verdict, reference) {
+        let here = guest_verdict_lines(&text);
+        if here != reference {
+            verdict = Err(format!(
+                "the guest reported differently under hv-kernel:\n  plain QEMU: {reference:?}\n  hv-kernel:  {here:?}"
+            ));
+        }
+    }
+    if let Some(line) = text.lines().find(|l| l.contains("exits/s")) {
+        println!("xtask: {}", line.trim());
+    }
+    report("default guest under hv-kernel", start, &text, &verdict);
     verdict
 }
 
 /// Build the images and run every boot test; one result per test.
 pub fn run_all() -> Vec<(String, Result<(), String>)> {
-    let mut results = vec![(
-        "boot: default guest on plain QEMU writes and checks its disk".to_string(),
-        default_guest_on_plain_qemu(),
-    )];
+    let mut results = Vec::new();
+    match guest::build_default_guest() {
+        Ok(guest_image) => {
+            let plain = default_guest_on_plain_qemu(&guest_image);
+            let under_hv = default_guest_under_hv(&guest_image, plain.as_deref().ok());
+            results.push((
+                "boot: default guest on plain QEMU writes and checks its disk".to_string(),
+                plain.map(|_| ()),
+            ));
+            results.push((
+                "boot: default guest under hv-kernel: same verdict, disk written through hv"
+                    .to_string(),
+                under_hv,
+            ));
+        }
+        Err(e) => results.push(("boot: build the default guest".to_string(), Err(e))),
+    }
     for arch in Arch::ALL {
         for fault in [false, true] {
             let tests: Vec<&BootTest> = TESTS

@@ -32,6 +32,75 @@ pub fn build_default_guest() -> Result<PathBuf, String> {
     Ok(img)
 }
 
+/// A guest bundle for hv-kernel (format: hv-core's `vm::bundle`): magic,
+/// version 1, entry count, then (kind, 0, offset, size) entries and the
+/// payloads. Kinds: 1 kernel, 2 initrd, 3 command line.
+pub fn bundle(kernel: &[u8], initrd: Option<&[u8]>, cmdline: &str) -> Vec<u8> {
+    let mut entries: Vec<(u32, &[u8])> = vec![(1, kernel)];
+    if let Some(rd) = initrd {
+        entries.push((2, rd));
+    }
+    if !cmdline.is_empty() {
+        entries.push((3, cmdline.as_bytes()));
+    }
+    let mut out = Vec::new();
+    out.extend_from_slice(b"HVGUEST\0");
+    out.extend_from_slice(&1u32.to_le_bytes());
+    out.extend_from_slice(&(entries.len() as u32).to_le_bytes());
+    let mut offset = (16 + 24 * entries.len()) as u64;
+    for (kind, data) in &entries {
+        out.extend_from_slice(&kind.to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&offset.to_le_bytes());
+        out.extend_from_slice(&(data.len() as u64).to_le_bytes());
+        offset += data.len() as u64;
+    }
+    for (_, data) in &entries {
+        out.extend_from_slice(data);
+    }
+    out
+}
+
+/// Write a bundle of the kernel at `kernel` to `out`.
+pub fn write_bundle(
+    kernel: &Path,
+    initrd: Option<&Path>,
+    cmdline: &str,
+    out: &Path,
+) -> Result<(), String> {
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let k = read(kernel)?;
+    let rd = initrd.map(read).transpose()?;
+    std::fs::write(out, bundle(&k, rd.as_deref(), cmdline))
+        .map_err(|e| format!("{}: {e}", out.display()))
+}
+
+/// QEMU arguments attaching `disk` (read-write) and `ro_disk` (read-only)
+/// as virtio-blk devices on the modern virtio-mmio transport.
+pub fn disk_args(disk: &Path, ro_disk: Option<&Path>) -> Vec<String> {
+    let mut args: Vec<String> = ["-global", "virtio-mmio.force-legacy=false"]
+        .map(String::from)
+        .into();
+    args.extend([
+        "-drive".into(),
+        format!("file={},if=none,id=hd0,format=raw", disk.display()),
+        "-device".into(),
+        "virtio-blk-device,drive=hd0".into(),
+    ]);
+    if let Some(ro) = ro_disk {
+        args.extend([
+            "-drive".into(),
+            format!(
+                "file={},if=none,id=hd1,format=raw,readonly=on",
+                ro.display()
+            ),
+            "-device".into(),
+            "virtio-blk-device,drive=hd1".into(),
+        ]);
+    }
+    args
+}
+
 /// Create (or truncate to zeros) a sparse raw disk image of `bytes` bytes.
 pub fn create_disk(path: &Path, bytes: u64) -> Result<(), String> {
     if let Some(dir) = path.parent() {
@@ -53,7 +122,12 @@ pub fn pattern_byte(sector: u64, i: usize) -> u8 {
 pub fn written_sectors(output: &str) -> Result<Vec<u64>, String> {
     let line = output
         .lines()
-        .find_map(|l| l.trim().strip_prefix("wrote sectors:"))
+        // hv-kernel marks guest console lines with "[guest] ".
+        .find_map(|l| {
+            l.trim()
+                .trim_start_matches("[guest] ")
+                .strip_prefix("wrote sectors:")
+        })
         .ok_or("the guest printed no `wrote sectors:` line")?;
     let mut sectors = Vec::new();
     for item in line.split_whitespace() {
@@ -98,6 +172,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn bundle_layout_matches_the_format() {
+        let b = bundle(b"KERNEL", Some(b"RD"), "x=1");
+        assert_eq!(&b[..8], b"HVGUEST\0");
+        assert_eq!(u32::from_le_bytes(b[12..16].try_into().unwrap()), 3);
+        // First entry: kind 1 at offset 16 + 3 * 24 = 88, size 6.
+        assert_eq!(u32::from_le_bytes(b[16..20].try_into().unwrap()), 1);
+        assert_eq!(u64::from_le_bytes(b[24..32].try_into().unwrap()), 88);
+        assert_eq!(u64::from_le_bytes(b[32..40].try_into().unwrap()), 6);
+        assert_eq!(&b[88..94], b"KERNEL");
+        assert_eq!(&b[94..96], b"RD");
+        assert_eq!(&b[96..], b"x=1");
+        assert_eq!(bundle(b"K", None, "").len(), 16 + 24 + 1);
+    }
+
+    #[test]
     fn parses_the_written_sectors_line() {
         let out = "test x: ok\nwrote sectors: 0 1 7 200-203 8192\nPASS\n";
         assert_eq!(
@@ -105,6 +194,7 @@ mod tests {
             Ok(vec![0, 1, 7, 200, 201, 202, 203, 8192])
         );
         assert!(written_sectors("PASS").is_err());
+        assert_eq!(written_sectors("[guest] wrote sectors: 3"), Ok(vec![3]));
         assert!(written_sectors("wrote sectors: 5-2").is_err());
         assert!(written_sectors("wrote sectors: x").is_err());
     }

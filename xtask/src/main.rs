@@ -88,12 +88,26 @@ pub struct RunArgs {
     /// Number of CPUs.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=8))]
     pub smp: u32,
-    /// Guest RAM size as QEMU takes it (e.g. 512M, 2G).
+    /// RAM of the machine QEMU emulates (e.g. 512M, 2G).
     #[arg(long, default_value = "512M", value_parser = parse_mem)]
     pub mem: String,
     /// Stop QEMU after this many seconds (0: never).
     #[arg(long, default_value_t = 120)]
     pub timeout: u64,
+    /// AArch64: the guest hv runs: `default` (the test guest in
+    /// tests/guests/default) or the path of an arm64 Image, ELF or raw binary.
+    #[arg(long, default_value = "default")]
+    pub guest: String,
+    /// AArch64: the guest's disk image (raw); created (64 MiB) if missing.
+    /// Default: target/xtask/disk.img.
+    #[arg(long)]
+    pub disk: Option<std::path::PathBuf>,
+    /// AArch64: RAM hv gives the guest (a multiple of 2M).
+    #[arg(long, default_value = "128M", value_parser = parse_mem)]
+    pub guest_mem: String,
+    /// AArch64: the guest's kernel command line.
+    #[arg(long, default_value = "")]
+    pub cmdline: String,
 }
 
 #[derive(Args, Debug)]

@@ -1,7 +1,8 @@
 //! The `run`, `test` and `bench` subcommands.
 
 use crate::image::{self, cargo, run_checked, workspace_root};
-use crate::{boot_tests, prereq, Arch, BenchArgs, RunArgs, TestArgs};
+use crate::{boot_tests, guest, prereq, Arch, BenchArgs, RunArgs, TestArgs};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
@@ -22,8 +23,11 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
         }
     );
     let mut cmd = Command::new(workspace_root().join("qemu-runner.sh"));
-    cmd.arg(&img)
-        .env("HV_SMP", args.smp.to_string())
+    cmd.arg(&img);
+    if args.build.target == Arch::Aarch64 {
+        cmd.args(guest_args(args)?);
+    }
+    cmd.env("HV_SMP", args.smp.to_string())
         .env("HV_MEM", &args.mem)
         .env("HV_TIMEOUT", args.timeout.to_string());
     if args.gdb {
@@ -35,8 +39,55 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
     match status.code() {
         Some(0) => Ok(()),
         Some(124) => Err(format!("QEMU did not finish within {} s", args.timeout)),
+        Some(2) if args.build.target == Arch::Aarch64 => {
+            Err("the guest asked for a reset (the test guest's FAIL verdict)".into())
+        }
         _ => Err(format!("the image failed under QEMU ({status})")),
     }
+}
+
+/// QEMU arguments that hand hv-kernel its guest: the bundle as the initrd,
+/// hv's options on the command line, the disks as virtio-blk devices.
+fn guest_args(args: &RunArgs) -> Result<Vec<String>, String> {
+    let dir = workspace_root().join("target/xtask");
+    let kernel = if args.guest == "default" {
+        guest::build_default_guest()?
+    } else {
+        let p = PathBuf::from(&args.guest);
+        if !p.is_file() {
+            return Err(format!("--guest {}: no such file", p.display()));
+        }
+        p
+    };
+    let bundle = dir.join("run.bundle");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    guest::write_bundle(&kernel, None, &args.cmdline, &bundle)?;
+    let disk = args.disk.clone().unwrap_or_else(|| dir.join("disk.img"));
+    if !disk.exists() {
+        println!("xtask: creating a 64 MiB guest disk at {}", disk.display());
+        guest::create_disk(&disk, 64 << 20)?;
+    }
+    // A small read-only second disk (the default guest checks that writes
+    // to it fail).
+    let ro = dir.join("ro-disk.img");
+    if !ro.exists() {
+        guest::create_disk(&ro, 1 << 20)?;
+    }
+    println!(
+        "xtask: guest {} with {} RAM, disk {}",
+        kernel.display(),
+        args.guest_mem,
+        disk.display()
+    );
+    let mut out: Vec<String> = vec![
+        "-no-reboot".into(),
+        "-initrd".into(),
+        bundle.display().to_string(),
+        "-append".into(),
+        format!("hv.guest_mem={}", args.guest_mem),
+    ];
+    out.extend(guest::disk_args(&disk, Some(&ro)));
+    Ok(out)
 }
 
 /// One named check of `cargo xtask test`.

@@ -162,9 +162,15 @@ fn m2_queue_configuration_while_ready_or_after_driver_ok_is_ignored() {
     assert_eq!(dev.queues()[0].size(), 16);
     assert_eq!(dev.queues()[0].desc_table(), q.desc);
     wr(&mut dev, STATUS, ADFO);
-    // After DRIVER_OK: QueueReady = 0 is ignored too.
+    // After DRIVER_OK the configuration stays frozen...
+    wr(&mut dev, QUEUE_NUM, 8);
+    assert_eq!(dev.queues()[0].size(), 16);
+    // ...but the driver may stop the queue (virtio-mmio 4.2.2.2: write 0 to
+    // QueueReady and read it back), and not start it again.
     wr(&mut dev, QUEUE_READY, 0);
-    assert_eq!(rd(&mut dev, QUEUE_READY), 1);
+    assert_eq!(rd(&mut dev, QUEUE_READY), 0);
+    wr(&mut dev, QUEUE_READY, 1);
+    assert_eq!(rd(&mut dev, QUEUE_READY), 0);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! What hv-kernel needs from the device tree the loader passed in x0.
 
 use super::psci::Conduit;
+use alloc::string::String;
 use alloc::vec::Vec;
 use fdt::Fdt;
 
@@ -15,6 +16,14 @@ pub struct BootInfo {
     pub cpus: Vec<u64>,
     /// PSCI conduit, if the DTB has a usable `/psci` node.
     pub psci: Option<Conduit>,
+    /// Where the DTB itself lies (start, size).
+    pub dtb: (u64, u64),
+    /// The loader's initrd range [start, end): hv's guest bundle.
+    pub initrd: Option<(u64, u64)>,
+    /// hv's own command line (`/chosen/bootargs`).
+    pub bootargs: String,
+    /// Physical addresses of the virtio-mmio windows.
+    pub virtio_mmio: Vec<usize>,
 }
 
 /// Why the DTB could not be used.
@@ -78,10 +87,38 @@ pub fn parse(addr: usize) -> Result<BootInfo, DtbError> {
             _ => None,
         });
 
+    let chosen_u64 = |name: &str| {
+        fdt.find_node("/chosen")
+            .and_then(|n| n.property(name))
+            .and_then(|p| p.as_usize())
+            .map(|v| v as u64)
+    };
+    let initrd = match (
+        chosen_u64("linux,initrd-start"),
+        chosen_u64("linux,initrd-end"),
+    ) {
+        (Some(start), Some(end)) if end > start => Some((start, end)),
+        _ => None,
+    };
+
+    let virtio_mmio = fdt
+        .all_nodes()
+        .filter(|n| {
+            n.compatible()
+                .is_some_and(|c| c.all().any(|s| s == "virtio,mmio"))
+        })
+        .filter_map(|n| n.reg()?.next())
+        .map(|r| r.starting_address as usize)
+        .collect();
+
     Ok(BootInfo {
         uart,
         ram,
         cpus,
         psci,
+        dtb: (addr as u64, fdt.total_size() as u64),
+        initrd,
+        bootargs: String::from(fdt.chosen().bootargs().unwrap_or("")),
+        virtio_mmio,
     })
 }

@@ -2,16 +2,26 @@
 
 mod dtb;
 mod exceptions;
+mod guest;
+mod host_disk;
 mod pl011;
 mod psci;
 mod semihosting;
+mod stage2;
+mod vcpu;
 
-use crate::config::Size;
+use crate::config::{self, Size};
+use crate::vm::{self, GuestDisk};
 use crate::{console, kprintln};
 use aarch64_cpu::registers::{CurrentEL, Readable, CNTFRQ_EL0, CNTPCT_EL0, MIDR_EL1, MPIDR_EL1};
 use alloc::boxed::Box;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
 use core::fmt;
+use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use hv_core::machine;
+use hv_core::mem::{GuestRam, RamRegion};
 use pl011::Pl011;
 use psci::Conduit;
 
@@ -23,6 +33,13 @@ const SECONDARY_STACK_SIZE: usize = 16 * 1024;
 const FALLBACK_UART: usize = 0x0900_0000;
 /// Semihosting exit status for a fatal error.
 const EXIT_FAILURE: u32 = 1;
+/// Semihosting exit status when the guest asked for a reset (the default
+/// test guest's FAIL verdict).
+const EXIT_GUEST_RESET: u32 = 2;
+/// Guest RAM when `hv.guest_mem=` does not say.
+const DEFAULT_GUEST_MEM: u64 = 128 << 20;
+/// Guest RAM is placed on this alignment (stage-2 block size).
+const GUEST_RAM_ALIGN: u64 = 2 << 20;
 
 core::arch::global_asm!(
     include_str!("boot.s"),
@@ -34,6 +51,8 @@ core::arch::global_asm!(include_str!("vectors.s"));
 
 extern "C" {
     fn secondary_entry();
+    static __image_start: u8;
+    static __image_end: u8;
 }
 
 /// The UART address once known, for the emergency console.
@@ -120,9 +139,147 @@ extern "C" fn aarch64_primary_main(dtb_addr: usize) -> ! {
         log::error!("fault-test: the load did not fault (read {v:#x})");
     }
 
+    match info.initrd {
+        Some(bundle) => run_guest(&info, bundle),
+        None => kprintln!(
+            "hv-kernel: no guest given (load a guest bundle as the initrd; \
+             `cargo xtask run` does)"
+        ),
+    }
     kprintln!("hv-kernel: all done, powering off");
     let err = psci::system_off(conduit);
     fatal(format_args!("PSCI SYSTEM_OFF failed: {err}"))
+}
+
+/// Physical [start, end) of hv's own image (code, data, BSS, stacks, heap).
+fn image_range() -> (u64, u64) {
+    // Linker-script symbols: only their addresses mean anything.
+    (
+        core::ptr::addr_of!(__image_start) as u64,
+        core::ptr::addr_of!(__image_end) as u64,
+    )
+}
+
+/// Pick host memory for `size` bytes of guest RAM: the top of the highest
+/// RAM bank, clear of hv's image, the DTB and the guest bundle.
+fn place_guest_ram(info: &dtb::BootInfo, bundle: (u64, u64), size: u64) -> Option<u64> {
+    let (dtb_start, dtb_size) = info.dtb;
+    let busy = [image_range(), (dtb_start, dtb_start + dtb_size), bundle];
+    info.ram.iter().rev().find_map(|&(base, len)| {
+        let end = (base + len) & !(GUEST_RAM_ALIGN - 1);
+        let start = end.checked_sub(size)?;
+        let clear = busy.iter().all(|&(b, e)| e <= start || b >= end);
+        (start >= base && clear).then_some(start)
+    })
+}
+
+/// Build the guest from the bundle the loader left at `bundle`, run it, and
+/// report how it ended.
+fn run_guest(info: &dtb::BootInfo, bundle: (u64, u64)) {
+    let size = match config::cmdline_value(&info.bootargs, "hv.guest_mem") {
+        Some(v) => match config::parse_size(v).filter(|s| s % GUEST_RAM_ALIGN == 0 && *s > 0) {
+            Some(s) => s,
+            None => fatal(format_args!("hv.guest_mem={v} is not a multiple of 2 MiB")),
+        },
+        None => DEFAULT_GUEST_MEM,
+    };
+    let Some(host) = place_guest_ram(info, bundle, size) else {
+        fatal(format_args!(
+            "no room for {} of guest RAM: give the machine more memory",
+            Size(size)
+        ))
+    };
+    let Some(host_ptr) = NonNull::new(host as *mut u8) else {
+        fatal(format_args!("guest RAM would start at address 0"))
+    };
+    // SAFETY: [host, host + size) is RAM from the DTB that holds neither hv's
+    // image, the DTB nor the bundle (place_guest_ram), is 2 MiB aligned, and
+    // from now on belongs to the guest alone.
+    let region = unsafe { RamRegion::from_host(machine::RAM_BASE, size, host_ptr) };
+    let ram = match region.and_then(|r| GuestRam::new(alloc::vec![r])) {
+        Ok(ram) => Arc::new(ram),
+        Err(e) => fatal(format_args!("guest RAM: {e}")),
+    };
+    kprintln!(
+        "hv-kernel: guest RAM {} at IPA {} (host {host:#x})",
+        Size(size),
+        machine::RAM_BASE
+    );
+
+    // The first writable disk and the first read-only one go to the guest.
+    let mut found = host_disk::probe(&info.virtio_mmio);
+    let mut disks: Vec<GuestDisk<host_disk::HostDisk>> = Vec::new();
+    for wanted_read_only in [false, true] {
+        if let Some(i) = found.iter().position(|d| d.read_only() == wanted_read_only) {
+            let disk = found.swap_remove(i);
+            disks.push(GuestDisk {
+                read_only: disk.read_only(),
+                backend: disk,
+            });
+        }
+    }
+
+    let (bundle_start, bundle_end) = bundle;
+    // SAFETY: the loader put the bundle at [start, end) in RAM (DTB
+    // /chosen); nothing writes it while hv reads it here.
+    let bundle_bytes = unsafe {
+        core::slice::from_raw_parts(
+            bundle_start as *const u8,
+            (bundle_end - bundle_start) as usize,
+        )
+    };
+    let mut guest = match vm::build(bundle_bytes, ram, size, disks) {
+        Ok(g) => g,
+        Err(e) => fatal(format_args!("hv-kernel: cannot start the guest: {e}")),
+    };
+
+    let mut map = match stage2::GuestMap::new() {
+        Ok(m) => m,
+        Err(e) => fatal(format_args!("stage-2 tables: {e}")),
+    };
+    if let Err(e) = map.map_ram(machine::RAM_BASE, host, size) {
+        fatal(format_args!("stage-2 map of guest RAM: {e}"));
+    }
+    let (vttbr, vtcr) = match map.registers(vcpu::pa_bits()) {
+        Ok(r) => r,
+        Err(e) => fatal(format_args!("stage-2 registers: {e}")),
+    };
+    // vCPU 0: MPIDR affinity 0 with the RES1 bit 31.
+    vcpu::configure_el2(vttbr, vtcr, 1 << 31);
+
+    kprintln!("hv-kernel: starting the guest at {}", guest.entry);
+    let start = CNTPCT_EL0.get();
+    let mut stats = guest::ExitStats::default();
+    let outcome = guest::run(&mut guest, &mut stats);
+    let ticks = CNTPCT_EL0.get() - start;
+    let freq = CNTFRQ_EL0.get().max(1);
+    let ms = ticks * 1000 / freq;
+    kprintln!(
+        "hv-kernel: guest {} after {} ms: {} exits ({} MMIO, {} calls, {} injected, {} other), {} exits/s",
+        match outcome {
+            guest::Outcome::PowerOff => "powered off",
+            guest::Outcome::Reset => "asked for a reset",
+            guest::Outcome::Crashed => "crashed",
+        },
+        ms,
+        stats.total,
+        stats.mmio,
+        stats.calls,
+        stats.injected,
+        stats.other,
+        stats.total * freq / ticks.max(1),
+    );
+    match outcome {
+        guest::Outcome::PowerOff => {}
+        guest::Outcome::Reset => exit_with(EXIT_GUEST_RESET),
+        guest::Outcome::Crashed => fatal(format_args!("hv-kernel: the guest crashed")),
+    }
+}
+
+/// End the QEMU run with `code` (semihosting), or halt.
+fn exit_with(code: u32) -> ! {
+    semihosting::exit(code);
+    halt()
 }
 
 /// Start every other CPU of the DTB with PSCI CPU_ON and wait for each to

@@ -12,6 +12,16 @@
     b       exception_common
 .endm
 
+// A lower-EL entry: the guest is running on this CPU. Its registers go to
+// the VcpuRegs that TPIDR_EL2 points at (see vcpu.s).
+.macro GUEST_VECTOR kind
+.balign 0x80
+    stp     x0, x1, [sp, #-16]!
+    mrs     x0, tpidr_el2
+    mov     x1, #\kind
+    b       guest_exit
+.endm
+
 .section .text.vectors, "ax"
 .balign 0x800
 .global el2_vectors
@@ -24,14 +34,14 @@ el2_vectors:
     VECTOR 5
     VECTOR 6
     VECTOR 7
-    VECTOR 8    // lower EL, AArch64: synchronous
-    VECTOR 9
-    VECTOR 10
-    VECTOR 11
-    VECTOR 12   // lower EL, AArch32: synchronous
-    VECTOR 13
-    VECTOR 14
-    VECTOR 15
+    GUEST_VECTOR 8  // lower EL, AArch64: synchronous
+    GUEST_VECTOR 9  //   IRQ
+    GUEST_VECTOR 10 //   FIQ
+    GUEST_VECTOR 11 //   SError
+    GUEST_VECTOR 12 // lower EL, AArch32 (never enabled: HCR_EL2.RW = 1)
+    GUEST_VECTOR 13
+    GUEST_VECTOR 14
+    GUEST_VECTOR 15
 
 exception_common:
     stp     x2, x3, [sp, #16]

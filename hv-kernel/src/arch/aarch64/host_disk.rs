@@ -1,0 +1,180 @@
+//! The machine's own virtio-blk disks (QEMU's `-device virtio-blk-device`),
+//! driven by hv with the `virtio-drivers` crate and offered to the guest as
+//! a [`BlockBackend`]: what the guest writes and flushes reaches the disk
+//! image.
+
+use alloc::alloc::{alloc_zeroed, dealloc, Layout};
+use alloc::vec::Vec;
+use core::ptr::NonNull;
+use virtio::blk::BackendError;
+use virtio::BlockBackend;
+use virtio_drivers::device::blk::{VirtIOBlk, SECTOR_SIZE};
+use virtio_drivers::transport::mmio::{MmioTransport, VirtIOHeader};
+use virtio_drivers::transport::{DeviceType, Transport};
+use virtio_drivers::{BufferDirection, Hal, PhysAddr};
+
+const PAGE: usize = 4096;
+/// Size of a virtio-mmio register window.
+const MMIO_WINDOW: usize = 0x200;
+/// errno values reported as the backend's I/O error.
+const EIO: i32 = 5;
+const EINVAL: i32 = 22;
+
+/// DMA for virtio-drivers at EL2 with the MMU off: heap pages, whose
+/// addresses are physical.
+#[derive(Debug)]
+pub struct KernelHal;
+
+// SAFETY: dma_alloc returns zeroed, page-aligned heap memory owned by the
+// caller until dma_dealloc; with the MMU off virtual and physical addresses
+// are the same, so share/mmio_phys_to_virt are identities.
+unsafe impl Hal for KernelHal {
+    fn dma_alloc(pages: usize, _direction: BufferDirection) -> (PhysAddr, NonNull<u8>) {
+        let layout = Layout::from_size_align(pages.max(1) * PAGE, PAGE).expect("DMA layout");
+        // SAFETY: the layout has a non-zero size.
+        let ptr = NonNull::new(unsafe { alloc_zeroed(layout) })
+            .unwrap_or_else(|| crate::arch::fatal(format_args!("out of heap for virtio DMA")));
+        (ptr.as_ptr() as PhysAddr, ptr)
+    }
+
+    unsafe fn dma_dealloc(_paddr: PhysAddr, vaddr: NonNull<u8>, pages: usize) -> i32 {
+        let layout = Layout::from_size_align(pages.max(1) * PAGE, PAGE).expect("DMA layout");
+        // SAFETY: the caller returns memory from dma_alloc with the same
+        // page count, hence the same layout.
+        unsafe { dealloc(vaddr.as_ptr(), layout) };
+        0
+    }
+
+    unsafe fn mmio_phys_to_virt(paddr: PhysAddr, _size: usize) -> NonNull<u8> {
+        NonNull::new(paddr as *mut u8).expect("MMIO at address 0")
+    }
+
+    unsafe fn share(buffer: NonNull<[u8]>, _direction: BufferDirection) -> PhysAddr {
+        buffer.cast::<u8>().as_ptr() as PhysAddr
+    }
+
+    unsafe fn unshare(_paddr: PhysAddr, _buffer: NonNull<[u8]>, _direction: BufferDirection) {}
+}
+
+/// One of the machine's block devices.
+pub struct HostDisk {
+    blk: VirtIOBlk<KernelHal, MmioTransport<'static>>,
+    capacity: u64,
+    read_only: bool,
+}
+
+impl core::fmt::Debug for HostDisk {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("HostDisk")
+            .field("capacity", &self.capacity)
+            .field("read_only", &self.read_only)
+            .finish()
+    }
+}
+
+impl HostDisk {
+    /// Whether the device refuses writes (VIRTIO_BLK_F_RO).
+    pub fn read_only(&self) -> bool {
+        self.read_only
+    }
+
+    fn check_range(&self, offset: u64, len: u64) -> Result<(), BackendError> {
+        match offset.checked_add(len) {
+            Some(end) if end <= self.capacity => Ok(()),
+            _ => Err(BackendError::OutOfRange),
+        }
+    }
+
+    fn sector_range(&self, offset: u64, len: usize) -> Result<usize, BackendError> {
+        self.check_range(offset, len as u64)?;
+        if offset % SECTOR_SIZE as u64 != 0 || len % SECTOR_SIZE != 0 {
+            return Err(BackendError::Io(EINVAL));
+        }
+        usize::try_from(offset / SECTOR_SIZE as u64).map_err(|_| BackendError::OutOfRange)
+    }
+}
+
+impl BlockBackend for HostDisk {
+    fn capacity(&self) -> u64 {
+        self.capacity
+    }
+
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), BackendError> {
+        let sector = self.sector_range(offset, buf.len())?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        self.blk
+            .read_blocks(sector, buf)
+            .map_err(|_| BackendError::Io(EIO))
+    }
+
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> Result<(), BackendError> {
+        let sector = self.sector_range(offset, data.len())?;
+        if data.is_empty() {
+            return Ok(());
+        }
+        self.blk
+            .write_blocks(sector, data)
+            .map_err(|_| BackendError::Io(EIO))
+    }
+
+    fn flush(&mut self) -> Result<(), BackendError> {
+        self.blk.flush().map_err(|_| BackendError::Io(EIO))
+    }
+
+    fn discard(&mut self, offset: u64, len: u64) -> Result<(), BackendError> {
+        // Reads after a discard are unspecified; zeroes are the safe answer.
+        self.write_zeroes(offset, len)
+    }
+
+    fn write_zeroes(&mut self, offset: u64, len: u64) -> Result<(), BackendError> {
+        self.check_range(offset, len)?;
+        let zeroes = [0u8; PAGE];
+        let mut done = 0;
+        while done < len {
+            // min(.., PAGE) fits in usize.
+            let n = (len - done).min(PAGE as u64) as usize;
+            self.write_at(offset + done, &zeroes[..n])?;
+            done += n as u64;
+        }
+        Ok(())
+    }
+}
+
+/// Every virtio-blk device among the virtio-mmio windows at `windows`
+/// (physical addresses from the DTB).
+pub fn probe(windows: &[usize]) -> Vec<HostDisk> {
+    let mut disks = Vec::new();
+    for &base in windows {
+        let Some(header) = NonNull::new(base as *mut VirtIOHeader) else {
+            continue;
+        };
+        // SAFETY: the DTB names this a virtio-mmio window of MMIO_WINDOW
+        // bytes; hv drives each window through this one transport only.
+        let Ok(transport) = (unsafe { MmioTransport::new(header, MMIO_WINDOW) }) else {
+            continue; // no device behind this window
+        };
+        if transport.device_type() != DeviceType::Block {
+            continue;
+        }
+        match VirtIOBlk::<KernelHal, _>::new(transport) {
+            Ok(blk) => {
+                let capacity = blk.capacity() * SECTOR_SIZE as u64;
+                let read_only = blk.readonly();
+                log::info!(
+                    "host disk at {base:#x}: {} sectors{}",
+                    blk.capacity(),
+                    if read_only { ", read-only" } else { "" }
+                );
+                disks.push(HostDisk {
+                    blk,
+                    capacity,
+                    read_only,
+                });
+            }
+            Err(e) => log::warn!("virtio-blk at {base:#x} failed to start: {e:?}"),
+        }
+    }
+    disks
+}

@@ -1,0 +1,219 @@
+//! Building the guest machine from a guest bundle: kernel, initrd and DTB in
+//! guest RAM, the PL011 and the virtio-blk disks on the MMIO bus. Nothing
+//! here names a register; the arch code runs the result.
+
+use crate::console;
+use alloc::boxed::Box;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::fmt;
+use hv_core::devices::pl011::{CharSink, Pl011};
+use hv_core::machine;
+use hv_core::mem::{GuestMemory, GuestRam, MemError};
+use hv_core::mmio::{BusError, MmioBus};
+use hv_core::vm::bundle::{self, BundleError};
+use hv_core::vm::fdt::{self, FdtError, GuestFdt};
+use hv_core::vm::loader::{self, LoadError};
+use hv_core::GuestAddress;
+use virtio::blk::ConfigError;
+use virtio::{BlockBackend, BlockConfig, EmptySlot, MmioTransport, VirtioBlock};
+
+/// Room at the top of guest RAM for the DTB (Linux wants it within 2 MiB).
+const DTB_AREA: u64 = 2 << 20;
+const PAGE: u64 = 4096;
+
+/// Why the guest could not be built.
+#[derive(Clone, Copy, Debug)]
+pub enum VmError {
+    /// The bundle is malformed.
+    Bundle(BundleError),
+    /// The kernel cannot be placed.
+    Load(LoadError),
+    /// Guest RAM refused a copy.
+    Mem(MemError),
+    /// The device tree could not be written.
+    Fdt(FdtError),
+    /// A device could not be attached.
+    Bus(BusError),
+    /// A disk's configuration is invalid.
+    Disk(ConfigError),
+    /// Initrd and DTB do not fit above the kernel.
+    NoRoom,
+}
+
+impl fmt::Display for VmError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VmError::Bundle(e) => write!(f, "{e}"),
+            VmError::Load(e) => write!(f, "{e}"),
+            VmError::Mem(e) => write!(f, "loading the guest: {e}"),
+            VmError::Fdt(e) => write!(f, "guest device tree: {e}"),
+            VmError::Bus(e) => write!(f, "guest devices: {e}"),
+            VmError::Disk(e) => write!(f, "guest disk: {e:?}"),
+            VmError::NoRoom => write!(f, "the initrd and device tree do not fit in guest RAM"),
+        }
+    }
+}
+
+macro_rules! from_error {
+    ($($from:ty => $variant:ident),*) => {
+        $(impl From<$from> for VmError {
+            fn from(e: $from) -> Self {
+                VmError::$variant(e)
+            }
+        })*
+    };
+}
+from_error!(BundleError => Bundle, LoadError => Load, MemError => Mem, FdtError => Fdt,
+            BusError => Bus, ConfigError => Disk);
+
+/// Guest console output on hv's console, each line marked as the guest's.
+#[derive(Debug, Default)]
+pub struct GuestConsole {
+    at_line_start: bool,
+}
+
+impl GuestConsole {
+    /// A console that starts a new line.
+    pub fn new() -> Self {
+        GuestConsole {
+            at_line_start: true,
+        }
+    }
+}
+
+impl CharSink for GuestConsole {
+    fn put(&mut self, byte: u8) {
+        if self.at_line_start {
+            console::print(format_args!("[guest] "));
+        }
+        match byte {
+            b'\n' => console::print(format_args!("\n")),
+            b'\r' => {}
+            b => console::print(format_args!("{}", char::from(b))),
+        }
+        self.at_line_start = byte == b'\n';
+    }
+}
+
+/// A disk for the guest and whether it is read-only to the guest.
+pub struct GuestDisk<B> {
+    /// Storage.
+    pub backend: B,
+    /// Offer VIRTIO_BLK_F_RO and refuse writes.
+    pub read_only: bool,
+}
+
+/// A guest ready to run.
+pub struct Guest {
+    /// Its devices (the virtio transports hold the guest RAM).
+    pub bus: MmioBus,
+    /// Entry point (x0 = `dtb`).
+    pub entry: GuestAddress,
+    /// Where its DTB is.
+    pub dtb: GuestAddress,
+}
+
+impl fmt::Debug for Guest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Guest")
+            .field("entry", &self.entry)
+            .field("dtb", &self.dtb)
+            .field("bus", &self.bus)
+            .finish()
+    }
+}
+
+/// Load the guest in `bundle_bytes` into `ram` (`ram_size` bytes at the
+/// contract's RAM base) and attach its devices.
+pub fn build<B: BlockBackend + 'static>(
+    bundle_bytes: &[u8],
+    ram: Arc<GuestRam>,
+    ram_size: u64,
+    disks: Vec<GuestDisk<B>>,
+) -> Result<Guest, VmError> {
+    let bundle = bundle::parse(bundle_bytes)?;
+    let layout = loader::layout(bundle.kernel, ram_size)?;
+    for seg in &layout.segments {
+        ram.write(seg.addr, seg.data)?;
+        let tail = seg.mem_size - seg.data.len() as u64;
+        if tail > 0 {
+            ram.fill(
+                GuestAddress(seg.addr.raw() + seg.data.len() as u64),
+                0,
+                tail,
+            )?;
+        }
+    }
+    log::info!(
+        "guest kernel ({:?}, {} KiB) at {}, entry {}",
+        layout.format,
+        bundle.kernel.len() / 1024,
+        layout.segments.first().map_or(layout.entry, |s| s.addr),
+        layout.entry
+    );
+
+    let ram_end = machine::RAM_BASE.raw() + ram_size;
+    let dtb = ram_end.checked_sub(DTB_AREA).ok_or(VmError::NoRoom)?;
+    let initrd = match bundle.initrd {
+        Some(rd) => {
+            let start = dtb
+                .checked_sub(rd.len() as u64)
+                .map(|s| s & !(PAGE - 1))
+                .filter(|&s| s >= layout.end.raw())
+                .ok_or(VmError::NoRoom)?;
+            ram.write(GuestAddress(start), rd)?;
+            log::info!("guest initrd ({} KiB) at {start:#x}", rd.len() / 1024);
+            Some((start, start + rd.len() as u64))
+        }
+        None => None,
+    };
+    if dtb < layout.end.raw() {
+        return Err(VmError::NoRoom);
+    }
+
+    let mut bus = MmioBus::new();
+    bus.insert(
+        machine::UART_BASE,
+        machine::UART_SIZE,
+        Box::new(Pl011::new(GuestConsole::new())),
+    )?;
+    let mut slots = Vec::new();
+    for (slot, disk) in (0u32..).zip(disks) {
+        let config = BlockConfig {
+            read_only: disk.read_only,
+            logical_block_size: 512,
+            ..BlockConfig::default()
+        };
+        let blk = VirtioBlock::new(disk.backend, config)?;
+        let base = machine::virtio_mmio_slot(slot).ok_or(VmError::NoRoom)?;
+        bus.insert(
+            base,
+            machine::VIRTIO_MMIO_SLOT_SIZE,
+            Box::new(MmioTransport::new(blk, Arc::clone(&ram))),
+        )?;
+        slots.push(slot);
+    }
+    // The other slots answer as empty transports, as on QEMU virt.
+    for slot in slots.len() as u32..machine::VIRTIO_MMIO_SLOTS {
+        let base = machine::virtio_mmio_slot(slot).ok_or(VmError::NoRoom)?;
+        bus.insert(base, machine::VIRTIO_MMIO_SLOT_SIZE, Box::new(EmptySlot))?;
+    }
+
+    let blob = fdt::build(&GuestFdt {
+        ram_size,
+        cpus: 1,
+        bootargs: bundle.cmdline,
+        initrd,
+        virtio_slots: &slots,
+    })?;
+    if blob.len() as u64 > DTB_AREA {
+        return Err(VmError::NoRoom);
+    }
+    ram.write(GuestAddress(dtb), &blob)?;
+    Ok(Guest {
+        bus,
+        entry: layout.entry,
+        dtb: GuestAddress(dtb),
+    })
+}
