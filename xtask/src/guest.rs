@@ -10,18 +10,25 @@ use std::process::Command;
 /// Sector size of virtio-blk requests.
 pub const SECTOR: u64 = 512;
 
-/// Build the default test guest; returns its flat arm64 Image.
-pub fn build_default_guest() -> Result<PathBuf, String> {
+/// The test guests of tests/guests/default, by binary name.
+pub const DEFAULT_GUEST: &str = "guest-default";
+/// The guest that provokes faults hv must inject.
+pub const FAULTS_GUEST: &str = "guest-faults";
+
+/// Build test guest `bin`; returns its flat arm64 Image.
+pub fn build_test_guest(bin: &str) -> Result<PathBuf, String> {
     let root = workspace_root();
-    println!("xtask: building the default test guest (aarch64, EL1)");
+    println!("xtask: building the test guest {bin} (aarch64, EL1)");
     run_checked(Command::new(cargo()).current_dir(&root).args([
         "build",
         "-p",
         "guest-default",
+        "--bin",
+        bin,
         "--target",
         "aarch64-unknown-none",
     ]))?;
-    let elf = root.join("target/aarch64-unknown-none/debug/guest-default");
+    let elf = root.join("target/aarch64-unknown-none/debug").join(bin);
     let img = elf.with_extension("img");
     run_checked(
         Command::new(crate::prereq::llvm_objcopy()?)

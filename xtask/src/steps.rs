@@ -51,7 +51,7 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
 fn guest_args(args: &RunArgs) -> Result<Vec<String>, String> {
     let dir = workspace_root().join("target/xtask");
     let kernel = if args.guest == "default" {
-        guest::build_default_guest()?
+        guest::build_test_guest(guest::DEFAULT_GUEST)?
     } else {
         let p = PathBuf::from(&args.guest);
         if !p.is_file() {
