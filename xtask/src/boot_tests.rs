@@ -196,6 +196,16 @@ fn guest_verdict_lines(output: &str) -> Vec<String> {
         .collect()
 }
 
+/// The guest's measured disk throughput (write, read) in KiB/s.
+fn throughput(output: &str) -> Option<(u64, u64)> {
+    let line = output
+        .lines()
+        .find_map(|l| l.split("disk throughput: write ").nth(1))?;
+    let (write, rest) = line.split_once(" KiB/s, read ")?;
+    let read = rest.split_once(" KiB/s")?.0;
+    Some((write.parse().ok()?, read.parse().ok()?))
+}
+
 /// Boot `image` through qemu-runner.sh with fresh disks and extra QEMU
 /// arguments; returns the output, the exit code and the writable disk.
 fn boot_with_disks(
@@ -252,18 +262,28 @@ fn check_guest_run(text: &str, code: Option<i32>, disk: &Path) -> Result<(), Str
 }
 
 /// The default guest directly on QEMU `virt` at EL1, no hypervisor: the
-/// reference half of the differential check. Returns its verdict lines.
-fn default_guest_on_plain_qemu(guest_image: &Path) -> Result<Vec<String>, String> {
+/// reference half of the differential check. Returns its verdict lines and
+/// its disk throughput.
+fn default_guest_on_plain_qemu(guest_image: &Path) -> Result<Reference, String> {
     let start = Instant::now();
     let (text, code, disk) = boot_with_disks("plain-qemu", guest_image, true, &[])?;
     let verdict = check_guest_run(&text, code, &disk);
     report("default guest on plain QEMU", start, &text, &verdict);
-    verdict.map(|()| guest_verdict_lines(&text))
+    verdict.map(|()| Reference {
+        lines: guest_verdict_lines(&text),
+        throughput: throughput(&text),
+    })
+}
+
+/// What the default guest reported on plain QEMU.
+struct Reference {
+    lines: Vec<String>,
+    throughput: Option<(u64, u64)>,
 }
 
 /// The same guest under hv-kernel, its disk served by hv from QEMU's
 /// virtio-blk device; it must report exactly what it reported on plain QEMU.
-fn default_guest_under_hv(guest_image: &Path, reference: Option<&[String]>) -> Result<(), String> {
+fn default_guest_under_hv(guest_image: &Path, reference: Option<&Reference>) -> Result<(), String> {
     let start = Instant::now();
     let hv = build_image(Arch::Aarch64, false)?;
     let bundle = workspace_root().join("target/xtask/default-guest.bundle");
@@ -276,14 +296,24 @@ fn default_guest_under_hv(guest_image: &Path, reference: Option<&[String]>) -> R
     }
     if let (Ok(()), Some(reference)) = (&verdict, reference) {
         let here = guest_verdict_lines(&text);
-        if here != reference {
+        if here != reference.lines {
             verdict = Err(format!(
-                "the guest reported differently under hv-kernel:\n  plain QEMU: {reference:?}\n  hv-kernel:  {here:?}"
+                "the guest reported differently under hv-kernel:\n  plain QEMU: {:?}\n  hv-kernel:  {here:?}",
+                reference.lines
             ));
         }
     }
     if let Some(line) = text.lines().find(|l| l.contains("exits/s")) {
         println!("xtask: {}", line.trim());
+    }
+    if let (Some((w, r)), Some((pw, pr))) =
+        (throughput(&text), reference.and_then(|r| r.throughput))
+    {
+        println!(
+            "xtask: guest disk throughput, hv-kernel vs plain QEMU: write {w} vs {pw} KiB/s ({:.2}x), read {r} vs {pr} KiB/s ({:.2}x)",
+            w as f64 / pw.max(1) as f64,
+            r as f64 / pr.max(1) as f64
+        );
     }
     report("default guest under hv-kernel", start, &text, &verdict);
     verdict
@@ -320,7 +350,7 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
     match guest::build_test_guest(guest::DEFAULT_GUEST) {
         Ok(guest_image) => {
             let plain = default_guest_on_plain_qemu(&guest_image);
-            let under_hv = default_guest_under_hv(&guest_image, plain.as_deref().ok());
+            let under_hv = default_guest_under_hv(&guest_image, plain.as_ref().ok());
             results.push((
                 "boot: default guest on plain QEMU writes and checks its disk".to_string(),
                 plain.map(|_| ()),
@@ -364,4 +394,25 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
         }
     }
     results
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_guest_throughput_line() {
+        let out = "[guest] disk throughput: write 52500 KiB/s, read 48871 KiB/s (1024 KiB in 64 KiB requests)\n";
+        assert_eq!(throughput(out), Some((52500, 48871)));
+        assert_eq!(throughput("disk throughput: request failed"), None);
+    }
+
+    #[test]
+    fn verdict_lines_ignore_hv_marks_and_other_output() {
+        let out = "hv-kernel 0.1.0\n[guest] test a: ok\n[guest] wrote sectors: 1\n[guest] guest-default: 1 passed, 0 failed\n[guest] PASS\n";
+        assert_eq!(
+            guest_verdict_lines(out),
+            ["test a: ok", "guest-default: 1 passed, 0 failed", "PASS"]
+        );
+    }
 }

@@ -56,11 +56,18 @@ unsafe impl Hal for KernelHal {
     unsafe fn unshare(_paddr: PhysAddr, _buffer: NonNull<[u8]>, _direction: BufferDirection) {}
 }
 
+/// Largest piece moved per request to the machine's disk: guest requests
+/// up to this size cost one host request instead of one per 4 KiB.
+const BOUNCE: usize = 256 << 10;
+
 /// One of the machine's block devices.
 pub struct HostDisk {
     blk: VirtIOBlk<KernelHal, MmioTransport<'static>>,
     capacity: u64,
     read_only: bool,
+    /// Staging buffer between guest memory and the device (allocated on
+    /// first use, at most BOUNCE bytes).
+    bounce: Vec<u8>,
 }
 
 impl core::fmt::Debug for HostDisk {
@@ -123,6 +130,49 @@ impl BlockBackend for HostDisk {
         self.blk.flush().map_err(|_| BackendError::Io(EIO))
     }
 
+    fn read_to(
+        &mut self,
+        offset: u64,
+        len: u64,
+        sink: &mut dyn FnMut(&[u8]) -> Result<(), BackendError>,
+    ) -> Result<(), BackendError> {
+        self.check_range(offset, len)?;
+        let mut done = 0;
+        while done < len {
+            // min(.., BOUNCE) fits in usize.
+            let n = (len - done).min(BOUNCE as u64) as usize;
+            let sector = self.sector_range(offset + done, n)?;
+            let piece = staging(&mut self.bounce, n)?;
+            self.blk
+                .read_blocks(sector, piece)
+                .map_err(|_| BackendError::Io(EIO))?;
+            sink(piece)?;
+            done += n as u64;
+        }
+        Ok(())
+    }
+
+    fn write_from(
+        &mut self,
+        offset: u64,
+        len: u64,
+        source: &mut dyn FnMut(&mut [u8]) -> Result<(), BackendError>,
+    ) -> Result<(), BackendError> {
+        self.check_range(offset, len)?;
+        let mut done = 0;
+        while done < len {
+            let n = (len - done).min(BOUNCE as u64) as usize;
+            let sector = self.sector_range(offset + done, n)?;
+            let piece = staging(&mut self.bounce, n)?;
+            source(piece)?;
+            self.blk
+                .write_blocks(sector, piece)
+                .map_err(|_| BackendError::Io(EIO))?;
+            done += n as u64;
+        }
+        Ok(())
+    }
+
     fn discard(&mut self, offset: u64, len: u64) -> Result<(), BackendError> {
         // Reads after a discard are unspecified; zeroes are the safe answer.
         self.write_zeroes(offset, len)
@@ -140,6 +190,17 @@ impl BlockBackend for HostDisk {
         }
         Ok(())
     }
+}
+
+/// The first `len` bytes of the staging buffer, grown as needed (callers
+/// keep `len` at most BOUNCE).
+fn staging(buf: &mut Vec<u8>, len: usize) -> Result<&mut [u8], BackendError> {
+    if buf.len() < len {
+        buf.try_reserve_exact(len - buf.len())
+            .map_err(|_| BackendError::NoMemory)?;
+        buf.resize(len, 0);
+    }
+    Ok(&mut buf[..len])
 }
 
 /// Every virtio-blk device among the virtio-mmio windows at `windows`
@@ -171,6 +232,7 @@ pub fn probe(windows: &[usize]) -> Vec<HostDisk> {
                     blk,
                     capacity,
                     read_only,
+                    bounce: Vec::new(),
                 });
             }
             Err(e) => log::warn!("virtio-blk at {base:#x} failed to start: {e:?}"),

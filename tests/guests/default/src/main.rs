@@ -170,6 +170,66 @@ mod guest {
         );
     }
 
+    /// Bytes moved by the throughput measurement, in requests of `CHUNK`.
+    const BENCH_BYTES: usize = 1 << 20;
+    const CHUNK: usize = 64 << 10;
+    /// First sector of the measured area: clear of the pattern sectors.
+    const BENCH_SECTOR: usize = 1024;
+
+    /// The request buffer; static because it is larger than is wise on the
+    /// stack. One CPU, one user at a time.
+    struct BenchBuf(core::cell::UnsafeCell<[u8; CHUNK]>);
+    // SAFETY: the guest is single-threaded and only `throughput` uses it.
+    unsafe impl Sync for BenchBuf {}
+    static BENCH_BUF: BenchBuf = BenchBuf(core::cell::UnsafeCell::new([0; CHUNK]));
+
+    fn counter() -> (u64, u64) {
+        let (count, freq): (u64, u64);
+        // SAFETY: reading the virtual counter and its frequency is allowed
+        // at EL1 and has no side effects.
+        unsafe {
+            core::arch::asm!("isb; mrs {}, cntvct_el0", out(reg) count, options(nomem, nostack));
+            core::arch::asm!("mrs {}, cntfrq_el0", out(reg) freq, options(nomem, nostack));
+        }
+        (count, freq.max(1))
+    }
+
+    /// Time writing then reading BENCH_BYTES; prints KiB/s for each.
+    fn throughput(disk: &mut Disk) {
+        if disk.capacity() < (BENCH_SECTOR + BENCH_BYTES / SECTOR_SIZE) as u64 * 2 {
+            return;
+        }
+        // SAFETY: see BenchBuf: nothing else holds a reference to it.
+        let buf = unsafe { &mut *BENCH_BUF.0.get() };
+        buf.fill(0xa5);
+        let per = CHUNK / SECTOR_SIZE;
+        let mut rates = [0u64; 2];
+        for (pass, rate) in rates.iter_mut().enumerate() {
+            let (start, freq) = counter();
+            for i in 0..BENCH_BYTES / CHUNK {
+                let sector = BENCH_SECTOR + i * per;
+                let ok = if pass == 0 {
+                    disk.write_blocks(sector, buf).is_ok()
+                } else {
+                    disk.read_blocks(sector, buf).is_ok()
+                };
+                if !ok {
+                    println!("disk throughput: request failed");
+                    return;
+                }
+            }
+            let ticks = (counter().0 - start).max(1);
+            *rate = (BENCH_BYTES as u64 / 1024) * freq / ticks;
+        }
+        println!(
+            "disk throughput: write {} KiB/s, read {} KiB/s ({} KiB in {} KiB requests)",
+            rates[0],
+            rates[1],
+            BENCH_BYTES / 1024,
+            CHUNK / 1024
+        );
+    }
+
     fn read_only_tests(t: &mut Tally, disk: &mut Disk) {
         t.check(
             "second disk is read-only",
@@ -203,7 +263,10 @@ mod guest {
         };
         let (first, second) = probe();
         match first {
-            Some(mut disk) => disk_tests(&mut t, &mut disk),
+            Some(mut disk) => {
+                disk_tests(&mut t, &mut disk);
+                throughput(&mut disk);
+            }
             None => t.check("find a virtio-blk disk", Err("none found")),
         }
         match second {
