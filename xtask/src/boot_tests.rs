@@ -1,8 +1,8 @@
 //! QEMU boot tests of the hv-kernel images: each boots an image through
 //! qemu-runner.sh and checks what it printed and how QEMU exited.
 
-use crate::guest;
 use crate::image::{self, workspace_root};
+use crate::{guest, linux};
 use crate::{Arch, BuildArgs};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -344,6 +344,103 @@ fn faults_guest_under_hv() -> Result<(), String> {
     verdict
 }
 
+/// What a Linux boot printed and how long it took to reach the marker.
+struct LinuxRun {
+    text: String,
+    code: Option<i32>,
+    disk: PathBuf,
+    /// Seconds from QEMU start to the marker line (measured on the host).
+    to_marker: Option<f64>,
+}
+
+/// Boot `image` with `extra` QEMU arguments and a fresh 64 MiB disk,
+/// streaming the console to find when the marker appears.
+fn boot_linux(
+    name: &str,
+    image: &Path,
+    el1: bool,
+    smp: u32,
+    extra: &[String],
+) -> Result<LinuxRun, String> {
+    use std::io::{BufRead, BufReader};
+    let dir = workspace_root().join("target/xtask");
+    let disk = dir.join(format!("{name}-disk.img"));
+    guest::create_disk(&disk, 64 << 20)?;
+    let start = Instant::now();
+    let mut child = Command::new(workspace_root().join("qemu-runner.sh"))
+        .arg(image)
+        .arg("-no-reboot")
+        .args(guest::disk_args(&disk, None))
+        .args(extra)
+        .env("HV_SMP", smp.to_string())
+        .env("HV_MEM", "1G")
+        .env("HV_TIMEOUT", LINUX_TIMEOUT_S.to_string())
+        .env("HV_QEMU_EL1", if el1 { "1" } else { "0" })
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("could not start qemu-runner.sh: {e}"))?;
+    let mut text = String::new();
+    let mut to_marker = None;
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if to_marker.is_none() && line.contains(linux::MARKER) {
+                to_marker = Some(start.elapsed().as_secs_f64());
+            }
+            text.push_str(&line);
+            text.push('\n');
+        }
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    Ok(LinuxRun {
+        text,
+        code: status.code(),
+        disk,
+        to_marker,
+    })
+}
+
+/// Seconds a Linux boot test may take.
+const LINUX_TIMEOUT_S: u32 = 240;
+
+/// The Linux run reached the marker, passed its disk check, powered off
+/// cleanly, and the disk image holds the pattern.
+fn check_linux_run(run: &LinuxRun) -> Result<(), String> {
+    if run.to_marker.is_none() {
+        return Err(format!("no {:?} on the console", linux::MARKER));
+    }
+    if !run.text.contains(linux::VERDICT_PASS) {
+        return Err("the guest's disk check did not pass".into());
+    }
+    if run.code != Some(0) {
+        return Err(format!("QEMU exited with {:?}", run.code));
+    }
+    linux::check_disk(&run.disk)
+}
+
+/// Debian's kernel directly on QEMU virt at EL1: the reference for the
+/// same kernel under hv-kernel.
+fn linux_on_plain_qemu() -> Result<(), String> {
+    let start = Instant::now();
+    let (kernel, initrd) = linux::prepare(None, None)?;
+    let extra = [
+        "-initrd".to_string(),
+        initrd.display().to_string(),
+        "-append".to_string(),
+        linux::cmdline(false),
+    ];
+    let run = boot_linux("linux-plain", &kernel, true, 1, &extra)?;
+    let verdict = check_linux_run(&run);
+    if let Some(t) = run.to_marker {
+        println!("xtask: Linux on plain QEMU reached userspace in {t:.1} s");
+    }
+    if let Some(l) = run.text.lines().find(|l| l.contains("HV-LINUX: dd ")) {
+        println!("xtask: Linux on plain QEMU: {}", l.trim());
+    }
+    report("Linux on plain QEMU", start, &run.text, &verdict);
+    verdict
+}
+
 /// Build the images and run every boot test; one result per test.
 pub fn run_all() -> Vec<(String, Result<(), String>)> {
     let mut results = Vec::new();
@@ -366,6 +463,10 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
     results.push((
         "boot: faulting guest under hv-kernel gets its exceptions, hv stays up".to_string(),
         faults_guest_under_hv(),
+    ));
+    results.push((
+        "boot: Debian's Linux on plain QEMU writes its disk (reference)".to_string(),
+        linux_on_plain_qemu(),
     ));
     for arch in Arch::ALL {
         for fault in [false, true] {

@@ -4,8 +4,10 @@
 //! llvm-tools) are checked before any work starts.
 
 mod boot_tests;
+mod cpio;
 mod guest;
 mod image;
+mod linux;
 mod prereq;
 mod steps;
 
@@ -32,6 +34,32 @@ enum Command {
     Test(TestArgs),
     /// Run the Criterion benchmarks (`cargo bench -p hv-sim`); extra arguments go to Criterion.
     Bench(BenchArgs),
+    /// Prepare a guest (download and build it) without running it.
+    Guest(GuestArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct GuestArgs {
+    #[command(subcommand)]
+    pub which: GuestKind,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum GuestKind {
+    /// Debian's arm64 cloud kernel with a busybox initramfs: downloaded with
+    /// apt-get (adding the arm64 architecture to dpkg) and cached under
+    /// target/guest-linux.
+    Linux(LinuxArgs),
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct LinuxArgs {
+    /// Use this kernel Image (plain or gzip) instead of Debian's.
+    #[arg(long)]
+    pub kernel: Option<std::path::PathBuf>,
+    /// Use this initramfs instead of the generated one.
+    #[arg(long)]
+    pub initrd: Option<std::path::PathBuf>,
 }
 
 /// The machine hv-kernel is built for.
@@ -95,16 +123,24 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 120)]
     pub timeout: u64,
     /// AArch64: the guest hv runs: `default` (the test guest in
-    /// tests/guests/default) or the path of an arm64 Image, ELF or raw binary.
+    /// tests/guests/default), `linux` (Debian's kernel with a busybox
+    /// initramfs, see `cargo xtask guest linux`) or the path of an arm64
+    /// Image, ELF or raw binary.
     #[arg(long, default_value = "default")]
     pub guest: String,
+    /// With `--guest linux`: leave a busybox shell on the console.
+    #[arg(long)]
+    pub shell: bool,
+    #[command(flatten)]
+    pub linux: LinuxArgs,
     /// AArch64: the guest's disk image (raw); created (64 MiB) if missing.
     /// Default: target/xtask/disk.img.
     #[arg(long)]
     pub disk: Option<std::path::PathBuf>,
-    /// AArch64: RAM hv gives the guest (a multiple of 2M).
-    #[arg(long, default_value = "128M", value_parser = parse_mem)]
-    pub guest_mem: String,
+    /// AArch64: RAM hv gives the guest (a multiple of 2M; default 128M, 256M
+    /// for Linux).
+    #[arg(long, value_parser = parse_mem)]
+    pub guest_mem: Option<String>,
     /// AArch64: the guest's kernel command line.
     #[arg(long, default_value = "")]
     pub cmdline: String,
@@ -146,6 +182,9 @@ fn main() -> ExitCode {
         Command::Run(args) => steps::run(&args),
         Command::Test(args) => steps::test(&args),
         Command::Bench(args) => steps::bench(&args),
+        Command::Guest(GuestArgs {
+            which: GuestKind::Linux(args),
+        }) => linux::prepare(args.kernel.as_deref(), args.initrd.as_deref()).map(|_| ()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

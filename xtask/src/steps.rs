@@ -1,7 +1,7 @@
 //! The `run`, `test` and `bench` subcommands.
 
 use crate::image::{self, cargo, run_checked, workspace_root};
-use crate::{boot_tests, guest, prereq, Arch, BenchArgs, RunArgs, TestArgs};
+use crate::{boot_tests, guest, linux, prereq, Arch, BenchArgs, RunArgs, TestArgs};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
@@ -50,18 +50,33 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
 /// hv's options on the command line, the disks as virtio-blk devices.
 fn guest_args(args: &RunArgs) -> Result<Vec<String>, String> {
     let dir = workspace_root().join("target/xtask");
-    let kernel = if args.guest == "default" {
-        guest::build_test_guest(guest::DEFAULT_GUEST)?
-    } else {
-        let p = PathBuf::from(&args.guest);
-        if !p.is_file() {
-            return Err(format!("--guest {}: no such file", p.display()));
-        }
-        p
-    };
-    let bundle = dir.join("run.bundle");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    guest::write_bundle(&kernel, None, &args.cmdline, &bundle)?;
+    let bundle = dir.join("run.bundle");
+    let mut guest_mem = "128M";
+    let kernel = match args.guest.as_str() {
+        "default" => {
+            let k = guest::build_test_guest(guest::DEFAULT_GUEST)?;
+            guest::write_bundle(&k, None, &args.cmdline, &bundle)?;
+            k
+        }
+        "linux" => {
+            let (k, rd) =
+                linux::prepare(args.linux.kernel.as_deref(), args.linux.initrd.as_deref())?;
+            let cmdline = format!("{} {}", linux::cmdline(args.shell), args.cmdline);
+            guest::write_bundle(&k, Some(&rd), cmdline.trim(), &bundle)?;
+            guest_mem = "256M";
+            k
+        }
+        path => {
+            let k = PathBuf::from(path);
+            if !k.is_file() {
+                return Err(format!("--guest {}: no such file", k.display()));
+            }
+            guest::write_bundle(&k, None, &args.cmdline, &bundle)?;
+            k
+        }
+    };
+    let guest_mem = args.guest_mem.as_deref().unwrap_or(guest_mem);
     let disk = args.disk.clone().unwrap_or_else(|| dir.join("disk.img"));
     if !disk.exists() {
         println!("xtask: creating a 64 MiB guest disk at {}", disk.display());
@@ -76,7 +91,7 @@ fn guest_args(args: &RunArgs) -> Result<Vec<String>, String> {
     println!(
         "xtask: guest {} with {} RAM, disk {}",
         kernel.display(),
-        args.guest_mem,
+        guest_mem,
         disk.display()
     );
     let mut out: Vec<String> = vec![
@@ -84,7 +99,7 @@ fn guest_args(args: &RunArgs) -> Result<Vec<String>, String> {
         "-initrd".into(),
         bundle.display().to_string(),
         "-append".into(),
-        format!("hv.guest_mem={}", args.guest_mem),
+        format!("hv.guest_mem={guest_mem}"),
     ];
     out.extend(guest::disk_args(&disk, Some(&ro)));
     Ok(out)
