@@ -1,4 +1,5 @@
 //! Device models every home presents to the guest (besides virtio, which has
 //! its own crate).
 
+pub mod gicv3;
 pub mod pl011;
