@@ -7,10 +7,11 @@ use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
+use hv_core::devices::gicv3::Vgic;
 use hv_core::devices::pl011::{CharSink, Pl011};
 use hv_core::machine;
 use hv_core::mem::{GuestMemory, GuestRam, MemError};
-use hv_core::mmio::{BusError, MmioBus};
+use hv_core::mmio::{AccessWidth, BusError, MmioBus};
 use hv_core::vm::bundle::{self, BundleError};
 use hv_core::vm::fdt::{self, FdtError, GuestFdt};
 use hv_core::vm::loader::{self, LoadError};
@@ -104,14 +105,91 @@ pub struct GuestDisk<B> {
     pub read_only: bool,
 }
 
+/// A device interrupt line on the bus and the INTID it drives.
+#[derive(Clone, Copy, Debug)]
+struct IrqLine {
+    base: GuestAddress,
+    intid: u32,
+    /// Edge-triggered (virtio) rather than level (PL011).
+    edge: bool,
+    /// Level seen last time, to find rising edges.
+    last: bool,
+}
+
 /// A guest ready to run.
 pub struct Guest {
     /// Its devices (the virtio transports hold the guest RAM).
     pub bus: MmioBus,
+    /// Its interrupt controller (distributor and redistributors).
+    pub vgic: Vgic,
+    lines: Vec<IrqLine>,
     /// Entry point (x0 = `dtb`).
     pub entry: GuestAddress,
     /// Where its DTB is.
     pub dtb: GuestAddress,
+}
+
+impl Guest {
+    /// A load from the guest's machine: the GIC's frames, else the bus.
+    pub fn mmio_read(&mut self, ipa: GuestAddress, width: AccessWidth) -> Result<u64, BusError> {
+        if let Some(off) = offset_in(ipa, machine::GICD_BASE, machine::GICD_SIZE) {
+            return Ok(self.vgic.dist_read(off, width));
+        }
+        if let Some(off) = offset_in(ipa, machine::GICR_BASE, self.gicr_size()) {
+            return Ok(self.vgic.redist_read(off, width));
+        }
+        self.bus.read(ipa, width)
+    }
+
+    /// A store to the guest's machine.
+    pub fn mmio_write(
+        &mut self,
+        ipa: GuestAddress,
+        width: AccessWidth,
+        value: u64,
+    ) -> Result<(), BusError> {
+        if let Some(off) = offset_in(ipa, machine::GICD_BASE, machine::GICD_SIZE) {
+            self.vgic.dist_write(off, width, value);
+            return Ok(());
+        }
+        if let Some(off) = offset_in(ipa, machine::GICR_BASE, self.gicr_size()) {
+            self.vgic.redist_write(off, width, value);
+            return Ok(());
+        }
+        self.bus.write(ipa, width, value)?;
+        self.sample_device_irqs();
+        Ok(())
+    }
+
+    fn gicr_size(&self) -> u64 {
+        machine::GICR_STRIDE * self.vgic.vcpus() as u64
+    }
+
+    /// Feed the devices' interrupt lines to the vGIC: a rising edge of a
+    /// virtio line makes its SPI pending; the PL011's level is passed on.
+    pub fn sample_device_irqs(&mut self) {
+        let levels: Vec<(GuestAddress, bool)> = self.bus.interrupt_levels().collect();
+        for line in &mut self.lines {
+            let level = levels
+                .iter()
+                .find(|(b, _)| *b == line.base)
+                .is_some_and(|&(_, l)| l);
+            if line.edge {
+                if level && !line.last {
+                    let target = self.vgic.spi_target(line.intid);
+                    self.vgic.pulse(target, line.intid);
+                }
+            } else {
+                self.vgic.set_level(0, line.intid, level);
+            }
+            line.last = level;
+        }
+    }
+}
+
+/// `addr - base` if `addr` lies in `[base, base + size)`.
+fn offset_in(addr: GuestAddress, base: GuestAddress, size: u64) -> Option<u64> {
+    addr.checked_offset_from(base).filter(|&o| o < size)
 }
 
 impl fmt::Debug for Guest {
@@ -178,6 +256,12 @@ pub fn build<B: BlockBackend + 'static>(
         machine::UART_SIZE,
         Box::new(Pl011::new(GuestConsole::new())),
     )?;
+    let mut lines = alloc::vec![IrqLine {
+        base: machine::UART_BASE,
+        intid: machine::UART_INTID,
+        edge: false,
+        last: false,
+    }];
     let mut slots = Vec::new();
     for (slot, disk) in (0u32..).zip(disks) {
         let config = BlockConfig {
@@ -192,6 +276,12 @@ pub fn build<B: BlockBackend + 'static>(
             machine::VIRTIO_MMIO_SLOT_SIZE,
             Box::new(MmioTransport::new(blk, Arc::clone(&ram))),
         )?;
+        lines.push(IrqLine {
+            base,
+            intid: machine::virtio_mmio_intid(slot).ok_or(VmError::NoRoom)?,
+            edge: true,
+            last: false,
+        });
         slots.push(slot);
     }
     // The other slots answer as empty transports, as on QEMU virt.
@@ -213,6 +303,8 @@ pub fn build<B: BlockBackend + 'static>(
     ram.write(GuestAddress(dtb), &blob)?;
     Ok(Guest {
         bus,
+        vgic: Vgic::new(1),
+        lines,
         entry: layout.entry,
         dtb: GuestAddress(dtb),
     })

@@ -105,8 +105,8 @@ pub enum Exit {
         /// WFE rather than WFI.
         wfe: bool,
     },
-    /// A trapped system-register access (ISS kept raw).
-    SysReg(u32),
+    /// A trapped system-register access.
+    SysReg(SysRegAccess),
     /// Anything else: EC and ISS.
     Other {
         /// Exception class.
@@ -114,6 +114,51 @@ pub enum Exit {
         /// Syndrome.
         iss: u32,
     },
+}
+
+/// An MRS/MSR trapped to EL2 (ESR EC 0x18).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SysRegAccess {
+    /// op0 (2 or 3).
+    pub op0: u8,
+    /// op1.
+    pub op1: u8,
+    /// CRn.
+    pub crn: u8,
+    /// CRm.
+    pub crm: u8,
+    /// op2.
+    pub op2: u8,
+    /// The general register (31 = XZR).
+    pub rt: u8,
+    /// MRS (true) or MSR.
+    pub read: bool,
+}
+
+impl SysRegAccess {
+    /// Decode the ISS of an EC 0x18 syndrome.
+    pub fn decode(iss: u32) -> Self {
+        SysRegAccess {
+            op0: ((iss >> 20) & 3) as u8,
+            op2: ((iss >> 17) & 7) as u8,
+            op1: ((iss >> 14) & 7) as u8,
+            crn: ((iss >> 10) & 0xf) as u8,
+            rt: ((iss >> 5) & 0x1f) as u8,
+            crm: ((iss >> 1) & 0xf) as u8,
+            read: iss & 1 != 0,
+        }
+    }
+
+    /// A read of a feature ID register (op0 3, op1 0, CRn 0, CRm 1-7):
+    /// the group HCR_EL2.TID3 traps. Returns (CRm, op2).
+    pub fn id_register(&self) -> Option<(u8, u8)> {
+        (self.read
+            && self.op0 == 3
+            && self.op1 == 0
+            && self.crn == 0
+            && (1..=7).contains(&self.crm))
+        .then_some((self.crm, self.op2))
+    }
 }
 
 /// Faulting IPA from HPFAR_EL2 (page) and FAR_EL2 (offset within the page).
@@ -163,7 +208,7 @@ pub fn decode(esr: u64, hpfar: u64, far: u64) -> Exit {
         ec::HVC64 => Exit::Hvc(iss as u16),
         ec::SMC64 => Exit::Smc(iss as u16),
         ec::WFX => Exit::Wfx { wfe: iss & 1 != 0 },
-        ec::SYSREG => Exit::SysReg(iss),
+        ec::SYSREG => Exit::SysReg(SysRegAccess::decode(iss)),
         _ => Exit::Other {
             ec: class as u8,
             iss,
@@ -286,6 +331,24 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn sysreg_traps_name_the_register() {
+        // mrs x3, id_aa64pfr0_el1: op0 3, op1 0, CRn 0, CRm 4, op2 0.
+        let iss: u32 = (3 << 20) | (3 << 5) | (4 << 1) | 1;
+        let exit = decode((ec::SYSREG << 26) | u64::from(iss), 0, 0);
+        let Exit::SysReg(access) = exit else {
+            panic!("not a sysreg exit: {exit:?}")
+        };
+        assert_eq!(access.rt, 3);
+        assert_eq!(access.id_register(), Some((4, 0)));
+        // msr actlr_el1 (op0 3, op1 0, CRn 1, CRm 0, op2 1): not an ID register.
+        let actlr = SysRegAccess::decode((3 << 20) | (1 << 17) | (1 << 10));
+        assert!(!actlr.read);
+        assert_eq!(actlr.id_register(), None);
+        // A write to an ID register encoding is not an ID read either.
+        assert_eq!(SysRegAccess::decode(iss & !1).id_register(), None);
     }
 
     #[test]

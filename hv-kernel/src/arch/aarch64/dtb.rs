@@ -24,6 +24,8 @@ pub struct BootInfo {
     pub bootargs: String,
     /// Physical addresses of the virtio-mmio windows.
     pub virtio_mmio: Vec<usize>,
+    /// GICv3 distributor and first redistributor, if the machine has one.
+    pub gic: Option<(usize, usize)>,
 }
 
 /// Why the DTB could not be used.
@@ -111,7 +113,15 @@ pub fn parse(addr: usize) -> Result<BootInfo, DtbError> {
         .map(|r| r.starting_address as usize)
         .collect();
 
+    let gic = fdt.find_compatible(&["arm,gic-v3"]).and_then(|n| {
+        let mut regs = n.reg()?;
+        let gicd = regs.next()?.starting_address as usize;
+        let gicr = regs.next()?.starting_address as usize;
+        Some((gicd, gicr))
+    });
+
     Ok(BootInfo {
+        gic,
         uart,
         ram,
         cpus,

@@ -1,10 +1,12 @@
 //! Running the guest: enter, decode each exit, emulate, resume.
 
+use super::gic::{self, CpuGic};
+use super::idregs;
 use super::vcpu::{self, inject, VcpuRegs};
 use crate::vm::Guest;
 use core::arch::asm;
 use hv_core::arch::aarch64::esr::{self, Exit};
-use hv_core::mmio::{BusError, MmioBus};
+use hv_core::mmio::BusError;
 use hv_core::vm::psci::{self, affinity, status, PsciCall};
 
 /// How a guest run ended.
@@ -29,6 +31,8 @@ pub struct ExitStats {
     pub calls: u64,
     /// Exceptions injected into the guest.
     pub injected: u64,
+    /// Physical interrupts taken while the guest ran.
+    pub irqs: u64,
     /// WFI and others.
     pub other: u64,
 }
@@ -50,17 +54,18 @@ fn syndrome() -> (u64, u64, u64) {
 }
 
 /// Run `guest` on this CPU until it powers off, resets or crashes.
-pub fn run(guest: &mut Guest, stats: &mut ExitStats) -> Outcome {
+pub fn run(guest: &mut Guest, gic: &mut CpuGic, stats: &mut ExitStats) -> Outcome {
     let mut regs = VcpuRegs::new(guest.entry.raw(), guest.dtb.raw());
     loop {
+        guest.sample_device_irqs();
+        gic.sync(&mut guest.vgic, 0);
         let vector = regs.run();
         stats.total += 1;
         let step = match vector {
-            8 => synchronous(&mut regs, &mut guest.bus, stats),
-            // No physical interrupt is enabled while a guest runs; one that
-            // arrives anyway is spurious and the guest just resumes.
+            8 => synchronous(&mut regs, guest, gic, stats),
             9 | 10 => {
-                stats.other += 1;
+                stats.irqs += 1;
+                physical_irq(guest, gic);
                 Step::Resume
             }
             _ => {
@@ -85,15 +90,48 @@ fn inject_data_abort(regs: &mut VcpuRegs, far: u64, stats: &mut ExitStats) {
     stats.injected += 1;
 }
 
-fn synchronous(regs: &mut VcpuRegs, bus: &mut MmioBus, stats: &mut ExitStats) -> Step {
+/// A physical interrupt arrived while the guest ran: forward the virtual
+/// timer to the guest, take note of maintenance, drop anything else.
+fn physical_irq(guest: &mut Guest, gic: &mut CpuGic) {
+    let intid = gic::acknowledge();
+    match intid {
+        gic::SPURIOUS => {}
+        gic::VTIMER_INTID => {
+            gic::end_of_interrupt(intid);
+            let enabled = guest.vgic.is_enabled(0, intid);
+            if !enabled || !gic.forward_timer(&mut guest.vgic, 0) {
+                // Not deliverable now: deactivate; a guest that armed the
+                // timer without enabling its interrupt gets it masked.
+                if !enabled {
+                    gic::mask_vtimer();
+                }
+                gic::deactivate(intid);
+            }
+        }
+        _ => {
+            // Maintenance (list registers drained) or an interrupt hv did
+            // not ask for: the next sync does the work.
+            gic::end_of_interrupt(intid);
+            gic::deactivate(intid);
+        }
+    }
+}
+
+fn synchronous(
+    regs: &mut VcpuRegs,
+    guest: &mut Guest,
+    gic: &mut CpuGic,
+    stats: &mut ExitStats,
+) -> Step {
     let (esr_value, far, hpfar) = syndrome();
     match esr::decode(esr_value, hpfar, far) {
         Exit::DataAbort(access) => {
             let result = if access.write {
                 let value = regs.get(access.reg) & access.width.mask();
-                bus.write(access.ipa, access.width, value)
+                guest.mmio_write(access.ipa, access.width, value)
             } else {
-                bus.read(access.ipa, access.width)
+                guest
+                    .mmio_read(access.ipa, access.width)
                     .map(|v| regs.set(access.reg, access.load_result(v)))
             };
             match result {
@@ -132,16 +170,30 @@ fn synchronous(regs: &mut VcpuRegs, bus: &mut MmioBus, stats: &mut ExitStats) ->
             regs.pc += 4;
             return call(regs);
         }
-        // No virtual interrupts yet: WFI/WFE complete at once.
+        // WFI: wait here for a physical interrupt unless the guest already
+        // has one to take (WFE is not trapped).
         Exit::Wfx { .. } => {
             stats.other += 1;
+            gic.sync(&mut guest.vgic, 0);
+            if !gic.guest_has_interrupt() {
+                // SAFETY: WFI only waits; it wakes on any pending physical
+                // interrupt even though hv runs with interrupts masked.
+                unsafe { asm!("wfi", options(nomem, nostack)) };
+            }
             regs.pc += esr::instruction_length(esr_value);
         }
-        Exit::SysReg(iss) => {
-            log::debug!("guest system register access (ISS {iss:#x}) not emulated: UNDEF injected");
-            vcpu::inject_sync(regs, inject::UNDEFINED, 0);
-            stats.injected += 1;
-        }
+        Exit::SysReg(access) => match access.id_register() {
+            Some((crm, op2)) => {
+                regs.set(access.rt, idregs::guest_read(crm, op2));
+                regs.pc += 4;
+                stats.other += 1;
+            }
+            None => {
+                log::debug!("guest system register access {access:?} not emulated: UNDEF injected");
+                vcpu::inject_sync(regs, inject::UNDEFINED, 0);
+                stats.injected += 1;
+            }
+        },
         Exit::Other { ec, iss } => {
             log::warn!("guest exit EC {ec:#x} ISS {iss:#x} not handled: UNDEF injected");
             vcpu::inject_sync(regs, inject::UNDEFINED, 0);

@@ -2,8 +2,10 @@
 
 mod dtb;
 mod exceptions;
+mod gic;
 mod guest;
 mod host_disk;
+mod idregs;
 mod pl011;
 mod psci;
 mod semihosting;
@@ -246,16 +248,27 @@ fn run_guest(info: &dtb::BootInfo, bundle: (u64, u64)) {
     };
     // vCPU 0: MPIDR affinity 0 with the RES1 bit 31.
     vcpu::configure_el2(vttbr, vtcr, 1 << 31);
+    let Some((gicd, gicr)) = info.gic else {
+        fatal(format_args!("the machine has no GICv3: guests need one"))
+    };
+    let mut cpu_gic = match gic::CpuGic::init(gicd, gicr, mpidr()) {
+        Ok(g) => g,
+        Err(e) => fatal(format_args!("GIC: {e}")),
+    };
+    log::info!(
+        "GICv3 at {gicd:#x}/{gicr:#x}, {} list registers",
+        cpu_gic.list_registers()
+    );
 
     kprintln!("hv-kernel: starting the guest at {}", guest.entry);
     let start = CNTPCT_EL0.get();
     let mut stats = guest::ExitStats::default();
-    let outcome = guest::run(&mut guest, &mut stats);
+    let outcome = guest::run(&mut guest, &mut cpu_gic, &mut stats);
     let ticks = CNTPCT_EL0.get() - start;
     let freq = CNTFRQ_EL0.get().max(1);
     let ms = ticks * 1000 / freq;
     kprintln!(
-        "hv-kernel: guest {} after {} ms: {} exits ({} MMIO, {} calls, {} injected, {} other), {} exits/s",
+        "hv-kernel: guest {} after {} ms: {} exits ({} MMIO, {} calls, {} injected, {} IRQs, {} other), {} exits/s",
         match outcome {
             guest::Outcome::PowerOff => "powered off",
             guest::Outcome::Reset => "asked for a reset",
@@ -266,6 +279,7 @@ fn run_guest(info: &dtb::BootInfo, bundle: (u64, u64)) {
         stats.mmio,
         stats.calls,
         stats.injected,
+        stats.irqs,
         stats.other,
         stats.total * freq / ticks.max(1),
     );

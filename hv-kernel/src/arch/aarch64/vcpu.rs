@@ -88,14 +88,17 @@ impl VcpuRegs {
 
 /// HCR_EL2 for a guest: stage 2 on (VM), set/way invalidation upgraded
 /// (SWIO), physical IRQ/FIQ/SError to EL2 (IMO/FMO/AMO), WFI trapped (TWI),
-/// SMC trapped (TSC), auxiliary control registers trapped (TACR, so a guest
-/// touching them gets an undefined instruction from hv), EL1 is AArch64 (RW).
+/// feature ID registers trapped (TID3: hv hides what it does not
+/// virtualize), SMC trapped (TSC), auxiliary control registers trapped
+/// (TACR, so a guest touching them gets an undefined instruction from hv),
+/// EL1 is AArch64 (RW).
 const HCR_EL2_GUEST: u64 = (1 << 0)
     | (1 << 1)
     | (1 << 3)
     | (1 << 4)
     | (1 << 5)
     | (1 << 13)
+    | (1 << 18)
     | (1 << 19)
     | (1 << 21)
     | (1 << 31);
@@ -119,9 +122,30 @@ pub fn pa_bits() -> u32 {
     }
 }
 
+/// HCR_EL2 bits for features the guest may use directly when the CPU has
+/// them: pointer authentication keys and instructions (APK, API).
+fn hcr_feature_bits() -> u64 {
+    let (isar1, isar2): (u64, u64);
+    // SAFETY: ID register reads have no side effects.
+    unsafe {
+        asm!("mrs {}, id_aa64isar1_el1", out(reg) isar1, options(nomem, nostack));
+        asm!("mrs {}, S3_0_C0_C6_2", out(reg) isar2, options(nomem, nostack)); // ID_AA64ISAR2_EL1
+    }
+    // APA, API, GPA, GPI (ISAR1) or APA3, GPA3 (ISAR2): any PAuth at all.
+    let pauth = isar1 & 0xff00_0ff0 != 0 || isar2 & 0xff00 != 0;
+    if pauth {
+        (1 << 40) | (1 << 41)
+    } else {
+        0
+    }
+}
+
 /// Point this CPU's EL2 at a guest: stage-2 tables (VTTBR/VTCR), traps, the
-/// guest's view of MIDR/MPIDR, timer access and sane EL1 defaults.
+/// guest's view of MIDR/MPIDR, timer access and sane EL1 defaults. SVE and
+/// SME stay trapped (boot.s leaves CPTR_EL2.TZ/TSM set) and hidden from the
+/// guest's ID registers, since hv saves only the FP/SIMD registers.
 pub fn configure_el2(vttbr: u64, vtcr: u64, vmpidr: u64) {
+    let hcr = HCR_EL2_GUEST | hcr_feature_bits();
     let midr: u64;
     // SAFETY: reads an ID register, then writes EL2/EL1 configuration
     // registers while no guest runs on this CPU; the stage-2 tables named by
@@ -150,7 +174,7 @@ pub fn configure_el2(vttbr: u64, vtcr: u64, vmpidr: u64) {
             vmpidr = in(reg) vmpidr,
             cnthctl = in(reg) CNTHCTL_EL2_GUEST,
             sctlr = in(reg) SCTLR_EL1_RESET,
-            hcr = in(reg) HCR_EL2_GUEST,
+            hcr = in(reg) hcr,
             options(nostack),
         );
     }
