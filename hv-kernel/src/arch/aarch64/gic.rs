@@ -135,7 +135,8 @@ impl CpuGic {
     /// enable group 1 in the distributor, turn on the system-register CPU
     /// interface with EOImode 1, and switch on the virtual CPU interface.
     pub fn init(gicd: usize, gicr: usize, mpidr: u64) -> Result<Self, GicError> {
-        let aff = ((mpidr >> 8) & 0xff_0000_00) | (mpidr & 0xff_ffff);
+        // GICR_TYPER.Affinity is Aff3.Aff2.Aff1.Aff0; MPIDR keeps Aff3 at [39:32].
+        let aff = ((mpidr >> 8) & 0xff00_0000) | (mpidr & 0xff_ffff);
         let mut frame = gicr;
         let rd = loop {
             let typer = mmio_read64(frame + GICR_TYPER);
