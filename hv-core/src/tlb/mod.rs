@@ -399,18 +399,24 @@ impl Tlb for SetAssocTlb {
         let global = e.attrs.contains(Attrs::GLOBAL);
         let mask: u64 = if global { 0xffff_0000 } else { 0xffff_ffff };
         let ctx = u64::from(make_ctx(e.vmid, e.asid));
-        // Reuse a slot holding the same page in an overlapping context.
-        let same = self.slots[set..set + self.ways]
-            .iter()
-            .position(|s| s.tag == tag && s.matches(tag, ctx as u32));
-        let way = match same {
+        // One pass: a slot holding the same page in an overlapping context
+        // is reused, else the first empty one; only a full set needs the
+        // replacement policy.
+        let (mut same, mut empty) = (None, None);
+        for (w, s) in self.slots[set..set + self.ways].iter().enumerate() {
+            if s.matches(tag, ctx as u32) {
+                same = Some(w);
+                break;
+            }
+            if s.tag == 0 && empty.is_none() {
+                empty = Some(w);
+            }
+        }
+        let way = match same.or(empty) {
             Some(w) => w,
             None => {
-                let w = self.victim(set);
-                if self.slots[set + w].tag != 0 {
-                    self.stats.evictions += 1;
-                }
-                w
+                self.stats.evictions += 1;
+                self.victim(set)
             }
         };
         let page_mask = (1u64 << shift(i)) - 1;
