@@ -52,33 +52,56 @@ fn typed(c: &mut Criterion) {
 
 const BULK: [usize; 4] = [64, 256, 4096, 65536];
 
+/// A page-aligned host buffer of `len` bytes (guest RAM is page-aligned
+/// too, so guest copy and reference copy see the same alignment).
+struct Aligned {
+    buf: Vec<u8>,
+    off: usize,
+    len: usize,
+}
+
+impl Aligned {
+    fn new(len: usize, fill: u8) -> Self {
+        let buf = vec![fill; len + 4096];
+        let off = buf.as_ptr().align_offset(4096).min(4096);
+        Aligned { buf, off, len }
+    }
+    fn get(&self) -> &[u8] {
+        &self.buf[self.off..self.off + self.len]
+    }
+    fn get_mut(&mut self) -> &mut [u8] {
+        &mut self.buf[self.off..self.off + self.len]
+    }
+}
+
 fn bulk(c: &mut Criterion) {
     let ram = ram();
     let at = GuestAddress(BASE + 0x10_0000);
-    // The reference copies between two host buffers of the same sizes.
-    let host_src = vec![0xa5u8; 65536];
+    // The reference copies between two page-aligned host buffers of the
+    // same size, one of them the very buffer the guest copy uses.
     let mut g = c.benchmark_group("bulk_memory_read");
     for size in BULK {
-        let mut buf = vec![0u8; size];
+        let mut buf = Aligned::new(size, 0);
+        let src = Aligned::new(size, 0xa5);
         g.throughput(Throughput::Bytes(size as u64));
         g.bench_with_input(BenchmarkId::from_parameter(size), &size, |b, _| {
-            b.iter(|| ram.read(black_box(at), black_box(&mut buf[..])).is_ok())
+            b.iter(|| ram.read(black_box(at), black_box(buf.get_mut())).is_ok())
         });
-        g.bench_with_input(BenchmarkId::new("reference", size), &size, |b, &n| {
-            b.iter(|| black_box(&mut buf[..]).copy_from_slice(black_box(&host_src[..n])))
+        g.bench_with_input(BenchmarkId::new("reference", size), &size, |b, _| {
+            b.iter(|| black_box(buf.get_mut()).copy_from_slice(black_box(src.get())))
         });
     }
     g.finish();
     let mut g = c.benchmark_group("bulk_memory_write");
     for size in BULK {
-        let data = vec![0x3cu8; size];
-        let mut host_dst = vec![0u8; size];
+        let data = Aligned::new(size, 0x3c);
+        let mut dst = Aligned::new(size, 0);
         g.throughput(Throughput::Bytes(size as u64));
         g.bench_with_input(BenchmarkId::from_parameter(size), &size, |b, _| {
-            b.iter(|| ram.write(black_box(at), black_box(&data[..])).is_ok())
+            b.iter(|| ram.write(black_box(at), black_box(data.get())).is_ok())
         });
         g.bench_with_input(BenchmarkId::new("reference", size), &size, |b, _| {
-            b.iter(|| black_box(&mut host_dst[..]).copy_from_slice(black_box(&data[..])))
+            b.iter(|| black_box(dst.get_mut()).copy_from_slice(black_box(data.get())))
         });
     }
     g.finish();
