@@ -8,6 +8,13 @@
 //! Accesses take `&self`: guest RAM is shared with running vCPUs, so the
 //! implementations copy through raw pointers and never hand out `&[u8]` into
 //! guest memory.
+//!
+//! Concurrency: a plain copy ([`GuestMemory::read`], `read_u32`, ...) that
+//! races with a vCPU writing the same bytes may see a torn value, as on
+//! hardware. Anything the hypervisor and a running guest both update (ring
+//! indices, flags, locks) goes through the atomic methods with an explicit
+//! [`Ordering`]; between host threads (hv-sim's vCPU threads) only the
+//! atomic methods are race-free in Rust's memory model.
 
 mod ram;
 

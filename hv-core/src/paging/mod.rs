@@ -270,34 +270,45 @@ pub fn walk<F: Format, M: GuestMemory + ?Sized>(
     if ia >> ia_bits != 0 {
         return Err(MapError::OutOfRange { addr: ia });
     }
-    let mut w = Walk {
-        descriptors: [0; 4],
-        steps: 0,
-        leaf: None,
-    };
+    // Locals, not fields of the result: keeps the loop in registers.
+    let start = 4 - levels;
+    let mut descriptors = [0u64; 4];
     let mut table = root.raw();
-    for level in 4 - levels..4 {
-        let at = table + 8 * level_index(ia, level) as u64;
+    let mut level = start;
+    loop {
+        let at = table.wrapping_add(8 * level_index(ia, level) as u64);
         let raw = mem.load_u64(GuestAddress(at), Ordering::Acquire)?;
-        w.descriptors[w.steps as usize] = raw;
-        w.steps += 1;
+        // `level - start < levels <= 4`; the mask spares a bounds check.
+        descriptors[usize::from(level - start) & 3] = raw;
+        let steps = level - start + 1;
         match F::decode(raw, level) {
-            Desc::Invalid => return Ok(w),
-            Desc::Table(next) if level < 3 => table = next,
-            Desc::Table(_) => return Ok(w),
+            Desc::Table(next) if level < 3 => {
+                table = next;
+                level += 1;
+            }
             Desc::Leaf(oa, attrs) => {
                 let size = level_size(level);
-                w.leaf = level_page_size(level).map(|ps| Leaf {
+                let leaf = level_page_size(level).map(|ps| Leaf {
                     ia_base: ia & !(size - 1),
                     oa_base: oa,
                     attrs,
                     size: ps,
                 });
-                return Ok(w);
+                return Ok(Walk {
+                    descriptors,
+                    steps,
+                    leaf,
+                });
+            }
+            _ => {
+                return Ok(Walk {
+                    descriptors,
+                    steps,
+                    leaf: None,
+                })
             }
         }
     }
-    Ok(w)
 }
 
 /// A translation: where one input address goes.

@@ -439,3 +439,42 @@ proptest! {
         run_model::<Ept>(4, ops)?;
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// A guest's own stage-1 tables are hostile input: whatever bytes they
+    /// hold, a walk returns a result or an error and never panics, and a
+    /// leaf it reports is aligned and inside the output size.
+    #[test]
+    fn walking_garbage_tables_never_panics(
+        words in proptest::collection::vec(any::<u64>(), 512 * 4),
+        pointers in proptest::collection::vec((0usize..512 * 4, 0u64..4), 0..64),
+        vas in proptest::collection::vec(any::<u64>(), 1..32),
+        levels in 3u8..5,
+    ) {
+        let base = 0x4000_0000u64;
+        let mem = GuestRam::with_size(GuestAddress(base), 4 * 4096).unwrap();
+        for (i, w) in words.iter().enumerate() {
+            mem.store_u64(GuestAddress(base + 8 * i as u64), *w, core::sync::atomic::Ordering::Relaxed).unwrap();
+        }
+        // Some entries point back into the four tables so walks go deep.
+        for (i, t) in pointers {
+            let d = <Stage1 as Format>::table(base + t * 4096);
+            mem.store_u64(GuestAddress(base + 8 * i as u64), d, core::sync::atomic::Ordering::Relaxed).unwrap();
+        }
+        for va in vas {
+            let va = va & ((1 << (12 + 9 * u32::from(levels))) - 1);
+            for root in [PhysAddr(base), PhysAddr(base + 4096), PhysAddr(!0xfff_u64)] {
+                if let Ok(w) = walk::<Stage1, _>(&mem, root, levels, va) {
+                    prop_assert!(w.steps >= 1 && w.steps <= levels);
+                    if let Some(leaf) = w.leaf {
+                        prop_assert_eq!(leaf.oa_base % leaf.size.bytes(), 0);
+                        prop_assert!(leaf.oa_base < 1 << 48);
+                        prop_assert!(leaf.ia_base <= va && va - leaf.ia_base < leaf.size.bytes());
+                    }
+                }
+            }
+        }
+    }
+}

@@ -12,7 +12,10 @@
 //! inserted (a stage-2 walk, or a combined stage-1 + stage-2 result); the
 //! caller invalidates after changing a table, as it would issue `TLBI`.
 
+pub mod micro;
 pub mod shootdown;
+
+pub use micro::MicroTlb;
 
 use crate::paging::{Asid, Attrs, PageSize, Vmid};
 use alloc::vec;
@@ -182,7 +185,7 @@ fn make_tag(va: u64, size_idx: usize) -> u64 {
 }
 
 #[inline(always)]
-fn make_ctx(vmid: Vmid, asid: Asid) -> u32 {
+pub(crate) fn make_ctx(vmid: Vmid, asid: Asid) -> u32 {
     (u32::from(vmid.0) << 16) | u32::from(asid.0)
 }
 
@@ -193,6 +196,9 @@ pub struct SetAssocTlb {
     slots: Vec<Slot>,
     /// Tree-PLRU bits per set.
     plru: Vec<u32>,
+    /// Per way: (bits to clear, bits to set) in its set's PLRU word when it
+    /// is used, so a touch is one and/or.
+    plru_update: Vec<(u32, u32)>,
     set_mask: u64,
     ways: usize,
     way_bits: u32,
@@ -211,9 +217,28 @@ impl SetAssocTlb {
             return Err(TlbError::BadGeometry);
         }
         let n = sets.checked_mul(ways).ok_or(TlbError::BadGeometry)?;
+        let way_bits = ways.trailing_zeros();
+        let plru_update = (0..ways)
+            .map(|way| {
+                let (mut clear, mut set) = (0u32, 0u32);
+                let mut node = 1usize;
+                for level in (0..way_bits).rev() {
+                    let dir = (way >> level) & 1;
+                    // Point the node away from the way just used.
+                    if dir == 0 {
+                        set |= 1 << node;
+                    } else {
+                        clear |= 1 << node;
+                    }
+                    node = 2 * node + dir;
+                }
+                (clear, set)
+            })
+            .collect();
         Ok(SetAssocTlb {
             slots: vec![Slot::default(); n],
             plru: vec![0; sets],
+            plru_update,
             set_mask: sets as u64 - 1,
             ways,
             way_bits: ways.trailing_zeros(),
@@ -244,24 +269,23 @@ impl SetAssocTlb {
 
     #[inline(always)]
     fn touch(&mut self, set: usize, way: usize) {
+        // A direct-mapped TLB has nothing to track.
+        if self.ways == 1 {
+            return;
+        }
         match self.policy {
             Replacement::Lru => {
                 self.clock = self.clock.wrapping_add(1);
-                // `set + way` indexes the set's own slots (way < ways).
-                self.slots[set + way].stamp = self.clock;
+                if let Some(s) = self.slots.get_mut(set + way) {
+                    s.stamp = self.clock;
+                }
             }
             Replacement::TreePlru => {
-                let bits = &mut self.plru[set >> self.way_bits];
-                let mut node = 1usize;
-                for level in (0..self.way_bits).rev() {
-                    let dir = (way >> level) & 1;
-                    // Point the node away from the way just used.
-                    if dir == 0 {
-                        *bits |= 1 << node;
-                    } else {
-                        *bits &= !(1 << node);
-                    }
-                    node = 2 * node + dir;
+                if let (Some(bits), Some(&(clear, set_bits))) = (
+                    self.plru.get_mut(set >> self.way_bits),
+                    self.plru_update.get(way),
+                ) {
+                    *bits = (*bits & !clear) | set_bits;
                 }
             }
             Replacement::Random => {}
@@ -312,19 +336,34 @@ impl SetAssocTlb {
         let set = self.set_of(key.va, size_idx);
         let tag = make_tag(key.va, size_idx);
         let ctx = make_ctx(key.vmid, key.asid);
-        for way in 0..self.ways {
-            // `set` is a multiple of `ways` below `slots.len()`.
-            let s = self.slots[set + way];
-            if s.matches(tag, ctx) {
-                self.touch(set, way);
-                let mask = (1u64 << shift(size_idx)) - 1;
-                return Some(TlbHit {
-                    pa: (s.data & !DATA_ATTRS) | (key.va & mask),
-                    attrs: Attrs::from_bits_truncate(s.data as u8),
-                    size: SIZES[size_idx],
-                });
+        // `set` is a multiple of `ways` below `slots.len()`, so the range is
+        // in bounds; `get` keeps that from being a panic path anyway.
+        let ways = self.slots.get(set..set + self.ways)?;
+        let way = ways.iter().position(|s| s.matches(tag, ctx))?;
+        let s = ways[way];
+        {
+            self.touch(set, way);
+            let mask = (1u64 << shift(size_idx)) - 1;
+            Some(TlbHit {
+                pa: (s.data & !DATA_ATTRS) | (key.va & mask),
+                attrs: Attrs::from_bits_retain(s.data as u8),
+                size: SIZES[size_idx],
+            })
+        }
+    }
+
+    /// The 2 MiB and 1 GiB probes, and miss accounting.
+    #[inline(never)]
+    fn lookup_blocks(&mut self, key: TlbKey) -> Option<TlbHit> {
+        for i in 1..SIZES.len() {
+            if self.sizes_present & (1 << i) != 0 {
+                if let Some(hit) = self.probe(key, i) {
+                    self.stats.hits += 1;
+                    return Some(hit);
+                }
             }
         }
+        self.stats.misses += 1;
         None
     }
 
@@ -341,18 +380,16 @@ impl SetAssocTlb {
 }
 
 impl Tlb for SetAssocTlb {
-    #[inline]
+    #[inline(always)]
     fn lookup(&mut self, key: TlbKey) -> Option<TlbHit> {
-        for i in 0..SIZES.len() {
-            if self.sizes_present & (1 << i) != 0 {
-                if let Some(hit) = self.probe(key, i) {
-                    self.stats.hits += 1;
-                    return Some(hit);
-                }
+        // 4 KiB entries first and inline; blocks and misses out of line.
+        if self.sizes_present & 1 != 0 {
+            if let Some(hit) = self.probe(key, 0) {
+                self.stats.hits += 1;
+                return Some(hit);
             }
         }
-        self.stats.misses += 1;
-        None
+        self.lookup_blocks(key)
     }
 
     fn insert(&mut self, e: TlbEntry) {
@@ -362,18 +399,24 @@ impl Tlb for SetAssocTlb {
         let global = e.attrs.contains(Attrs::GLOBAL);
         let mask: u64 = if global { 0xffff_0000 } else { 0xffff_ffff };
         let ctx = u64::from(make_ctx(e.vmid, e.asid));
-        // Reuse a slot holding the same page in an overlapping context.
-        let same = self.slots[set..set + self.ways]
-            .iter()
-            .position(|s| s.tag == tag && s.matches(tag, ctx as u32));
-        let way = match same {
+        // One pass: a slot holding the same page in an overlapping context
+        // is reused, else the first empty one; only a full set needs the
+        // replacement policy.
+        let (mut same, mut empty) = (None, None);
+        for (w, s) in self.slots[set..set + self.ways].iter().enumerate() {
+            if s.matches(tag, ctx as u32) {
+                same = Some(w);
+                break;
+            }
+            if s.tag == 0 && empty.is_none() {
+                empty = Some(w);
+            }
+        }
+        let way = match same.or(empty) {
             Some(w) => w,
             None => {
-                let w = self.victim(set);
-                if self.slots[set + w].tag != 0 {
-                    self.stats.evictions += 1;
-                }
-                w
+                self.stats.evictions += 1;
+                self.victim(set)
             }
         };
         let page_mask = (1u64 << shift(i)) - 1;
@@ -434,39 +477,27 @@ impl Tlb for SetAssocTlb {
 
 /// A small L1 TLB in front of a larger L2. An L2 hit is copied into L1.
 #[derive(Debug)]
-pub struct TwoLevelTlb {
+pub struct TwoLevelTlb<L1 = SetAssocTlb, L2 = SetAssocTlb> {
     /// The small, fast level.
-    pub l1: SetAssocTlb,
+    pub l1: L1,
     /// The large level.
-    pub l2: SetAssocTlb,
+    pub l2: L2,
 }
 
-impl TwoLevelTlb {
+impl<L1: Tlb, L2: Tlb> TwoLevelTlb<L1, L2> {
     /// An L1 and an L2.
-    pub fn new(l1: SetAssocTlb, l2: SetAssocTlb) -> Self {
+    pub fn new(l1: L1, l2: L2) -> Self {
         TwoLevelTlb { l1, l2 }
     }
 }
 
-impl Tlb for TwoLevelTlb {
-    #[inline]
+impl<L1: Tlb, L2: Tlb> Tlb for TwoLevelTlb<L1, L2> {
+    #[inline(always)]
     fn lookup(&mut self, key: TlbKey) -> Option<TlbHit> {
         if let Some(hit) = self.l1.lookup(key) {
             return Some(hit);
         }
-        let hit = self.l2.lookup(key)?;
-        let mask = hit.size.bytes() - 1;
-        // The L2 entry's own ASID is not returned; a promoted entry is
-        // tagged with the looked-up one (or global, as it was).
-        self.l1.insert(TlbEntry {
-            vmid: key.vmid,
-            asid: key.asid,
-            va: key.va & !mask,
-            pa: hit.pa & !mask,
-            size: hit.size,
-            attrs: hit.attrs,
-        });
-        Some(hit)
+        self.lookup_l2(key)
     }
 
     fn insert(&mut self, entry: TlbEntry) {
@@ -494,6 +525,26 @@ impl Tlb for TwoLevelTlb {
     fn reset_stats(&mut self) {
         self.l1.reset_stats();
         self.l2.reset_stats();
+    }
+}
+
+impl<L1: Tlb, L2: Tlb> TwoLevelTlb<L1, L2> {
+    /// An L1 miss: look in L2 and promote a hit.
+    #[inline(never)]
+    fn lookup_l2(&mut self, key: TlbKey) -> Option<TlbHit> {
+        let hit = self.l2.lookup(key)?;
+        let mask = hit.size.bytes() - 1;
+        // The L2 entry's own ASID is not returned; a promoted entry is
+        // tagged with the looked-up one (or global, as it was).
+        self.l1.insert(TlbEntry {
+            vmid: key.vmid,
+            asid: key.asid,
+            va: key.va & !mask,
+            pa: hit.pa & !mask,
+            size: hit.size,
+            attrs: hit.attrs,
+        });
+        Some(hit)
     }
 }
 

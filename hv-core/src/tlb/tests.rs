@@ -235,6 +235,33 @@ fn invalidating_one_page_drops_the_block_that_held_it() {
     assert_eq!(t.lookup(k(1, 1, 0)), None, "the whole block entry is gone");
 }
 
+#[test]
+fn micro_tlb_drops_every_fragment_of_a_named_block() {
+    let mut t = MicroTlb::<64>::new();
+    // Two fragments of one 2 MiB block, and an unrelated page.
+    for va in [0x20_0000, 0x20_5000] {
+        t.insert(e(1, 1, va, 0x40_0000, PageSize::Size2M, Attrs::RW));
+    }
+    t.insert(e(1, 1, 0x1000, 0x9000, PageSize::Size4K, Attrs::RW));
+    assert_eq!(
+        t.lookup(k(1, 1, 0x20_5008)),
+        Some(TlbHit {
+            pa: 0x40_5008,
+            attrs: Attrs::RW,
+            size: PageSize::Size2M
+        })
+    );
+    t.invalidate(Invalidate::Va {
+        vmid: Vmid(1),
+        asid: Some(Asid(1)),
+        va: 0x3f_f000,
+    });
+    assert_eq!(t.lookup(k(1, 1, 0x20_0000)), None);
+    assert_eq!(t.lookup(k(1, 1, 0x20_5000)), None);
+    assert!(t.lookup(k(1, 1, 0x1000)).is_some());
+    assert_eq!(t.stats().invalidated, 2);
+}
+
 // ---- model: the TLB against the page tables ----------------------------
 
 type Table = PageTable<Stage2, FramePool<crate::mem::GuestRam, crate::frame::BitmapFrameAllocator>>;
@@ -435,6 +462,17 @@ proptest! {
     #[test]
     fn random_tlb_never_returns_a_removed_translation(ops in ops()) {
         run(SetAssocTlb::new(8, 1, Replacement::Random).unwrap(), ops)?;
+    }
+
+    #[test]
+    fn micro_tlb_never_returns_a_removed_translation(ops in ops()) {
+        run(MicroTlb::<8>::new(), ops)?;
+    }
+
+    #[test]
+    fn micro_in_front_of_set_assoc_never_returns_a_removed_translation(ops in ops()) {
+        let l2 = SetAssocTlb::new(8, 2, Replacement::Random).unwrap();
+        run(TwoLevelTlb::new(MicroTlb::<4>::new(), l2), ops)?;
     }
 
     #[test]
