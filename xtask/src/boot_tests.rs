@@ -420,7 +420,7 @@ fn check_linux_run(run: &LinuxRun) -> Result<(), String> {
 
 /// Debian's kernel directly on QEMU virt at EL1: the reference for the
 /// same kernel under hv-kernel.
-fn linux_on_plain_qemu() -> Result<(), String> {
+fn linux_on_plain_qemu() -> Result<LinuxRun, String> {
     let start = Instant::now();
     let (kernel, initrd) = linux::prepare(None, None)?;
     let extra = [
@@ -438,6 +438,57 @@ fn linux_on_plain_qemu() -> Result<(), String> {
         println!("xtask: Linux on plain QEMU: {}", l.trim());
     }
     report("Linux on plain QEMU", start, &run.text, &verdict);
+    verdict.map(|()| run)
+}
+
+/// The same kernel and initramfs under hv-kernel with `smp` vCPUs; prints
+/// boot-to-marker time and dd throughput beside the plain-QEMU figures.
+fn linux_under_hv(smp: u32, reference: Option<&LinuxRun>) -> Result<(), String> {
+    let start = Instant::now();
+    let (kernel, initrd) = linux::prepare(None, None)?;
+    let hv = build_image(Arch::Aarch64, false)?;
+    let bundle = workspace_root().join(format!("target/xtask/linux-{smp}.bundle"));
+    guest::write_bundle(&kernel, Some(&initrd), &linux::cmdline(false), &bundle)?;
+    let extra = [
+        "-initrd".to_string(),
+        bundle.display().to_string(),
+        "-append".to_string(),
+        "hv.guest_mem=256M".to_string(),
+    ];
+    let run = boot_linux(&format!("linux-hv-{smp}"), &hv, false, smp, &extra)?;
+    let mut verdict = check_linux_run(&run);
+    let online = format!(
+        "HV-LINUX: online CPUs {}",
+        if smp == 1 {
+            "0".to_string()
+        } else {
+            format!("0-{}", smp - 1)
+        }
+    );
+    if verdict.is_ok() && !run.text.contains(&online) {
+        verdict = Err(format!("Linux did not report {online:?}"));
+    }
+    if let (Some(t), Some(r)) = (run.to_marker, reference.and_then(|r| r.to_marker)) {
+        println!("xtask: Linux reached userspace in {t:.1} s under hv-kernel ({smp} vCPUs) vs {r:.1} s on plain QEMU: {:.2}x", t / r);
+    }
+    let dd = |text: &str| {
+        text.lines()
+            .find(|l| l.contains("HV-LINUX: dd "))
+            .map(|l| l.trim().trim_start_matches("[guest] ").to_string())
+    };
+    if let Some(here) = dd(&run.text) {
+        let there = reference.and_then(|r| dd(&r.text)).unwrap_or_default();
+        println!("xtask: Linux dd under hv-kernel: {here}; on plain QEMU: {there}");
+    }
+    if let Some(line) = run.text.lines().find(|l| l.contains("exits/s")) {
+        println!("xtask: {}", line.trim());
+    }
+    report(
+        &format!("Linux under hv-kernel, {smp} vCPU(s)"),
+        start,
+        &run.text,
+        &verdict,
+    );
     verdict
 }
 
@@ -464,9 +515,16 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
         "boot: faulting guest under hv-kernel gets its exceptions, hv stays up".to_string(),
         faults_guest_under_hv(),
     ));
+    let plain_linux = linux_on_plain_qemu();
+    let under_hv = linux_under_hv(1, plain_linux.as_ref().ok());
     results.push((
         "boot: Debian's Linux on plain QEMU writes its disk (reference)".to_string(),
-        linux_on_plain_qemu(),
+        plain_linux.map(|_| ()),
+    ));
+    results.push((
+        "boot: Debian's Linux under hv-kernel, 1 vCPU: shell script ran, disk written through hv"
+            .to_string(),
+        under_hv,
     ));
     for arch in Arch::ALL {
         for fault in [false, true] {
