@@ -21,5 +21,6 @@ pub mod addr;
 pub mod machine;
 pub mod mem;
 pub mod mmio;
+pub mod translate;
 
 pub use addr::GuestAddress;

@@ -1,0 +1,56 @@
+//! The instruction translator, tier 1: an AArch64 (A64) decoder, a small
+//! block IR with NZCV liveness, a block cache, and a portable interpreter with
+//! the EL0/EL1 exception model. hv-sim runs guests on it; a JIT tier can later
+//! consume the same IR.
+//!
+//! * [`decode`]: one 32-bit A64 word to one [`decode::Insn`]; an encoding it
+//!   does not know becomes [`decode::Insn::Undefined`], never a panic.
+//! * [`ir`]: a translated block (the decoded ops up to a branch, a size limit
+//!   or a page end) with per-op flag liveness.
+//! * [`cache`]: blocks by guest physical address and translation regime,
+//!   invalidated when guest code is written.
+//! * [`bus`]: the [`bus::CpuBus`] trait every guest memory access goes
+//!   through, and [`bus::FlatBus`] (MMU off: RAM through
+//!   [`crate::mem::GuestMemory`], the rest through [`crate::mmio::MmioBus`]).
+//! * [`interp`]: the CPU state and the interpreter ([`interp::Cpu::run`]).
+//! * [`exception`]: exception entry (vector table, ESR/FAR/ELR/SPSR) and ERET.
+//! * [`sysreg`]: the EL0/EL1 system registers reached by MRS/MSR.
+//! * [`fp`]: the scalar floating-point helpers (Arm NaN rules, rounding).
+//! * [`asm`]: a small A64 encoder, used by tests, benchmarks and homes that
+//!   need to build guest code.
+//!
+//! This module contains no `unsafe` code.
+
+pub mod asm;
+pub mod bus;
+pub mod cache;
+pub mod decode;
+pub mod exception;
+pub mod fp;
+pub mod interp;
+pub mod ir;
+pub mod sysreg;
+
+#[cfg(test)]
+mod tests;
+
+pub use bus::{AccessKind, CpuBus, Fault, FaultKind, FlatBus};
+pub use interp::{Cpu, CpuConfig, Exit};
+
+use core::fmt;
+
+/// Why a translator operation (outside the guest's own exception model)
+/// failed. Guest-visible faults are not errors: they become guest exceptions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TranslateError {
+    /// A configuration value is out of range (e.g. a zero block size limit).
+    BadConfig,
+}
+
+impl fmt::Display for TranslateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TranslateError::BadConfig => write!(f, "invalid translator configuration"),
+        }
+    }
+}

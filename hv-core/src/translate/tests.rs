@@ -1,0 +1,987 @@
+//! Instruction-level tests of the interpreter: small hand-assembled
+//! programs run on a flat machine, with expected values computed by hand
+//! from the Arm ARM's definitions.
+
+use super::asm::*;
+use super::decode::{decode, SP};
+use super::exception::{Spsr, VectorKind};
+use super::sysreg;
+use super::{Cpu, CpuConfig, Exit, FlatBus};
+use crate::addr::GuestAddress;
+use crate::mem::{GuestMemory, GuestRam};
+use crate::mmio::{AccessWidth, MmioBus, MmioDevice};
+use alloc::boxed::Box;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+const RAM: u64 = 0x4000_0000;
+const RAM_SIZE: u64 = 0x2_0000;
+const VBAR: u64 = 0x4000_8000;
+const DATA: u64 = 0x4001_0000;
+const STACK: u64 = 0x4001_f000;
+const HALT_IMM: u16 = 0xffff;
+const HALT: u32 = hvc(HALT_IMM as u32);
+const N: u32 = 1 << 31;
+const Z: u32 = 1 << 30;
+const C: u32 = 1 << 29;
+const V: u32 = 1 << 28;
+
+struct Machine {
+    cpu: Cpu,
+    bus: FlatBus<GuestRam>,
+}
+
+/// Each vector of the table at VBAR is `HVC #(0x100 + index)`, so a test
+/// sees which vector was taken as an exit.
+fn vector_hvc(kind: VectorKind, group: u64) -> u16 {
+    0x100 + (group * 4 + kind as u64) as u16
+}
+
+impl Machine {
+    fn with_config(prog: &[u32], config: CpuConfig) -> Machine {
+        let ram = GuestRam::with_size(GuestAddress(RAM), RAM_SIZE).unwrap();
+        for (i, w) in prog.iter().enumerate() {
+            ram.write_u32(GuestAddress(RAM + 4 * i as u64), *w).unwrap();
+        }
+        for i in 0..16u64 {
+            ram.write_u32(GuestAddress(VBAR + i * 0x80), hvc(0x100 + i as u32))
+                .unwrap();
+        }
+        let mut cpu = Cpu::new(config).unwrap();
+        cpu.reset(RAM);
+        cpu.sys.vbar = VBAR;
+        cpu.sys.cpacr = 3 << 20;
+        cpu.set_banked_sp(1, STACK);
+        Machine {
+            cpu,
+            bus: FlatBus::new(ram, MmioBus::new()),
+        }
+    }
+
+    fn new(prog: &[u32]) -> Machine {
+        Self::with_config(prog, CpuConfig::default())
+    }
+
+    fn run(&mut self) -> Exit {
+        self.cpu.run(&mut self.bus, 100_000)
+    }
+
+    /// Run to the program's final `HVC #0xffff`.
+    fn halt(&mut self) -> &mut Self {
+        assert_eq!(self.run(), Exit::Hvc { imm: HALT_IMM });
+        self
+    }
+
+    fn x(&self, n: u8) -> u64 {
+        self.cpu.x(n)
+    }
+
+    fn mem64(&self, addr: u64) -> u64 {
+        self.bus.mem.read_u64(GuestAddress(addr)).unwrap()
+    }
+}
+
+/// Run `prog` (followed by HALT) with `init` registers; return the machine.
+fn run_with(init: &[(u8, u64)], prog: &[u32]) -> Machine {
+    let mut p: Vec<u32> = prog.to_vec();
+    p.push(HALT);
+    let mut m = Machine::new(&p);
+    for &(r, v) in init {
+        m.cpu.set_x(r, v);
+    }
+    m.halt();
+    m
+}
+
+#[test]
+fn add_sub_immediate_and_flags() {
+    let m = run_with(
+        &[(1, 0x7fff_ffff_ffff_ffff), (2, 0)],
+        &[
+            adds_imm(true, 0, 1, 1), // signed overflow
+            sub_imm(true, 3, 1, 0xfff),
+            addsub_imm(true, 0, false, true, 1, 1, 4), // + 0x1000
+        ],
+    );
+    assert_eq!(m.x(0), 0x8000_0000_0000_0000);
+    assert_eq!(m.cpu.nzcv(), N | V);
+    assert_eq!(m.x(3), 0x7fff_ffff_ffff_f000);
+    assert_eq!(m.x(4), 0x8000_0000_0000_0fff);
+
+    // 32-bit: 0 - 1 borrows (C clear), result zero-extended.
+    let m = run_with(&[(2, 0xffff_ffff_0000_0000)], &[subs_imm(false, 0, 2, 1)]);
+    assert_eq!(m.x(0), 0xffff_ffff);
+    assert_eq!(m.cpu.nzcv(), N);
+    // 5 - 5: Z and C (no borrow).
+    let m = run_with(&[(2, 5)], &[cmp_imm(true, 2, 5)]);
+    assert_eq!(m.cpu.nzcv(), Z | C);
+    // ADD to SP uses SP, not XZR.
+    let m = run_with(&[], &[sub_imm(true, 31, 31, 32), add_imm(true, 5, 31, 0)]);
+    assert_eq!(m.x(5), STACK - 32);
+    assert_eq!(m.cpu.sp(), STACK - 32);
+}
+
+#[test]
+fn add_sub_shifted_and_extended_registers() {
+    let m = run_with(
+        &[(1, 100), (2, 3), (3, 0xffff_ffff_ffff_fff0), (4, 0x80)],
+        &[
+            addsub_reg(true, 0, false, 0, 2, 4, 1, 0), // 100 + (3 << 4) = 148
+            addsub_reg(true, 1, true, 2, 3, 2, 1, 5),  // 100 - (-16 >> 2) = 104
+            addsub_ext(true, 0, false, 4, 4, 1, 1, 6), // 100 + sxtb(0x80) << 1 = -156
+            addsub_ext(false, 1, false, 3, 2, 0, 1, 7), // w: 100 - 0xfffffff0 = 116
+        ],
+    );
+    assert_eq!(m.x(0), 148);
+    assert_eq!(m.x(5), 104);
+    // 100 - 0xffff_ffff_ffff_fffc borrows (C clear); the result is positive.
+    assert_eq!(m.cpu.nzcv(), 0);
+    assert_eq!(m.x(6), (100i64 - 256) as u64);
+    assert_eq!(m.x(7), 116);
+}
+
+#[test]
+fn add_sub_with_carry() {
+    // 128-bit add: (2^64 - 1) + 1 = 2^64.
+    let m = run_with(
+        &[(1, u64::MAX), (2, 0), (3, 1), (4, 0)],
+        &[
+            addsub_reg(true, 0, true, 0, 3, 0, 1, 5), // adds x5, x1, x3
+            addsub_carry(true, 0, false, 4, 2, 6),    // adc x6, x2, x4
+            addsub_carry(true, 1, true, 4, 2, 7),     // sbcs x7, x2, x4 with C=1: 0
+        ],
+    );
+    assert_eq!(m.x(5), 0);
+    assert_eq!(m.x(6), 1);
+    assert_eq!(m.x(7), 0);
+    assert_eq!(m.cpu.nzcv(), Z | C);
+}
+
+#[test]
+fn logical_immediate_and_register() {
+    let m = run_with(
+        &[(1, 0x1234_5678_9abc_def0), (2, 0xff00)],
+        &[
+            logic_imm(true, 0, true, 0, 7, 1, 0),       // and x0, x1, #0xff
+            logic_imm(false, 1, false, 1, 1, 31, 3),    // mov w3, #0x80000001
+            logic_imm(true, 2, false, 0, 0x3c, 1, 4),   // eor x4, x1, #0x5555..
+            logic_reg(true, 0, true, 0, 2, 0, 1, 5),    // bic x5, x1, x2
+            logic_reg(false, 1, false, 3, 2, 8, 31, 6), // orr w6, wzr, w2, ror #8
+            logic_reg(true, 3, false, 0, 2, 56, 1, 7),  // ands x7, x1, x2, lsl #56 -> 0
+        ],
+    );
+    assert_eq!(m.x(0), 0xf0);
+    assert_eq!(m.x(3), 0x8000_0001);
+    assert_eq!(m.x(4), 0x1234_5678_9abc_def0 ^ 0x5555_5555_5555_5555);
+    assert_eq!(m.x(5), 0x1234_5678_9abc_00f0);
+    assert_eq!(m.x(6), 0xff);
+    assert_eq!(m.x(7), 0);
+    assert_eq!(m.cpu.nzcv(), Z);
+}
+
+#[test]
+fn move_wide() {
+    let mut prog: Vec<u32> = mov64(0, 0xdead_beef_cafe_f00d).to_vec();
+    prog.push(movn(true, 1, 0x1234, 1)); // !(0x1234 << 16)
+    prog.push(movn(false, 2, 0, 0)); // w2 = 0xffffffff
+    prog.push(movk(false, 2, 0xabcd, 1));
+    let m = run_with(&[(2, u64::MAX)], &prog);
+    assert_eq!(m.x(0), 0xdead_beef_cafe_f00d);
+    assert_eq!(m.x(1), !0x1234_0000u64);
+    assert_eq!(m.x(2), 0xabcd_ffff);
+}
+
+#[test]
+fn bitfield_moves() {
+    let m = run_with(
+        &[(1, 0xffff_ffff_ffff_8765), (9, 0x1111_1111_1111_1111)],
+        &[
+            bitfield(true, 2, 4, 11, 1, 0),   // ubfx x0, x1, #4, #8 = 0x76
+            bitfield(true, 0, 8, 15, 1, 2),   // sbfx x2, x1, #8, #8 = sext(0x87)
+            bitfield(true, 2, 60, 59, 1, 3),  // lsl x3, x1, #4
+            bitfield(false, 0, 31, 31, 1, 4), // asr w4, w1, #31 = 0xffffffff
+            bitfield(true, 1, 60, 3, 1, 9),   // bfi x9, x1, #4, #4
+            bitfield(false, 2, 0, 7, 1, 5),   // uxtb w5, w1 = 0x65
+            bitfield(true, 0, 0, 15, 1, 6),   // sxth x6, x1 = sext(0x8765)
+            bitfield(true, 0, 56, 7, 1, 7),   // sbfiz x7, x1, #8, #8 = sext(0x65) << 8
+        ],
+    );
+    assert_eq!(m.x(0), 0x76);
+    assert_eq!(m.x(2), 0xffff_ffff_ffff_ff87);
+    assert_eq!(m.x(3), 0xffff_ffff_fff8_7650);
+    assert_eq!(m.x(4), 0xffff_ffff);
+    assert_eq!(m.x(9), 0x1111_1111_1111_1151);
+    assert_eq!(m.x(5), 0x65);
+    assert_eq!(m.x(6), 0xffff_ffff_ffff_8765);
+    assert_eq!(m.x(7), 0x6500);
+}
+
+#[test]
+fn extract_and_variable_shifts() {
+    let m = run_with(
+        &[
+            (1, 0x0123_4567_89ab_cdef),
+            (2, 0xfedc_ba98_7654_3210),
+            (3, 68),
+        ],
+        &[
+            extr(true, 0, 1, 2, 16), // (x1:x2) >> 16
+            extr(true, 4, 1, 1, 8),  // ror x1, #8
+            dp2(true, 8, 3, 1, 5),   // lslv: 68 % 64 = 4
+            dp2(false, 10, 3, 2, 6), // asrv w: 68 % 32 = 4 of 0x76543210
+            dp2(true, 10, 3, 2, 7),  // asrv x by 4
+            dp2(false, 11, 3, 1, 8), // rorv w by 4 of 0x89abcdef
+        ],
+    );
+    assert_eq!(m.x(0), 0xcdef_fedc_ba98_7654);
+    assert_eq!(m.x(4), 0xef01_2345_6789_abcd);
+    assert_eq!(m.x(5), 0x1234_5678_9abc_def0);
+    assert_eq!(m.x(6), 0x0765_4321);
+    assert_eq!(m.x(7), 0xffed_cba9_8765_4321);
+    assert_eq!(m.x(8), 0xf89a_bcde);
+}
+
+#[test]
+fn conditional_compare_and_select() {
+    let m = run_with(
+        &[(1, 5), (2, 7)],
+        &[
+            cmp_imm(true, 1, 5),                   // Z C
+            ccmp(true, 1, false, 2, EQ, 1, 0),     // eq holds: cmp 5, 7 -> N
+            csel(true, 0, 0, 2, LT, 1, 3),         // lt: x3 = x1 = 5
+            csel(true, 0, 1, 31, GE, 31, 4),       // cset x4, lt (csinc xzr, xzr, ge)
+            ccmp(true, 1, true, 9, PL, 1, 0b0110), // pl false (N set): flags = 0110
+            csel(true, 1, 1, 2, EQ, 1, 5),         // csneg: Z set -> x5 = x1
+            csel(true, 1, 1, 2, NE, 1, 6),         // Z set -> -x2
+            csel(false, 1, 0, 2, MI, 1, 7),        // csinv w: N clear -> !w2
+        ],
+    );
+    assert_eq!(m.x(3), 5);
+    assert_eq!(m.x(4), 1);
+    assert_eq!(m.x(5), 5);
+    assert_eq!(m.x(6), (-7i64) as u64);
+    assert_eq!(m.x(7), 0xffff_fff8);
+    assert_eq!(m.cpu.nzcv(), Z | C);
+}
+
+#[test]
+fn multiply_and_divide() {
+    let m = run_with(
+        &[
+            (1, 0xffff_ffff_ffff_fffe), // -2
+            (2, 3),
+            (3, 1000),
+            (4, 0x8000_0000_0000_0000),
+            (5, u64::MAX), // -1
+        ],
+        &[
+            dp3(true, 0, 0, 2, 3, 1, 0),   // madd: 1000 + -2*3 = 994
+            dp3(true, 0, 1, 2, 3, 1, 6),   // msub: 1000 - -6 = 1006
+            dp3(true, 1, 0, 2, 31, 1, 7),  // smull: sext(0xfffffffe)*3 = -6
+            dp3(true, 5, 0, 2, 31, 1, 8),  // umull: 0xfffffffe * 3
+            dp3(true, 2, 0, 1, 31, 1, 9),  // smulh(-2, -2) = 0
+            dp3(true, 6, 0, 1, 31, 1, 10), // umulh(2^64-2, 2^64-2) = 2^64-4
+            dp2(true, 3, 5, 4, 11),        // sdiv MIN / -1 = MIN
+            dp2(true, 2, 31, 3, 12),       // udiv by zero = 0
+            dp2(true, 3, 2, 1, 13),        // sdiv -2 / 3 = 0 (truncates)
+            dp2(false, 2, 2, 3, 14),       // udiv w 1000 / 3 = 333
+        ],
+    );
+    assert_eq!(m.x(0), 994);
+    assert_eq!(m.x(6), 1006);
+    assert_eq!(m.x(7), (-6i64) as u64);
+    assert_eq!(m.x(8), 0x2_ffff_fffa);
+    assert_eq!(m.x(9), 0);
+    assert_eq!(m.x(10), 0xffff_ffff_ffff_fffc);
+    assert_eq!(m.x(11), 0x8000_0000_0000_0000);
+    assert_eq!(m.x(12), 0);
+    assert_eq!(m.x(13), 0);
+    assert_eq!(m.x(14), 333);
+}
+
+#[test]
+fn bit_operations() {
+    let m = run_with(
+        &[(1, 0x0000_0000_0000_00f1), (2, 0xffff_ff00_0000_0000)],
+        &[
+            dp1(true, 0, 1, 0),   // rbit
+            dp1(true, 4, 1, 3),   // clz = 56
+            dp1(false, 4, 31, 4), // clz wzr = 32
+            dp1(true, 5, 2, 5),   // cls: 24 ones -> 23
+            dp1(true, 3, 1, 6),   // rev
+            dp1(false, 1, 1, 7),  // rev16 w
+            dp1(true, 2, 2, 8),   // rev32
+        ],
+    );
+    assert_eq!(m.x(0), 0x8f00_0000_0000_0000);
+    assert_eq!(m.x(3), 56);
+    assert_eq!(m.x(4), 32);
+    assert_eq!(m.x(5), 23);
+    assert_eq!(m.x(6), 0xf100_0000_0000_0000);
+    assert_eq!(m.x(7), 0xf100);
+    assert_eq!(m.x(8), 0x00ff_ffff_0000_0000);
+}
+
+/// CRC of "123456789" with the standard check values of CRC-32 and
+/// CRC-32C (init and final XOR all ones).
+#[test]
+fn crc32_check_values() {
+    let msg = b"123456789";
+    let prog = [
+        // x1 = pointer, x2 = end, w0 = crc, w5 = crc32c
+        movn(false, 0, 0, 0),
+        movn(false, 5, 0, 0),
+        ldst_imm9(0, false, 1, 1, 1, 1, 3), // ldrb w3, [x1], #1
+        dp2(false, 16, 3, 0, 0),            // crc32b w0, w0, w3
+        dp2(false, 20, 3, 5, 5),            // crc32cb w5, w5, w3
+        addsub_reg(true, 1, true, 0, 2, 0, 1, 31), // cmp x1, x2
+        b_cond(NE, -16),
+        logic_reg(false, 1, true, 0, 0, 0, 31, 0), // mvn w0, w0
+        logic_reg(false, 1, true, 0, 5, 0, 31, 5),
+        HALT,
+    ];
+    let mut m = Machine::new(&prog);
+    m.bus.mem.write(GuestAddress(DATA), msg).unwrap();
+    m.cpu.set_x(1, DATA);
+    m.cpu.set_x(2, DATA + msg.len() as u64);
+    m.halt();
+    assert_eq!(m.x(0), 0xcbf4_3926);
+    assert_eq!(m.x(5), 0xe306_9283);
+
+    // The doubleword form over the same bytes (8 of them) agrees with the
+    // byte form.
+    let m = run_with(
+        &[
+            (1, u64::from_le_bytes(*b"12345678")),
+            (0, 0xffff_ffff),
+            (2, 0xffff_ffff),
+        ],
+        &[dp2(true, 19, 1, 0, 0)],
+    );
+    let mut byte_crc = 0xffff_ffffu32;
+    for &b in b"12345678" {
+        byte_crc ^= u32::from(b);
+        for _ in 0..8 {
+            byte_crc = if byte_crc & 1 != 0 {
+                (byte_crc >> 1) ^ 0xedb8_8320
+            } else {
+                byte_crc >> 1
+            };
+        }
+    }
+    assert_eq!(m.x(0), u64::from(byte_crc));
+}
+
+#[test]
+fn branches_loops_and_calls() {
+    // sum = 1 + ... + 10 in a loop; then BL to a leaf that doubles x0.
+    let prog = [
+        movz(true, 0, 0, 0),
+        movz(true, 1, 10, 0),
+        addsub_reg(true, 0, false, 0, 1, 0, 0, 0), // loop: add x0, x0, x1
+        subs_imm(true, 1, 1, 1),
+        b_cond(NE, -8),
+        bl(12), // call double
+        HALT,
+        NOP,
+        addsub_reg(true, 0, false, 0, 0, 0, 0, 0), // double: add x0, x0, x0
+        RET,
+    ];
+    let mut m = Machine::new(&prog);
+    m.halt();
+    assert_eq!(m.x(0), 110);
+    assert_eq!(m.x(30), RAM + 24);
+
+    // CBZ/CBNZ/TBZ/TBNZ/BR taken and not taken.
+    let prog = [
+        cbz(true, false, 1, 8), // x1 != 0: fall through
+        movz(true, 10, 1, 0),
+        cbz(false, true, 2, 8), // w2 = 0 (upper bits ignored): fall through
+        movz(true, 11, 1, 0),
+        tbz(true, 3, 40, 8), // bit 40 set: taken
+        movz(true, 12, 1, 0),
+        tbz(false, 3, 1, 8), // bit 1 clear: taken
+        movz(true, 13, 1, 0),
+        adr(4, 12),
+        br(4),
+        movz(true, 14, 1, 0),
+        HALT,
+    ];
+    let mut m = Machine::new(&prog);
+    m.cpu.set_x(1, 1);
+    m.cpu.set_x(2, 0xffff_ffff_0000_0000);
+    m.cpu.set_x(3, 1 << 40);
+    m.halt();
+    assert_eq!(
+        [m.x(10), m.x(11), m.x(12), m.x(13), m.x(14)],
+        [1, 1, 0, 0, 0]
+    );
+}
+
+#[test]
+fn pc_relative_addressing() {
+    let prog = [NOP, adr(0, -4), adrp(1, 3), adr(2, 0xfffff), HALT];
+    let mut m = Machine::new(&prog);
+    m.halt();
+    assert_eq!(m.x(0), RAM);
+    assert_eq!(m.x(1), RAM + 3 * 4096);
+    assert_eq!(m.x(2), RAM + 12 + 0xfffff);
+}
+
+#[test]
+fn load_store_addressing_modes() {
+    let d = DATA;
+    let mut m = Machine::new(&[
+        str_imm(true, 2, 1, 8),                    // [d+8] = x2
+        ldst_imm9(2, false, 0, -4, 3, 1, 3),       // str w3, [x1, #-4]!  (x1 = d-4)
+        ldst_imm9(3, false, 1, 12, 1, 1, 4),       // ldr x4, [x1], #12   (x1 = d+8)
+        ldst_uimm(0, false, 2, 12, 5, 6),          // ldrsb x6, [x5, #12]
+        ldst_uimm(1, false, 3, 6, 5, 7),           // ldrsh w7, [x5, #12]
+        ldst_reg(3, false, 1, 8, 3, true, 5, 9),   // ldr x9, [x5, x8, lsl #3]
+        ldst_reg(2, false, 2, 10, 6, true, 1, 11), // ldrsw x11, [x1, w10, sxtw #2]
+        ldst_imm9(3, false, 1, 1, 0, 5, 12),       // ldur x12, [x5, #1] (unaligned)
+        ldr_lit(1, false, 8, 13),                  // ldr x13, literal (the two words below)
+        HALT,
+        0xaaaa_bbbb,
+        0xcccc_dddd,
+    ]);
+    m.cpu.set_x(1, d);
+    m.cpu.set_x(2, 0x8877_6655_4433_2211);
+    m.cpu.set_x(3, 0xdead_beef);
+    m.cpu.set_x(5, d - 4);
+    m.cpu.set_x(8, 2);
+    m.cpu.set_x(10, (-3i64) as u64);
+    m.halt();
+    assert_eq!(m.mem64(d + 8), 0x8877_6655_4433_2211);
+    // [d-4, d+4): the stored word, then the untouched (zero) word at d.
+    assert_eq!(m.x(4), 0xdead_beef);
+    assert_eq!(m.x(1), d + 8);
+    // [d-4+12] = [d+8] = 0x11 -> ldrsb 0x11; halfword 0x2211 positive.
+    assert_eq!(m.x(6), 0x11);
+    assert_eq!(m.x(7), 0x2211);
+    // x5 + 16 = d + 12: upper word of the stored x2.
+    assert_eq!(m.x(9) & 0xffff_ffff, 0x8877_6655);
+    // x1 - 12 = d - 4: 0xdeadbeef sign-extended.
+    assert_eq!(m.x(11), 0xffff_ffff_dead_beef);
+    // Bytes d-3..d+5: be ad de 00 00 00 00 00.
+    assert_eq!(m.x(12), 0x00de_adbe);
+    assert_eq!(m.x(13), 0xcccc_dddd_aaaa_bbbb);
+}
+
+#[test]
+fn load_store_pairs() {
+    let mut m = Machine::new(&[
+        ldst_pair(2, false, 3, false, -2, 30, 31, 29), // stp x29, x30, [sp, #-16]!
+        ldst_pair(0, false, 2, false, 2, 2, 31, 1),    // stp w1, w2, [sp, #8]
+        ldst_pair(1, false, 2, true, 2, 4, 31, 3),     // ldpsw x3, x4, [sp, #8]
+        ldst_pair(2, false, 1, true, 2, 6, 31, 5),     // ldp x5, x6, [sp], #16
+        HALT,
+    ]);
+    m.cpu.set_x(29, 0x1111);
+    m.cpu.set_x(30, 0x2222);
+    m.cpu.set_x(1, 0x8000_0000);
+    m.cpu.set_x(2, 7);
+    m.halt();
+    assert_eq!(m.cpu.sp(), STACK);
+    assert_eq!(m.mem64(STACK - 16), 0x1111);
+    assert_eq!(m.x(3), 0xffff_ffff_8000_0000);
+    assert_eq!(m.x(4), 7);
+    assert_eq!(m.x(5), 0x1111);
+    assert_eq!(m.x(6), 0x0000_0007_8000_0000);
+}
+
+#[test]
+fn exclusives_and_ordered_accesses() {
+    let mut m = Machine::new(&[
+        ldst_excl(3, 0, 1, 0, 31, 1, 31, 1, 0), // ldaxr x0, [x1]
+        add_imm(true, 0, 0, 5),
+        ldst_excl(3, 0, 0, 0, 2, 1, 31, 1, 0), // stlxr w2, x0, [x1] -> 0
+        ldst_excl(3, 0, 0, 0, 3, 0, 31, 1, 0), // stxr w3, x0, [x1] -> 1 (no monitor)
+        ldst_excl(2, 0, 1, 0, 31, 0, 31, 1, 4), // ldxr w4, [x1]
+        CLREX,
+        ldst_excl(2, 0, 0, 0, 5, 0, 31, 1, 4), // stxr w5, w4, [x1] -> 1
+        ldst_excl(3, 0, 1, 1, 31, 0, 7, 1, 6), // ldxp x6, x7, [x1]
+        ldst_excl(3, 0, 0, 1, 8, 0, 6, 9, 7),  // stxp w8, x7, x6, [x9]: wrong address -> 1
+        ldst_excl(3, 1, 0, 0, 31, 1, 31, 9, 0), // stlr x0, [x9]
+        ldst_excl(3, 1, 1, 0, 31, 1, 31, 9, 10), // ldar x10, [x9]
+        HALT,
+    ]);
+    m.bus.mem.write_u64(GuestAddress(DATA), 37).unwrap();
+    m.bus.mem.write_u64(GuestAddress(DATA + 8), 99).unwrap();
+    m.cpu.set_x(1, DATA);
+    m.cpu.set_x(9, DATA + 16);
+    m.halt();
+    assert_eq!(m.mem64(DATA), 42);
+    assert_eq!([m.x(2), m.x(3), m.x(5), m.x(8)], [0, 1, 1, 1]);
+    assert_eq!([m.x(6), m.x(7)], [42, 99]);
+    assert_eq!(m.x(10), 42);
+
+    // A misaligned exclusive load is an alignment fault (DFSC 0b100001).
+    let mut m = Machine::new(&[ldst_excl(3, 0, 1, 0, 31, 0, 31, 1, 0), HALT]);
+    m.cpu.set_x(1, DATA + 4);
+    assert_eq!(
+        m.run(),
+        Exit::Hvc {
+            imm: vector_hvc(VectorKind::Sync, 1)
+        }
+    );
+    assert_eq!(m.cpu.sys.esr, (0x25 << 26) | (1 << 25) | 0b10_0001);
+    assert_eq!(m.cpu.sys.far, DATA + 4);
+}
+
+#[test]
+fn svc_takes_the_exception_and_eret_returns() {
+    let mut m = Machine::new(&[movz(true, 0, 7, 0), svc(0x12), add_imm(true, 0, 0, 1), HALT]);
+    m.cpu.set_nzcv(C);
+    m.cpu.set_pstate(m.cpu.pstate() - Spsr::I); // unmask IRQs to see them saved
+    assert_eq!(
+        m.run(),
+        Exit::Hvc {
+            imm: vector_hvc(VectorKind::Sync, 1)
+        }
+    );
+    assert_eq!(m.cpu.sys.esr, 0x5600_0012);
+    assert_eq!(m.cpu.sys.elr, RAM + 8);
+    // SPSR: C, D A F masked, I clear, EL1h (0b0101).
+    assert_eq!(m.cpu.sys.spsr, u64::from(C) | 0x340 | 0b0101);
+    assert_eq!(m.cpu.pstate().bits() & 0x3c0, 0x3c0);
+    // The handler (at VBAR + 0x200) is an HVC: redirect it to ERET.
+    m.bus
+        .mem
+        .write_u32(GuestAddress(VBAR + 0x204), ERET)
+        .unwrap();
+    m.cpu.invalidate_code(VBAR + 0x204, 4);
+    m.cpu.set_pc(VBAR + 0x204);
+    m.halt();
+    assert_eq!(m.x(0), 8);
+    assert_eq!(m.cpu.nzcv(), C);
+    assert_eq!(m.cpu.pstate().bits() & 0x3c0, 0x340);
+}
+
+#[test]
+fn el0_code_traps_to_el1_through_the_lower_el_vector() {
+    // EL1 drops to EL0 with ERET; EL0 does SVC, an EL1-only MRS, and WFI.
+    let el0 = RAM + 0x100;
+    let mut prog = vec_at(&[(0, mrs(0, sysreg::CURRENT_EL)), (1, ERET)]);
+    prog.resize(0x40, NOP);
+    prog.extend_from_slice(&[
+        mrs(1, sysreg::CURRENT_EL), // el0 + 0: readable? no: EL1 register -> undefined
+        svc(3),
+        HALT,
+    ]);
+    let mut m = Machine::new(&prog);
+    m.cpu.sys.elr = el0;
+    m.cpu.sys.spsr = 0; // EL0t, all unmasked
+    m.cpu.set_banked_sp(0, STACK - 0x100);
+    // ERET, then the MRS at EL0 is undefined: lower-EL sync vector.
+    assert_eq!(
+        m.run(),
+        Exit::Hvc {
+            imm: vector_hvc(VectorKind::Sync, 2)
+        }
+    );
+    assert_eq!(m.x(0), 1 << 2);
+    assert_eq!(m.cpu.sys.esr, 0x0200_0000);
+    assert_eq!(m.cpu.sys.elr, el0);
+    assert_eq!(m.cpu.sys.spsr, 0);
+    assert_eq!(m.cpu.el(), 1);
+    // Resume EL0 after the MRS: the SVC is taken from EL0.
+    m.cpu.sys.elr = el0 + 4;
+    m.bus
+        .mem
+        .write_u32(GuestAddress(VBAR + 0x404), ERET)
+        .unwrap();
+    m.cpu.invalidate_code(VBAR + 0x404, 4);
+    m.cpu.set_pc(VBAR + 0x404);
+    assert_eq!(
+        m.run(),
+        Exit::Hvc {
+            imm: vector_hvc(VectorKind::Sync, 2)
+        }
+    );
+    assert_eq!(m.cpu.sys.esr, 0x5600_0003);
+    assert_eq!(m.cpu.sys.elr, el0 + 8);
+    assert_eq!(m.cpu.sp(), STACK, "SP_EL1 in use at EL1");
+    assert_eq!(m.cpu.banked_sp()[0], STACK - 0x100);
+    // HVC at EL0 is undefined.
+    m.cpu.set_pc(VBAR + 0x404);
+    assert_eq!(
+        m.run(),
+        Exit::Hvc {
+            imm: vector_hvc(VectorKind::Sync, 2)
+        }
+    );
+    assert_eq!(m.cpu.sys.esr, 0x0200_0000);
+    assert_eq!(m.cpu.sys.elr, el0 + 8);
+}
+
+/// Words at instruction indices, NOP elsewhere.
+fn vec_at(words: &[(usize, u32)]) -> Vec<u32> {
+    let len = words.iter().map(|(i, _)| i + 1).max().unwrap_or(0);
+    let mut v = alloc::vec![NOP; len];
+    for &(i, w) in words {
+        v[i] = w;
+    }
+    v
+}
+
+#[test]
+fn undefined_brk_and_aborts_reach_the_guest() {
+    // An unallocated encoding: EC 0, ELR at the instruction.
+    let mut m = Machine::new(&[NOP, 0x0000_0000, HALT]);
+    assert_eq!(
+        m.run(),
+        Exit::Hvc {
+            imm: vector_hvc(VectorKind::Sync, 1)
+        }
+    );
+    assert_eq!(m.cpu.sys.esr, 0x0200_0000);
+    assert_eq!(m.cpu.sys.elr, RAM + 4);
+
+    let mut m = Machine::new(&[brk(0x3e8), HALT]);
+    assert_eq!(
+        m.run(),
+        Exit::Hvc {
+            imm: vector_hvc(VectorKind::Sync, 1)
+        }
+    );
+    assert_eq!(m.cpu.sys.esr, (0x3c << 26) | (1 << 25) | 0x3e8);
+    assert_eq!(m.cpu.sys.elr, RAM);
+
+    // A store to an address with neither RAM nor a device: external abort,
+    // WnR set, FAR the address, no write-back of the base register.
+    let mut m = Machine::new(&[ldst_imm9(3, false, 0, 8, 3, 1, 0), HALT]);
+    m.cpu.set_x(1, 0x1000);
+    assert_eq!(
+        m.run(),
+        Exit::Hvc {
+            imm: vector_hvc(VectorKind::Sync, 1)
+        }
+    );
+    assert_eq!(
+        m.cpu.sys.esr,
+        (0x25 << 26) | (1 << 25) | (1 << 6) | 0b01_0000
+    );
+    assert_eq!(m.cpu.sys.far, 0x1008);
+    assert_eq!(m.x(1), 0x1000);
+
+    // Branching to unmapped memory: instruction abort at the target.
+    let mut m = Machine::new(&[br(1), HALT]);
+    m.cpu.set_x(1, 0x2000);
+    assert_eq!(
+        m.run(),
+        Exit::Hvc {
+            imm: vector_hvc(VectorKind::Sync, 1)
+        }
+    );
+    assert_eq!(m.cpu.sys.esr, (0x21 << 26) | (1 << 25) | 0b01_0000);
+    assert_eq!(m.cpu.sys.elr, 0x2000);
+
+    // A misaligned branch target: PC alignment fault.
+    let mut m = Machine::new(&[br(1), HALT]);
+    m.cpu.set_x(1, RAM + 2);
+    assert_eq!(
+        m.run(),
+        Exit::Hvc {
+            imm: vector_hvc(VectorKind::Sync, 1)
+        }
+    );
+    assert_eq!(m.cpu.sys.esr >> 26, 0x22);
+    assert_eq!(m.cpu.sys.far, RAM + 2);
+}
+
+#[test]
+fn exits_for_hvc_smc_wfi_and_budget() {
+    let mut m = Machine::new(&[hvc(0x42), smc(7), WFI, WFE, b(0)]);
+    assert_eq!(m.run(), Exit::Hvc { imm: 0x42 });
+    assert_eq!(m.cpu.pc(), RAM + 4);
+    assert_eq!(m.run(), Exit::Smc { imm: 7 });
+    assert_eq!(m.run(), Exit::Wfi);
+    assert_eq!(m.run(), Exit::Wfe);
+    assert_eq!(m.cpu.pc(), RAM + 16);
+    let before = m.cpu.icount();
+    assert_eq!(m.cpu.run(&mut m.bus, 1000), Exit::Budget);
+    assert_eq!(m.cpu.icount() - before, 1000);
+}
+
+#[test]
+fn exit_on_exception_reports_each_guest_exception() {
+    let config = CpuConfig {
+        exit_on_exception: true,
+        ..CpuConfig::default()
+    };
+    let mut m = Machine::with_config(&[svc(1), HALT], config);
+    assert_eq!(
+        m.run(),
+        Exit::Exception {
+            esr: 0x5600_0001,
+            from_el: 1,
+            elr: RAM + 4,
+            kind: VectorKind::Sync
+        }
+    );
+    assert_eq!(m.cpu.pc(), VBAR + 0x200);
+}
+
+#[test]
+fn system_registers() {
+    let m = run_with(
+        &[(1, 0x1234), (2, 0xf000_0000), (3, 0x40_0000_1000)],
+        &[
+            msr(sysreg::TPIDR_EL0, 1),
+            mrs(4, sysreg::TPIDR_EL0),
+            msr(sysreg::NZCV, 2),
+            mrs(5, sysreg::NZCV),
+            msr_daifclr(0b0010), // clear I
+            mrs(6, sysreg::DAIF),
+            mrs(7, sysreg::CURRENT_EL),
+            msr(sysreg::TTBR0_EL1, 3),
+            mrs(8, sysreg::TTBR0_EL1),
+            mrs(9, sysreg::MIDR_EL1),
+            mrs(10, sysreg::MPIDR_EL1),
+            msr(sysreg::SP_EL0, 1),
+            msr_spsel(0),
+            add_imm(true, 11, 31, 0), // mov x11, sp (SP_EL0 now)
+            msr_spsel(1),
+            mrs(12, sysreg::SPSEL),
+            mrs(13, sysreg::ID_AA64ISAR0_EL1),
+            mrs(14, sysreg::VBAR_EL1),
+            mrs(15, sysreg::CNTFRQ_EL0),
+        ],
+    );
+    assert_eq!(m.x(4), 0x1234);
+    assert_eq!(m.x(5), 0xf000_0000);
+    assert_eq!(m.x(6), 0x340);
+    assert_eq!(m.x(7), 4);
+    assert_eq!(m.x(8), 0x40_0000_1000);
+    assert_eq!(m.x(9), 0x411f_d070);
+    assert_eq!(m.x(10), 0x8000_0000);
+    assert_eq!(m.x(11), 0x1234);
+    assert_eq!(m.x(12), 1);
+    assert_eq!(m.x(13), 1 << 16);
+    assert_eq!(m.x(14), VBAR);
+    assert_eq!(m.x(15), 62_500_000);
+
+    // Read-only and EL2 registers are undefined at EL1; unallocated ID
+    // space reads as zero.
+    for w in [
+        msr(sysreg::MIDR_EL1, 1),
+        mrs(0, sysreg::SP_EL1),
+        mrs(0, sysreg::SysRegEnc::new(3, 4, 1, 1, 0)), // HCR_EL2
+    ] {
+        let mut m = Machine::new(&[w, HALT]);
+        assert_eq!(
+            m.run(),
+            Exit::Hvc {
+                imm: vector_hvc(VectorKind::Sync, 1)
+            },
+            "{w:#x}"
+        );
+        assert_eq!(m.cpu.sys.esr, 0x0200_0000);
+    }
+    let m = run_with(&[(0, 5)], &[mrs(0, sysreg::SysRegEnc::new(3, 0, 0, 3, 7))]);
+    assert_eq!(m.x(0), 0);
+}
+
+#[test]
+fn counter_ticks_with_instructions() {
+    let m = run_with(
+        &[],
+        &[
+            mrs(0, sysreg::CNTVCT_EL0),
+            NOP,
+            NOP,
+            mrs(1, sysreg::CNTVCT_EL0),
+        ],
+    );
+    assert_eq!(m.x(1) - m.x(0), 3);
+}
+
+#[test]
+fn fp_access_traps_until_cpacr_enables_it() {
+    // ldr q0, [x1] with FPEN = 0: EC 0x07.
+    let ldr_q = ldst_uimm(0, true, 3, 0, 1, 0);
+    let mut m = Machine::new(&[ldr_q, HALT]);
+    m.cpu.sys.cpacr = 0;
+    m.cpu.set_x(1, DATA);
+    assert_eq!(
+        m.run(),
+        Exit::Hvc {
+            imm: vector_hvc(VectorKind::Sync, 1)
+        }
+    );
+    assert_eq!(m.cpu.sys.esr, (0x07 << 26) | (1 << 25));
+    let mut m = Machine::new(&[ldr_q, ldst_uimm(3, true, 0, 2, 1, 0), HALT]);
+    m.bus.mem.write_u64(GuestAddress(DATA), 0x1111).unwrap();
+    m.bus.mem.write_u64(GuestAddress(DATA + 8), 0x2222).unwrap();
+    m.cpu.set_x(1, DATA);
+    m.halt();
+    assert_eq!(m.cpu.v(0), 0x2222_0000_0000_0000_1111);
+    assert_eq!(m.mem64(DATA + 16), 0x1111, "str d0 stores the low 64 bits");
+}
+
+#[test]
+fn irq_is_taken_when_unmasked() {
+    let mut m = Machine::new(&[NOP, msr_daifclr(0b0010), NOP, NOP, HALT]);
+    m.cpu.set_irq(true);
+    // Masked at reset: runs into the DAIFClr block end, then takes the IRQ.
+    assert_eq!(
+        m.run(),
+        Exit::Hvc {
+            imm: vector_hvc(VectorKind::Irq, 1)
+        }
+    );
+    assert_eq!(m.cpu.sys.elr, RAM + 8);
+    assert_eq!(m.cpu.sys.spsr & 0x3c0, 0x340);
+}
+
+#[test]
+fn illegal_exception_return_sets_il_and_faults() {
+    // SPSR says EL2: illegal return; the next instruction raises EC 0x0e.
+    let mut m = Machine::new(&[ERET, NOP, HALT]);
+    m.cpu.sys.spsr = 0b1001; // EL2h
+    m.cpu.sys.elr = RAM + 4;
+    assert_eq!(
+        m.run(),
+        Exit::Hvc {
+            imm: vector_hvc(VectorKind::Sync, 1)
+        }
+    );
+    assert_eq!(m.cpu.sys.esr, (0x0e << 26) | (1 << 25));
+    assert_eq!(m.cpu.sys.elr, RAM + 4);
+    assert_eq!(m.cpu.sys.spsr & (1 << 20), 1 << 20, "IL saved in SPSR");
+    assert!(!m.cpu.pstate().contains(Spsr::IL));
+}
+
+#[test]
+fn dc_zva_zeroes_a_64_byte_block() {
+    let mut m = Machine::new(&[sys(3, 7, 4, 1, 1), HALT]);
+    for i in 0..24u64 {
+        m.bus
+            .mem
+            .write_u64(GuestAddress(DATA + 8 * i), u64::MAX)
+            .unwrap();
+    }
+    m.cpu.set_x(1, DATA + 64 + 13);
+    m.halt();
+    assert_eq!(m.mem64(DATA + 56), u64::MAX);
+    for i in 8..16 {
+        assert_eq!(m.mem64(DATA + 8 * i), 0);
+    }
+    assert_eq!(m.mem64(DATA + 128), u64::MAX);
+}
+
+#[test]
+fn writing_code_invalidates_its_translation() {
+    // The loop body at `patch` is executed, then overwritten with
+    // `add x0, x0, #100`, then executed again.
+    let patch = RAM + 4 * 4;
+    let prog = [
+        movz(true, 0, 0, 0),
+        movz(true, 3, 2, 0),
+        ldr_lit(0, false, 4 * 9, 2), // w2 = the new instruction word
+        movz(true, 1, 0, 0),
+        add_imm(true, 0, 0, 1), // patch: replaced on the second pass
+        subs_imm(true, 3, 3, 1),
+        cbz(true, false, 3, 12),         // done after two passes: to HALT
+        ldst_uimm(2, false, 0, 4, 4, 2), // str w2, [x4, #16] (x4 = RAM)
+        b(-16),
+        HALT,
+        NOP,
+        add_imm(true, 0, 0, 100), // index 11: the literal (2 + 36 / 4)
+    ];
+    let mut m = Machine::new(&prog);
+    m.cpu.set_x(4, RAM);
+    m.halt();
+    assert_eq!(
+        m.bus.mem.read_u32(GuestAddress(patch)).unwrap(),
+        add_imm(true, 0, 0, 100)
+    );
+    assert_eq!(m.x(0), 101);
+    assert!(m.cpu.cache().stats().invalidated >= 1);
+}
+
+struct Recorder(Arc<AtomicU64>);
+impl MmioDevice for Recorder {
+    fn read(&mut self, offset: u64, _w: AccessWidth) -> u64 {
+        0x1000 + offset
+    }
+    fn write(&mut self, _offset: u64, _w: AccessWidth, value: u64) {
+        self.0.store(value, Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn mmio_outside_ram_goes_to_the_bus() {
+    let seen = Arc::new(AtomicU64::new(0));
+    let mut m = Machine::new(&[
+        ldst_uimm(0, false, 0, 0, 1, 2), // strb w2, [x1]
+        ldst_uimm(2, false, 1, 6, 1, 3), // ldr w3, [x1, #0x18]
+        HALT,
+    ]);
+    m.bus
+        .mmio
+        .insert(
+            GuestAddress(0x0900_0000),
+            0x1000,
+            Box::new(Recorder(seen.clone())),
+        )
+        .unwrap();
+    m.cpu.set_x(1, 0x0900_0000);
+    m.cpu.set_x(2, 0x41);
+    m.halt();
+    assert_eq!(seen.load(Ordering::Relaxed), 0x41);
+    assert_eq!(m.x(3), 0x1018);
+}
+
+#[test]
+fn sp_and_zr_are_distinguished_by_encoding() {
+    // `add x0, sp, #0` reads SP; `orr x1, xzr, #1` reads ZR; `ldr x2, [sp]`.
+    let m = run_with(
+        &[],
+        &[
+            add_imm(true, 0, 31, 0),
+            logic_imm(true, 1, true, 0, 0, 31, 1),
+            str_imm(true, 1, 31, 0),
+            ldr_imm(true, 2, 31, 0),
+            addsub_reg(true, 0, false, 0, 31, 0, 31, 3), // add x3, xzr, xzr
+        ],
+    );
+    assert_eq!(m.x(0), STACK);
+    assert_eq!(m.x(1), 1);
+    assert_eq!(m.x(2), 1);
+    assert_eq!(m.x(3), 0);
+    assert_eq!(SP, 32);
+}
+
+/// Random words must decode and execute without a host panic: whatever
+/// they do, the CPU ends in a guest exception, an exit, or runs on.
+#[test]
+fn random_words_never_panic_the_host() {
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..200_000 {
+        let _ = decode(next() as u32);
+    }
+    let mut prog = Vec::new();
+    for _ in 0..2048 {
+        prog.push(next() as u32);
+    }
+    let mut m = Machine::new(&prog);
+    for i in 0..2048u64 {
+        m.cpu.reset(RAM + 4 * i);
+        m.cpu.sys.vbar = VBAR;
+        m.cpu.sys.cpacr = 3 << 20;
+        for r in 0..31 {
+            m.cpu.set_x(r, next());
+        }
+        let _ = m.cpu.run(&mut m.bus, 8);
+    }
+    assert!(m.cpu.icount() > 0);
+}
