@@ -18,6 +18,7 @@ use super::exception::{
     esr, vector_offset, ExceptionClass, Spsr, SyncException, VectorKind, DAIF_MASK, ISS_WNR,
     NZCV_MASK,
 };
+use super::fp::{self, FpInsn, Post};
 use super::ir::{Block, Op, PAGE_SIZE};
 use super::sysreg::{self as sr, SysRegEnc, SysRegs};
 use super::TranslateError;
@@ -976,7 +977,25 @@ impl Cpu {
                 rt2,
                 rn,
             } => return self.excl(bus, pc, kind, size_log2, pair, rs, rt, rt2, rn),
-            Insn::Fp(f) => match f {},
+            Insn::Fp(f) => {
+                if !self.fp_enabled() {
+                    return self.fp_trap(pc);
+                }
+                if let FpInsn::LdSt1 {
+                    q,
+                    load,
+                    regs,
+                    rt,
+                    rn,
+                    post,
+                } = f
+                {
+                    return self.ldst1(bus, pc, q, load, regs, rt, rn, post);
+                }
+                if !fp::execute(self, &f, live) {
+                    return self.undefined(pc);
+                }
+            }
         }
         Flow::Next
     }
@@ -1376,6 +1395,42 @@ impl Cpu {
         }
         if let Some(w) = wb {
             self.set_x(rn, w);
+        }
+        Flow::Next
+    }
+
+    /// LD1/ST1 of `regs` consecutive registers (no interleaving).
+    #[allow(clippy::too_many_arguments)]
+    fn ldst1<B: CpuBus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        pc: u64,
+        q: bool,
+        load: bool,
+        regs: u8,
+        rt: u8,
+        rn: u8,
+        post: Post,
+    ) -> Flow {
+        let base = self.x(rn);
+        let (size_log2, step) = if q { (4u8, 16u64) } else { (3u8, 8u64) };
+        let el = self.el;
+        for i in 0..regs {
+            let va = base.wrapping_add(u64::from(i) * step);
+            let t = (rt + i) % 32;
+            if load {
+                match self.load(bus, va, size_log2, el, false) {
+                    Ok(v) => self.set_v(t, v),
+                    Err(f) => return self.data_abort(va, f, false, pc),
+                }
+            } else if let Err(f) = self.store(bus, va, size_log2, self.v(t), el, false) {
+                return self.data_abort(va, f, true, pc);
+            }
+        }
+        match post {
+            Post::None => {}
+            Post::Imm => self.set_x(rn, base.wrapping_add(u64::from(regs) * step)),
+            Post::Reg(m) => self.set_x(rn, base.wrapping_add(self.x(m))),
         }
         Flow::Next
     }

@@ -985,3 +985,348 @@ fn random_words_never_panic_the_host() {
     }
     assert!(m.cpu.icount() > 0);
 }
+
+// ---------------------------------------------------------------------------
+// FP/SIMD. Encodings below were produced by
+// `llvm-mc -triple=aarch64 -mattr=+neon -show-encoding`.
+
+/// Every FP/SIMD form of the supported subset, as LLVM assembles it.
+const FP_SIMD_FORMS: &[(&str, u32)] = &[
+    ("fmov s0, s1", 0x1e20_4020),
+    ("fabs d2, d3", 0x1e60_c062),
+    ("fneg s4, s5", 0x1e21_40a4),
+    ("fsqrt d6, d7", 0x1e61_c0e6),
+    ("fcvt d0, s1", 0x1e22_c020),
+    ("fcvt s2, d3", 0x1e62_4062),
+    ("frintn d0, d1", 0x1e64_4020),
+    ("frintp s0, s1", 0x1e24_c020),
+    ("frintm d0, d1", 0x1e65_4020),
+    ("frintz d0, d1", 0x1e65_c020),
+    ("frinta d0, d1", 0x1e66_4020),
+    ("frintx d0, d1", 0x1e67_4020),
+    ("frinti d0, d1", 0x1e67_c020),
+    ("fmul d0, d1, d2", 0x1e62_0820),
+    ("fdiv s0, s1, s2", 0x1e22_1820),
+    ("fadd d0, d1, d2", 0x1e62_2820),
+    ("fsub d0, d1, d2", 0x1e62_3820),
+    ("fmax d0, d1, d2", 0x1e62_4820),
+    ("fmin s0, s1, s2", 0x1e22_5820),
+    ("fmaxnm d0, d1, d2", 0x1e62_6820),
+    ("fminnm d0, d1, d2", 0x1e62_7820),
+    ("fnmul d0, d1, d2", 0x1e62_8820),
+    ("fmadd d0, d1, d2, d3", 0x1f42_0c20),
+    ("fmsub s0, s1, s2, s3", 0x1f02_8c20),
+    ("fnmadd d0, d1, d2, d3", 0x1f62_0c20),
+    ("fnmsub d0, d1, d2, d3", 0x1f62_8c20),
+    ("fcmp d0, d1", 0x1e61_2000),
+    ("fcmp s0, #0.0", 0x1e20_2008),
+    ("fcmpe d0, d1", 0x1e61_2010),
+    ("fcmpe d0, #0.0", 0x1e60_2018),
+    ("fccmp d0, d1, #4, ne", 0x1e61_1404),
+    ("fccmpe s0, s1, #2, eq", 0x1e21_0412),
+    ("fcsel d0, d1, d2, gt", 0x1e62_cc20),
+    ("fmov d0, #1.00000000", 0x1e6e_1000),
+    ("fmov s1, #-0.50000000", 0x1e3c_1001),
+    ("fcvtzs w0, d1", 0x1e78_0020),
+    ("fcvtzu x0, s1", 0x9e39_0020),
+    ("fcvtns x0, d1", 0x9e60_0020),
+    ("fcvtps w0, d1", 0x1e68_0020),
+    ("fcvtms x0, d1", 0x9e70_0020),
+    ("fcvtas w0, s1", 0x1e24_0020),
+    ("fcvtau x0, d1", 0x9e65_0020),
+    ("scvtf d0, x1", 0x9e62_0020),
+    ("ucvtf s0, w1", 0x1e23_0020),
+    ("scvtf s0, x1", 0x9e22_0020),
+    ("fmov w0, s1", 0x1e26_0020),
+    ("fmov s0, w1", 0x1e27_0020),
+    ("fmov x0, d1", 0x9e66_0020),
+    ("fmov d0, x1", 0x9e67_0020),
+    ("fmov x0, v1.d[1]", 0x9eae_0020),
+    ("fmov v0.d[1], x1", 0x9eaf_0020),
+    ("and v0.16b, v1.16b, v2.16b", 0x4e22_1c20),
+    ("bic v0.8b, v1.8b, v2.8b", 0x0e62_1c20),
+    ("orr v0.16b, v1.16b, v2.16b", 0x4ea2_1c20),
+    ("orn v0.16b, v1.16b, v2.16b", 0x4ee2_1c20),
+    ("eor v0.16b, v1.16b, v2.16b", 0x6e22_1c20),
+    ("bsl v0.16b, v1.16b, v2.16b", 0x6e62_1c20),
+    ("bit v0.16b, v1.16b, v2.16b", 0x6ea2_1c20),
+    ("bif v0.16b, v1.16b, v2.16b", 0x6ee2_1c20),
+    ("add v0.4s, v1.4s, v2.4s", 0x4ea2_8420),
+    ("sub v0.2d, v1.2d, v2.2d", 0x6ee2_8420),
+    ("cmeq v0.16b, v1.16b, v2.16b", 0x6e22_8c20),
+    ("cmtst v0.8h, v1.8h, v2.8h", 0x4e62_8c20),
+    ("cmhi v0.16b, v1.16b, v2.16b", 0x6e22_3420),
+    ("cmhs v0.4s, v1.4s, v2.4s", 0x6ea2_3c20),
+    ("cmgt v0.16b, v1.16b, v2.16b", 0x4e22_3420),
+    ("cmge v0.8b, v1.8b, v2.8b", 0x0e22_3c20),
+    ("umax v0.16b, v1.16b, v2.16b", 0x6e22_6420),
+    ("umin v0.16b, v1.16b, v2.16b", 0x6e22_6c20),
+    ("smax v0.4s, v1.4s, v2.4s", 0x4ea2_6420),
+    ("smin v0.4s, v1.4s, v2.4s", 0x4ea2_6c20),
+    ("addp v0.16b, v1.16b, v2.16b", 0x4e22_bc20),
+    ("umaxp v0.16b, v1.16b, v2.16b", 0x6e22_a420),
+    ("uminp v0.16b, v1.16b, v2.16b", 0x6e22_ac20),
+    ("cmeq v0.16b, v1.16b, #0", 0x4e20_9820),
+    ("cmgt v0.4s, v1.4s, #0", 0x4ea0_8820),
+    ("cmge v0.8b, v1.8b, #0", 0x2e20_8820),
+    ("cmle v0.16b, v1.16b, #0", 0x6e20_9820),
+    ("cmlt v0.2d, v1.2d, #0", 0x4ee0_a820),
+    ("cnt v0.8b, v1.8b", 0x0e20_5820),
+    ("mvn v0.16b, v1.16b", 0x6e20_5820),
+    ("xtn v0.8b, v1.8h", 0x0e21_2820),
+    ("rev64 v0.16b, v1.16b", 0x4e20_0820),
+    ("addv b0, v1.16b", 0x4e31_b820),
+    ("umaxv b0, v1.16b", 0x6e30_a820),
+    ("uminv h0, v1.8h", 0x6e71_a820),
+    ("smaxv s0, v1.4s", 0x4eb0_a820),
+    ("uaddlv h0, v1.8b", 0x2e30_3820),
+    ("uaddlv s0, v1.8h", 0x6e70_3820),
+    ("dup v0.16b, v1.b[3]", 0x4e07_0420),
+    ("dup v0.2d, v1.d[1]", 0x4e18_0420),
+    ("dup v0.4s, w1", 0x4e04_0c20),
+    ("dup v0.2d, x1", 0x4e08_0c20),
+    ("mov v0.s[2], w1", 0x4e14_1c20),
+    ("mov v0.d[1], x1", 0x4e18_1c20),
+    ("mov v0.b[5], v1.b[9]", 0x6e0b_4c20),
+    ("umov w0, v1.b[7]", 0x0e0f_3c20),
+    ("umov w0, v1.h[3]", 0x0e0e_3c20),
+    ("mov w0, v1.s[1]", 0x0e0c_3c20),
+    ("mov x0, v1.d[1]", 0x4e18_3c20),
+    ("smov x0, v1.b[2]", 0x4e05_2c20),
+    ("smov w0, v1.h[1]", 0x0e06_2c20),
+    ("movi v0.16b, #255", 0x4f07_e7e0),
+    ("movi v0.2d, #0xff00ff00ff00ff00", 0x6f05_e540),
+    ("movi d0, #0000000000000000", 0x2f00_e400),
+    ("movi v0.4s, #1, lsl #8", 0x4f00_2420),
+    ("mvni v0.4h, #2", 0x2f00_8440),
+    ("orr v0.4s, #3, lsl #16", 0x4f00_5460),
+    ("bic v0.8h, #4", 0x6f00_9480),
+    ("movi v0.4s, #18, msl #8", 0x4f00_c640),
+    ("fmov v0.4s, #1.00000000", 0x4f03_f600),
+    ("fmov v0.2d, #-2.00000000", 0x6f04_f400),
+    ("ext v0.16b, v1.16b, v2.16b, #3", 0x6e02_1820),
+    ("ushr v0.16b, v1.16b, #3", 0x6f0d_0420),
+    ("sshr v0.2d, v1.2d, #63", 0x4f41_0420),
+    ("shl v0.4s, v1.4s, #5", 0x4f25_5420),
+    ("shrn v0.8b, v1.8h, #4", 0x0f0c_8420),
+    ("ushll v0.8h, v1.8b, #0", 0x2f08_a420),
+    ("sshll2 v0.4s, v1.8h, #2", 0x4f12_a420),
+    ("ld1 { v0.16b }, [x0]", 0x4c40_7000),
+    ("ld1 { v0.16b, v1.16b }, [x0], #32", 0x4cdf_a000),
+    ("ld1 { v0.4s, v1.4s, v2.4s }, [x0], x2", 0x4cc2_6800),
+    ("ld1 { v0.2d, v1.2d, v2.2d, v3.2d }, [x0]", 0x4c40_2c00),
+    ("st1 { v0.16b }, [x0], #16", 0x4c9f_7000),
+    ("st1 { v0.8b, v1.8b }, [x1]", 0x0c00_a020),
+    ("ldr q0, [x0, #16]", 0x3dc0_0400),
+    ("str d1, [sp, #-8]!", 0xfc1f_8fe1),
+    ("ldr b2, [x1], #1", 0x3c40_1422),
+    ("str h3, [x1, x2, lsl #1]", 0x7c22_7823),
+    ("ldp q0, q1, [x0, #32]", 0xad41_0400),
+    ("stp s0, s1, [sp, #-8]!", 0x2dbf_07e0),
+    ("ldr d0, #8", 0x5c00_0040),
+];
+
+#[test]
+fn every_fp_simd_form_decodes() {
+    for &(text, w) in FP_SIMD_FORMS {
+        assert!(
+            matches!(
+                decode(w),
+                super::decode::Insn::Fp(_)
+                    | super::decode::Insn::Mem { .. }
+                    | super::decode::Insn::Pair { .. }
+            ),
+            "{text} ({w:#010x}) decoded as {:?}",
+            decode(w)
+        );
+    }
+}
+
+fn d(x: f64) -> u128 {
+    u128::from(x.to_bits())
+}
+fn s(x: f32) -> u128 {
+    u128::from(x.to_bits())
+}
+
+#[test]
+fn scalar_fp_arithmetic_compare_and_convert() {
+    let prog = [
+        0x1e62_2820, // fadd d0, d1, d2
+        0x1e25_0883, // fmul s3, s4, s5
+        0x1e62_1826, // fdiv d6, d1, d2
+        0x1e61_c027, // fsqrt d7, d1
+        0x9e78_00c0, // fcvtzs x0, d6
+        0x9e62_0028, // scvtf d8, x1
+        0x1e62_2020, // fcmp d1, d2
+        0x1e62_bc29, // fcsel d9, d1, d2, lt
+        0x1f42_002a, // fmadd d10, d1, d2, d0
+        0x1e62_402b, // fcvt s11, d1
+        0x1e66_41ac, // frinta d12, d13
+        0x9e66_0022, // fmov x2, d1
+        0x1e70_900e, // fmov d14, #-2.5
+        0x1e23_006f, // ucvtf s15, w3
+        0x1e39_01e4, // fcvtzu w4, s15
+        0x1e61_4030, // fneg d16, d1
+        0x1e62_6831, // fmaxnm d17, d1, d2
+        HALT,
+    ];
+    let mut m = Machine::new(&prog);
+    m.cpu.set_v(1, d(1.5) | (0xdead_u128 << 64)); // upper bits are ignored
+    m.cpu.set_v(2, d(2.25));
+    m.cpu.set_v(4, s(1.5));
+    m.cpu.set_v(5, s(-4.0));
+    m.cpu.set_v(13, d(-2.5));
+    m.cpu.set_x(1, (-7i64) as u64);
+    m.cpu.set_x(3, 10);
+    m.halt();
+    assert_eq!(m.cpu.v(0), d(3.75), "scalar writes clear the upper bits");
+    assert_eq!(m.cpu.v(3), s(-6.0));
+    assert_eq!(m.cpu.v(6), d(1.5 / 2.25));
+    assert_eq!(m.cpu.v(7), d(1.224_744_871_391_589));
+    assert_eq!(m.x(0), 0);
+    assert_eq!(m.cpu.v(8), d(-7.0));
+    assert_eq!(m.cpu.nzcv(), N);
+    assert_eq!(m.cpu.v(9), d(1.5));
+    assert_eq!(m.cpu.v(10), d(7.125));
+    assert_eq!(m.cpu.v(11), s(1.5));
+    assert_eq!(m.cpu.v(12), d(-3.0));
+    assert_eq!(m.x(2), 1.5f64.to_bits());
+    assert_eq!(m.cpu.v(14), d(-2.5));
+    assert_eq!(m.cpu.v(15), s(10.0));
+    assert_eq!(m.x(4), 10);
+    assert_eq!(m.cpu.v(16), d(-1.5));
+    assert_eq!(m.cpu.v(17), d(2.25));
+}
+
+#[test]
+fn fp_conversions_saturate_and_compares_see_nans() {
+    let prog = [
+        0x9e78_00c0, // fcvtzs x0, d6
+        0x1e39_01e4, // fcvtzu w4, s15
+        0x1e62_2020, // fcmp d1, d2
+        HALT,
+    ];
+    let mut m = Machine::new(&prog);
+    m.cpu.set_v(6, d(-1e300));
+    m.cpu.set_v(15, s(-3.0));
+    m.cpu.set_v(1, d(f64::NAN));
+    m.halt();
+    assert_eq!(m.x(0), i64::MIN as u64);
+    assert_eq!(m.x(4), 0);
+    assert_eq!(m.cpu.nzcv(), C | V, "unordered");
+}
+
+#[test]
+fn simd_moves_compares_and_reductions() {
+    let prog = [
+        0x4e01_0c20, // dup v0.16b, w1
+        0x4e20_9841, // cmeq v1.16b, v2.16b, #0
+        0x6e30_a823, // umaxv b3, v1.16b
+        0x9e66_0024, // fmov x4, d1
+        0x0e20_58c5, // cnt v5.8b, v6.8b
+        0x2e30_38a5, // uaddlv h5, v5.8b
+        0x1e26_00a6, // fmov w6, s5
+        0x6f05_e547, // movi v7.2d, #0xff00ff00ff00ff00
+        0x0f0c_8528, // shrn v8.8b, v9.8h, #4
+        0x6e0c_196a, // ext v10.16b, v11.16b, v12.16b, #3
+        0x0e1f_3d67, // umov w7, v11.b[15]
+        0x4e18_1c2d, // mov v13.d[1], x1
+        0x6e6c_1d6e, // bsl v14.16b, v11.16b, v12.16b
+        0x4e2c_bd6f, // addp v15.16b, v11.16b, v12.16b
+        HALT,
+    ];
+    let bytes = |f: &dyn Fn(u32) -> u8| {
+        let mut v = 0u128;
+        for i in 0..16 {
+            v |= u128::from(f(i)) << (8 * i);
+        }
+        v
+    };
+    let mut m = Machine::new(&prog);
+    m.cpu.set_x(1, 0x1234_56ab);
+    m.cpu.set_v(2, u128::from_le_bytes(*b"hello, world!\0\0\0"));
+    m.cpu.set_v(6, 0x0103_070f_ff00_8001);
+    m.cpu.set_v(9, 0x1000_0100_0010_0001_ff00_00f0_abcd_1234);
+    m.cpu.set_v(11, bytes(&|i| i as u8));
+    m.cpu.set_v(12, bytes(&|i| (16 + i) as u8));
+    m.cpu.set_v(13, u128::MAX / 3);
+    m.cpu
+        .set_v(14, bytes(&|i| if i % 2 == 0 { 0xff } else { 0 }));
+    m.halt();
+    assert_eq!(m.cpu.v(0), bytes(&|_| 0xab));
+    assert_eq!(m.cpu.v(1), 0xffff_ff00_0000_0000_0000_0000_0000_0000);
+    assert_eq!(m.cpu.v(3), 0xff);
+    assert_eq!(m.x(4), 0);
+    // Bytes 01 80 00 ff 0f 07 03 01 have 1+1+0+8+4+3+2+1 = 20 bits set.
+    assert_eq!(m.cpu.v(5), 20);
+    assert_eq!(m.x(6), 20);
+    assert_eq!(m.cpu.v(7), 0xff00_ff00_ff00_ff00_ff00_ff00_ff00_ff00);
+    assert_eq!(m.cpu.v(8), 0x0010_0100_f00f_bc23);
+    assert_eq!(m.cpu.v(10), bytes(&|i| (i + 3) as u8));
+    assert_eq!(m.x(7), 15);
+    assert_eq!(
+        m.cpu.v(13),
+        (u128::MAX / 3) & u128::from(u64::MAX) | (0x1234_56ab << 64)
+    );
+    assert_eq!(
+        m.cpu.v(14),
+        bytes(&|i| if i % 2 == 0 { i as u8 } else { (16 + i) as u8 })
+    );
+    assert_eq!(m.cpu.v(15), bytes(&|i| (4 * i + 1) as u8));
+}
+
+#[test]
+fn simd_structure_loads_and_stores_and_q_pairs() {
+    let prog = [
+        0x4cdf_7002,                             // ld1 {v2.16b}, [x0], #16
+        0x4c00_70a0,                             // st1 {v0.16b}, [x5]
+        ldst_pair(2, true, 2, true, 2, 4, 6, 3), // ldp q3, q4, [x6, #32]
+        HALT,
+    ];
+    let mut m = Machine::new(&prog);
+    let pattern: Vec<u8> = (0..96u8).collect();
+    m.bus.mem.write(GuestAddress(DATA), &pattern).unwrap();
+    m.cpu.set_x(0, DATA);
+    m.cpu.set_x(5, DATA + 0x100);
+    m.cpu.set_x(6, DATA);
+    m.cpu.set_v(0, 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210);
+    m.halt();
+    let le = |off: usize| {
+        let mut b = [0u8; 16];
+        b.copy_from_slice(&pattern[off..off + 16]);
+        u128::from_le_bytes(b)
+    };
+    assert_eq!(m.cpu.v(2), le(0));
+    assert_eq!(m.x(0), DATA + 16);
+    assert_eq!(m.mem64(DATA + 0x100), 0xfedc_ba98_7654_3210);
+    assert_eq!(m.mem64(DATA + 0x108), 0x0123_4567_89ab_cdef);
+    assert_eq!(m.cpu.v(3), le(32));
+    assert_eq!(m.cpu.v(4), le(48));
+}
+
+/// A strlen in the style of optimized C libraries: 16 bytes at a time,
+/// CMEQ against zero, UMAXV to test, then a scalar tail.
+#[test]
+fn vector_strlen_runs() {
+    let text = b"The quick brown fox jumps over the lazy dog\0";
+    let prog = [
+        mov_reg(true, 1, 0),                // x1 = start
+        0x4cdf_7002,                        // loop: ld1 {v2.16b}, [x0], #16
+        0x4e20_9841,                        // cmeq v1.16b, v2.16b, #0
+        0x6e30_a823,                        // umaxv b3, v1.16b
+        0x1e26_0066,                        // fmov w6, s3 (llvm-mc)
+        cbz(false, false, 6, -16),          // no zero byte: next 16
+        sub_imm(true, 0, 0, 16),            // back to the chunk
+        ldst_imm9(0, false, 1, 1, 1, 0, 7), // tail: ldrb w7, [x0], #1
+        cbz(false, true, 7, -4),
+        sub_imm(true, 0, 0, 1),
+        addsub_reg(true, 1, false, 0, 1, 0, 0, 0), // x0 = x0 - x1
+        HALT,
+    ];
+    let mut m = Machine::new(&prog);
+    m.bus.mem.write(GuestAddress(DATA), text).unwrap();
+    m.cpu.set_x(0, DATA);
+    m.halt();
+    assert_eq!(m.x(0), text.len() as u64 - 1);
+}
