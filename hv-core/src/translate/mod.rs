@@ -32,6 +32,8 @@ pub mod ir;
 pub mod sysreg;
 
 #[cfg(test)]
+mod prop;
+#[cfg(test)]
 mod tests;
 
 pub use bus::{AccessKind, CpuBus, Fault, FaultKind, FlatBus};
