@@ -23,6 +23,8 @@ use super::ir::{Block, Op, PAGE_SIZE};
 use super::sysreg::{self as sr, SysRegEnc, SysRegs};
 use super::TranslateError;
 use alloc::sync::Arc;
+use alloc::vec;
+use alloc::vec::Vec;
 
 /// Identification and tuning of one virtual CPU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -208,6 +210,17 @@ const ID_AA64MMFR0: u64 = 0x25; // 48-bit PA, 16-bit ASID, 4K and 64K granules
 const CTR_EL0: u64 = 0x8444_c004; // 64-byte lines, PIPT I-cache
 const DCZID_EL0: u64 = 4; // DC ZVA zeroes 64 bytes
 const DC_ZVA_BYTES: u64 = 64;
+/// Entries of the direct-mapped jump cache (virtual PC -> block).
+const JUMP_CACHE_SIZE: usize = 1024;
+
+/// A jump-cache entry: the block at virtual address `va` for exception
+/// level `el`, valid while the VA->PA mapping and the block itself are.
+#[derive(Debug, Clone)]
+struct JumpEntry {
+    va: u64,
+    el: u8,
+    block: Arc<Block>,
+}
 
 /// One AArch64 virtual CPU (EL0 and EL1) with its block cache.
 #[derive(Debug)]
@@ -235,6 +248,9 @@ pub struct Cpu {
     fiq: bool,
     oslsr: u64,
     cache: BlockCache,
+    /// Virtual-PC lookup in front of the block cache; flushed when blocks
+    /// are dropped and on TLB maintenance or translation-control writes.
+    jump_cache: Vec<Option<JumpEntry>>,
     config: CpuConfig,
 }
 
@@ -261,6 +277,7 @@ impl Cpu {
             fiq: false,
             oslsr: 0,
             cache: BlockCache::new(),
+            jump_cache: vec![None; JUMP_CACHE_SIZE],
             config,
         };
         cpu.reset(0);
@@ -289,6 +306,7 @@ impl Cpu {
             ..SysRegs::default()
         };
         self.oslsr = 0b1010; // OS lock implemented and locked
+        self.flush_jump_cache(); // the MMU state changed
     }
 
     /// General register `n` (0..=30); 31 reads as zero, 32 is the current SP.
@@ -413,7 +431,19 @@ impl Cpu {
     /// Tell the CPU that guest code in `[pa, pa + len)` changed by a path
     /// that bypasses the CPU (DMA, the home loading an image).
     pub fn invalidate_code(&mut self, pa: u64, len: u64) {
-        self.cache.invalidate_range(pa, len);
+        if self.cache.invalidate_range(pa, len) {
+            self.flush_jump_cache();
+        }
+    }
+
+    /// Forget every virtual-to-block association. A home whose
+    /// [`CpuBus`] changes the instruction-fetch translation (or the
+    /// [`CpuBus::regime`] tag) behind the guest's back must call this; guest
+    /// TLBI, IC and writes to SCTLR/TTBRx/TCR do it automatically.
+    pub fn flush_jump_cache(&mut self) {
+        for e in self.jump_cache.iter_mut() {
+            *e = None;
+        }
     }
 
     /// The configuration.
@@ -573,6 +603,13 @@ impl Cpu {
                 elr: pc,
             });
         }
+        // The index is masked to the table size, so `get` always succeeds.
+        let slot = ((pc >> 2) as usize) & (JUMP_CACHE_SIZE - 1);
+        if let Some(Some(e)) = self.jump_cache.get(slot) {
+            if e.va == pc && e.el == self.el {
+                return Ok(e.block.clone());
+            }
+        }
         let abort = |f: Fault| SyncException {
             esr: esr(abort_ec, f.status_code()),
             far: Some(pc),
@@ -580,14 +617,25 @@ impl Cpu {
         };
         let pa = bus.fetch_pa(pc, self.el).map_err(abort)?;
         let regime = bus.regime(self.el);
-        if let Some(b) = self.cache.get((pa, regime)) {
-            return Ok(b);
+        let block = match self.cache.get((pa, regime)) {
+            Some(b) => b,
+            None => {
+                // Keep the block inside the virtual page as well as the
+                // physical one.
+                let room = ((PAGE_SIZE - (pc & (PAGE_SIZE - 1))) / 4) as usize;
+                let max = self.config.max_block_insns.min(room);
+                let block = Block::translate(bus, pa, max).map_err(abort)?;
+                self.cache.insert(regime, block)
+            }
+        };
+        if let Some(e) = self.jump_cache.get_mut(slot) {
+            *e = Some(JumpEntry {
+                va: pc,
+                el: self.el,
+                block: block.clone(),
+            });
         }
-        // Keep the block inside the virtual page as well as the physical one.
-        let room = ((PAGE_SIZE - (pc & (PAGE_SIZE - 1))) / 4) as usize;
-        let max = self.config.max_block_insns.min(room);
-        let block = Block::translate(bus, pa, max).map_err(abort)?;
-        Ok(self.cache.insert(regime, block))
+        Ok(block)
     }
 
     /// Execute one block from `self.pc`. `None`: continue with the next
@@ -1131,6 +1179,13 @@ impl Cpu {
                 self.sys.cntv_cval = counter.wrapping_add(v as u32 as i32 as i64 as u64)
             }
             sr::OSLAR_EL1 => self.oslsr = 0b1000 | ((v & 1) << 1),
+            sr::SCTLR_EL1 | sr::TTBR0_EL1 | sr::TTBR1_EL1 | sr::TCR_EL1 => {
+                if let Some((s, m)) = self.sys.storage_mut(reg) {
+                    *s = (*s & !m) | (v & m);
+                }
+                // The fetch translation may change with these.
+                self.flush_jump_cache();
+            }
             r => match self.sys.storage_mut(r) {
                 Some((s, m)) => *s = (*s & !m) | (v & m),
                 None => return bus.sysreg_write(r, v),
@@ -1161,9 +1216,7 @@ impl Cpu {
                 for i in 0..DC_ZVA_BYTES / 8 {
                     let va = base.wrapping_add(i * 8);
                     match bus.store(va, 8, 0, self.el) {
-                        Ok(pa) => {
-                            self.cache.invalidate_range(pa, 8);
-                        }
+                        Ok(pa) => self.note_store(pa, 8),
                         Err(f) => return self.data_abort(arg, f, true, pc),
                     }
                 }
@@ -1171,12 +1224,13 @@ impl Cpu {
             // IC IALLUIS, IC IALLU.
             (0, 7, 1, 0) | (0, 7, 5, 0) => {
                 self.cache.clear();
+                self.flush_jump_cache();
                 bus.maintenance(Maintenance::InstructionCache, arg);
             }
             // IC IVAU.
             (3, 7, 5, 1) => {
                 if let Ok(pa) = bus.fetch_pa(arg, self.el) {
-                    self.cache.invalidate_range(pa, 1);
+                    self.invalidate_code(pa, 1);
                 }
                 bus.maintenance(Maintenance::InstructionCache, arg);
             }
@@ -1191,12 +1245,15 @@ impl Cpu {
             // DC by VA or set/way.
             (_, 7, _, _) => bus.maintenance(Maintenance::DataCache, arg),
             // TLBI.
-            (_, 8, _, _) => bus.maintenance(
-                Maintenance::Tlbi {
-                    op: (u16::from(op1) << 7) | (u16::from(crm) << 3) | u16::from(op2),
-                },
-                arg,
-            ),
+            (_, 8, _, _) => {
+                self.flush_jump_cache();
+                bus.maintenance(
+                    Maintenance::Tlbi {
+                        op: (u16::from(op1) << 7) | (u16::from(crm) << 3) | u16::from(op2),
+                    },
+                    arg,
+                );
+            }
             _ => return self.undefined(pc),
         }
         Flow::Jump(pc.wrapping_add(4))
@@ -1275,8 +1332,8 @@ impl Cpu {
 
     #[inline]
     fn note_store(&mut self, pa: u64, len: u64) {
-        if !self.cache.is_empty() {
-            self.cache.invalidate_range(pa, len);
+        if !self.cache.is_empty() && self.cache.invalidate_range(pa, len) {
+            self.flush_jump_cache();
         }
     }
 

@@ -1330,3 +1330,46 @@ fn vector_strlen_runs() {
     m.halt();
     assert_eq!(m.x(0), text.len() as u64 - 1);
 }
+
+/// A bus whose instruction fetches are translated by a movable offset, as a
+/// soft MMU's would be after the guest edits its page tables.
+struct ShiftBus {
+    inner: FlatBus<GuestRam>,
+    offset: u64,
+}
+
+impl super::CpuBus for ShiftBus {
+    fn load(&mut self, va: u64, size: u8, el: u8) -> Result<u64, super::Fault> {
+        self.inner.load(va, size, el)
+    }
+    fn store(&mut self, va: u64, size: u8, value: u64, el: u8) -> Result<u64, super::Fault> {
+        self.inner.store(va, size, value, el)
+    }
+    fn fetch_pa(&mut self, va: u64, el: u8) -> Result<u64, super::Fault> {
+        self.inner.fetch_pa(va.wrapping_add(self.offset), el)
+    }
+    fn fetch_word(&mut self, pa: u64) -> Result<u32, super::Fault> {
+        self.inner.fetch_word(pa)
+    }
+}
+
+#[test]
+fn guest_tlbi_drops_virtual_block_lookups() {
+    let mut prog = vec_at(&[(0, hvc(1)), (0x40, sys(0, 8, 7, 0, 31)), (0x41, b(-0x104))]);
+    prog.resize(0x400, NOP);
+    prog.extend_from_slice(&[hvc(2)]); // PA RAM + 0x1000
+    prog.resize(0x440, NOP);
+    prog.extend_from_slice(&[sys(0, 8, 7, 0, 31), b(-0x104)]); // PA RAM + 0x1100
+    let m = Machine::new(&prog);
+    let mut cpu = m.cpu;
+    let mut bus = ShiftBus {
+        inner: m.bus,
+        offset: 0,
+    };
+    assert_eq!(cpu.run(&mut bus, 100), Exit::Hvc { imm: 1 });
+    // The "page tables" now map VA RAM.. to PA RAM + 0x1000..; the guest
+    // runs TLBI VMALLE1 (at VA RAM + 0x100) and branches to VA RAM.
+    bus.offset = 0x1000;
+    cpu.set_pc(RAM + 0x100);
+    assert_eq!(cpu.run(&mut bus, 100), Exit::Hvc { imm: 2 });
+}
