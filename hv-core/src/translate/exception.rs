@@ -63,6 +63,9 @@ pub enum ExceptionClass {
     Wf = 0x01,
     /// SIMD/FP access trapped by CPACR_EL1.FPEN.
     FpAccess = 0x07,
+    /// MSR, MRS or system instruction trapped (EL0 access disabled by
+    /// SCTLR_EL1/CNTKCTL_EL1).
+    SysRegTrap = 0x18,
     /// Illegal execution state (PSTATE.IL set by a bad ERET).
     IllegalState = 0x0e,
     /// SVC in AArch64.

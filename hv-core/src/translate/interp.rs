@@ -210,6 +210,8 @@ const ID_AA64MMFR0: u64 = 0x25; // 48-bit PA, 16-bit ASID, 4K and 64K granules
 const CTR_EL0: u64 = 0x8444_c004; // 64-byte lines, PIPT I-cache
 const DCZID_EL0: u64 = 4; // DC ZVA zeroes 64 bytes
 const DC_ZVA_BYTES: u64 = 64;
+/// ISS of a trapped WFI (WFE adds 1): condition valid, condition AL.
+const WF_ISS: u32 = (1 << 24) | (0xe << 20);
 /// Entries of the direct-mapped jump cache (virtual PC -> block).
 const JUMP_CACHE_SIZE: usize = 1024;
 
@@ -476,6 +478,18 @@ impl Cpu {
         self.sync(ExceptionClass::Unknown, 0, None, pc)
     }
 
+    /// An MSR/MRS/SYS trapped to EL1 (EC 0x18) with its encoding in the ISS.
+    fn sysreg_trap(&self, pc: u64, reg: SysRegEnc, rt: u8, read: bool) -> Flow {
+        let iss = (u32::from(reg.op0()) << 20)
+            | (u32::from(reg.op2()) << 17)
+            | (u32::from(reg.op1()) << 14)
+            | (u32::from(reg.crn()) << 10)
+            | (u32::from(rt & 31) << 5)
+            | (u32::from(reg.crm()) << 1)
+            | u32::from(read);
+        self.sync(ExceptionClass::SysRegTrap, iss, None, pc)
+    }
+
     fn fp_trap(&self, pc: u64) -> Flow {
         self.sync(ExceptionClass::FpAccess, 0, None, pc)
     }
@@ -680,10 +694,16 @@ impl Cpu {
             Insn::Undefined => return self.undefined(pc),
             Insn::Nop => {}
             Insn::Wfi => {
+                if self.el == 0 && self.sys.sctlr & sr::SCTLR_NTWI == 0 {
+                    return self.sync(ExceptionClass::Wf, WF_ISS, None, pc);
+                }
                 self.pc = pc.wrapping_add(4);
                 return Flow::Exit(Exit::Wfi);
             }
             Insn::Wfe => {
+                if self.el == 0 && self.sys.sctlr & sr::SCTLR_NTWE == 0 {
+                    return self.sync(ExceptionClass::Wf, WF_ISS | 1, None, pc);
+                }
                 self.pc = pc.wrapping_add(4);
                 return Flow::Exit(Exit::Wfe);
             }
@@ -975,7 +995,14 @@ impl Cpu {
             }
             Insn::MsrImm { field, imm } => {
                 if self.el == 0 {
-                    return self.undefined(pc);
+                    if field == PstateField::SpSel {
+                        return self.undefined(pc);
+                    }
+                    if self.sys.sctlr & sr::SCTLR_UMA == 0 {
+                        let op2 = if field == PstateField::DaifSet { 6 } else { 7 };
+                        let enc = SysRegEnc::new(0, 3, 4, imm, op2);
+                        return self.sysreg_trap(pc, enc, 31, false);
+                    }
                 }
                 let bits = u32::from(imm & 15) << 6;
                 match field {
@@ -991,6 +1018,16 @@ impl Cpu {
                 op2,
                 rt,
             } => return self.sys_op(bus, pc, op1, crn, crm, op2, rt),
+            Insn::Mrs { reg, rt }
+                if self.el == 0 && SysRegs::el0_readable(reg) && !self.sys.el0_enabled(reg) =>
+            {
+                return self.sysreg_trap(pc, reg, rt, true);
+            }
+            Insn::Msr { reg, rt }
+                if self.el == 0 && SysRegs::el0_writable(reg) && !self.sys.el0_enabled(reg) =>
+            {
+                return self.sysreg_trap(pc, reg, rt, false);
+            }
             Insn::Mrs { reg, rt } => {
                 if matches!(reg, sr::FPCR | sr::FPSR) && !self.fp_enabled() {
                     return self.fp_trap(pc);
@@ -1205,8 +1242,16 @@ impl Cpu {
         op2: u8,
         rt: u8,
     ) -> Flow {
-        if self.el == 0 && op1 != 3 {
-            return self.undefined(pc);
+        if self.el == 0 {
+            if op1 != 3 {
+                return self.undefined(pc);
+            }
+            let zva = (crn, crm, op2) == (7, 4, 1);
+            let enable = if zva { sr::SCTLR_DZE } else { sr::SCTLR_UCI };
+            if self.sys.sctlr & enable == 0 {
+                let enc = SysRegEnc::new(1, op1, crn, crm, op2);
+                return self.sysreg_trap(pc, enc, rt, false);
+            }
         }
         let arg = self.x(rt);
         match (op1, crn, crm, op2) {

@@ -132,6 +132,18 @@ regs! {
 pub const SCTLR_M: u64 = 1 << 0;
 /// `SCTLR_EL1.A`: alignment check enable.
 pub const SCTLR_A: u64 = 1 << 1;
+/// `SCTLR_EL1.UMA`: EL0 may access DAIF.
+pub const SCTLR_UMA: u64 = 1 << 9;
+/// `SCTLR_EL1.DZE`: EL0 may use DC ZVA.
+pub const SCTLR_DZE: u64 = 1 << 14;
+/// `SCTLR_EL1.UCT`: EL0 may read CTR_EL0.
+pub const SCTLR_UCT: u64 = 1 << 15;
+/// `SCTLR_EL1.nTWI`: WFI at EL0 is not trapped.
+pub const SCTLR_NTWI: u64 = 1 << 16;
+/// `SCTLR_EL1.nTWE`: WFE at EL0 is not trapped.
+pub const SCTLR_NTWE: u64 = 1 << 18;
+/// `SCTLR_EL1.UCI`: EL0 may use DC CVAU/CVAC/CIVAC and IC IVAU.
+pub const SCTLR_UCI: u64 = 1 << 26;
 /// `SCTLR_EL1` RES1 bits of ARMv8.0 (29, 28, 23, 22, 20, 11).
 pub const SCTLR_RES1: u64 = (1 << 29) | (1 << 28) | (1 << 23) | (1 << 22) | (1 << 20) | (1 << 11);
 
@@ -217,9 +229,24 @@ impl SysRegs {
         })
     }
 
-    /// Whether `reg` may be read at EL0 (the EL0-accessible registers in
-    /// `op1 == 3`; the SCTLR_EL1/CNTKCTL_EL1 enables for EL0 access to
-    /// CTR/DCZID/DAIF/counters are not modelled: they are always allowed).
+    /// Whether an EL0 access to `reg` (one of [`SysRegs::el0_readable`]) is
+    /// enabled by SCTLR_EL1 (UMA, UCT) and CNTKCTL_EL1 (EL0PCTEN,
+    /// EL0VCTEN, EL0VTEN, EL0PTEN); a disabled access traps to EL1.
+    pub fn el0_enabled(&self, reg: SysRegEnc) -> bool {
+        match reg {
+            DAIF => self.sctlr & SCTLR_UMA != 0,
+            CTR_EL0 => self.sctlr & SCTLR_UCT != 0,
+            CNTPCT_EL0 => self.cntkctl & 1 != 0,
+            CNTVCT_EL0 => self.cntkctl & 2 != 0,
+            CNTFRQ_EL0 => self.cntkctl & 3 != 0,
+            CNTV_TVAL_EL0 | CNTV_CTL_EL0 | CNTV_CVAL_EL0 => self.cntkctl & (1 << 8) != 0,
+            CNTP_TVAL_EL0 | CNTP_CTL_EL0 | CNTP_CVAL_EL0 => self.cntkctl & (1 << 9) != 0,
+            _ => true,
+        }
+    }
+
+    /// Whether `reg` exists at EL0 at all (the registers in `op1 == 3`);
+    /// others are undefined there.
     pub fn el0_readable(reg: SysRegEnc) -> bool {
         reg.op0() == 3 && reg.op1() == 3
     }

@@ -1373,3 +1373,44 @@ fn guest_tlbi_drops_virtual_block_lookups() {
     cpu.set_pc(RAM + 0x100);
     assert_eq!(cpu.run(&mut bus, 100), Exit::Hvc { imm: 2 });
 }
+
+#[test]
+fn el0_access_is_gated_by_sctlr_and_cntkctl() {
+    let mut m = Machine::new(&[mrs(0, sysreg::CNTVCT_EL0), WFI, msr_daifset(2), HALT]);
+    let to_el0 = |m: &mut Machine, pc: u64| {
+        m.cpu.set_pstate(Spsr::empty()); // EL0t, unmasked
+        m.cpu.set_pc(pc);
+    };
+    let sync_lower = Exit::Hvc {
+        imm: vector_hvc(VectorKind::Sync, 2),
+    };
+    // Counter access disabled by CNTKCTL_EL1: EC 0x18 with the encoding
+    // (op0 3, op2 2, op1 3, CRn 14, Rt 0, CRm 0, read).
+    to_el0(&mut m, RAM);
+    assert_eq!(m.run(), sync_lower);
+    assert_eq!(m.cpu.sys.esr, 0x6234_f801);
+    m.cpu.sys.cntkctl = 2;
+    to_el0(&mut m, RAM);
+    // WFI at EL0 with SCTLR_EL1.nTWI clear: EC 0x01, CV, cond AL, WFI.
+    assert_eq!(m.run(), sync_lower);
+    assert_eq!(m.cpu.sys.esr, 0x07e0_0000);
+    assert_eq!(m.cpu.sys.elr, RAM + 4);
+    m.cpu.sys.sctlr |= sysreg::SCTLR_NTWI;
+    to_el0(&mut m, RAM + 4);
+    assert_eq!(m.run(), Exit::Wfi);
+    // DAIFSet at EL0 with UMA clear: EC 0x18 (op0 0, op2 6, op1 3, CRn 4,
+    // Rt 31, CRm 2, write).
+    assert_eq!(m.run(), sync_lower);
+    assert_eq!(m.cpu.sys.esr, 0x620c_d3e4);
+    m.cpu.sys.sctlr |= sysreg::SCTLR_UMA;
+    to_el0(&mut m, RAM + 8);
+    assert_eq!(
+        m.run(),
+        Exit::Hvc {
+            imm: vector_hvc(VectorKind::Sync, 2)
+        },
+        "HVC is undefined at EL0"
+    );
+    assert_eq!(m.cpu.sys.esr, 0x0200_0000);
+    assert_eq!(m.cpu.sys.spsr & 0x3c0, 0x080, "DAIFSet #2 masked I at EL0");
+}
