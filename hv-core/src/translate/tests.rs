@@ -1414,3 +1414,111 @@ fn el0_access_is_gated_by_sctlr_and_cntkctl() {
     assert_eq!(m.cpu.sys.esr, 0x0200_0000);
     assert_eq!(m.cpu.sys.spsr & 0x3c0, 0x080, "DAIFSet #2 masked I at EL0");
 }
+
+/// An instruction to patch: index, target label, encoder of the offset.
+type Fixup = (usize, &'static str, fn(i32) -> u32);
+
+/// A two-pass helper for test programs with labels.
+#[derive(Default)]
+struct Prog {
+    words: Vec<u32>,
+    labels: Vec<(&'static str, usize)>,
+    fixups: Vec<Fixup>,
+}
+
+impl Prog {
+    fn emit(&mut self, w: u32) -> &mut Self {
+        self.words.push(w);
+        self
+    }
+    fn label(&mut self, name: &'static str) -> &mut Self {
+        self.labels.push((name, self.words.len()));
+        self
+    }
+    /// A PC-relative instruction to `name`, built by `enc(byte offset)`.
+    fn to(&mut self, name: &'static str, enc: fn(i32) -> u32) -> &mut Self {
+        self.fixups.push((self.words.len(), name, enc));
+        self.words.push(0);
+        self
+    }
+    fn align(&mut self, bytes: usize) -> &mut Self {
+        while (self.words.len() * 4) % bytes != 0 {
+            self.words.push(NOP);
+        }
+        self
+    }
+    fn finish(&mut self) -> Vec<u32> {
+        for &(at, name, enc) in &self.fixups {
+            let target = self.labels.iter().find(|l| l.0 == name).unwrap().1;
+            self.words[at] = enc((target as i32 - at as i32) * 4);
+        }
+        self.words.clone()
+    }
+}
+
+/// A miniature kernel: installs its vector table, drops to EL0 with ERET,
+/// serves "syscalls" through SVC and the lower-EL synchronous vector, and
+/// halts when the user program calls exit.
+#[test]
+fn mini_kernel_runs_a_user_program_with_syscalls() {
+    let mut p = Prog::default();
+    p.to("vectors", |o| adr(0, o))
+        .emit(msr(sysreg::VBAR_EL1, 0))
+        .emit(movz(true, 0, 0x30, 1)) // CPACR_EL1.FPEN = 0b11
+        .emit(msr(sysreg::CPACR_EL1, 0));
+    for w in mov64(1, STACK - 0x1000) {
+        p.emit(w);
+    }
+    p.emit(msr(sysreg::SP_EL0, 1))
+        .to("user", |o| adr(0, o))
+        .emit(msr(sysreg::ELR_EL1, 0))
+        .emit(msr(sysreg::SPSR_EL1, 31))
+        .emit(ERET);
+    // EL0: five syscalls doubling their argument, summed.
+    p.label("user")
+        .emit(movz(true, 19, 0, 0))
+        .emit(movz(true, 20, 5, 0))
+        .label("loop")
+        .emit(mov_reg(true, 0, 20))
+        .emit(movz(true, 8, 1, 0))
+        .emit(svc(0))
+        .emit(addsub_reg(true, 0, false, 0, 0, 0, 19, 19))
+        .emit(ldst_pair(2, false, 3, false, -2, 20, 31, 19)) // stp x19, x20, [sp, #-16]!
+        .emit(ldst_pair(2, false, 1, true, 2, 20, 31, 19)) // ldp x19, x20, [sp], #16
+        .emit(subs_imm(true, 20, 20, 1))
+        .to("loop", |o| b_cond(NE, o))
+        .emit(movz(true, 8, 2, 0))
+        .emit(svc(0))
+        .emit(hvc(0xdead)); // not reached
+                            // Vector table: only "synchronous, lower EL" (offset 0x400) is used.
+    p.align(2048).label("vectors");
+    for _ in 0..0x400 / 4 {
+        p.emit(hvc(0xbad));
+    }
+    p.emit(ldst_pair(2, false, 3, false, -2, 30, 31, 29)) // stp x29, x30, [sp, #-16]!
+        .emit(mrs(29, sysreg::ESR_EL1))
+        .emit(bitfield(true, 2, 26, 63, 29, 29)) // lsr x29, x29, #26
+        .emit(cmp_imm(true, 29, 0x15))
+        .to("bad", |o| b_cond(NE, o))
+        .emit(cmp_imm(true, 8, 1))
+        .to("not1", |o| b_cond(NE, o))
+        .emit(addsub_reg(true, 0, false, 0, 0, 0, 0, 0)) // x0 += x0
+        .emit(ldst_pair(2, false, 1, true, 2, 30, 31, 29)) // ldp x29, x30, [sp], #16
+        .emit(ERET)
+        .label("not1")
+        .emit(cmp_imm(true, 8, 2))
+        .to("bad", |o| b_cond(NE, o))
+        .emit(mov_reg(true, 0, 19))
+        .emit(HALT)
+        .label("bad")
+        .emit(hvc(0xdead));
+    let prog = p.finish();
+    let mut m = Machine::new(&prog);
+    m.cpu.sys.cpacr = 0;
+    m.halt();
+    assert_eq!(m.x(0), 2 * (5 + 4 + 3 + 2 + 1));
+    assert_eq!(m.cpu.el(), 1);
+    assert_eq!(m.cpu.banked_sp(), [STACK - 0x1000, STACK - 16]);
+    assert_eq!(m.cpu.sys.esr, 0x5600_0000);
+    assert_eq!(m.cpu.sys.cpacr, 3 << 20);
+}
