@@ -20,6 +20,34 @@
 //!   need to build guest code.
 //!
 //! This module contains no `unsafe` code.
+//!
+//! # Running a guest
+//!
+//! ```
+//! use hv_core::mem::{GuestMemory, GuestRam};
+//! use hv_core::mmio::MmioBus;
+//! use hv_core::translate::{asm, Cpu, CpuConfig, Exit, FlatBus};
+//! use hv_core::GuestAddress;
+//!
+//! let ram = GuestRam::with_size(GuestAddress(0x4000_0000), 0x10000).unwrap();
+//! // x0 = 6 * 7, then HVC #0 to report to the home, then WFI.
+//! let code = [
+//!     asm::movz(true, 1, 6, 0),
+//!     asm::movz(true, 2, 7, 0),
+//!     asm::dp3(true, 0, 0, 2, 31, 1, 0), // mul x0, x1, x2
+//!     asm::hvc(0),
+//!     asm::WFI,
+//! ];
+//! for (i, w) in code.iter().enumerate() {
+//!     ram.write_u32(GuestAddress(0x4000_0000 + 4 * i as u64), *w).unwrap();
+//! }
+//! let mut bus = FlatBus::new(ram, MmioBus::new());
+//! let mut cpu = Cpu::new(CpuConfig::default()).unwrap();
+//! cpu.reset(0x4000_0000); // EL1h, interrupts masked, MMU off
+//! assert_eq!(cpu.run(&mut bus, 1_000_000), Exit::Hvc { imm: 0 });
+//! assert_eq!(cpu.x(0), 42); // e.g. a PSCI call: read X0..X3, write X0
+//! assert_eq!(cpu.run(&mut bus, 1_000_000), Exit::Wfi);
+//! ```
 
 pub mod asm;
 pub mod bus;
