@@ -957,24 +957,15 @@ fn decode_excl(w: u32) -> Insn {
         (false, false, true) => (ExclKind::LoadExcl, false),
         (false, true, false) if size_log2 >= 2 => (ExclKind::StoreExcl, true),
         (false, true, true) if size_log2 >= 2 => (ExclKind::LoadExcl, true),
-        // LDLAR/STLLR (o0 = 0) are treated as LDAR/STLR: stronger ordering is
-        // a valid implementation on a single CPU.
-        (true, false, false) => (ExclKind::StoreRelease, false),
-        (true, false, true) => (ExclKind::LoadAcquire, false),
+        // STLR/LDAR; o0 = 0 is STLLR/LDLAR (FEAT_LOR, not implemented).
+        (true, false, false) if o0 => (ExclKind::StoreRelease, false),
+        (true, false, true) if o0 => (ExclKind::LoadAcquire, false),
         _ => return Insn::Undefined,
     };
-    let _ = o0; // acquire/release semantics are implied on one CPU
-    if matches!(kind, ExclKind::LoadAcquire | ExclKind::StoreRelease)
-        && (rs_field != 31 || rt2 != 31)
-    {
-        return Insn::Undefined;
-    }
-    if kind == ExclKind::LoadExcl && rs_field != 31 {
-        return Insn::Undefined;
-    }
-    if !pair && kind != ExclKind::LoadAcquire && kind != ExclKind::StoreRelease && rt2 != 31 {
-        return Insn::Undefined;
-    }
+    // o0 (acquire/release) of the exclusives needs no action on one CPU:
+    // accesses are performed in program order. Rs and Rt2 where the form has none are
+    // should-be-one fields; other values are CONSTRAINED UNPREDICTABLE and
+    // this CPU executes them as if they were all ones (as LLVM decodes them).
     Insn::Excl {
         kind,
         size_log2: if pair { size_log2 & 1 | 2 } else { size_log2 },
@@ -1107,7 +1098,9 @@ fn decode_ldst_reg(w: u32) -> Insn {
         // Atomic memory operations (LSE) and PAC loads: not implemented.
         return Insn::Undefined;
     };
-    if op.kind == MemKind::Prefetch && matches!(mode, AddrMode::Pre(_) | AddrMode::Post(_)) {
+    if op.kind == MemKind::Prefetch
+        && (op.unpriv || matches!(mode, AddrMode::Pre(_) | AddrMode::Post(_)))
+    {
         return Insn::Undefined;
     }
     Insn::Mem { op, rt, rn, mode }

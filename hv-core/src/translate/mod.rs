@@ -60,6 +60,8 @@ pub mod ir;
 pub mod sysreg;
 
 #[cfg(test)]
+mod llvm_check;
+#[cfg(test)]
 mod prop;
 #[cfg(test)]
 mod tests;
