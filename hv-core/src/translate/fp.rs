@@ -355,6 +355,8 @@ pub enum FpInsn {
         q: bool,
         load: bool,
         regs: u8,
+        /// Element size (log2 bytes), for alignment checks.
+        esize_log2: u8,
         rt: u8,
         rn: u8,
         post: Post,
@@ -907,6 +909,7 @@ pub fn decode_ldst_multi(w: u32) -> Option<FpInsn> {
         q,
         load: bit(w, 22),
         regs,
+        esize_log2: bits(w, 11, 10) as u8,
         rt: reg(w, 0),
         rn: reg(w, 5),
         post: match (post, rm) {
@@ -1137,20 +1140,51 @@ fn unpack(x: f64) -> (bool, i32, u64) {
     }
 }
 
-/// Round sign * sig * 2^exp (sig != 0) to a double, nearest-even, with
-/// `sticky` meaning there are non-zero bits below `sig`.
-fn pack_round(sign: bool, sig: u128, exp: i32, sticky: bool) -> f64 {
+/// A binary floating-point format for [`pack_round`]: significand bits
+/// (with the hidden bit) and minimum normal exponent.
+#[derive(Clone, Copy)]
+struct Fmt {
+    prec: i32,
+    emin: i32,
+}
+
+const F64_FMT: Fmt = Fmt {
+    prec: 53,
+    emin: -1022,
+};
+const F32_FMT: Fmt = Fmt {
+    prec: 24,
+    emin: -126,
+};
+
+/// 2^k as a double, for -1074 <= k <= 1023.
+fn pow2(k: i32) -> f64 {
+    if k >= -1022 {
+        f64::from_bits(((1023 + k) as u64) << 52)
+    } else {
+        f64::from_bits(1u64 << (k + 1074))
+    }
+}
+
+/// Round `sign * sig * 2^exp` (sig != 0) to nearest-even in format `fmt`;
+/// `sticky` means there are non-zero bits below `sig`. The result is a
+/// double holding a value representable in `fmt` (or infinite on
+/// overflow), so converting it to `fmt` is exact.
+fn pack_round(sign: bool, sig: u128, exp: i32, sticky: bool, fmt: Fmt) -> f64 {
     let top = 127 - sig.leading_zeros() as i32; // index of the highest set bit
     let e = exp + top; // the value is in [2^e, 2^(e+1))
-                       // Target: 53 significant bits for normal numbers; fewer when subnormal.
-    let min_e = -1022;
-    let prec = if e < min_e { 53 - (min_e - e) } else { 53 };
+    let prec = if e < fmt.emin {
+        fmt.prec - (fmt.emin - e)
+    } else {
+        fmt.prec
+    };
+    let min_sub = fmt.emin - (fmt.prec - 1); // exponent of the least subnormal
     if prec <= 0 {
-        // Below half the smallest subnormal (or exactly): rounds to 0 or the
-        // smallest subnormal.
-        let half_min = e == -1075 && (sig.count_ones() > 1 || sticky);
-        let bits = u64::from(sign) << 63 | u64::from(half_min);
-        return f64::from_bits(bits);
+        // Below the least subnormal: 0, or the least subnormal when above
+        // half of it (exactly half ties to the even zero).
+        let up = e == min_sub - 1 && (sig.count_ones() > 1 || sticky);
+        let v = if up { pow2(min_sub) } else { 0.0 };
+        return if sign { -v } else { v };
     }
     let drop = top + 1 - prec; // bits to drop from sig
     let (mut kept, round_up) = if drop > 0 {
@@ -1166,22 +1200,19 @@ fn pack_round(sign: bool, sig: u128, exp: i32, sticky: bool) -> f64 {
     if round_up {
         kept += 1;
     }
-    // kept * 2^(exp + drop)
-    let scale_e = exp + drop;
-    // Convert exactly: kept has at most 54 bits.
+    // kept * 2^(exp + drop), exactly: kept has at most 54 bits and the
+    // scaling steps stay in the normal range until the last.
     let mut v = kept as u64 as f64;
-    // Multiply by 2^scale_e in two steps to avoid intermediate overflow.
-    let mut s = scale_e;
+    let mut s = exp + drop;
     while s > 0 {
         let step = s.min(1000);
-        v *= f64::from_bits(((1023 + step) as u64) << 52);
+        v *= pow2(step);
         s -= step;
     }
     while s < 0 {
         let step = (-s).min(1000);
-        // 2^-step as a normal double needs step <= 1022.
-        v *= f64::from_bits(((1023 - step.min(1022)) as u64) << 52);
-        s += step.min(1022);
+        v *= pow2(-step);
+        s += step;
     }
     if sign {
         -v
@@ -1190,8 +1221,21 @@ fn pack_round(sign: bool, sig: u128, exp: i32, sticky: bool) -> f64 {
     }
 }
 
-/// Fused multiply-add `a * b + c` with a single rounding (doubles).
+/// Fused multiply-add `a * b + c` of doubles with a single rounding.
 fn fma_f64(a: f64, b: f64, c: f64) -> f64 {
+    fma_core(a, b, c, F64_FMT)
+}
+
+/// Fused multiply-add of singles (given exactly as doubles) with a single
+/// rounding to single precision.
+fn fma_f32(a: f32, b: f32, c: f32) -> f32 {
+    // The result is representable in single precision, so `as` is exact
+    // (or overflows to infinity, as the rounding requires).
+    fma_core(f64::from(a), f64::from(b), f64::from(c), F32_FMT) as f32
+}
+
+/// `a * b + c` rounded once to `fmt`; the operands are exact doubles.
+fn fma_core(a: f64, b: f64, c: f64, fmt: Fmt) -> f64 {
     if !a.is_finite() || !b.is_finite() || !c.is_finite() || a == 0.0 || b == 0.0 {
         // Infinities, NaNs and exact-zero products: the host's unfused
         // result is exact here (the product is exact or non-finite).
@@ -1203,7 +1247,7 @@ fn fma_f64(a: f64, b: f64, c: f64) -> f64 {
     let pm = u128::from(ma) * u128::from(mb); // exact, <= 106 bits
     let pe = ea + eb;
     if c == 0.0 {
-        return pack_round(ps, pm, pe, false);
+        return pack_round(ps, pm, pe, false, fmt);
     }
     let (sc, ec, mc) = unpack(c);
     let mc = u128::from(mc);
@@ -1248,9 +1292,9 @@ fn fma_f64(a: f64, b: f64, c: f64) -> f64 {
         return 0.0;
     }
     if mag == 0 {
-        return pack_round(sign, 1, base_e - 1, false);
+        return pack_round(sign, 1, base_e - 1, false, fmt);
     }
-    pack_round(sign, mag, base_e, sticky)
+    pack_round(sign, mag, base_e, sticky, fmt)
 }
 
 fn to_f64(ty: FpTy, b: u64) -> f64 {
@@ -1262,6 +1306,14 @@ fn to_f64(ty: FpTy, b: u64) -> f64 {
 
 /// Apply a two-source operation on raw bits.
 fn dp2_bits(ty: FpTy, op: Fp2, a: u64, b: u64, dn: bool) -> u64 {
+    if op == Fp2::Nmul {
+        // FNMUL negates the product, NaN results included.
+        let sign = match ty {
+            FpTy::S => 1u64 << 31,
+            FpTy::D => 1u64 << 63,
+        };
+        return dp2_bits(ty, Fp2::Mul, a, b, dn) ^ sign;
+    }
     macro_rules! arith {
         ($F:ty, $fl:ty, $to:expr, $from:expr) => {{
             let is_minmax = matches!(op, Fp2::MaxNm | Fp2::MinNm);
@@ -1286,7 +1338,7 @@ fn dp2_bits(ty: FpTy, op: Fp2, a: u64, b: u64, dn: bool) -> u64 {
                 Fp2::Div => x / y,
                 Fp2::Add => x + y,
                 Fp2::Sub => x - y,
-                Fp2::Nmul => -(x * y),
+                Fp2::Nmul => -(x * y), // not reached: handled above
                 Fp2::Max | Fp2::MaxNm => {
                     if x == y {
                         // +0 > -0
@@ -1468,48 +1520,41 @@ pub fn execute(cpu: &mut Cpu, f: &FpInsn, flags_live: bool) -> bool {
             rm,
             ra,
         } => {
-            let (n, m, a) = (
-                sbits(ty, cpu.v(rn)),
-                sbits(ty, cpu.v(rm)),
-                sbits(ty, cpu.v(ra)),
-            );
+            // FMSUB/FNMADD negate the multiplicand, FNMADD/FNMSUB the
+            // addend, before NaN processing (as the Arm pseudocode does).
+            let sign = match ty {
+                FpTy::S => 1u64 << 31,
+                FpTy::D => 1u64 << 63,
+            };
+            let n = sbits(ty, cpu.v(rn)) ^ if sub != neg { sign } else { 0 };
+            let a = sbits(ty, cpu.v(ra)) ^ if neg { sign } else { 0 };
+            let m = sbits(ty, cpu.v(rm));
+            // A quiet-NaN addend with an infinity-times-zero product gives
+            // the default NaN (FPMulAdd), not the addend.
+            let (xn, xm) = (to_f64(ty, n), to_f64(ty, m));
+            let inf_times_zero = (xn.is_infinite() && xm == 0.0) || (xn == 0.0 && xm.is_infinite());
+            let quiet_addend = match ty {
+                FpTy::S => S::is_nan_bits(a) && !S::is_snan_bits(a),
+                FpTy::D => D::is_nan_bits(a) && !D::is_snan_bits(a),
+            };
             let r = match ty {
-                FpTy::D => {
-                    if let Some(x) = process_nans::<D>(&[a, n, m], dn) {
-                        x
-                    } else {
-                        let mut x = f64::from_bits(n);
-                        let mut c = f64::from_bits(a);
-                        if sub {
-                            x = -x;
-                        }
-                        if neg {
-                            x = -x;
-                            c = -c;
-                        }
-                        canon::<D>(fma_f64(x, f64::from_bits(m), c).to_bits())
+                _ if quiet_addend && inf_times_zero => match ty {
+                    FpTy::S => S::default_nan(),
+                    FpTy::D => D::default_nan(),
+                },
+                FpTy::D => match process_nans::<D>(&[a, n, m], dn) {
+                    Some(x) => x,
+                    None => canon::<D>(
+                        fma_f64(f64::from_bits(n), f64::from_bits(m), f64::from_bits(a)).to_bits(),
+                    ),
+                },
+                FpTy::S => match process_nans::<S>(&[a, n, m], dn) {
+                    Some(x) => x,
+                    None => {
+                        let f = |b: u64| f32::from_bits(b as u32);
+                        canon::<S>(u64::from(fma_f32(f(n), f(m), f(a)).to_bits()))
                     }
-                }
-                FpTy::S => {
-                    if let Some(x) = process_nans::<S>(&[a, n, m], dn) {
-                        x
-                    } else {
-                        let mut x = f64::from(f32::from_bits(n as u32));
-                        let mut c = f64::from(f32::from_bits(a as u32));
-                        if sub {
-                            x = -x;
-                        }
-                        if neg {
-                            x = -x;
-                            c = -c;
-                        }
-                        // The product is exact in double; the sum is rounded
-                        // once to double, then to single (a double rounding,
-                        // documented as a known inexactness for ties).
-                        let y = f64::from(f32::from_bits(m as u32));
-                        canon::<S>(u64::from((((x * y) + c) as f32).to_bits()))
-                    }
-                }
+                },
             };
             cpu.set_v(rd, u128::from(r));
         }
@@ -1981,6 +2026,27 @@ mod tests {
     }
 
     #[test]
+    fn single_precision_fma_rounds_once() {
+        // a * b = 2^-24 - 2^-70 exactly; c = 1 + 2^-23. The exact sum lies
+        // just below the tie between 1 + 2^-23 and 1 + 2^-22, so the fused
+        // result is 1 + 2^-23; rounding through double first lands on the
+        // tie and goes to 1 + 2^-22.
+        let a = f32::from_bits(0x3980_0001); // 2^-12 (1 + 2^-23)
+        let b = f32::from_bits(0x397f_fffe); // 2^-12 (1 - 2^-23)
+        let c = f32::from_bits(0x3f80_0001); // 1 + 2^-23
+        assert_eq!(fma_f32(a, b, c).to_bits(), 0x3f80_0001);
+        let twice = (f64::from(a) * f64::from(b) + f64::from(c)) as f32;
+        assert_eq!(
+            twice.to_bits(),
+            0x3f80_0002,
+            "the case does need one rounding"
+        );
+        // Results in the single-precision subnormal range round there.
+        let tiny = f32::from_bits(0x0080_0000); // least normal
+        assert_eq!(fma_f32(tiny, 0.5, 0.0).to_bits(), 0x0040_0000);
+    }
+
+    #[test]
     fn nans_follow_the_arm_rules() {
         let snan = 0x7ff0_0000_0000_0001u64;
         let qnan = 0x7ff8_0000_0000_0002u64;
@@ -2002,5 +2068,15 @@ mod tests {
         let nz = (-0.0f64).to_bits();
         assert_eq!(dp2_bits(FpTy::D, Fp2::Min, 0, nz, false), nz);
         assert_eq!(dp2_bits(FpTy::D, Fp2::Max, nz, 0, false), 0);
+        // FNMUL negates NaN results too (checked against QEMU).
+        assert_eq!(
+            dp2_bits(FpTy::D, Fp2::Nmul, qnan, one, false),
+            qnan | (1 << 63)
+        );
+        let zero = 0u64;
+        assert_eq!(
+            dp2_bits(FpTy::D, Fp2::Nmul, inf, zero, false),
+            F64_QNAN | (1 << 63)
+        );
     }
 }

@@ -1070,12 +1070,13 @@ impl Cpu {
                     q,
                     load,
                     regs,
+                    esize_log2,
                     rt,
                     rn,
                     post,
                 } = f
                 {
-                    return self.ldst1(bus, pc, q, load, regs, rt, rn, post);
+                    return self.ldst1(bus, pc, q, load, regs, esize_log2, rt, rn, post);
                 }
                 if !fp::execute(self, &f, live) {
                     return self.undefined(pc);
@@ -1257,6 +1258,11 @@ impl Cpu {
         match (op1, crn, crm, op2) {
             // DC ZVA: zero an aligned 64-byte block.
             (3, 7, 4, 1) => {
+                if self.sys.sctlr & sr::SCTLR_M == 0 {
+                    // Zeroing Device memory (everything, with the MMU off)
+                    // is an alignment fault.
+                    return self.data_abort(arg, Fault::ALIGNMENT, true, pc);
+                }
                 let base = arg & !(DC_ZVA_BYTES - 1);
                 for i in 0..DC_ZVA_BYTES / 8 {
                     let va = base.wrapping_add(i * 8);
@@ -1326,17 +1332,18 @@ impl Cpu {
         }
     }
 
-    /// Load `1 << size_log2` bytes (up to 16).
+    /// Load `1 << size_log2` bytes (up to 16) from an address that must be
+    /// a multiple of `align` (a power of two; 1 for none).
     fn load<B: CpuBus + ?Sized>(
         &mut self,
         bus: &mut B,
         va: u64,
         size_log2: u8,
         el: u8,
-        aligned: bool,
+        align: u64,
     ) -> Result<u128, Fault> {
         let size = 1u64 << (size_log2 & 7);
-        if (aligned || self.sys.sctlr & sr::SCTLR_A != 0) && va & (size - 1) != 0 {
+        if va & align.wrapping_sub(1) != 0 {
             return Err(Fault::ALIGNMENT);
         }
         if size_log2 >= 4 {
@@ -1348,8 +1355,8 @@ impl Cpu {
         }
     }
 
-    /// Store `1 << size_log2` bytes (up to 16) and drop translated code
-    /// the store overwrote.
+    /// Store `1 << size_log2` bytes (up to 16) at a multiple of `align`,
+    /// and drop translated code the store overwrote.
     fn store<B: CpuBus + ?Sized>(
         &mut self,
         bus: &mut B,
@@ -1357,10 +1364,10 @@ impl Cpu {
         size_log2: u8,
         value: u128,
         el: u8,
-        aligned: bool,
+        align: u64,
     ) -> Result<(), Fault> {
         let size = 1u64 << (size_log2 & 7);
-        if (aligned || self.sys.sctlr & sr::SCTLR_A != 0) && va & (size - 1) != 0 {
+        if va & align.wrapping_sub(1) != 0 {
             return Err(Fault::ALIGNMENT);
         }
         if size_log2 >= 4 {
@@ -1373,6 +1380,19 @@ impl Cpu {
             self.note_store(pa, size);
         }
         Ok(())
+    }
+
+    /// Alignment an ordinary access of `1 << size_log2` bytes needs: its
+    /// size when SCTLR_EL1.A is set or the MMU is off (data accesses are
+    /// then to Device memory, where unaligned accesses fault), else none.
+    /// Device pages with the MMU on are the bus's business.
+    #[inline]
+    fn align_for(&self, size_log2: u8) -> u64 {
+        if self.sys.sctlr & (sr::SCTLR_A | sr::SCTLR_M) != sr::SCTLR_M {
+            1 << (size_log2 & 7)
+        } else {
+            1
+        }
     }
 
     #[inline]
@@ -1429,15 +1449,16 @@ impl Cpu {
         }
         let (va, wb) = self.address(pc, rn, mode);
         let el = if op.unpriv { 0 } else { self.el };
+        let align = self.align_for(op.size_log2);
         match op.kind {
             MemKind::Prefetch => return Flow::Next,
             MemKind::Store => {
                 let v = self.store_value(op, rt);
-                if let Err(f) = self.store(bus, va, op.size_log2, v, el, false) {
+                if let Err(f) = self.store(bus, va, op.size_log2, v, el, align) {
                     return self.data_abort(va, f, true, pc);
                 }
             }
-            _ => match self.load(bus, va, op.size_log2, el, false) {
+            _ => match self.load(bus, va, op.size_log2, el, align) {
                 Ok(raw) => {
                     if let Some(a) = wb {
                         self.set_x(rn, a);
@@ -1471,20 +1492,21 @@ impl Cpu {
         let (va, wb) = self.address(pc, rn, mode);
         let va2 = va.wrapping_add(1 << op.size_log2);
         let el = self.el;
+        let align = self.align_for(op.size_log2);
         if op.kind == MemKind::Store {
             let (a, b) = (self.store_value(op, rt), self.store_value(op, rt2));
-            if let Err(f) = self.store(bus, va, op.size_log2, a, el, false) {
+            if let Err(f) = self.store(bus, va, op.size_log2, a, el, align) {
                 return self.data_abort(va, f, true, pc);
             }
-            if let Err(f) = self.store(bus, va2, op.size_log2, b, el, false) {
+            if let Err(f) = self.store(bus, va2, op.size_log2, b, el, align) {
                 return self.data_abort(va2, f, true, pc);
             }
         } else {
-            let a = match self.load(bus, va, op.size_log2, el, false) {
+            let a = match self.load(bus, va, op.size_log2, el, align) {
                 Ok(v) => v,
                 Err(f) => return self.data_abort(va, f, false, pc),
             };
-            let b = match self.load(bus, va2, op.size_log2, el, false) {
+            let b = match self.load(bus, va2, op.size_log2, el, align) {
                 Ok(v) => v,
                 Err(f) => return self.data_abort(va2, f, false, pc),
             };
@@ -1510,6 +1532,7 @@ impl Cpu {
         q: bool,
         load: bool,
         regs: u8,
+        esize_log2: u8,
         rt: u8,
         rn: u8,
         post: Post,
@@ -1517,15 +1540,17 @@ impl Cpu {
         let base = self.x(rn);
         let (size_log2, step) = if q { (4u8, 16u64) } else { (3u8, 8u64) };
         let el = self.el;
+        // Device memory (MMU off) and SCTLR_EL1.A check the element size.
+        let align = self.align_for(esize_log2);
         for i in 0..regs {
             let va = base.wrapping_add(u64::from(i) * step);
             let t = (rt + i) % 32;
             if load {
-                match self.load(bus, va, size_log2, el, false) {
+                match self.load(bus, va, size_log2, el, align) {
                     Ok(v) => self.set_v(t, v),
                     Err(f) => return self.data_abort(va, f, false, pc),
                 }
-            } else if let Err(f) = self.store(bus, va, size_log2, self.v(t), el, false) {
+            } else if let Err(f) = self.store(bus, va, size_log2, self.v(t), el, align) {
                 return self.data_abort(va, f, true, pc);
             }
         }
@@ -1566,12 +1591,12 @@ impl Cpu {
         };
         match kind {
             ExclKind::LoadExcl | ExclKind::LoadAcquire => {
-                let a = match self.load(bus, va, size_log2, el, true) {
+                let a = match self.load(bus, va, size_log2, el, elem) {
                     Ok(v) => v,
                     Err(f) => return self.data_abort(va, f, false, pc),
                 };
                 let b = if pair {
-                    match self.load(bus, va.wrapping_add(elem), size_log2, el, true) {
+                    match self.load(bus, va.wrapping_add(elem), size_log2, el, elem) {
                         Ok(v) => Some(v),
                         Err(f) => return self.data_abort(va.wrapping_add(elem), f, false, pc),
                     }
@@ -1588,7 +1613,7 @@ impl Cpu {
             }
             ExclKind::StoreRelease => {
                 let v = u128::from(self.x(rt));
-                if let Err(f) = self.store(bus, va, size_log2, v, el, true) {
+                if let Err(f) = self.store(bus, va, size_log2, v, el, elem) {
                     return self.data_abort(va, f, true, pc);
                 }
             }
@@ -1597,13 +1622,13 @@ impl Cpu {
                 self.monitor = None;
                 if ok {
                     let a = u128::from(self.x(rt));
-                    if let Err(f) = self.store(bus, va, size_log2, a, el, true) {
+                    if let Err(f) = self.store(bus, va, size_log2, a, el, elem) {
                         return self.data_abort(va, f, true, pc);
                     }
                     if pair {
                         let b = u128::from(self.x(rt2));
                         let va2 = va.wrapping_add(elem);
-                        if let Err(f) = self.store(bus, va2, size_log2, b, el, true) {
+                        if let Err(f) = self.store(bus, va2, size_log2, b, el, elem) {
                             return self.data_abort(va2, f, true, pc);
                         }
                     }

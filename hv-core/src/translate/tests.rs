@@ -446,6 +446,9 @@ fn load_store_addressing_modes() {
         0xaaaa_bbbb,
         0xcccc_dddd,
     ]);
+    // Unaligned accesses need Normal memory: SCTLR_EL1.M = 1 with the
+    // flat bus stands for an identity map of Normal memory.
+    m.cpu.sys.sctlr |= sysreg::SCTLR_M;
     m.cpu.set_x(1, d);
     m.cpu.set_x(2, 0x8877_6655_4433_2211);
     m.cpu.set_x(3, 0xdead_beef);
@@ -857,6 +860,7 @@ fn illegal_exception_return_sets_il_and_faults() {
 #[test]
 fn dc_zva_zeroes_a_64_byte_block() {
     let mut m = Machine::new(&[sys(3, 7, 4, 1, 1), HALT]);
+    m.cpu.sys.sctlr |= sysreg::SCTLR_M; // DC ZVA needs Normal memory
     for i in 0..24u64 {
         m.bus
             .mem
@@ -1534,4 +1538,70 @@ fn mini_kernel_runs_a_user_program_with_syscalls() {
     assert_eq!(m.cpu.banked_sp(), [STACK - 0x1000, STACK - 16]);
     assert_eq!(m.cpu.sys.esr, 0x5600_0000);
     assert_eq!(m.cpu.sys.cpacr, 3 << 20);
+}
+
+/// With the MMU off every data access is to Device memory: unaligned
+/// accesses and DC ZVA are alignment faults (as on hardware and QEMU);
+/// LD1 checks the element size only.
+#[test]
+fn mmu_off_accesses_must_be_aligned() {
+    for (w, x1, fault) in [
+        (ldr_imm(true, 0, 1, 0), DATA + 4, true),
+        (ldr_imm(false, 0, 1, 0), DATA + 4, false),
+        (ldst_pair(2, false, 2, true, 0, 2, 1, 0), DATA + 8, false), // ldp x0, x2
+        (ldst_uimm(0, true, 3, 0, 1, 0), DATA + 8, true),            // ldr q0
+        (0x4c40_7020, DATA + 1, false),                              // ld1 {v0.16b}, [x1] (llvm-mc)
+        (0x4c40_7c20, DATA + 4, true),                               // ld1 {v0.2d}, [x1] (llvm-mc)
+        (sys(3, 7, 4, 1, 1), DATA, true),                            // dc zva, x1
+    ] {
+        let mut m = Machine::new(&[w, HALT]);
+        m.cpu.set_x(1, x1);
+        if fault {
+            assert_eq!(
+                m.run(),
+                Exit::Hvc {
+                    imm: vector_hvc(VectorKind::Sync, 1)
+                },
+                "{w:#x}"
+            );
+            assert_eq!(
+                m.cpu.sys.esr & 0xfc00_003f,
+                (0x25 << 26) | 0b10_0001,
+                "{w:#x}"
+            );
+            assert_eq!(m.cpu.sys.far, x1);
+        } else {
+            m.halt();
+        }
+    }
+}
+
+/// NaN cases of the fused multiply-add family, where the Arm rules differ
+/// from "first NaN operand" (found by differential runs against QEMU).
+#[test]
+fn fused_multiply_add_nan_rules() {
+    let qnan = 0x7ff8_0000_0000_0000u128;
+    let prog = [
+        0x1f42_8c23, // fmsub d3, d1, d2, d3 (llvm-mc): the multiplicand is negated first
+        0x1f62_1024, // fnmadd d4, d1, d2, d4 (llvm-mc): quiet-NaN addend, inf * 0
+        HALT,
+    ];
+    let mut m = Machine::new(&prog);
+    m.cpu.set_v(1, qnan);
+    m.cpu.set_v(2, d(2.0));
+    m.cpu.set_v(3, d(1.0));
+    m.halt();
+    assert_eq!(m.cpu.v(3), 0xfff8_0000_0000_0000);
+
+    let mut m = Machine::new(&prog);
+    m.cpu.set_v(1, d(f64::INFINITY));
+    m.cpu.set_v(2, d(0.0));
+    m.cpu.set_v(3, d(1.0));
+    m.cpu.set_v(4, 0x7ff8_0000_0000_0001);
+    m.halt();
+    assert_eq!(
+        m.cpu.v(4),
+        0x7ff8_0000_0000_0000,
+        "default NaN, not the addend"
+    );
 }
