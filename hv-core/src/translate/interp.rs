@@ -215,6 +215,19 @@ const WF_ISS: u32 = (1 << 24) | (0xe << 20);
 /// Entries of the direct-mapped jump cache (virtual PC -> block).
 const JUMP_CACHE_SIZE: usize = 1024;
 
+/// What LDXR/LDXP armed. STXR/STXP succeed only if the address and size
+/// match and memory still holds the values read (the value-based model
+/// QEMU uses too; whether this CPU's own plain stores clear the monitor is
+/// IMPLEMENTATION DEFINED, and with it they clear it exactly when they
+/// change the data). Single-CPU: the compare and the store are not one
+/// atomic step; SMP needs a compare-exchange in the bus.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Monitor {
+    va: u64,
+    total: u64,
+    values: (u128, Option<u128>),
+}
+
 /// A jump-cache entry: the block at virtual address `va` for exception
 /// level `el`, valid while the VA->PA mapping and the block itself are.
 #[derive(Debug, Clone)]
@@ -242,9 +255,9 @@ pub struct Cpu {
     v: [u128; 32],
     /// System registers with plain storage.
     pub sys: SysRegs,
-    /// The local exclusive monitor: address and size of the last
-    /// LDXR/LDXP, cleared by STXR, CLREX and exception return.
-    monitor: Option<(u64, u64)>,
+    /// The exclusive monitor: address, size and the value(s) the last
+    /// LDXR/LDXP read; cleared by STXR, CLREX and exception return.
+    monitor: Option<Monitor>,
     icount: u64,
     irq: bool,
     fiq: bool,
@@ -1604,7 +1617,11 @@ impl Cpu {
                     None
                 };
                 if kind == ExclKind::LoadExcl {
-                    self.monitor = Some((va, total));
+                    self.monitor = Some(Monitor {
+                        va,
+                        total,
+                        values: (a, b),
+                    });
                 }
                 self.write_loaded(op, rt, a);
                 if let Some(b) = b {
@@ -1618,8 +1635,29 @@ impl Cpu {
                 }
             }
             ExclKind::StoreExcl => {
-                let ok = self.monitor == Some((va, total));
-                self.monitor = None;
+                let armed = self
+                    .monitor
+                    .take()
+                    .filter(|m| m.va == va && m.total == total);
+                let ok = match armed {
+                    None => false,
+                    Some(m) => {
+                        let a = match self.load(bus, va, size_log2, el, elem) {
+                            Ok(v) => v,
+                            Err(f) => return self.data_abort(va, f, true, pc),
+                        };
+                        let b = if pair {
+                            let va2 = va.wrapping_add(elem);
+                            match self.load(bus, va2, size_log2, el, elem) {
+                                Ok(v) => Some(v),
+                                Err(f) => return self.data_abort(va2, f, true, pc),
+                            }
+                        } else {
+                            None
+                        };
+                        (a, b) == m.values
+                    }
+                };
                 if ok {
                     let a = u128::from(self.x(rt));
                     if let Err(f) = self.store(bus, va, size_log2, a, el, elem) {

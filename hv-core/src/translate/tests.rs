@@ -1605,3 +1605,27 @@ fn fused_multiply_add_nan_rules() {
         "default NaN, not the addend"
     );
 }
+
+/// The monitor is value-based: a plain store that changes the armed data
+/// makes STXR fail; one that leaves it unchanged does not (both are
+/// allowed, the store's effect on the local monitor being IMPLEMENTATION
+/// DEFINED; this is also QEMU's behaviour).
+#[test]
+fn plain_stores_that_change_armed_data_fail_store_exclusive() {
+    let prog = [
+        ldst_excl(3, 0, 1, 0, 31, 0, 31, 1, 0), // ldxr x0, [x1]
+        str_imm(true, 2, 1, 0),                 // str x2, [x1]
+        ldst_excl(3, 0, 0, 0, 3, 0, 31, 1, 4),  // stxr w3, x4, [x1]
+        HALT,
+    ];
+    for (x2, status, stored) in [(7u64, 1u64, 7u64), (5, 0, 99)] {
+        let mut m = Machine::new(&prog);
+        m.bus.mem.write_u64(GuestAddress(DATA), 5).unwrap();
+        m.cpu.set_x(1, DATA);
+        m.cpu.set_x(2, x2);
+        m.cpu.set_x(4, 99);
+        m.halt();
+        assert_eq!(m.x(3), status, "x2 = {x2}");
+        assert_eq!(m.mem64(DATA), stored);
+    }
+}
