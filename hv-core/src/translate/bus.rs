@@ -118,7 +118,10 @@ pub trait CpuBus {
     fn fetch_word(&mut self, pa: u64) -> Result<u32, Fault>;
 
     /// A tag for the translation regime in effect at `el` (e.g. MMU on/off,
-    /// ASID); part of the block-cache key. The default is `el` itself.
+    /// ASID); part of the block-cache key. The default is `el` itself. If
+    /// the fetch translation changes other than through the guest's TLBI
+    /// or SCTLR/TTBR/TCR writes, the home calls
+    /// [`super::Cpu::flush_jump_cache`].
     fn regime(&self, el: u8) -> u32 {
         u32::from(el)
     }
