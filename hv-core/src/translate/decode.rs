@@ -468,12 +468,12 @@ pub enum Insn {
         op2: u8,
         rt: u8,
     },
-    /// MRS Xt, <reg>.
+    /// MRS Xt, `<reg>`.
     Mrs {
         reg: super::sysreg::SysRegEnc,
         rt: u8,
     },
-    /// MSR <reg>, Xt.
+    /// MSR `<reg>`, Xt.
     Msr {
         reg: super::sysreg::SysRegEnc,
         rt: u8,

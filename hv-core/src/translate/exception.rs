@@ -47,7 +47,7 @@ pub const NZCV_MASK: u64 = 0xf000_0000;
 pub const DAIF_MASK: u64 = 0x3c0;
 
 impl Spsr {
-    /// Exception level in M[3:2].
+    /// Exception level in `M[3:2]`.
     pub fn el(self) -> u8 {
         ((self.bits() >> 2) & 3) as u8
     }
