@@ -132,6 +132,8 @@ pub enum V3 {
     Umaxp,
     /// UMINP.
     Uminp,
+    /// MUL.
+    Mul,
 }
 
 /// Vector compare against zero and other two-register operations.
@@ -270,6 +272,24 @@ pub enum FpInsn {
         rd: u8,
         rn: u8,
         rm: u8,
+    },
+    /// FP three-same (vector FADD/FSUB/FMUL/FDIV/FMAX/FMIN/FMAXNM/FMINNM);
+    /// `dbl`: 2D lanes, else 2S/4S.
+    FThree {
+        q: bool,
+        dbl: bool,
+        op: Fp2,
+        rd: u8,
+        rn: u8,
+        rm: u8,
+    },
+    /// Vector FABS (`neg` false) / FNEG.
+    FTwo {
+        q: bool,
+        dbl: bool,
+        neg: bool,
+        rd: u8,
+        rn: u8,
     },
     /// Integer three-same.
     Three {
@@ -790,7 +810,33 @@ fn decode_simd(w: u32) -> Option<FpInsn> {
             };
             return Some(FpInsn::Logic { q, op, rd, rn, rm });
         }
+        let fop = match (opcode, u, bit(w, 23)) {
+            (0b11010, false, false) => Some(Fp2::Add),
+            (0b11010, false, true) => Some(Fp2::Sub),
+            (0b11011, true, false) => Some(Fp2::Mul),
+            (0b11111, true, false) => Some(Fp2::Div),
+            (0b11110, false, false) => Some(Fp2::Max),
+            (0b11110, false, true) => Some(Fp2::Min),
+            (0b11000, false, false) => Some(Fp2::MaxNm),
+            (0b11000, false, true) => Some(Fp2::MinNm),
+            _ => None,
+        };
+        if let Some(op) = fop {
+            let dbl = bit(w, 22);
+            if dbl && !q {
+                return None;
+            }
+            return Some(FpInsn::FThree {
+                q,
+                dbl,
+                op,
+                rd,
+                rn,
+                rm,
+            });
+        }
         let op = match (opcode, u) {
+            (0b10011, false) if size < 3 => V3::Mul,
             (0b10000, false) => V3::Add,
             (0b10000, true) => V3::Sub,
             (0b10001, false) => V3::Cmtst,
@@ -837,6 +883,19 @@ fn decode_simd(w: u32) -> Option<FpInsn> {
     }
     let opcode = bits(w, 16, 12);
     match bits(w, 20, 17) {
+        0b0000 if opcode == 0b01111 && bit(w, 23) => {
+            let dbl = bit(w, 22);
+            if dbl && !q {
+                return None;
+            }
+            Some(FpInsn::FTwo {
+                q,
+                dbl,
+                neg: u,
+                rd,
+                rn,
+            })
+        }
         0b0000 => {
             let op = match (opcode, u) {
                 (0b01001, false) => V2::Cmeq0,
@@ -1716,8 +1775,45 @@ pub fn execute(cpu: &mut Cpu, f: &FpInsn, flags_live: bool) -> bool {
                     V3::Umin | V3::Uminp => a.min(b),
                     V3::Smax => sa.max(sb) as u64,
                     V3::Smin => sa.min(sb) as u64,
+                    V3::Mul => a.wrapping_mul(b),
                 };
                 set_lane(&mut r, es, i, x);
+            }
+            cpu.set_v(rd, r);
+        }
+        FpInsn::FThree {
+            q,
+            dbl,
+            op,
+            rd,
+            rn,
+            rm,
+        } => {
+            let (es, ty) = if dbl { (64, FpTy::D) } else { (32, FpTy::S) };
+            let lanes = if q { 128 / es } else { 64 / es };
+            let (n, m) = (cpu.v(rn), cpu.v(rm));
+            let mut r = 0u128;
+            for i in 0..lanes {
+                let x = dp2_bits(ty, op, lane(n, es, i), lane(m, es, i), dn);
+                set_lane(&mut r, es, i, x);
+            }
+            cpu.set_v(rd, r);
+        }
+        FpInsn::FTwo {
+            q,
+            dbl,
+            neg,
+            rd,
+            rn,
+        } => {
+            let es = if dbl { 64 } else { 32 };
+            let lanes = if q { 128 / es } else { 64 / es };
+            let n = cpu.v(rn);
+            let sign = 1u64 << (es - 1);
+            let mut r = 0u128;
+            for i in 0..lanes {
+                let a = lane(n, es, i);
+                set_lane(&mut r, es, i, if neg { a ^ sign } else { a & !sign });
             }
             cpu.set_v(rd, r);
         }
