@@ -53,6 +53,15 @@ impl Default for CpuConfig {
     }
 }
 
+/// The timer output lines, see [`Cpu::timer_lines`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TimerLines {
+    /// EL1 virtual timer (CNTV_*).
+    pub virt: bool,
+    /// EL1 physical timer (CNTP_*).
+    pub phys: bool,
+}
+
 /// Why [`Cpu::run`] returned. For HVC, SMC, WFI and WFE the PC already
 /// points past the instruction, so calling `run` again resumes the guest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -259,6 +268,8 @@ pub struct Cpu {
     /// LDXR/LDXP read; cleared by STXR, CLREX and exception return.
     monitor: Option<Monitor>,
     icount: u64,
+    /// Counter ticks that passed without instructions (idle time).
+    idle_ticks: u64,
     irq: bool,
     fiq: bool,
     oslsr: u64,
@@ -288,6 +299,7 @@ impl Cpu {
             sys: SysRegs::default(),
             monitor: None,
             icount: 0,
+            idle_ticks: 0,
             irq: false,
             fiq: false,
             oslsr: 0,
@@ -421,10 +433,49 @@ impl Cpu {
         }
     }
 
-    /// Instructions retired since construction; also the value of
-    /// CNTVCT_EL0/CNTPCT_EL0 (the counter ticks once per instruction).
+    /// Instructions retired since construction.
     pub fn icount(&self) -> u64 {
         self.icount
+    }
+
+    /// The generic-timer counter (CNTPCT_EL0 = CNTVCT_EL0; CNTVOFF is not
+    /// modelled): one tick per retired instruction plus the ticks the home
+    /// skipped while the guest idled. The n-th instruction reads at least n.
+    pub fn counter(&self) -> u64 {
+        self.icount.wrapping_add(self.idle_ticks)
+    }
+
+    /// Advance the counter by `ticks` without executing (e.g. while the
+    /// guest waits in WFI for its timer).
+    pub fn skip_ticks(&mut self, ticks: u64) {
+        self.idle_ticks = self.idle_ticks.wrapping_add(ticks);
+    }
+
+    /// Output lines of the EL1 virtual and physical timers (ENABLE set,
+    /// IMASK clear, condition met); the home routes them to its interrupt
+    /// controller (PPIs 27 and 30 on the virt machine).
+    pub fn timer_lines(&self) -> TimerLines {
+        let now = self.counter();
+        let fires = |ctl: u64, cval: u64| ctl & 3 == 1 && now >= cval;
+        TimerLines {
+            virt: fires(self.sys.cntv_ctl, self.sys.cntv_cval),
+            phys: fires(self.sys.cntp_ctl, self.sys.cntp_cval),
+        }
+    }
+
+    /// Counter ticks until the earliest enabled, unmasked timer fires (0
+    /// if one already has), or `None` if none is armed: how far a home may
+    /// [`Cpu::skip_ticks`] after a WFI.
+    pub fn ticks_to_timer(&self) -> Option<u64> {
+        let now = self.counter();
+        let due = |ctl: u64, cval: u64| (ctl & 3 == 1).then(|| cval.saturating_sub(now));
+        match (
+            due(self.sys.cntv_ctl, self.sys.cntv_cval),
+            due(self.sys.cntp_ctl, self.sys.cntp_cval),
+        ) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Drive the IRQ input (level): taken at the next block boundary when
@@ -1183,7 +1234,7 @@ impl Cpu {
         if self.el == 0 && !SysRegs::el0_readable(reg) {
             return None;
         }
-        let counter = self.icount;
+        let counter = self.counter();
         Some(match reg {
             sr::NZCV => u64::from(self.nzcv),
             sr::DAIF => u64::from(self.daif),
@@ -1203,6 +1254,15 @@ impl Cpu {
             sr::CNTPCT_EL0 | sr::CNTVCT_EL0 => counter,
             sr::CNTP_TVAL_EL0 => u64::from(self.sys.cntp_cval.wrapping_sub(counter) as u32),
             sr::CNTV_TVAL_EL0 => u64::from(self.sys.cntv_cval.wrapping_sub(counter) as u32),
+            // ISTATUS (bit 2): enabled and the condition is met.
+            sr::CNTV_CTL_EL0 => {
+                let c = self.sys.cntv_ctl;
+                c | (u64::from(c & 1 == 1 && counter >= self.sys.cntv_cval) << 2)
+            }
+            sr::CNTP_CTL_EL0 => {
+                let c = self.sys.cntp_ctl;
+                c | (u64::from(c & 1 == 1 && counter >= self.sys.cntp_cval) << 2)
+            }
             sr::OSLSR_EL1 => self.oslsr,
             r if sr::is_id_space(r) => 0,
             r => match self.sys.storage_mut(r) {
@@ -1216,7 +1276,7 @@ impl Cpu {
         if (self.el == 0 && !SysRegs::el0_writable(reg)) || SysRegs::read_only(reg) {
             return false;
         }
-        let counter = self.icount;
+        let counter = self.counter();
         match reg {
             sr::NZCV => self.nzcv = (v & NZCV_MASK) as u32,
             sr::DAIF => self.daif = (v & DAIF_MASK) as u32,

@@ -80,7 +80,7 @@ mod prop;
 mod tests;
 
 pub use bus::{AccessKind, CpuBus, Fault, FaultKind, FlatBus};
-pub use interp::{Cpu, CpuConfig, Exit};
+pub use interp::{Cpu, CpuConfig, Exit, TimerLines};
 
 use core::fmt;
 

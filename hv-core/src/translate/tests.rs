@@ -788,6 +788,39 @@ fn system_registers() {
 }
 
 #[test]
+fn timer_fires_after_the_home_skips_idle_ticks() {
+    let mut m = Machine::new(&[
+        movz(true, 0, 100, 0),
+        msr(sysreg::CNTV_TVAL_EL0, 0), // 2nd instruction: counter 2, CVAL 102
+        movz(true, 1, 1, 0),
+        msr(sysreg::CNTV_CTL_EL0, 1), // enable, unmasked
+        WFI,
+        mrs(2, sysreg::CNTV_CTL_EL0),
+        HALT,
+    ]);
+    assert_eq!(m.run(), Exit::Wfi);
+    assert_eq!(m.cpu.sys.cntv_cval, 102);
+    assert_eq!(m.cpu.counter(), 5);
+    assert_eq!(m.cpu.ticks_to_timer(), Some(97));
+    assert!(!m.cpu.timer_lines().virt);
+    m.cpu.skip_ticks(97);
+    assert_eq!(m.cpu.ticks_to_timer(), Some(0));
+    assert_eq!(
+        m.cpu.timer_lines(),
+        super::TimerLines {
+            virt: true,
+            phys: false
+        }
+    );
+    m.halt();
+    assert_eq!(m.x(2), 0b101, "ENABLE and ISTATUS");
+    // Masking the output (IMASK) keeps ISTATUS but drops the line.
+    m.cpu.sys.cntv_ctl = 0b11;
+    assert!(!m.cpu.timer_lines().virt);
+    assert_eq!(m.cpu.ticks_to_timer(), None);
+}
+
+#[test]
 fn counter_ticks_with_instructions() {
     let m = run_with(
         &[],
