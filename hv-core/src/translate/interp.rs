@@ -761,6 +761,11 @@ impl Cpu {
                 if self.el == 0 && self.sys.sctlr & sr::SCTLR_NTWI == 0 {
                     return self.sync(ExceptionClass::Wf, WF_ISS, None, pc);
                 }
+                if self.irq || self.fiq {
+                    // An interrupt is already pending (masked or not): WFI
+                    // completes at once.
+                    return Flow::Jump(pc.wrapping_add(4));
+                }
                 self.pc = pc.wrapping_add(4);
                 return Flow::Exit(Exit::Wfi);
             }

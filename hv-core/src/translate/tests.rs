@@ -873,6 +873,16 @@ fn irq_is_taken_when_unmasked() {
 }
 
 #[test]
+fn wfi_with_a_pending_interrupt_does_not_wait() {
+    // IRQs masked (reset state) but the line is high: WFI falls through.
+    let mut m = Machine::new(&[WFI, HALT]);
+    m.cpu.set_irq(true);
+    m.halt();
+    let mut m = Machine::new(&[WFI, HALT]);
+    assert_eq!(m.run(), Exit::Wfi);
+}
+
+#[test]
 fn illegal_exception_return_sets_il_and_faults() {
     // SPSR says EL2: illegal return; the next instruction raises EC 0x0e.
     let mut m = Machine::new(&[ERET, NOP, HALT]);
