@@ -89,6 +89,19 @@ impl BlockCache {
         b
     }
 
+    /// Whether a write to `[pa, pa + len)` (at most a page) might hit
+    /// translated code: the cheap filter test stores do first.
+    #[inline]
+    pub fn may_hold_code(&self, pa: u64, len: u64) -> bool {
+        let hit = |page: u64| {
+            let (i, m) = filter_slot(page);
+            self.filter.get(i).is_some_and(|w| w & m != 0)
+        };
+        let first = pa / PAGE_SIZE;
+        let last = pa.saturating_add(len.saturating_sub(1)) / PAGE_SIZE;
+        hit(first) || (last != first && hit(last))
+    }
+
     /// The guest wrote `[pa, pa + len)`: drop every block in the pages it
     /// touches. Returns whether anything was dropped.
     pub fn invalidate_range(&mut self, pa: u64, len: u64) -> bool {

@@ -1475,7 +1475,7 @@ impl Cpu {
 
     #[inline]
     fn note_store(&mut self, pa: u64, len: u64) {
-        if !self.cache.is_empty() && self.cache.invalidate_range(pa, len) {
+        if self.cache.may_hold_code(pa, len) && self.cache.invalidate_range(pa, len) {
             self.flush_jump_cache();
         }
     }
