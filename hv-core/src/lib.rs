@@ -14,7 +14,9 @@
 //! * [`machine`]: the guest machine contract (addresses and interrupts).
 //! * [`devices`]: device models every home presents (the PL011 console).
 //! * [`vm`]: what a guest is given and asks for (bundle, DTB, PSCI).
-//! * [`arch`]: pure decoding of architecture state (ESR_EL2 exits).
+//! * [`arch`]: pure decoding of architecture state (ESR_EL2 exits, ID registers).
+//! * [`translate`]: the A64 decoder, block IR and cache, and the reference
+//!   interpreter with the EL0/EL1 exception model (hv-sim's CPU).
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -35,6 +37,7 @@ pub mod mem;
 pub mod mmio;
 pub mod paging;
 pub mod tlb;
+pub mod translate;
 pub mod vm;
 
 pub use addr::{GuestAddress, PhysAddr, VirtAddr};
