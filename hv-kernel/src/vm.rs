@@ -203,12 +203,14 @@ impl fmt::Debug for Guest {
 }
 
 /// Load the guest in `bundle_bytes` into `ram` (`ram_size` bytes at the
-/// contract's RAM base) and attach its devices.
+/// contract's RAM base) for a machine of `vcpus` vCPUs, and attach its
+/// devices.
 pub fn build<B: BlockBackend + 'static>(
     bundle_bytes: &[u8],
     ram: Arc<GuestRam>,
     ram_size: u64,
     disks: Vec<GuestDisk<B>>,
+    vcpus: u32,
 ) -> Result<Guest, VmError> {
     let bundle = bundle::parse(bundle_bytes)?;
     let layout = loader::layout(bundle.kernel, ram_size)?;
@@ -292,7 +294,7 @@ pub fn build<B: BlockBackend + 'static>(
 
     let blob = fdt::build(&GuestFdt {
         ram_size,
-        cpus: 1,
+        cpus: vcpus,
         bootargs: bundle.cmdline,
         initrd,
         virtio_slots: &slots,
@@ -303,7 +305,7 @@ pub fn build<B: BlockBackend + 'static>(
     ram.write(GuestAddress(dtb), &blob)?;
     Ok(Guest {
         bus,
-        vgic: Vgic::new(1),
+        vgic: Vgic::new(vcpus as usize),
         lines,
         entry: layout.entry,
         dtb: GuestAddress(dtb),

@@ -517,6 +517,7 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
     ));
     let plain_linux = linux_on_plain_qemu();
     let under_hv = linux_under_hv(1, plain_linux.as_ref().ok());
+    let under_hv_smp = linux_under_hv(2, plain_linux.as_ref().ok());
     results.push((
         "boot: Debian's Linux on plain QEMU writes its disk (reference)".to_string(),
         plain_linux.map(|_| ()),
@@ -525,6 +526,10 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
         "boot: Debian's Linux under hv-kernel, 1 vCPU: shell script ran, disk written through hv"
             .to_string(),
         under_hv,
+    ));
+    results.push((
+        "boot: Debian's Linux under hv-kernel, 2 vCPUs online".to_string(),
+        under_hv_smp,
     ));
     for arch in Arch::ALL {
         for fault in [false, true] {

@@ -10,6 +10,7 @@
 
 use core::arch::asm;
 use core::ptr::{read_volatile, write_volatile};
+use core::sync::atomic::{AtomicUsize, Ordering};
 use hv_core::devices::gicv3::{LrEntry, Vgic};
 
 /// PPI of the EL1 virtual timer.
@@ -91,6 +92,32 @@ const GICR_ISENABLER0: usize = GICR_SGI + 0x0100;
 const GICR_IPRIORITYR: usize = GICR_SGI + 0x0400;
 const GICD_CTLR: usize = 0x0000;
 
+/// Physical GIC frames, from the DTB (set once by the boot CPU).
+static GICD: AtomicUsize = AtomicUsize::new(0);
+static GICR: AtomicUsize = AtomicUsize::new(0);
+
+/// Record where the machine's GIC is.
+pub fn configure(gicd: usize, gicr: usize) {
+    GICD.store(gicd, Ordering::Release);
+    GICR.store(gicr, Ordering::Release);
+}
+
+/// Send physical SGI `intid` (group 1) to the CPU with MPIDR `mpidr`.
+pub fn send_sgi(mpidr: u64, intid: u32) {
+    let aff0 = mpidr & 0xf;
+    let aff1 = (mpidr >> 8) & 0xff;
+    let aff2 = (mpidr >> 16) & 0xff;
+    let aff3 = (mpidr >> 32) & 0xff;
+    let value =
+        (aff3 << 48) | (aff2 << 32) | (u64::from(intid & 0xf) << 24) | (aff1 << 16) | (1 << aff0);
+    // SAFETY: orders earlier memory writes (e.g. a vCPU start request)
+    // before the SGI that tells the other CPU to look at them.
+    unsafe { asm!("dsb ish", options(nostack)) };
+    sysreg_write!("S3_0_C12_C11_5", value); // ICC_SGI1R_EL1
+                                            // SAFETY: synchronises the SGI generation.
+    unsafe { asm!("isb", options(nostack)) };
+}
+
 /// This CPU's view of the GIC: its list registers and who holds them.
 #[derive(Debug)]
 pub struct CpuGic {
@@ -130,8 +157,17 @@ fn mmio_read64(addr: usize) -> u64 {
 }
 
 impl CpuGic {
+    /// [`CpuGic::init`] with the frames recorded by [`configure`].
+    pub fn init_cpu(mpidr: u64) -> Result<Self, GicError> {
+        let (gicd, gicr) = (GICD.load(Ordering::Acquire), GICR.load(Ordering::Acquire));
+        if gicd == 0 || gicr == 0 {
+            return Err(GicError::NoRedistributor);
+        }
+        Self::init(gicd, gicr, mpidr)
+    }
+
     /// Prepare the physical GIC and this CPU's virtual interface: wake our
-    /// redistributor, enable the timer and maintenance PPIs in group 1,
+    /// redistributor, enable the timer and maintenance PPIs and the kick SGI in group 1,
     /// enable group 1 in the distributor, turn on the system-register CPU
     /// interface with EOImode 1, and switch on the virtual CPU interface.
     pub fn init(gicd: usize, gicr: usize, mpidr: u64) -> Result<Self, GicError> {
@@ -153,9 +189,9 @@ impl CpuGic {
         while mmio_read32(rd + GICR_WAKER) & (1 << 2) != 0 {
             core::hint::spin_loop();
         }
-        let mine = (1 << VTIMER_INTID) | (1 << MAINTENANCE_INTID);
+        let mine = (1 << VTIMER_INTID) | (1 << MAINTENANCE_INTID) | (1 << super::guest::KICK_SGI);
         mmio_write32(rd + GICR_IGROUPR0, mmio_read32(rd + GICR_IGROUPR0) | mine);
-        for intid in [VTIMER_INTID, MAINTENANCE_INTID] {
+        for intid in [VTIMER_INTID, MAINTENANCE_INTID, super::guest::KICK_SGI] {
             let at = rd + GICR_IPRIORITYR + (intid as usize & !3);
             let shift = 8 * (intid % 4);
             let v = mmio_read32(at) & !(0xff << shift);
@@ -193,11 +229,6 @@ impl CpuGic {
             lrs,
             owner: [None; MAX_LRS],
         })
-    }
-
-    /// Number of list registers.
-    pub fn list_registers(&self) -> usize {
-        self.lrs
     }
 
     /// Reconcile the list registers with the vGIC: drained ones release

@@ -21,14 +21,14 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use hv_core::machine;
 use hv_core::mem::{GuestRam, RamRegion};
 use pl011::Pl011;
 use psci::Conduit;
 
 /// Most CPUs hv brings up; the rest are left off.
-const MAX_CPUS: usize = 8;
+pub const MAX_CPUS: usize = 8;
 const BOOT_STACK_SIZE: usize = 64 * 1024;
 const SECONDARY_STACK_SIZE: usize = 16 * 1024;
 /// QEMU virt's UART, used when the DTB names none.
@@ -177,7 +177,7 @@ fn place_guest_ram(info: &dtb::BootInfo, bundle: (u64, u64), size: u64) -> Optio
 
 /// Build the guest from the bundle the loader left at `bundle`, run it, and
 /// report how it ended.
-fn run_guest(info: &dtb::BootInfo, bundle: (u64, u64)) {
+fn run_guest(info: &dtb::BootInfo, bundle: (u64, u64)) -> ! {
     let size = match config::cmdline_value(&info.bootargs, "hv.guest_mem") {
         Some(v) => match config::parse_size(v).filter(|s| s % GUEST_RAM_ALIGN == 0 && *s > 0) {
             Some(s) => s,
@@ -230,7 +230,9 @@ fn run_guest(info: &dtb::BootInfo, bundle: (u64, u64)) {
             (bundle_end - bundle_start) as usize,
         )
     };
-    let mut guest = match vm::build(bundle_bytes, ram, size, disks) {
+    // One vCPU per CPU that came online.
+    let vcpus = (CPUS_ONLINE.load(Ordering::Acquire) + 1).min(MAX_CPUS) as u32;
+    let guest = match vm::build(bundle_bytes, ram, size, disks, vcpus) {
         Ok(g) => g,
         Err(e) => fatal(format_args!("hv-kernel: cannot start the guest: {e}")),
     };
@@ -246,27 +248,43 @@ fn run_guest(info: &dtb::BootInfo, bundle: (u64, u64)) {
         Ok(r) => r,
         Err(e) => fatal(format_args!("stage-2 registers: {e}")),
     };
-    // vCPU 0: MPIDR affinity 0 with the RES1 bit 31.
-    vcpu::configure_el2(vttbr, vtcr, 1 << 31);
     let Some((gicd, gicr)) = info.gic else {
         fatal(format_args!("the machine has no GICv3: guests need one"))
     };
-    let mut cpu_gic = match gic::CpuGic::init(gicd, gicr, mpidr()) {
-        Ok(g) => g,
-        Err(e) => fatal(format_args!("GIC: {e}")),
-    };
-    log::info!(
-        "GICv3 at {gicd:#x}/{gicr:#x}, {} list registers",
-        cpu_gic.list_registers()
+    gic::configure(gicd, gicr);
+    let vcpus = guest.vgic.vcpus();
+    let mut phys = [0u64; MAX_CPUS];
+    phys[0] = mpidr();
+    for (slot, &m) in phys
+        .iter_mut()
+        .skip(1)
+        .zip(info.cpus.iter().filter(|&&c| c != mpidr()))
+    {
+        *slot = m;
+    }
+    kprintln!(
+        "hv-kernel: starting the guest at {} with {vcpus} vCPU(s)",
+        guest.entry
     );
+    let (entry, dtb) = (guest.entry.raw(), guest.dtb.raw());
+    START_TICKS.store(CNTPCT_EL0.get(), Ordering::Release);
+    let vm = guest::publish(guest, vcpus, phys, vttbr, vtcr);
+    match guest::run_vcpu(vm, 0, entry, dtb) {
+        Some(outcome) => finish(vm, outcome),
+        // vCPU 0 turned itself off; this CPU now waits like the others.
+        None => park(0),
+    }
+}
 
-    kprintln!("hv-kernel: starting the guest at {}", guest.entry);
-    let start = CNTPCT_EL0.get();
-    let mut stats = guest::ExitStats::default();
-    let outcome = guest::run(&mut guest, &mut cpu_gic, &mut stats);
-    let ticks = CNTPCT_EL0.get() - start;
+/// When the guest started (CNTPCT), for the report.
+static START_TICKS: AtomicU64 = AtomicU64::new(0);
+
+/// The guest ended (on whichever CPU saw it): report and leave.
+fn finish(vm: &guest::Vm, outcome: guest::Outcome) -> ! {
+    let ticks = CNTPCT_EL0.get() - START_TICKS.load(Ordering::Acquire);
     let freq = CNTFRQ_EL0.get().max(1);
-    let ms = ticks * 1000 / freq;
+    let s = &vm.stats;
+    let total = s.total.load(Ordering::Relaxed);
     kprintln!(
         "hv-kernel: guest {} after {} ms: {} exits ({} MMIO, {} calls, {} injected, {} IRQs, {} other), {} exits/s",
         match outcome {
@@ -274,17 +292,22 @@ fn run_guest(info: &dtb::BootInfo, bundle: (u64, u64)) {
             guest::Outcome::Reset => "asked for a reset",
             guest::Outcome::Crashed => "crashed",
         },
-        ms,
-        stats.total,
-        stats.mmio,
-        stats.calls,
-        stats.injected,
-        stats.irqs,
-        stats.other,
-        stats.total * freq / ticks.max(1),
+        ticks * 1000 / freq,
+        total,
+        s.mmio.load(Ordering::Relaxed),
+        s.calls.load(Ordering::Relaxed),
+        s.injected.load(Ordering::Relaxed),
+        s.irqs.load(Ordering::Relaxed),
+        s.other.load(Ordering::Relaxed),
+        total * freq / ticks.max(1),
     );
     match outcome {
-        guest::Outcome::PowerOff => {}
+        guest::Outcome::PowerOff => {
+            kprintln!("hv-kernel: all done, powering off");
+            let conduit = psci().unwrap_or(Conduit::Smc);
+            let err = psci::system_off(conduit);
+            fatal(format_args!("PSCI SYSTEM_OFF failed: {err}"))
+        }
         guest::Outcome::Reset => exit_with(EXIT_GUEST_RESET),
         guest::Outcome::Crashed => fatal(format_args!("hv-kernel: the guest crashed")),
     }
@@ -338,12 +361,23 @@ extern "C" fn aarch64_secondary_main(index: usize) -> ! {
         current_el()
     );
     CPUS_ONLINE.fetch_add(1, Ordering::AcqRel);
-    match psci() {
-        Some(conduit) => {
-            let err = psci::cpu_off(conduit);
-            fatal(format_args!("PSCI CPU_OFF failed: {err}"))
+    park(index)
+}
+
+/// Wait until the guest turns on the vCPU that runs on this CPU (PSCI
+/// CPU_ON from another vCPU), run it until it turns off, and wait again.
+fn park(index: usize) -> ! {
+    loop {
+        if let Some((vm, (entry, context))) =
+            guest::vm().and_then(|vm| Some((vm, vm.take_start(index)?)))
+        {
+            if let Some(outcome) = guest::run_vcpu(vm, index, entry, context) {
+                finish(vm, outcome);
+            }
+            continue;
         }
-        None => halt(),
+        // Woken by SEV (or the kick SGI) from the vCPU that called CPU_ON.
+        aarch64_cpu::asm::wfe();
     }
 }
 

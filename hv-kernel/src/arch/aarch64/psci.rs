@@ -12,7 +12,6 @@ pub enum Conduit {
 }
 
 const PSCI_VERSION: u32 = 0x8400_0000;
-const CPU_OFF: u32 = 0x8400_0002;
 const CPU_ON_64: u32 = 0xc400_0003;
 const SYSTEM_OFF: u32 = 0x8400_0008;
 
@@ -71,11 +70,6 @@ pub fn version(conduit: Conduit) -> (u16, u16) {
 /// Start the CPU `mpidr` at physical address `entry` with `context` in x0.
 pub fn cpu_on(conduit: Conduit, mpidr: u64, entry: u64, context: u64) -> Result<(), PsciError> {
     status(call(conduit, CPU_ON_64, mpidr, entry, context))
-}
-
-/// Power this CPU off; returns only on failure.
-pub fn cpu_off(conduit: Conduit) -> PsciError {
-    PsciError(call(conduit, CPU_OFF, 0, 0, 0) as u32 as i32)
 }
 
 /// Power the machine off; returns only on failure.
