@@ -56,7 +56,7 @@ pub trait BlockBackend: Send {
         let mut buf = [0u8; CHUNK];
         let mut done = 0u64;
         while done < len {
-            // min(..., CHUNK) fits in usize.
+            // n <= CHUNK == buf.len(), so the slice below is in bounds.
             let n = (len - done).min(CHUNK as u64) as usize;
             let piece = &mut buf[..n];
             let at = offset.checked_add(done).ok_or(BackendError::OutOfRange)?;
@@ -79,6 +79,7 @@ pub trait BlockBackend: Send {
         let mut buf = [0u8; CHUNK];
         let mut done = 0u64;
         while done < len {
+            // n <= CHUNK == buf.len(), so the slice below is in bounds.
             let n = (len - done).min(CHUNK as u64) as usize;
             let piece = &mut buf[..n];
             source(piece)?;
