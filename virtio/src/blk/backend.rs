@@ -91,6 +91,45 @@ pub trait BlockBackend: Send {
     }
 }
 
+/// A boxed backend is a backend, so a home can pick memory or file at run
+/// time (`VirtioBlock<Box<dyn BlockBackend>>`); the fast paths forward too.
+impl<B: BlockBackend + ?Sized> BlockBackend for Box<B> {
+    fn capacity(&self) -> u64 {
+        (**self).capacity()
+    }
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), BackendError> {
+        (**self).read_at(offset, buf)
+    }
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> Result<(), BackendError> {
+        (**self).write_at(offset, data)
+    }
+    fn flush(&mut self) -> Result<(), BackendError> {
+        (**self).flush()
+    }
+    fn discard(&mut self, offset: u64, len: u64) -> Result<(), BackendError> {
+        (**self).discard(offset, len)
+    }
+    fn write_zeroes(&mut self, offset: u64, len: u64) -> Result<(), BackendError> {
+        (**self).write_zeroes(offset, len)
+    }
+    fn read_to(
+        &mut self,
+        offset: u64,
+        len: u64,
+        sink: &mut dyn FnMut(&[u8]) -> Result<(), BackendError>,
+    ) -> Result<(), BackendError> {
+        (**self).read_to(offset, len, sink)
+    }
+    fn write_from(
+        &mut self,
+        offset: u64,
+        len: u64,
+        source: &mut dyn FnMut(&mut [u8]) -> Result<(), BackendError>,
+    ) -> Result<(), BackendError> {
+        (**self).write_from(offset, len, source)
+    }
+}
+
 /// `[offset, offset + len)` within `capacity`, with checked arithmetic.
 pub fn check_range(capacity: u64, offset: u64, len: u64) -> Result<(), BackendError> {
     match offset.checked_add(len) {
@@ -374,6 +413,22 @@ mod tests {
         assert!(buf[512 + 2 * CHUNK..].iter().all(|&b| b == 7));
         d.discard(0, 1 << 20).unwrap();
         assert_eq!(d.allocated_bytes(), 0);
+    }
+
+    #[test]
+    fn boxed_backend_forwards() {
+        let mut d: Box<dyn BlockBackend> = Box::new(MemoryBackend::new(8192));
+        d.write_at(512, &[9u8; 512]).unwrap();
+        let mut got = alloc::vec::Vec::new();
+        d.read_to(0, 1024, &mut |c| {
+            got.extend_from_slice(c);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(got.len(), 1024);
+        assert!(got[..512].iter().all(|&b| b == 0));
+        assert!(got[512..].iter().all(|&b| b == 9));
+        assert_eq!(d.capacity(), 8192);
     }
 
     #[test]
