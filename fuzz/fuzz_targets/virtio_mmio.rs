@@ -7,5 +7,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    virtio::testing::fuzz_one(data);
+    let _ = virtio::testing::fuzz_one(data);
 });

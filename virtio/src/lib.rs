@@ -3,14 +3,38 @@
 //!
 //! Pure logic over guest memory: no unsafe code.
 //!
-//! A home builds a device like this:
+//! How a home (hv-kernel or hv-sim) puts a disk on the guest machine: wrap
+//! a [`BlockBackend`] in a [`VirtioBlock`], the device in an
+//! [`MmioTransport`] that shares guest memory (any `Deref` to a
+//! [`hv_core::mem::GuestMemory`], e.g. `Arc<GuestRam>`), and the transport on
+//! the MMIO bus at a virtio-mmio slot. Queue work runs inside the guest's
+//! QueueNotify write; after each access the home samples
+//! [`hv_core::mmio::MmioDevice::interrupt_level`] and raises the slot's
+//! interrupt (INTID 48 + n, edge) when the level goes up.
 //!
-//! ```ignore
-//! let disk = MemoryBackend::new(64 << 20);
-//! let blk = VirtioBlock::new(disk, BlockConfig::default())?;
-//! let dev = MmioTransport::new(blk, Arc::clone(&guest_ram));
-//! bus.insert(slot_base, mmio::WINDOW_SIZE, Box::new(dev))?;
-//! // after every access: if bus device interrupt_level() rose, inject SPI 16 + n
+//! ```
+//! use std::sync::Arc;
+//! use hv_core::machine::{virtio_mmio_intid, virtio_mmio_slot, RAM_BASE};
+//! use hv_core::mem::GuestRam;
+//! use hv_core::mmio::{AccessWidth, MmioBus};
+//! use virtio::{mmio, BlockConfig, MemoryBackend, MmioTransport, VirtioBlock};
+//!
+//! let ram = Arc::new(GuestRam::with_size(RAM_BASE, 16 << 20).unwrap());
+//! let disk = MemoryBackend::new(400 << 20); // allocates nothing yet
+//! let blk = VirtioBlock::new(disk, BlockConfig::default()).unwrap();
+//! let dev = MmioTransport::new(blk, Arc::clone(&ram));
+//!
+//! let mut bus = MmioBus::new();
+//! let base = virtio_mmio_slot(0).unwrap();
+//! bus.insert(base, mmio::WINDOW_SIZE, Box::new(dev)).unwrap();
+//! assert_eq!(bus.read(base, AccessWidth::Word), Ok(u64::from(mmio::MAGIC)));
+//!
+//! // After each guest access (and nowhere else: devices work synchronously):
+//! for (dev_base, level) in bus.interrupt_levels() {
+//!     if level && dev_base == base {
+//!         let _intid = virtio_mmio_intid(0); // inject this SPI on a rising edge
+//!     }
+//! }
 //! ```
 #![no_std]
 #![forbid(unsafe_code)]

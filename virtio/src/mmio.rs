@@ -415,6 +415,7 @@ where
     fn write(&mut self, offset: u64, width: AccessWidth, value: u64) {
         if offset >= CONFIG {
             let bytes = value.to_le_bytes();
+            // width.bytes() <= 8 == bytes.len().
             self.device
                 .write_config(offset - CONFIG, &bytes[..width.bytes() as usize]);
             return;

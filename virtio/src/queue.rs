@@ -180,7 +180,7 @@ impl<'a, M: GuestMemory + ?Sized> DescriptorChain<'a, M> {
         self.total_len
     }
 
-    fn step(&mut self) -> Result<Option<Descriptor>, ChainError> {
+    fn step(&mut self) -> Result<Descriptor, ChainError> {
         loop {
             if self.index >= self.table_len {
                 // Indices are u16 in the ring format and tables hold at most
@@ -257,11 +257,11 @@ impl<'a, M: GuestMemory + ?Sized> DescriptorChain<'a, M> {
             } else {
                 self.done = true;
             }
-            return Ok(Some(Descriptor {
+            return Ok(Descriptor {
                 addr: buf,
                 len,
                 flags,
-            }));
+            });
         }
     }
 }
@@ -287,11 +287,7 @@ impl<M: GuestMemory + ?Sized> Iterator for DescriptorChain<'_, M> {
             return None;
         }
         match self.step() {
-            Ok(Some(d)) => Some(Ok(d)),
-            Ok(None) => {
-                self.done = true;
-                None
-            }
+            Ok(d) => Some(Ok(d)),
             Err(e) => {
                 self.done = true;
                 Some(Err(e))

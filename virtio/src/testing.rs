@@ -694,13 +694,15 @@ where
 /// steps (MMIO reads and writes, descriptor and memory pokes, publishing
 /// heads, notifies, acks). Used by the cargo-fuzz target in `fuzz/` and by a
 /// bounded proptest in the normal test suite. Panics only when the device
-/// breaks an invariant (or panics itself).
-pub fn fuzz_one(data: &[u8]) {
+/// breaks an invariant (or panics itself). Returns what the run reached, so
+/// tests can check that inputs get past the transport into the queue.
+pub fn fuzz_one(data: &[u8]) -> FuzzStats {
+    let mut stats = FuzzStats::default();
     const RAM: u64 = 64 << 10;
     const QSIZE: u16 = 16;
     const BUFS: u64 = 0x1000;
     let Some((&cfg, rest)) = data.split_first() else {
-        return;
+        return stats;
     };
     let mem = Arc::new(GuestRam::with_size(RAM_BASE, RAM).expect("fuzz RAM"));
     let config = BlockConfig {
@@ -722,7 +724,7 @@ pub fn fuzz_one(data: &[u8]) {
     // The next byte says how much of the rest is the memory image (in
     // 8-byte units); what follows is the program.
     let Some((&image_units, rest)) = rest.split_first() else {
-        return;
+        return stats;
     };
     let (image, program) = rest.split_at(rest.len().min(usize::from(image_units) * 8));
     // The image lands in the request area; descriptors start zeroed.
@@ -789,6 +791,22 @@ pub fn fuzz_one(data: &[u8]) {
             }
         }
         check_transport_invariants(&dev);
-        while q.pop_used(&*mem).is_some() {}
+        while let Some((_, len)) = q.pop_used(&*mem) {
+            stats.completions += 1;
+            stats.used_bytes += u64::from(len);
+        }
     }
+    stats.driver_ok = dev.status() & mmio::STATUS_DRIVER_OK != 0;
+    stats
+}
+
+/// What one [`fuzz_one`] run reached.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FuzzStats {
+    /// Used-ring entries the driver reaped.
+    pub completions: u32,
+    /// Sum of their used lengths.
+    pub used_bytes: u64,
+    /// The device ended in DRIVER_OK.
+    pub driver_ok: bool,
 }
