@@ -4,6 +4,7 @@
 
 use crate::console;
 use alloc::boxed::Box;
+use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
@@ -11,7 +12,7 @@ use hv_core::devices::gicv3::Vgic;
 use hv_core::devices::pl011::{CharSink, Pl011};
 use hv_core::machine;
 use hv_core::mem::{GuestMemory, GuestRam, MemError};
-use hv_core::mmio::{AccessWidth, BusError, MmioBus};
+use hv_core::mmio::{AccessWidth, BusError, MmioBus, MmioDevice};
 use hv_core::vm::bundle::{self, BundleError};
 use hv_core::vm::fdt::{self, FdtError, GuestFdt};
 use hv_core::vm::loader::{self, LoadError};
@@ -19,6 +20,9 @@ use hv_core::GuestAddress;
 use virtio::blk::ConfigError;
 use virtio::{BlockBackend, BlockConfig, EmptySlot, MmioTransport, VirtioBlock};
 
+/// Console input hv holds for the guest beyond the UART's FIFO; more is
+/// dropped (a paste of a few lines fits).
+const CONSOLE_BACKLOG: usize = 4096;
 /// Room at the top of guest RAM for the DTB (Linux wants it within 2 MiB).
 const DTB_AREA: u64 = 2 << 20;
 const PAGE: u64 = 4096;
@@ -105,13 +109,12 @@ pub struct GuestDisk<B> {
     pub read_only: bool,
 }
 
-/// A device interrupt line on the bus and the INTID it drives.
+/// A virtio device's interrupt line on the bus and the (edge-triggered)
+/// INTID it drives.
 #[derive(Clone, Copy, Debug)]
 struct IrqLine {
     base: GuestAddress,
     intid: u32,
-    /// Edge-triggered (virtio) rather than level (PL011).
-    edge: bool,
     /// Level seen last time, to find rising edges.
     last: bool,
 }
@@ -122,6 +125,11 @@ pub struct Guest {
     pub bus: MmioBus,
     /// Its interrupt controller (distributor and redistributors).
     pub vgic: Vgic,
+    /// Its console (kept off the bus so hv can feed it input).
+    uart: Pl011<GuestConsole>,
+    /// Console input the UART's FIFO had no room for yet: fed in as the
+    /// guest reads, so pasted lines are not lost to FIFO overruns.
+    input: VecDeque<u8>,
     lines: Vec<IrqLine>,
     /// Entry point (x0 = `dtb`).
     pub entry: GuestAddress,
@@ -132,6 +140,12 @@ pub struct Guest {
 impl Guest {
     /// A load from the guest's machine: the GIC's frames, else the bus.
     pub fn mmio_read(&mut self, ipa: GuestAddress, width: AccessWidth) -> Result<u64, BusError> {
+        if let Some(off) = offset_in(ipa, machine::UART_BASE, machine::UART_SIZE) {
+            let v = self.uart.read(off, width) & width.mask();
+            self.feed_uart();
+            self.sample_device_irqs();
+            return Ok(v);
+        }
         if let Some(off) = offset_in(ipa, machine::GICD_BASE, machine::GICD_SIZE) {
             return Ok(self.vgic.dist_read(off, width));
         }
@@ -148,6 +162,11 @@ impl Guest {
         width: AccessWidth,
         value: u64,
     ) -> Result<(), BusError> {
+        if let Some(off) = offset_in(ipa, machine::UART_BASE, machine::UART_SIZE) {
+            self.uart.write(off, width, value & width.mask());
+            self.sample_device_irqs();
+            return Ok(());
+        }
         if let Some(off) = offset_in(ipa, machine::GICD_BASE, machine::GICD_SIZE) {
             self.vgic.dist_write(off, width, value);
             return Ok(());
@@ -165,22 +184,42 @@ impl Guest {
         machine::GICR_STRIDE * self.vgic.vcpus() as u64
     }
 
+    /// Bytes typed on hv's console, for the guest's UART (dropped when its
+    /// receive FIFO is full, like a real UART overrun).
+    pub fn console_input(&mut self, byte: u8) {
+        if self.input.len() < CONSOLE_BACKLOG {
+            self.input.push_back(byte);
+        }
+        self.feed_uart();
+        self.sample_device_irqs();
+    }
+
+    /// Move waiting console input into the UART's FIFO while it has room.
+    fn feed_uart(&mut self) {
+        while let Some(&byte) = self.input.front() {
+            if !self.uart.receive(byte) {
+                break;
+            }
+            self.input.pop_front();
+        }
+    }
+
     /// Feed the devices' interrupt lines to the vGIC: a rising edge of a
     /// virtio line makes its SPI pending; the PL011's level is passed on.
     pub fn sample_device_irqs(&mut self) {
-        let levels: Vec<(GuestAddress, bool)> = self.bus.interrupt_levels().collect();
-        for line in &mut self.lines {
-            let level = levels
-                .iter()
-                .find(|(b, _)| *b == line.base)
-                .is_some_and(|&(_, l)| l);
-            if line.edge {
-                if level && !line.last {
-                    let target = self.vgic.spi_target(line.intid);
-                    self.vgic.pulse(target, line.intid);
-                }
-            } else {
-                self.vgic.set_level(0, line.intid, level);
+        let uart_target = self.vgic.spi_target(machine::UART_INTID);
+        self.vgic.set_level(
+            uart_target,
+            machine::UART_INTID,
+            self.uart.interrupt_level(),
+        );
+        for (base, level) in self.bus.interrupt_levels() {
+            let Some(line) = self.lines.iter_mut().find(|l| l.base == base) else {
+                continue;
+            };
+            if level && !line.last {
+                let target = self.vgic.spi_target(line.intid);
+                self.vgic.pulse(target, line.intid);
             }
             line.last = level;
         }
@@ -253,17 +292,7 @@ pub fn build<B: BlockBackend + 'static>(
     }
 
     let mut bus = MmioBus::new();
-    bus.insert(
-        machine::UART_BASE,
-        machine::UART_SIZE,
-        Box::new(Pl011::new(GuestConsole::new())),
-    )?;
-    let mut lines = alloc::vec![IrqLine {
-        base: machine::UART_BASE,
-        intid: machine::UART_INTID,
-        edge: false,
-        last: false,
-    }];
+    let mut lines = Vec::new();
     let mut slots = Vec::new();
     for (slot, disk) in (0u32..).zip(disks) {
         let config = BlockConfig {
@@ -281,7 +310,6 @@ pub fn build<B: BlockBackend + 'static>(
         lines.push(IrqLine {
             base,
             intid: machine::virtio_mmio_intid(slot).ok_or(VmError::NoRoom)?,
-            edge: true,
             last: false,
         });
         slots.push(slot);
@@ -306,6 +334,8 @@ pub fn build<B: BlockBackend + 'static>(
     Ok(Guest {
         bus,
         vgic: Vgic::new(vcpus as usize),
+        uart: Pl011::new(GuestConsole::new()),
+        input: VecDeque::new(),
         lines,
         entry: layout.entry,
         dtb: GuestAddress(dtb),

@@ -353,6 +353,13 @@ struct LinuxRun {
     to_marker: Option<f64>,
 }
 
+/// Console input for a boot: once a line containing `after` appears, type
+/// `text`.
+struct Typing<'a> {
+    after: &'a str,
+    text: &'a str,
+}
+
 /// Boot `image` with `extra` QEMU arguments and a fresh 64 MiB disk,
 /// streaming the console to find when the marker appears.
 fn boot_linux(
@@ -361,8 +368,9 @@ fn boot_linux(
     el1: bool,
     smp: u32,
     extra: &[String],
+    typing: Option<Typing>,
 ) -> Result<LinuxRun, String> {
-    use std::io::{BufRead, BufReader};
+    use std::io::{BufRead, BufReader, Write};
     let dir = workspace_root().join("target/xtask");
     let disk = dir.join(format!("{name}-disk.img"));
     guest::create_disk(&disk, 64 << 20)?;
@@ -376,16 +384,27 @@ fn boot_linux(
         .env("HV_MEM", "1G")
         .env("HV_TIMEOUT", LINUX_TIMEOUT_S.to_string())
         .env("HV_QEMU_EL1", if el1 { "1" } else { "0" })
+        .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::inherit())
         .spawn()
         .map_err(|e| format!("could not start qemu-runner.sh: {e}"))?;
+    let mut stdin = child.stdin.take();
+    let mut typing = typing;
     let mut text = String::new();
     let mut to_marker = None;
     if let Some(out) = child.stdout.take() {
         for line in BufReader::new(out).lines().map_while(Result::ok) {
             if to_marker.is_none() && line.contains(linux::MARKER) {
                 to_marker = Some(start.elapsed().as_secs_f64());
+            }
+            if let Some(t) = typing.take_if(|t| line.contains(t.after)) {
+                if let Some(input) = stdin.as_mut() {
+                    // A failed write shows up as a missing answer below.
+                    let _ = input
+                        .write_all(t.text.as_bytes())
+                        .and_then(|()| input.flush());
+                }
             }
             text.push_str(&line);
             text.push('\n');
@@ -429,7 +448,7 @@ fn linux_on_plain_qemu() -> Result<LinuxRun, String> {
         "-append".to_string(),
         linux::cmdline(false),
     ];
-    let run = boot_linux("linux-plain", &kernel, true, 1, &extra)?;
+    let run = boot_linux("linux-plain", &kernel, true, 1, &extra, None)?;
     let verdict = check_linux_run(&run);
     if let Some(t) = run.to_marker {
         println!("xtask: Linux on plain QEMU reached userspace in {t:.1} s");
@@ -455,7 +474,7 @@ fn linux_under_hv(smp: u32, reference: Option<&LinuxRun>) -> Result<(), String> 
         "-append".to_string(),
         "hv.guest_mem=256M".to_string(),
     ];
-    let run = boot_linux(&format!("linux-hv-{smp}"), &hv, false, smp, &extra)?;
+    let run = boot_linux(&format!("linux-hv-{smp}"), &hv, false, smp, &extra, None)?;
     let mut verdict = check_linux_run(&run);
     let online = format!(
         "HV-LINUX: online CPUs {}",
@@ -489,6 +508,36 @@ fn linux_under_hv(smp: u32, reference: Option<&LinuxRun>) -> Result<(), String> 
         &run.text,
         &verdict,
     );
+    verdict
+}
+
+/// The interactive shell under hv-kernel: type a command on the console and
+/// expect its answer, then power off from the shell.
+fn linux_shell_under_hv() -> Result<(), String> {
+    let start = Instant::now();
+    let (kernel, initrd) = linux::prepare(None, None)?;
+    let hv = build_image(Arch::Aarch64, false)?;
+    let bundle = workspace_root().join("target/xtask/linux-shell.bundle");
+    guest::write_bundle(&kernel, Some(&initrd), &linux::cmdline(true), &bundle)?;
+    let extra = [
+        "-initrd".to_string(),
+        bundle.display().to_string(),
+        "-append".to_string(),
+        "hv.guest_mem=256M".to_string(),
+    ];
+    let typing = Typing {
+        after: "HV-LINUX: shell",
+        text: "echo hv-shell-$((6*7))\npoweroff -f\n",
+    };
+    let run = boot_linux("linux-shell", &hv, false, 1, &extra, Some(typing))?;
+    let verdict = if !run.text.contains("hv-shell-42") {
+        Err("the shell did not answer the typed command".to_string())
+    } else if run.code != Some(0) {
+        Err(format!("QEMU exited with {:?}", run.code))
+    } else {
+        Ok(())
+    };
+    report("Linux shell under hv-kernel", start, &run.text, &verdict);
     verdict
 }
 
@@ -530,6 +579,10 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
     results.push((
         "boot: Debian's Linux under hv-kernel, 2 vCPUs online".to_string(),
         under_hv_smp,
+    ));
+    results.push((
+        "boot: Linux shell under hv-kernel answers console input".to_string(),
+        linux_shell_under_hv(),
     ));
     for arch in Arch::ALL {
         for fault in [false, true] {

@@ -119,16 +119,18 @@ pub struct RunArgs {
     /// RAM of the machine QEMU emulates (e.g. 512M, 2G).
     #[arg(long, default_value = "512M", value_parser = parse_mem)]
     pub mem: String,
-    /// Stop QEMU after this many seconds (0: never).
-    #[arg(long, default_value_t = 120)]
-    pub timeout: u64,
+    /// Stop QEMU after this many seconds (0: never; default 120, or never
+    /// with --shell).
+    #[arg(long)]
+    pub timeout: Option<u64>,
     /// AArch64: the guest hv runs: `default` (the test guest in
     /// tests/guests/default), `linux` (Debian's kernel with a busybox
     /// initramfs, see `cargo xtask guest linux`) or the path of an arm64
     /// Image, ELF or raw binary.
     #[arg(long, default_value = "default")]
     pub guest: String,
-    /// With `--guest linux`: leave a busybox shell on the console.
+    /// With `--guest linux`: leave a busybox shell on the console
+    /// (`poweroff -f` ends the run).
     #[arg(long)]
     pub shell: bool,
     #[command(flatten)]

@@ -29,7 +29,7 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
     }
     cmd.env("HV_SMP", args.smp.to_string())
         .env("HV_MEM", &args.mem)
-        .env("HV_TIMEOUT", args.timeout.to_string());
+        .env("HV_TIMEOUT", timeout(args).to_string());
     if args.gdb {
         cmd.env("HV_GDB", "1");
     }
@@ -38,12 +38,17 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
         .map_err(|e| format!("could not start qemu-runner.sh: {e}"))?;
     match status.code() {
         Some(0) => Ok(()),
-        Some(124) => Err(format!("QEMU did not finish within {} s", args.timeout)),
+        Some(124) => Err(format!("QEMU did not finish within {} s", timeout(args))),
         Some(2) if args.build.target == Arch::Aarch64 => {
             Err("the guest asked for a reset (the test guest's FAIL verdict)".into())
         }
         _ => Err(format!("the image failed under QEMU ({status})")),
     }
+}
+
+/// Seconds before QEMU is stopped: as asked, else 120 (never for a shell).
+fn timeout(args: &RunArgs) -> u64 {
+    args.timeout.unwrap_or(if args.shell { 0 } else { 120 })
 }
 
 /// QEMU arguments that hand hv-kernel its guest: the bundle as the initrd,

@@ -10,6 +10,8 @@ use fdt::Fdt;
 pub struct BootInfo {
     /// Physical address of the console PL011.
     pub uart: Option<usize>,
+    /// Its interrupt (INTID), if the DTB gives it as a GIC SPI.
+    pub uart_intid: Option<u32>,
     /// RAM as (base, size) pairs.
     pub ram: Vec<(u64, u64)>,
     /// MPIDR of each CPU, in DTB order.
@@ -57,16 +59,31 @@ pub fn parse(addr: usize) -> Result<BootInfo, DtbError> {
     // size before reading further.
     let fdt = unsafe { Fdt::from_ptr(addr as *const u8) }.map_err(DtbError::Invalid)?;
 
-    let uart = fdt
+    let uart_node = fdt
         .chosen()
         .stdout()
         .filter(|n| {
             n.compatible()
                 .is_some_and(|c| c.all().any(|s| s == "arm,pl011"))
         })
-        .or_else(|| fdt.find_compatible(&["arm,pl011"]))
+        .or_else(|| fdt.find_compatible(&["arm,pl011"]));
+    let uart = uart_node
         .and_then(|n| n.reg()?.next())
         .map(|r| r.starting_address as usize);
+    // `interrupts = <type number flags>`; type 0 is an SPI (INTID 32 + n).
+    let uart_intid = uart_node
+        .and_then(|n| n.property("interrupts"))
+        .and_then(|p| {
+            let cell = |i: usize| {
+                Some(u32::from_be_bytes(
+                    p.value.get(4 * i..4 * i + 4)?.try_into().ok()?,
+                ))
+            };
+            match cell(0)? {
+                0 => cell(1).map(|n| 32 + n),
+                _ => None,
+            }
+        });
 
     let ram = fdt
         .memory()
@@ -123,6 +140,7 @@ pub fn parse(addr: usize) -> Result<BootInfo, DtbError> {
     Ok(BootInfo {
         gic,
         uart,
+        uart_intid,
         ram,
         cpus,
         psci,

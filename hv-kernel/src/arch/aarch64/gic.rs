@@ -118,6 +118,30 @@ pub fn send_sgi(mpidr: u64, intid: u32) {
     unsafe { asm!("isb", options(nostack)) };
 }
 
+/// Route SPI `intid` of the machine to the CPU with MPIDR `mpidr` as a
+/// group-1 interrupt, and enable it.
+pub fn enable_spi(intid: u32, mpidr: u64) {
+    let gicd = GICD.load(Ordering::Acquire);
+    if gicd == 0 || !(32..1020).contains(&intid) {
+        return;
+    }
+    let n = intid as usize;
+    let bit = 1u32 << (intid % 32);
+    let word = 4 * (n / 32);
+    mmio_write32(gicd + 0x80 + word, mmio_read32(gicd + 0x80 + word) | bit); // IGROUPR
+    let prio = gicd + 0x400 + (n & !3);
+    let shift = 8 * (intid % 4);
+    mmio_write32(
+        prio,
+        (mmio_read32(prio) & !(0xff << shift)) | (0xa0 << shift),
+    ); // IPRIORITYR
+       // IROUTER has MPIDR's affinity layout (Aff3 at [39:32]), minus bit 31.
+    let route = mpidr & 0xff_00ff_ffff;
+    // SAFETY: GICD_IROUTER<n> is a 64-bit register of the distributor frame.
+    unsafe { write_volatile((gicd + 0x6000 + 8 * n) as *mut u64, route) };
+    mmio_write32(gicd + 0x100 + word, bit); // ISENABLER
+}
+
 /// This CPU's view of the GIC: its list registers and who holds them.
 #[derive(Debug)]
 pub struct CpuGic {

@@ -76,6 +76,10 @@ pub struct Vm {
     pub stats: ExitStats,
 }
 
+/// INTID of the machine's console UART, when hv passes its input to the
+/// guest (0: not).
+pub static CONSOLE_INTID: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
+
 /// Physical SGI hv sends to make another CPU look at its vCPU's interrupts
 /// (or start its vCPU).
 pub const KICK_SGI: u32 = 8;
@@ -216,6 +220,20 @@ fn physical_irq(vm: &Vm, me: usize, gic: &mut CpuGic) {
                 }
                 gic::deactivate(intid);
             }
+        }
+        _ if intid == CONSOLE_INTID.load(Ordering::Relaxed) => {
+            // Typed on hv's console: the guest's UART receives it.
+            let mut uart = super::console_uart();
+            let target = {
+                let mut guest = vm.guest.lock();
+                while let Some(byte) = uart.read_byte() {
+                    guest.console_input(byte);
+                }
+                guest.vgic.spi_target(hv_core::machine::UART_INTID)
+            };
+            gic::end_of_interrupt(intid);
+            gic::deactivate(intid);
+            vm.kick(me, target);
         }
         _ => {
             gic::end_of_interrupt(intid);

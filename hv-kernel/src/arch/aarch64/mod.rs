@@ -252,6 +252,12 @@ fn run_guest(info: &dtb::BootInfo, bundle: (u64, u64)) -> ! {
         fatal(format_args!("the machine has no GICv3: guests need one"))
     };
     gic::configure(gicd, gicr);
+    if let Some(intid) = info.uart_intid {
+        // Console input goes to the guest's UART.
+        gic::enable_spi(intid, mpidr());
+        guest::CONSOLE_INTID.store(intid, Ordering::Relaxed);
+        console_uart().enable_rx_interrupt();
+    }
     let vcpus = guest.vgic.vcpus();
     let mut phys = [0u64; MAX_CPUS];
     phys[0] = mpidr();
@@ -391,9 +397,10 @@ fn halt() -> ! {
 /// (e.g. semihosting on hardware without a debugger) just halts.
 static FATAL: AtomicBool = AtomicBool::new(false);
 
-/// A console that writes straight to the UART, bypassing the console lock
-/// (which the failing code may hold).
-fn emergency_console() -> Pl011 {
+/// A second handle on the console UART: for fatal messages that must not
+/// wait for the console lock (the failing code may hold it), and for reading
+/// console input (receive registers the console writer never touches).
+fn console_uart() -> Pl011 {
     // SAFETY: UART_BASE holds the boot UART's address (the DTB's or QEMU
     // virt's); concurrent use with the locked console can only interleave
     // characters.
@@ -404,7 +411,7 @@ fn emergency_console() -> Pl011 {
 /// semihosting, otherwise halt.
 pub fn fatal(args: fmt::Arguments) -> ! {
     if !FATAL.swap(true, Ordering::AcqRel) {
-        let _ = fmt::Write::write_fmt(&mut emergency_console(), format_args!("{args}\n"));
+        let _ = fmt::Write::write_fmt(&mut console_uart(), format_args!("{args}\n"));
         semihosting::exit(EXIT_FAILURE);
     }
     halt()
@@ -413,7 +420,7 @@ pub fn fatal(args: fmt::Arguments) -> ! {
 /// An exception hv does not handle: dump the state and stop.
 fn fatal_exception(frame: &exceptions::ExceptionFrame, kind: u64) -> ! {
     if !FATAL.swap(true, Ordering::AcqRel) {
-        let _ = exceptions::dump(&mut emergency_console(), frame, kind);
+        let _ = exceptions::dump(&mut console_uart(), frame, kind);
         semihosting::exit(EXIT_FAILURE);
     }
     halt()

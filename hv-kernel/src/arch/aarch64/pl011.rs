@@ -1,4 +1,4 @@
-//! PL011 UART, transmit side: enough for the hypervisor console.
+//! PL011 UART driver for hv's console (and the guest's console input).
 
 use core::fmt;
 use core::ptr::NonNull;
@@ -6,8 +6,13 @@ use volatile::VolatilePtr;
 
 const DR: usize = 0x00;
 const FR: usize = 0x18;
+const IMSC: usize = 0x38;
+/// FR.RXFE: receive FIFO empty.
+const FR_RXFE: u32 = 1 << 4;
 /// FR.TXFF: transmit FIFO full.
 const FR_TXFF: u32 = 1 << 5;
+/// IMSC: receive and receive-timeout interrupts.
+const IMSC_RX: u32 = (1 << 4) | (1 << 6);
 
 /// A PL011 whose registers sit at a fixed physical address (MMU off).
 #[derive(Debug)]
@@ -31,6 +36,21 @@ impl Pl011 {
         // SAFETY: `new`'s contract makes base + offset a valid 32-bit device
         // register for the life of `self`; the address is never null.
         unsafe { VolatilePtr::new(NonNull::new_unchecked((self.base + offset) as *mut u32)) }
+    }
+
+    /// A received byte, if any.
+    pub fn read_byte(&mut self) -> Option<u8> {
+        if self.reg(FR).read() & FR_RXFE != 0 {
+            None
+        } else {
+            Some(self.reg(DR).read() as u8)
+        }
+    }
+
+    /// Raise the UART's interrupt while received bytes wait.
+    pub fn enable_rx_interrupt(&mut self) {
+        let imsc = self.reg(IMSC).read();
+        self.reg(IMSC).write(imsc | IMSC_RX);
     }
 
     fn put(&mut self, byte: u8) {
