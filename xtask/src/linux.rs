@@ -294,6 +294,24 @@ mod tests {
         std::fs::remove_dir_all(dir).unwrap();
     }
 
+    #[test]
+    fn gzip_kernels_are_inflated_and_plain_ones_kept() {
+        use std::io::Write;
+        let dir = std::env::temp_dir().join(format!("xtask-gz-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let image = b"plain arm64 Image bytes".repeat(100);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&image).unwrap();
+        let (gz_path, plain_path) = (dir.join("vmlinuz.gz"), dir.join("Image"));
+        std::fs::write(&gz_path, gz.finish().unwrap()).unwrap();
+        std::fs::write(&plain_path, &image).unwrap();
+        assert_eq!(plain_image(&gz_path).unwrap(), image);
+        assert_eq!(plain_image(&plain_path).unwrap(), image);
+        std::fs::write(&gz_path, [0x1f, 0x8b, 0, 1, 2]).unwrap();
+        assert!(plain_image(&gz_path).unwrap_err().contains("bad gzip"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
     fn check_disk_bytes(data: &mut [u8], disk: &Path) -> Result<(), String> {
         std::fs::write(disk, &*data).unwrap();
         check_disk(disk)
