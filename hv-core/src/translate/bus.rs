@@ -126,6 +126,13 @@ pub trait CpuBus {
         u32::from(el)
     }
 
+    /// Whether the home traps accesses to `reg` before the CPU handles it
+    /// (as hv-kernel does with HCR_EL2.TACR for ACTLR_EL1); a trapped
+    /// access is undefined in the guest. The default traps nothing.
+    fn traps_sysreg(&self, _reg: SysRegEnc) -> bool {
+        false
+    }
+
     /// Read a system register the CPU does not implement itself (e.g. the
     /// GIC CPU interface). `None` makes the MRS undefined in the guest.
     fn sysreg_read(&mut self, _reg: SysRegEnc) -> Option<u64> {

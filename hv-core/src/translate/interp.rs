@@ -1236,7 +1236,7 @@ impl Cpu {
     }
 
     fn read_sysreg<B: CpuBus + ?Sized>(&mut self, bus: &mut B, reg: SysRegEnc) -> Option<u64> {
-        if self.el == 0 && !SysRegs::el0_readable(reg) {
+        if (self.el == 0 && !SysRegs::el0_readable(reg)) || bus.traps_sysreg(reg) {
             return None;
         }
         let counter = self.counter();
@@ -1278,7 +1278,10 @@ impl Cpu {
     }
 
     fn write_sysreg<B: CpuBus + ?Sized>(&mut self, bus: &mut B, reg: SysRegEnc, v: u64) -> bool {
-        if (self.el == 0 && !SysRegs::el0_writable(reg)) || SysRegs::read_only(reg) {
+        if (self.el == 0 && !SysRegs::el0_writable(reg))
+            || SysRegs::read_only(reg)
+            || bus.traps_sysreg(reg)
+        {
             return false;
         }
         let counter = self.counter();
