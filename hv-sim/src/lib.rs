@@ -3,6 +3,7 @@
 //! * [`machine`]: the guest machine contract built in software: RAM, GICv3
 //!   (hv-core's distributor/redistributor model and CPU interface), PL011,
 //!   virtio-mmio disks, DTB, and the kernel loaded by hv-core's loader.
+//! * [`mmu`]: the soft MMU (guest stage-1 walk and software TLB).
 //! * [`run`]: the run loop (interpreter slices, PSCI, WFI, interrupts).
 //! * [`console`]: where guest console output goes.
 //! * [`cli`]: the `hv-sim` command line.
@@ -11,4 +12,5 @@
 pub mod cli;
 pub mod console;
 pub mod machine;
+pub mod mmu;
 pub mod run;

@@ -4,14 +4,16 @@
 //! guest's DTB, with the kernel loaded by hv-core's loader. Mirrors
 //! hv-kernel's `vm::build`; the CPU is the translator's interpreter.
 
+use crate::mmu::Mmu;
 use hv_core::devices::gicv3::Vgic;
 use hv_core::devices::gicv3_cpuif::CpuInterface;
 use hv_core::devices::pl011::{CharSink, Pl011};
 use hv_core::machine;
 use hv_core::mem::{GuestMemory, GuestRam, MemError};
 use hv_core::mmio::{AccessWidth, BusError, MmioBus};
+use hv_core::translate::bus::Maintenance;
 use hv_core::translate::sysreg::{self, SysRegEnc};
-use hv_core::translate::{Cpu, CpuBus, CpuConfig, Fault, TranslateError};
+use hv_core::translate::{AccessKind, Cpu, CpuBus, CpuConfig, Fault, TranslateError};
 use hv_core::vm::bundle::{self, BundleError};
 use hv_core::vm::fdt::{self, FdtError, GuestFdt};
 use hv_core::vm::loader::{self, Format, LoadError};
@@ -176,8 +178,7 @@ struct IrqLine {
 }
 
 /// Everything the CPU reaches: RAM, the devices and the GIC. The
-/// interpreter's soft-MMU slow path is this bus (MMU-off guests: virtual
-/// addresses are physical).
+/// interpreter's memory accesses all come here, through the soft MMU.
 #[derive(Debug)]
 pub struct SimBus {
     /// Guest RAM (shared with the virtio transports, which DMA into it).
@@ -188,7 +189,26 @@ pub struct SimBus {
     pub vgic: Vgic,
     /// The vCPU's GIC CPU interface.
     pub cpuif: CpuInterface,
+    /// Stage-1 translation and its TLB.
+    pub mmu: Mmu,
+    /// Breakpoint/watchpoint 0 registers and MDCCINT_EL1 (storage only).
+    debug: [u64; 5],
     lines: Vec<IrqLine>,
+}
+
+/// Index into [`SimBus::debug`] of a breakpoint/watchpoint register
+/// (DBGBVR/DBGBCR/DBGWVR/DBGWCR<n>_EL1, op0 = 2, CRn = 0, op2 = 4..=7) or
+/// MDCCINT_EL1. ID_AA64DFR0_EL1 reads 0 (one breakpoint, one watchpoint),
+/// so Linux programs pair 0; the registers hold values and never fire.
+fn debug_reg(reg: SysRegEnc) -> Option<usize> {
+    if reg.op0() != 2 || reg.op1() != 0 || reg.crn() != 0 {
+        return None;
+    }
+    match (reg.crm(), reg.op2()) {
+        (0, 4..=7) => Some(usize::from(reg.op2() - 4)),
+        (2, 0) => Some(4),
+        _ => None,
+    }
 }
 
 /// `addr - base` if `addr` lies in `[base, base + size)`.
@@ -266,46 +286,101 @@ impl SimBus {
     }
 }
 
-impl CpuBus for SimBus {
-    fn load(&mut self, va: u64, size: u8, _el: u8) -> Result<u64, Fault> {
+impl SimBus {
+    /// Load `size` bytes at physical address `pa`: RAM, else a device.
+    fn load_pa(&mut self, pa: u64, size: u8) -> Result<u64, Fault> {
         let len = usize::from(size).min(8);
         let mut buf = [0u8; 8];
         // `len <= 8`, so the slice is in bounds.
-        match self.ram.read(GuestAddress(va), &mut buf[..len]) {
+        match self.ram.read(GuestAddress(pa), &mut buf[..len]) {
             Ok(()) => Ok(u64::from_le_bytes(buf)),
             Err(MemError::OutOfRange { .. }) => self
-                .mmio_read(va, width(size)?)
+                .mmio_read(pa, width(size)?)
                 .map_err(|_| Fault::EXTERNAL),
             Err(_) => Err(Fault::EXTERNAL),
         }
     }
 
-    fn store(&mut self, va: u64, size: u8, value: u64, _el: u8) -> Result<u64, Fault> {
+    /// Store the low `size` bytes of `value` at physical address `pa`.
+    fn store_pa(&mut self, pa: u64, size: u8, value: u64) -> Result<(), Fault> {
         let len = usize::from(size).min(8);
         let bytes = value.to_le_bytes();
-        match self.ram.write(GuestAddress(va), &bytes[..len]) {
-            Ok(()) => Ok(va),
-            Err(MemError::OutOfRange { .. }) => {
-                self.mmio_write(va, width(size)?, value)
-                    .map_err(|_| Fault::EXTERNAL)?;
-                Ok(va)
-            }
+        match self.ram.write(GuestAddress(pa), &bytes[..len]) {
+            Ok(()) => Ok(()),
+            Err(MemError::OutOfRange { .. }) => self
+                .mmio_write(pa, width(size)?, value)
+                .map_err(|_| Fault::EXTERNAL),
             Err(_) => Err(Fault::EXTERNAL),
         }
     }
 
-    fn fetch_pa(&mut self, va: u64, _el: u8) -> Result<u64, Fault> {
+    /// Whether an access of `size` bytes at `va` crosses into the next
+    /// page (only possible with unaligned accesses, MMU on).
+    #[inline]
+    fn crosses_page(va: u64, size: u8) -> bool {
+        (va & 0xfff) + u64::from(size) > 0x1000
+    }
+}
+
+impl CpuBus for SimBus {
+    fn load(&mut self, va: u64, size: u8, el: u8) -> Result<u64, Fault> {
+        if self.mmu.enabled() && Self::crosses_page(va, size) {
+            // Byte by byte, each translated on its own.
+            let mut v = 0u64;
+            for i in 0..u64::from(size.min(8)) {
+                let a = va.wrapping_add(i);
+                let pa = self.mmu.translate(&self.ram, a, AccessKind::Read, el)?;
+                v |= self.load_pa(pa, 1)? << (8 * i);
+            }
+            return Ok(v);
+        }
+        let pa = self.mmu.translate(&self.ram, va, AccessKind::Read, el)?;
+        self.load_pa(pa, size)
+    }
+
+    fn store(&mut self, va: u64, size: u8, value: u64, el: u8) -> Result<u64, Fault> {
+        if self.mmu.enabled() && Self::crosses_page(va, size) {
+            // Check every byte first so a faulting store writes nothing.
+            let n = u64::from(size.min(8));
+            let mut pas = [0u64; 8];
+            for (i, pa) in (0..n).zip(pas.iter_mut()) {
+                *pa = self
+                    .mmu
+                    .translate(&self.ram, va.wrapping_add(i), AccessKind::Write, el)?;
+            }
+            for (i, &pa) in (0..n).zip(pas.iter()) {
+                self.store_pa(pa, 1, value >> (8 * i))?;
+            }
+            return Ok(pas[0]);
+        }
+        let pa = self.mmu.translate(&self.ram, va, AccessKind::Write, el)?;
+        self.store_pa(pa, size, value)?;
+        Ok(pa)
+    }
+
+    fn fetch_pa(&mut self, va: u64, el: u8) -> Result<u64, Fault> {
+        let pa = self.mmu.translate(&self.ram, va, AccessKind::Exec, el)?;
         // Only RAM holds code.
         self.ram
-            .check_range(GuestAddress(va), 4)
+            .check_range(GuestAddress(pa), 4)
             .map_err(|_| Fault::EXTERNAL)?;
-        Ok(va)
+        Ok(pa)
     }
 
     fn fetch_word(&mut self, pa: u64) -> Result<u32, Fault> {
         self.ram
             .read_u32(GuestAddress(pa))
             .map_err(|_| Fault::EXTERNAL)
+    }
+
+    fn translation_changed(&mut self, reg: SysRegEnc, value: u64) {
+        self.mmu.set(reg, value);
+    }
+
+    fn maintenance(&mut self, op: Maintenance, _arg: u64) {
+        if let Maintenance::Tlbi { .. } = op {
+            self.mmu.flush();
+        }
     }
 
     /// ACTLR_EL1 is IMPLEMENTATION DEFINED; hv-kernel traps it
@@ -319,12 +394,21 @@ impl CpuBus for SimBus {
         if CpuInterface::owns(reg) {
             self.cpuif.read(&mut self.vgic, reg)
         } else {
-            None
+            debug_reg(reg).and_then(|i| self.debug.get(i).copied())
         }
     }
 
     fn sysreg_write(&mut self, reg: SysRegEnc, value: u64) -> bool {
-        CpuInterface::owns(reg) && self.cpuif.write(&mut self.vgic, reg, value)
+        if CpuInterface::owns(reg) {
+            return self.cpuif.write(&mut self.vgic, reg, value);
+        }
+        match debug_reg(reg).and_then(|i| self.debug.get_mut(i)) {
+            Some(r) => {
+                *r = value;
+                true
+            }
+            None => false,
+        }
     }
 }
 
@@ -461,6 +545,8 @@ impl Machine {
                 mmio,
                 vgic: Vgic::new(1),
                 cpuif: CpuInterface::new(0),
+                mmu: Mmu::default(),
+                debug: [0; 5],
                 lines,
             },
             entry: layout.entry,

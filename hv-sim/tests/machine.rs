@@ -229,3 +229,66 @@ fn wfi_with_nothing_to_wake_it_is_reported() {
     let (_, report, _) = boot(&image(&main, &[], &[]), 10_000);
     assert!(matches!(report.outcome, Outcome::Hung { pc } if pc == LOAD + 28));
 }
+
+#[test]
+fn mmu_on_translates_through_the_guest_tables_and_checks_permissions() {
+    use hv_core::translate::sysreg::{SCTLR_EL1, SCTLR_RES1, TCR_EL1, TTBR0_EL1};
+    // A 39-bit VA space (T0SZ = 25: 3 levels from level 1) of 1 GiB blocks:
+    // VA 0 -> devices, VA 1 GiB -> RAM (identity), VA 2 GiB -> RAM again,
+    // read-only and not executable.
+    let table = LOAD + 0x10_0000;
+    let alias = 0x8000_0000 + (LOAD - machine::RAM_BASE.raw());
+    let block = 0x401 | (3 << 8); // valid block, AF, inner shareable
+    let entries = [
+        block | (1 << 2), // PA 0, AttrIndx 1: device
+        machine::RAM_BASE.raw() | block,
+        machine::RAM_BASE.raw() | block | (1 << 7) | (1 << 53), // RO, PXN
+    ];
+    let mut main = mov(1, table).to_vec();
+    main.push(asm::msr(TTBR0_EL1, 1));
+    main.extend(mov(1, 25 | (1 << 23))); // T0SZ 25, EPD1
+    main.push(asm::msr(TCR_EL1, 1));
+    main.push(asm::ISB);
+    main.extend(mov(1, SCTLR_RES1 | 1));
+    main.push(asm::msr(SCTLR_EL1, 1));
+    main.push(asm::ISB);
+    main.extend(mov(5, alias));
+    main.push(asm::ldr_imm(true, 20, 5, 0)); // through the alias
+    main.push(asm::str_imm(true, 20, 5, 0)); // read-only: permission fault
+    main.extend(power_off()); // not reached
+    let img = image(&main, &record_and_power_off(), &[]);
+
+    let console = Captured::new();
+    let config = MachineConfig {
+        ram_size: 16 << 20,
+        ..MachineConfig::default()
+    };
+    let sw = Software {
+        kernel: &img,
+        initrd: None,
+        cmdline: "",
+    };
+    let mut m = Machine::new(&config, &sw, console).expect("machine");
+    for (i, e) in entries.iter().enumerate() {
+        m.bus
+            .ram
+            .write_obj(hv_core::GuestAddress(table + 8 * i as u64), *e)
+            .expect("table in RAM");
+    }
+    let report = run(
+        &mut m,
+        RunConfig {
+            max_insns: Some(10_000),
+            trace: false,
+        },
+    );
+    assert_eq!(report.outcome, Outcome::PowerOff);
+    let first = u64::from_le_bytes(img[..8].try_into().unwrap());
+    assert_eq!(m.cpu.x(20), first, "the alias reads the image");
+    let esr = m.cpu.x(21);
+    assert_eq!(esr >> 26, 0x25, "data abort: ESR {esr:#x}");
+    assert_eq!(esr & 0x3f, 0x0d, "permission fault, level 1");
+    assert_ne!(esr & (1 << 6), 0, "on a write");
+    assert_eq!(m.cpu.x(22), alias, "FAR");
+    assert!(m.bus.mmu.walks >= 2);
+}

@@ -144,6 +144,11 @@ pub trait CpuBus {
         false
     }
 
+    /// The guest wrote a translation-control register the CPU keeps
+    /// (SCTLR_EL1, TTBR0_EL1, TTBR1_EL1, TCR_EL1); `value` is the new
+    /// contents. A soft MMU keeps its copy and drops its TLB here.
+    fn translation_changed(&mut self, _reg: SysRegEnc, _value: u64) {}
+
     /// Cache or TLB maintenance by the guest, with the Xt argument.
     fn maintenance(&mut self, _op: Maintenance, _arg: u64) {}
 }

@@ -1301,6 +1301,7 @@ impl Cpu {
             sr::SCTLR_EL1 | sr::TTBR0_EL1 | sr::TTBR1_EL1 | sr::TCR_EL1 => {
                 if let Some((s, m)) = self.sys.storage_mut(reg) {
                     *s = (*s & !m) | (v & m);
+                    bus.translation_changed(reg, *s);
                 }
                 // The fetch translation may change with these.
                 self.flush_jump_cache();
