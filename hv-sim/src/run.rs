@@ -30,7 +30,12 @@ pub enum Outcome {
     /// PSCI SYSTEM_RESET.
     Reset,
     /// `max_insns` instructions ran.
-    InsnLimit,
+    InsnLimit {
+        /// Where the guest was.
+        pc: u64,
+        /// Its exception level.
+        el: u8,
+    },
     /// WFI with interrupts impossible: no timer armed and nothing pending,
     /// so the guest would wait forever.
     Hung {
@@ -45,7 +50,7 @@ impl Outcome {
         match self {
             Outcome::PowerOff => 0,
             Outcome::Reset => 2,
-            Outcome::InsnLimit => 3,
+            Outcome::InsnLimit { .. } => 3,
             Outcome::Hung { .. } => 4,
         }
     }
@@ -56,7 +61,10 @@ impl fmt::Display for Outcome {
         match self {
             Outcome::PowerOff => write!(f, "guest powered off (PSCI SYSTEM_OFF)"),
             Outcome::Reset => write!(f, "guest asked for a reset (PSCI SYSTEM_RESET)"),
-            Outcome::InsnLimit => write!(f, "instruction limit reached; the guest did not stop"),
+            Outcome::InsnLimit { pc, el } => write!(
+                f,
+                "instruction limit reached at {pc:#x} (EL{el}); the guest did not stop"
+            ),
             Outcome::Hung { pc } => write!(
                 f,
                 "guest waits in WFI at {pc:#x} with no timer armed and no interrupt pending: it can never wake"
@@ -142,7 +150,10 @@ pub fn run(m: &mut Machine, config: RunConfig) -> RunReport {
         let mut budget = SLICE;
         if let Some(max) = config.max_insns {
             if used >= max {
-                break Outcome::InsnLimit;
+                break Outcome::InsnLimit {
+                    pc: m.cpu.pc(),
+                    el: m.cpu.el(),
+                };
             }
             budget = budget.min(max - used);
         }
