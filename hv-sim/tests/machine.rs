@@ -292,3 +292,77 @@ fn mmu_on_translates_through_the_guest_tables_and_checks_permissions() {
     assert_eq!(m.cpu.x(22), alias, "FAR");
     assert!(m.bus.mmu.walks >= 2);
 }
+
+/// An hv guest bundle (hv-core `vm::bundle` format) of the given entries.
+fn bundle(entries: &[(u32, &[u8])]) -> Vec<u8> {
+    let mut out = b"HVGUEST\0".to_vec();
+    out.extend_from_slice(&1u32.to_le_bytes());
+    out.extend_from_slice(&(entries.len() as u32).to_le_bytes());
+    let mut offset = (16 + 24 * entries.len()) as u64;
+    for (kind, data) in entries {
+        out.extend_from_slice(&kind.to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&offset.to_le_bytes());
+        out.extend_from_slice(&(data.len() as u64).to_le_bytes());
+        offset += data.len() as u64;
+    }
+    for (_, data) in entries {
+        out.extend_from_slice(data);
+    }
+    out
+}
+
+#[test]
+fn bundle_brings_kernel_initrd_and_command_line() {
+    let kernel = image(&power_off(), &[], &[]);
+    let initrd: Vec<u8> = (0..10_000u32).map(|i| (i * 7) as u8).collect();
+    let cmdline = "console=ttyAMA0 hv.sim-test";
+    let b = bundle(&[(1, &kernel), (2, &initrd), (3, cmdline.as_bytes())]);
+    let sw = Software::from_image(&b).expect("bundle parses");
+    assert_eq!(sw.kernel, &kernel[..]);
+    assert_eq!(sw.initrd, Some(&initrd[..]));
+    assert_eq!(sw.cmdline, cmdline);
+    let config = MachineConfig {
+        ram_size: 16 << 20,
+        ..MachineConfig::default()
+    };
+    let mut m = Machine::new(&config, &sw, Captured::new()).expect("machine");
+    // The initrd sits page-aligned just below the DTB.
+    let start = (m.dtb.raw() - initrd.len() as u64) & !0xfff;
+    let mut got = vec![0u8; initrd.len()];
+    m.bus
+        .ram
+        .read(hv_core::GuestAddress(start), &mut got)
+        .unwrap();
+    assert_eq!(got, initrd);
+    // The DTB carries the command line and the initrd's range.
+    let mut dtb = vec![0u8; 0x4000];
+    m.bus.ram.read(m.dtb, &mut dtb).unwrap();
+    let has = |needle: &[u8]| dtb.windows(needle.len()).any(|w| w == needle);
+    assert!(has(cmdline.as_bytes()));
+    assert!(has(b"linux,initrd-start"));
+    assert!(has(&start.to_be_bytes()) || has(&(start as u32).to_be_bytes()));
+    let report = run(&mut m, RunConfig::default());
+    assert_eq!(report.outcome, Outcome::PowerOff);
+}
+
+#[test]
+fn bad_bundles_and_images_are_errors_not_panics() {
+    let kernel = image(&power_off(), &[], &[]);
+    let cases = [
+        bundle(&[(2, b"initrd only")]),
+        bundle(&[(1, &kernel), (9, b"unknown kind")]),
+        b"HVGUEST\0\x01\0\0\0\x09\0\0\0".to_vec(),
+    ];
+    for b in cases {
+        assert!(Software::from_image(&b).is_err());
+    }
+    // An ELF header for another machine (x86-64) without program headers.
+    let mut elf = vec![0u8; 64];
+    elf[..4].copy_from_slice(b"\x7fELF");
+    elf[4] = 2;
+    elf[5] = 1;
+    elf[18] = 62; // x86-64
+    let sw = Software::from_image(&elf).unwrap();
+    assert!(Machine::new(&MachineConfig::default(), &sw, Captured::new()).is_err());
+}
