@@ -3,6 +3,8 @@
 //! * [`machine`]: the guest machine contract built in software: RAM, GICv3
 //!   (hv-core's distributor/redistributor model and CPU interface), PL011,
 //!   virtio-mmio disks, DTB, and the kernel loaded by hv-core's loader.
+//! * [`dma`]: guest RAM as devices see it, with their writes logged so
+//!   translated code they overwrite is dropped.
 //! * [`mmu`]: the soft MMU (guest stage-1 walk and software TLB).
 //! * [`run`]: the run loop (interpreter slices, PSCI, WFI, interrupts).
 //! * [`console`]: where guest console output goes.
@@ -11,6 +13,7 @@
 
 pub mod cli;
 pub mod console;
+pub mod dma;
 pub mod machine;
 pub mod mmu;
 pub mod run;

@@ -4,6 +4,7 @@
 //! guest's DTB, with the kernel loaded by hv-core's loader. Mirrors
 //! hv-kernel's `vm::build`; the CPU is the translator's interpreter.
 
+use crate::dma::DmaRam;
 use crate::mmu::Mmu;
 use hv_core::devices::gicv3::Vgic;
 use hv_core::devices::gicv3_cpuif::CpuInterface;
@@ -181,8 +182,10 @@ struct IrqLine {
 /// interpreter's memory accesses all come here, through the soft MMU.
 #[derive(Debug)]
 pub struct SimBus {
-    /// Guest RAM (shared with the virtio transports, which DMA into it).
+    /// Guest RAM.
     pub ram: Arc<GuestRam>,
+    /// The same RAM as the virtio transports see it (DMA writes logged).
+    pub dma: Arc<DmaRam>,
     /// Devices outside the GIC.
     pub mmio: MmioBus,
     /// Distributor and redistributors.
@@ -471,6 +474,7 @@ impl Machine {
             None => None,
         };
 
+        let dma = Arc::new(DmaRam::new(Arc::clone(&ram)));
         let mut mmio = MmioBus::new();
         mmio.insert(
             machine::UART_BASE,
@@ -504,7 +508,7 @@ impl Machine {
             mmio.insert(
                 base,
                 machine::VIRTIO_MMIO_SLOT_SIZE,
-                Box::new(MmioTransport::new(blk, Arc::clone(&ram))),
+                Box::new(MmioTransport::new(blk, Arc::clone(&dma))),
             )?;
             lines.push(IrqLine {
                 base,
@@ -542,6 +546,7 @@ impl Machine {
             cpu,
             bus: SimBus {
                 ram,
+                dma,
                 mmio,
                 vgic: Vgic::new(1),
                 cpuif: CpuInterface::new(0),

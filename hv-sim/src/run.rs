@@ -162,6 +162,11 @@ pub fn run(m: &mut Machine, config: RunConfig) -> RunReport {
             budget = budget.min(ticks.max(1));
         }
         let exit = m.cpu.run(&mut m.bus, budget);
+        // Device DMA (during this slice's MMIO writes) may have overwritten
+        // translated code; drop it before the guest can run that memory.
+        for (pa, len) in m.bus.dma.take_written() {
+            m.cpu.invalidate_code(pa, len);
+        }
         m.bus.update_interrupts(&mut m.cpu);
         match exit {
             Exit::Budget | Exit::Wfe => {}
