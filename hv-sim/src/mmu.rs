@@ -204,3 +204,122 @@ fn check(attrs: Attrs, kind: AccessKind, el: u8) -> Result<(), ()> {
         Err(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hv_core::mem::GuestMemory;
+    use hv_core::GuestAddress;
+
+    const RAM: u64 = 0x4000_0000;
+    const KPAGE: u64 = 0x4008_0000;
+    const UPAGE: u64 = 0x4009_0000;
+    /// A 48-bit upper-half VA: L0 0, L1 0, L2 1, L3 0.
+    const VA: u64 = 0xffff_0000_0020_0000;
+    const AF: u64 = 1 << 10;
+    const AP_EL0: u64 = 1 << 6;
+    const AP_RO: u64 = 1 << 7;
+    const UXN: u64 = 1 << 54;
+    const PXN: u64 = 1 << 53;
+    /// T0SZ = T1SZ = 16 (48 bits), EPD0, TG1 = 4 KiB.
+    const TCR: u64 = 16 | (16 << 16) | TCR_EPD0 | (TG1_4K << 30);
+
+    /// Tables at RAM + 0..0x4000 mapping VA -> KPAGE (EL1 RWX) and
+    /// VA + 4K -> UPAGE (EL0 read-only, executable at EL0).
+    fn setup() -> (GuestRam, Mmu) {
+        let ram = GuestRam::with_size(GuestAddress(RAM), 1 << 20).unwrap();
+        let w = |a: u64, v: u64| ram.write_u64(GuestAddress(a), v).unwrap();
+        w(RAM, (RAM + 0x1000) | 3);
+        w(RAM + 0x1000, (RAM + 0x2000) | 3);
+        w(RAM + 0x2000 + 8, (RAM + 0x3000) | 3);
+        w(RAM + 0x3000, KPAGE | 3 | AF | UXN);
+        w(RAM + 0x3008, UPAGE | 3 | AF | AP_EL0 | AP_RO | PXN);
+        let mut mmu = Mmu::default();
+        mmu.set(sysreg::TCR_EL1, TCR | TCR_TBI1);
+        mmu.set(sysreg::TTBR1_EL1, RAM | (5 << 48)); // ASID 5
+        mmu.set(sysreg::SCTLR_EL1, sysreg::SCTLR_M);
+        (ram, mmu)
+    }
+
+    fn perm(level: u8) -> Fault {
+        fault(FaultKind::Permission, level)
+    }
+
+    #[test]
+    fn off_is_identity() {
+        let (ram, mut mmu) = setup();
+        mmu.set(sysreg::SCTLR_EL1, 0);
+        assert_eq!(mmu.translate(&ram, VA, AccessKind::Read, 1), Ok(VA));
+    }
+
+    #[test]
+    fn upper_half_four_levels() {
+        let (ram, mut mmu) = setup();
+        let t = |m: &mut Mmu, va, k, el| m.translate(&ram, va, k, el);
+        assert_eq!(
+            t(&mut mmu, VA + 0x123, AccessKind::Read, 1),
+            Ok(KPAGE + 0x123)
+        );
+        assert_eq!(t(&mut mmu, VA, AccessKind::Write, 1), Ok(KPAGE));
+        assert_eq!(t(&mut mmu, VA, AccessKind::Exec, 1), Ok(KPAGE));
+        // Kernel page: nothing at EL0.
+        assert_eq!(t(&mut mmu, VA, AccessKind::Read, 0), Err(perm(3)));
+        // User page: EL0 may read and run it, not write; EL1 may not run it.
+        let u = VA + 0x1008;
+        assert_eq!(t(&mut mmu, u, AccessKind::Read, 0), Ok(UPAGE + 8));
+        assert_eq!(t(&mut mmu, u, AccessKind::Exec, 0), Ok(UPAGE + 8));
+        assert_eq!(t(&mut mmu, u, AccessKind::Write, 0), Err(perm(3)));
+        assert_eq!(t(&mut mmu, u, AccessKind::Write, 1), Err(perm(3)));
+        assert_eq!(t(&mut mmu, u, AccessKind::Exec, 1), Err(perm(3)));
+        // Unmapped page next to them: translation fault at level 3.
+        assert_eq!(
+            t(&mut mmu, VA + 0x2000, AccessKind::Read, 1),
+            Err(fault(FaultKind::Translation, 3))
+        );
+    }
+
+    #[test]
+    fn top_byte_ignore_and_disabled_halves() {
+        let (ram, mut mmu) = setup();
+        let tagged = (VA & 0x00ff_ffff_ffff_ffff) | (0xa5 << 56);
+        assert_eq!(mmu.translate(&ram, tagged, AccessKind::Read, 1), Ok(KPAGE));
+        mmu.set(sysreg::TCR_EL1, TCR);
+        assert_eq!(
+            mmu.translate(&ram, tagged, AccessKind::Read, 1),
+            Err(fault(FaultKind::Translation, 0)),
+            "without TBI1 the tag makes the address non-canonical"
+        );
+        // TTBR0's half is disabled by EPD0.
+        assert_eq!(
+            mmu.translate(&ram, 0x20_0000, AccessKind::Read, 1),
+            Err(fault(FaultKind::Translation, 0))
+        );
+    }
+
+    #[test]
+    fn tlb_hits_until_flushed() {
+        let (ram, mut mmu) = setup();
+        mmu.translate(&ram, VA, AccessKind::Read, 1).unwrap();
+        let walks = mmu.walks;
+        mmu.translate(&ram, VA + 8, AccessKind::Read, 1).unwrap();
+        assert_eq!(mmu.walks, walks, "same page: a TLB hit");
+        // The guest remaps the page; without a TLBI the old entry is used,
+        // after it the new one.
+        ram.write_u64(GuestAddress(RAM + 0x3000), UPAGE | 3 | AF)
+            .unwrap();
+        assert_eq!(mmu.translate(&ram, VA, AccessKind::Read, 1), Ok(KPAGE));
+        mmu.flush();
+        assert_eq!(mmu.translate(&ram, VA, AccessKind::Read, 1), Ok(UPAGE));
+        assert_eq!(mmu.walks, walks + 1);
+    }
+
+    #[test]
+    fn tables_outside_ram_are_external_aborts() {
+        let (ram, mut mmu) = setup();
+        mmu.set(sysreg::TTBR1_EL1, 0x1_0000_0000);
+        assert_eq!(
+            mmu.translate(&ram, VA, AccessKind::Read, 1),
+            Err(Fault::EXTERNAL)
+        );
+    }
+}
