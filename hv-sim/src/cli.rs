@@ -54,10 +54,10 @@ pub struct RunArgs {
     /// Guest RAM size, in bytes or with a K, M or G suffix.
     #[arg(long, value_name = "SIZE", default_value = "128M", value_parser = parse_size)]
     pub mem: u64,
-    /// Initial RAM disk for a bare kernel image.
+    /// Initial RAM disk (replaces a bundle's).
     #[arg(long, value_name = "PATH")]
     pub initrd: Option<PathBuf>,
-    /// Kernel command line for a bare kernel image.
+    /// Kernel command line (replaces a bundle's).
     #[arg(long, value_name = "TEXT")]
     pub cmdline: Option<String>,
     /// CPU engine.
