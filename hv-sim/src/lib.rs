@@ -1,1 +1,19 @@
 //! hv-sim: the hv core running on a host OS, with an emulated guest machine.
+//!
+//! * [`machine`]: the guest machine contract built in software: RAM, GICv3
+//!   (hv-core's distributor/redistributor model and CPU interface), PL011,
+//!   virtio-mmio disks, DTB, and the kernel loaded by hv-core's loader.
+//! * [`dma`]: guest RAM as devices see it, with their writes logged so
+//!   translated code they overwrite is dropped.
+//! * [`mmu`]: the soft MMU (guest stage-1 walk and software TLB).
+//! * [`run`]: the run loop (interpreter slices, PSCI, WFI, interrupts).
+//! * [`console`]: where guest console output goes.
+//! * [`cli`]: the `hv-sim` command line.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod console;
+pub mod dma;
+pub mod machine;
+pub mod mmu;
+pub mod run;

@@ -1,5 +1,6 @@
-//! `hv-sim` command line.
+//! `hv-sim` command line; see `hv-sim --help`.
+#![forbid(unsafe_code)]
 
-fn main() {
-    println!("hv-sim: nothing to run yet");
+fn main() -> std::process::ExitCode {
+    hv_sim::cli::main()
 }

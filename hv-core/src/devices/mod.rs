@@ -2,4 +2,5 @@
 //! its own crate).
 
 pub mod gicv3;
+pub mod gicv3_cpuif;
 pub mod pl011;

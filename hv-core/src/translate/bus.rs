@@ -126,6 +126,13 @@ pub trait CpuBus {
         u32::from(el)
     }
 
+    /// Whether the home traps accesses to `reg` before the CPU handles it
+    /// (as hv-kernel does with HCR_EL2.TACR for ACTLR_EL1); a trapped
+    /// access is undefined in the guest. The default traps nothing.
+    fn traps_sysreg(&self, _reg: SysRegEnc) -> bool {
+        false
+    }
+
     /// Read a system register the CPU does not implement itself (e.g. the
     /// GIC CPU interface). `None` makes the MRS undefined in the guest.
     fn sysreg_read(&mut self, _reg: SysRegEnc) -> Option<u64> {
@@ -136,6 +143,11 @@ pub trait CpuBus {
     fn sysreg_write(&mut self, _reg: SysRegEnc, _value: u64) -> bool {
         false
     }
+
+    /// The guest wrote a translation-control register the CPU keeps
+    /// (SCTLR_EL1, TTBR0_EL1, TTBR1_EL1, TCR_EL1); `value` is the new
+    /// contents. A soft MMU keeps its copy and drops its TLB here.
+    fn translation_changed(&mut self, _reg: SysRegEnc, _value: u64) {}
 
     /// Cache or TLB maintenance by the guest, with the Xt argument.
     fn maintenance(&mut self, _op: Maintenance, _arg: u64) {}

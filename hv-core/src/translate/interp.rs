@@ -108,6 +108,20 @@ enum Flow {
     Exit(Exit),
 }
 
+/// A failed data access and the address of the byte that faulted (the
+/// second half of a 16-byte access, or the byte past a page boundary of an
+/// unaligned one, may fault where the first did not): FAR_EL1 must name
+/// the page that needs fixing, or the guest's fault handler fixes the wrong
+/// page and the access faults forever.
+#[derive(Clone, Copy, Debug)]
+struct MemFault(Fault, u64);
+
+/// Whether `size` bytes at `va` span two pages.
+#[inline]
+const fn crosses_page(va: u64, size: u64) -> bool {
+    (va & (PAGE_SIZE - 1)) + size > PAGE_SIZE
+}
+
 /// Bits of a 32- or 64-bit result.
 #[inline]
 const fn mask(sf: bool, v: u64) -> u64 {
@@ -1236,7 +1250,7 @@ impl Cpu {
     }
 
     fn read_sysreg<B: CpuBus + ?Sized>(&mut self, bus: &mut B, reg: SysRegEnc) -> Option<u64> {
-        if self.el == 0 && !SysRegs::el0_readable(reg) {
+        if (self.el == 0 && !SysRegs::el0_readable(reg)) || bus.traps_sysreg(reg) {
             return None;
         }
         let counter = self.counter();
@@ -1278,7 +1292,10 @@ impl Cpu {
     }
 
     fn write_sysreg<B: CpuBus + ?Sized>(&mut self, bus: &mut B, reg: SysRegEnc, v: u64) -> bool {
-        if (self.el == 0 && !SysRegs::el0_writable(reg)) || SysRegs::read_only(reg) {
+        if (self.el == 0 && !SysRegs::el0_writable(reg))
+            || SysRegs::read_only(reg)
+            || bus.traps_sysreg(reg)
+        {
             return false;
         }
         let counter = self.counter();
@@ -1298,6 +1315,7 @@ impl Cpu {
             sr::SCTLR_EL1 | sr::TTBR0_EL1 | sr::TTBR1_EL1 | sr::TCR_EL1 => {
                 if let Some((s, m)) = self.sys.storage_mut(reg) {
                     *s = (*s & !m) | (v & m);
+                    bus.translation_changed(reg, *s);
                 }
                 // The fetch translation may change with these.
                 self.flush_jump_cache();
@@ -1419,17 +1437,28 @@ impl Cpu {
         size_log2: u8,
         el: u8,
         align: u64,
-    ) -> Result<u128, Fault> {
+    ) -> Result<u128, MemFault> {
         let size = 1u64 << (size_log2 & 7);
         if va & align.wrapping_sub(1) != 0 {
-            return Err(Fault::ALIGNMENT);
+            return Err(MemFault(Fault::ALIGNMENT, va));
         }
         if size_log2 >= 4 {
-            let lo = bus.load(va, 8, el)?;
-            let hi = bus.load(va.wrapping_add(8), 8, el)?;
-            Ok(u128::from(lo) | (u128::from(hi) << 64))
+            let lo = self.load(bus, va, 3, el, 1)?;
+            let hi = self.load(bus, va.wrapping_add(8), 3, el, 1)?;
+            Ok(lo | (hi << 64))
+        } else if crosses_page(va, size) {
+            // Byte by byte, so a fault names the byte (and page) it hit.
+            let mut v = 0u128;
+            for i in 0..size {
+                let a = va.wrapping_add(i);
+                let b = bus.load(a, 1, el).map_err(|f| MemFault(f, a))?;
+                v |= u128::from(b & 0xff) << (8 * i);
+            }
+            Ok(v)
         } else {
-            bus.load(va, size as u8, el).map(u128::from)
+            bus.load(va, size as u8, el)
+                .map(u128::from)
+                .map_err(|f| MemFault(f, va))
         }
     }
 
@@ -1443,18 +1472,26 @@ impl Cpu {
         value: u128,
         el: u8,
         align: u64,
-    ) -> Result<(), Fault> {
+    ) -> Result<(), MemFault> {
         let size = 1u64 << (size_log2 & 7);
         if va & align.wrapping_sub(1) != 0 {
-            return Err(Fault::ALIGNMENT);
+            return Err(MemFault(Fault::ALIGNMENT, va));
         }
         if size_log2 >= 4 {
-            let pa = bus.store(va, 8, value as u64, el)?;
-            self.note_store(pa, 8);
-            let pa = bus.store(va.wrapping_add(8), 8, (value >> 64) as u64, el)?;
-            self.note_store(pa, 8);
+            self.store(bus, va, 3, value & u128::from(u64::MAX), el, 1)?;
+            self.store(bus, va.wrapping_add(8), 3, value >> 64, el, 1)?;
+        } else if crosses_page(va, size) {
+            for i in 0..size {
+                let a = va.wrapping_add(i);
+                let pa = bus
+                    .store(a, 1, (value >> (8 * i)) as u64 & 0xff, el)
+                    .map_err(|f| MemFault(f, a))?;
+                self.note_store(pa, 1);
+            }
         } else {
-            let pa = bus.store(va, size as u8, value as u64, el)?;
+            let pa = bus
+                .store(va, size as u8, value as u64, el)
+                .map_err(|f| MemFault(f, va))?;
             self.note_store(pa, size);
         }
         Ok(())
@@ -1533,7 +1570,7 @@ impl Cpu {
             MemKind::Store => {
                 let v = self.store_value(op, rt);
                 if let Err(f) = self.store(bus, va, op.size_log2, v, el, align) {
-                    return self.data_abort(va, f, true, pc);
+                    return self.data_abort(f.1, f.0, true, pc);
                 }
             }
             _ => match self.load(bus, va, op.size_log2, el, align) {
@@ -1544,7 +1581,7 @@ impl Cpu {
                     self.write_loaded(op, rt, raw);
                     return Flow::Next;
                 }
-                Err(f) => return self.data_abort(va, f, false, pc),
+                Err(f) => return self.data_abort(f.1, f.0, false, pc),
             },
         }
         if let Some(a) = wb {
@@ -1574,19 +1611,19 @@ impl Cpu {
         if op.kind == MemKind::Store {
             let (a, b) = (self.store_value(op, rt), self.store_value(op, rt2));
             if let Err(f) = self.store(bus, va, op.size_log2, a, el, align) {
-                return self.data_abort(va, f, true, pc);
+                return self.data_abort(f.1, f.0, true, pc);
             }
             if let Err(f) = self.store(bus, va2, op.size_log2, b, el, align) {
-                return self.data_abort(va2, f, true, pc);
+                return self.data_abort(f.1, f.0, true, pc);
             }
         } else {
             let a = match self.load(bus, va, op.size_log2, el, align) {
                 Ok(v) => v,
-                Err(f) => return self.data_abort(va, f, false, pc),
+                Err(f) => return self.data_abort(f.1, f.0, false, pc),
             };
             let b = match self.load(bus, va2, op.size_log2, el, align) {
                 Ok(v) => v,
-                Err(f) => return self.data_abort(va2, f, false, pc),
+                Err(f) => return self.data_abort(f.1, f.0, false, pc),
             };
             if let Some(w) = wb {
                 self.set_x(rn, w);
@@ -1626,10 +1663,10 @@ impl Cpu {
             if load {
                 match self.load(bus, va, size_log2, el, align) {
                     Ok(v) => self.set_v(t, v),
-                    Err(f) => return self.data_abort(va, f, false, pc),
+                    Err(f) => return self.data_abort(f.1, f.0, false, pc),
                 }
             } else if let Err(f) = self.store(bus, va, size_log2, self.v(t), el, align) {
-                return self.data_abort(va, f, true, pc);
+                return self.data_abort(f.1, f.0, true, pc);
             }
         }
         match post {
@@ -1671,12 +1708,12 @@ impl Cpu {
             ExclKind::LoadExcl | ExclKind::LoadAcquire => {
                 let a = match self.load(bus, va, size_log2, el, elem) {
                     Ok(v) => v,
-                    Err(f) => return self.data_abort(va, f, false, pc),
+                    Err(f) => return self.data_abort(f.1, f.0, false, pc),
                 };
                 let b = if pair {
                     match self.load(bus, va.wrapping_add(elem), size_log2, el, elem) {
                         Ok(v) => Some(v),
-                        Err(f) => return self.data_abort(va.wrapping_add(elem), f, false, pc),
+                        Err(f) => return self.data_abort(f.1, f.0, false, pc),
                     }
                 } else {
                     None
@@ -1696,7 +1733,7 @@ impl Cpu {
             ExclKind::StoreRelease => {
                 let v = u128::from(self.x(rt));
                 if let Err(f) = self.store(bus, va, size_log2, v, el, elem) {
-                    return self.data_abort(va, f, true, pc);
+                    return self.data_abort(f.1, f.0, true, pc);
                 }
             }
             ExclKind::StoreExcl => {
@@ -1709,13 +1746,13 @@ impl Cpu {
                     Some(m) => {
                         let a = match self.load(bus, va, size_log2, el, elem) {
                             Ok(v) => v,
-                            Err(f) => return self.data_abort(va, f, true, pc),
+                            Err(f) => return self.data_abort(f.1, f.0, true, pc),
                         };
                         let b = if pair {
                             let va2 = va.wrapping_add(elem);
                             match self.load(bus, va2, size_log2, el, elem) {
                                 Ok(v) => Some(v),
-                                Err(f) => return self.data_abort(va2, f, true, pc),
+                                Err(f) => return self.data_abort(f.1, f.0, true, pc),
                             }
                         } else {
                             None
@@ -1726,13 +1763,13 @@ impl Cpu {
                 if ok {
                     let a = u128::from(self.x(rt));
                     if let Err(f) = self.store(bus, va, size_log2, a, el, elem) {
-                        return self.data_abort(va, f, true, pc);
+                        return self.data_abort(f.1, f.0, true, pc);
                     }
                     if pair {
                         let b = u128::from(self.x(rt2));
                         let va2 = va.wrapping_add(elem);
                         if let Err(f) = self.store(bus, va2, size_log2, b, el, elem) {
-                            return self.data_abort(va2, f, true, pc);
+                            return self.data_abort(f.1, f.0, true, pc);
                         }
                     }
                 }

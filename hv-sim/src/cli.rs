@@ -1,0 +1,199 @@
+//! The `hv-sim` command line.
+
+use crate::console::Stdout;
+use crate::machine::{DiskSpec, Machine, MachineConfig, Software};
+use crate::run::{self, RunConfig};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// hv's simulator: runs an AArch64 guest on an emulated QEMU-virt-compatible
+/// machine (the hv guest machine contract) with the hv core's translator.
+///
+/// Exit status: 0 when the guest powers off (PSCI SYSTEM_OFF), 2 when it
+/// resets (SYSTEM_RESET; the test guests' FAIL), 3 when --max-insns ran
+/// out, 4 when it waits in WFI with nothing that could wake it, 1 on
+/// errors (bad image, missing file).
+#[derive(Debug, Parser)]
+#[command(name = "hv-sim", version)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// hv-sim's subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Boot a guest image and run it until it powers off or resets.
+    Run(RunArgs),
+}
+
+/// The CPU engine.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Engine {
+    /// The translator's block interpreter.
+    #[default]
+    Interp,
+}
+
+/// `hv-sim run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Guest image: an arm64 Linux Image, an AArch64 ELF, a raw binary
+    /// (loaded 2 MiB into RAM), or an hv guest bundle (kernel, initrd and
+    /// command line).
+    pub image: PathBuf,
+    /// A read-write disk image (virtio-blk, 512-byte sectors); repeatable.
+    /// Disks take virtio-mmio slots 0, 1, ... in order, read-write first.
+    #[arg(long, value_name = "PATH")]
+    pub disk: Vec<PathBuf>,
+    /// A read-only disk image; repeatable.
+    #[arg(long = "ro-disk", value_name = "PATH")]
+    pub ro_disk: Vec<PathBuf>,
+    /// Guest RAM size, in bytes or with a K, M or G suffix.
+    #[arg(long, value_name = "SIZE", default_value = "128M", value_parser = parse_size)]
+    pub mem: u64,
+    /// Initial RAM disk (replaces a bundle's).
+    #[arg(long, value_name = "PATH")]
+    pub initrd: Option<PathBuf>,
+    /// Kernel command line (replaces a bundle's).
+    #[arg(long, value_name = "TEXT")]
+    pub cmdline: Option<String>,
+    /// CPU engine.
+    #[arg(long, value_enum, default_value_t = Engine::Interp)]
+    pub engine: Engine,
+    /// Print every guest exception, PSCI call and WFI wait to stderr.
+    #[arg(long)]
+    pub trace: bool,
+    /// Stop after N guest instructions (exit status 3).
+    #[arg(long, value_name = "N")]
+    pub max_insns: Option<u64>,
+}
+
+/// `"128M"` -> 134217728; plain numbers are bytes.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (digits, shift) = match s.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&s[..i], 10),
+        Some((i, 'm' | 'M')) => (&s[..i], 20),
+        Some((i, 'g' | 'G')) => (&s[..i], 30),
+        _ => (s, 0),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (e.g. 134217728, 512K, 128M, 1G)"))?;
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{s}` is too large"))
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Run `hv-sim run` and return the process exit status.
+pub fn run_command(args: &RunArgs) -> ExitCode {
+    match try_run(args) {
+        Ok(code) => ExitCode::from(code),
+        Err(msg) => {
+            eprintln!("hv-sim: error: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn try_run(args: &RunArgs) -> Result<u8, String> {
+    let image = read(&args.image)?;
+    let initrd = args.initrd.as_deref().map(read).transpose()?;
+    let mut sw = Software::from_image(&image).map_err(|e| e.to_string())?;
+    if let Some(rd) = &initrd {
+        sw.initrd = Some(rd);
+    }
+    if let Some(c) = &args.cmdline {
+        sw.cmdline = c;
+    }
+    let disks = args
+        .disk
+        .iter()
+        .map(|p| DiskSpec {
+            path: p.clone(),
+            read_only: false,
+        })
+        .chain(args.ro_disk.iter().map(|p| DiskSpec {
+            path: p.clone(),
+            read_only: true,
+        }))
+        .collect();
+    let config = MachineConfig {
+        ram_size: args.mem,
+        disks,
+        trace: args.trace,
+    };
+    let mut machine = Machine::new(&config, &sw, Stdout).map_err(|e| e.to_string())?;
+    if args.trace {
+        eprintln!(
+            "hv-sim: trace: {:?} kernel, entry {}, DTB at {}",
+            machine.format, machine.entry, machine.dtb
+        );
+    }
+    let report = run::run(
+        &mut machine,
+        RunConfig {
+            max_insns: args.max_insns,
+            trace: args.trace,
+        },
+    );
+    eprintln!("hv-sim: {}", report.outcome);
+    eprintln!("hv-sim: {report}");
+    Ok(report.outcome.exit_code())
+}
+
+/// Parse the process arguments and run.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match &cli.command {
+        Command::Run(args) => run_command(args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("512K"), Ok(512 << 10));
+        assert_eq!(parse_size("128M"), Ok(128 << 20));
+        assert_eq!(parse_size("2g"), Ok(2 << 30));
+        assert!(parse_size("M").is_err());
+        assert!(parse_size("12Q").is_err());
+        assert!(parse_size("99999999999G").is_err());
+    }
+
+    #[test]
+    fn command_line_is_consistent() {
+        Cli::command().debug_assert();
+        let cli = Cli::try_parse_from([
+            "hv-sim",
+            "run",
+            "g.img",
+            "--disk",
+            "a",
+            "--ro-disk",
+            "b",
+            "--mem",
+            "64M",
+            "--max-insns",
+            "1000",
+        ])
+        .expect("parses");
+        let Command::Run(a) = cli.command;
+        assert_eq!(a.disk, [PathBuf::from("a")]);
+        assert_eq!(a.ro_disk, [PathBuf::from("b")]);
+        assert_eq!(a.mem, 64 << 20);
+        assert_eq!(a.max_insns, Some(1000));
+        assert_eq!(a.engine, Engine::Interp);
+    }
+}

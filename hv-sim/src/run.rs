@@ -1,0 +1,213 @@
+//! The run loop: the interpreter in slices of instructions, PSCI calls over
+//! HVC (and SMC, as hv-kernel accepts), WFI by skipping the counter to the
+//! next timer deadline, and the timer and device interrupts through the
+//! vGIC and its CPU interface into the CPU's IRQ input.
+
+use crate::machine::Machine;
+use hv_core::translate::Exit;
+use hv_core::vm::psci::{self, affinity, status, PsciCall};
+use std::fmt;
+use std::time::{Duration, Instant};
+
+/// Most instructions between two looks at the interrupt lines.
+const SLICE: u64 = 1 << 14;
+
+/// How to run.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunConfig {
+    /// Stop after this many guest instructions.
+    pub max_insns: Option<u64>,
+    /// Print guest exceptions, PSCI calls and WFI waits to stderr
+    /// (needs a machine built with `trace`).
+    pub trace: bool,
+}
+
+/// Why the guest stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// PSCI SYSTEM_OFF.
+    PowerOff,
+    /// PSCI SYSTEM_RESET.
+    Reset,
+    /// `max_insns` instructions ran.
+    InsnLimit {
+        /// Where the guest was.
+        pc: u64,
+        /// Its exception level.
+        el: u8,
+    },
+    /// WFI with interrupts impossible: no timer armed and nothing pending,
+    /// so the guest would wait forever.
+    Hung {
+        /// Where the guest waits.
+        pc: u64,
+    },
+}
+
+impl Outcome {
+    /// The process exit status hv-sim reports for this outcome.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::PowerOff => 0,
+            Outcome::Reset => 2,
+            Outcome::InsnLimit { .. } => 3,
+            Outcome::Hung { .. } => 4,
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::PowerOff => write!(f, "guest powered off (PSCI SYSTEM_OFF)"),
+            Outcome::Reset => write!(f, "guest asked for a reset (PSCI SYSTEM_RESET)"),
+            Outcome::InsnLimit { pc, el } => write!(
+                f,
+                "instruction limit reached at {pc:#x} (EL{el}); the guest did not stop"
+            ),
+            Outcome::Hung { pc } => write!(
+                f,
+                "guest waits in WFI at {pc:#x} with no timer armed and no interrupt pending: it can never wake"
+            ),
+        }
+    }
+}
+
+/// What a run did.
+#[derive(Clone, Copy, Debug)]
+pub struct RunReport {
+    /// Why it stopped.
+    pub outcome: Outcome,
+    /// Guest instructions retired.
+    pub insns: u64,
+    /// Host time spent.
+    pub elapsed: Duration,
+}
+
+impl RunReport {
+    /// Guest instructions per host microsecond.
+    pub fn mips(&self) -> f64 {
+        let us = self.elapsed.as_secs_f64() * 1e6;
+        if us > 0.0 {
+            self.insns as f64 / us
+        } else {
+            0.0
+        }
+    }
+}
+
+impl fmt::Display for RunReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} instructions in {:.3} s ({:.1} MIPS)",
+            self.insns,
+            self.elapsed.as_secs_f64(),
+            self.mips()
+        )
+    }
+}
+
+/// Answer a PSCI/SMCCC call for the one vCPU (MPIDR 0), as hv-kernel does.
+fn psci_call(m: &mut Machine, trace: bool) -> Option<Outcome> {
+    let c = &m.cpu;
+    let request = psci::decode(c.x(0), c.x(1), c.x(2), c.x(3));
+    if trace {
+        eprintln!("hv-sim: trace: PSCI {request:?} at {:#x}", c.pc());
+    }
+    let answer = match request {
+        PsciCall::SmcccVersion => psci::SMCCC_VERSION_1_1,
+        PsciCall::SmcccArchFeatures(_) => status::NOT_SUPPORTED,
+        PsciCall::Version => psci::PSCI_VERSION_1_1,
+        PsciCall::Features(id) => psci::features(id),
+        // Suspend behaves like WFI, which may complete at once.
+        PsciCall::CpuSuspend { .. } => status::SUCCESS,
+        // The last vCPU may not turn itself off.
+        PsciCall::CpuOff => status::DENIED,
+        PsciCall::CpuOn { target: 0, .. } => status::ALREADY_ON,
+        PsciCall::CpuOn { .. } => status::INVALID_PARAMETERS,
+        PsciCall::AffinityInfo {
+            target: 0,
+            level: 0,
+        } => affinity::ON,
+        PsciCall::AffinityInfo { .. } => status::INVALID_PARAMETERS,
+        PsciCall::MigrateInfoType => psci::MIGRATE_INFO_NOT_REQUIRED,
+        PsciCall::SystemOff => return Some(Outcome::PowerOff),
+        PsciCall::SystemReset => return Some(Outcome::Reset),
+        PsciCall::Unknown(_) => status::NOT_SUPPORTED,
+    };
+    m.cpu.set_x(0, answer);
+    None
+}
+
+/// Run the machine until the guest powers off or resets, the instruction
+/// limit is reached, or it waits for an interrupt that cannot come.
+pub fn run(m: &mut Machine, config: RunConfig) -> RunReport {
+    let start = Instant::now();
+    let first = m.cpu.icount();
+    let outcome = loop {
+        let used = m.cpu.icount().wrapping_sub(first);
+        let mut budget = SLICE;
+        if let Some(max) = config.max_insns {
+            if used >= max {
+                break Outcome::InsnLimit {
+                    pc: m.cpu.pc(),
+                    el: m.cpu.el(),
+                };
+            }
+            budget = budget.min(max - used);
+        }
+        // Look at the lines again when the next timer fires.
+        if let Some(ticks) = m.cpu.ticks_to_timer() {
+            budget = budget.min(ticks.max(1));
+        }
+        let exit = m.cpu.run(&mut m.bus, budget);
+        // Device DMA (during this slice's MMIO writes) may have overwritten
+        // translated code; drop it before the guest can run that memory.
+        for (pa, len) in m.bus.dma.take_written() {
+            m.cpu.invalidate_code(pa, len);
+        }
+        m.bus.update_interrupts(&mut m.cpu);
+        match exit {
+            Exit::Budget | Exit::Wfe => {}
+            Exit::Hvc { .. } | Exit::Smc { .. } => {
+                if let Some(o) = psci_call(m, config.trace) {
+                    break o;
+                }
+            }
+            Exit::Wfi => {
+                if m.bus.update_interrupts(&mut m.cpu) {
+                    continue;
+                }
+                match m.cpu.ticks_to_timer() {
+                    Some(ticks) => {
+                        if config.trace {
+                            eprintln!("hv-sim: trace: WFI, skipping {ticks} ticks to the timer");
+                        }
+                        m.cpu.skip_ticks(ticks);
+                        m.bus.update_interrupts(&mut m.cpu);
+                    }
+                    None => break Outcome::Hung { pc: m.cpu.pc() },
+                }
+            }
+            Exit::Exception {
+                esr,
+                from_el,
+                elr,
+                kind,
+            } => {
+                if config.trace {
+                    eprintln!(
+                        "hv-sim: trace: {kind:?} exception from EL{from_el}: ESR {esr:#x} ELR {elr:#x} FAR {:#x}",
+                        m.cpu.sys.far
+                    );
+                }
+            }
+        }
+    };
+    RunReport {
+        outcome,
+        insns: m.cpu.icount().wrapping_sub(first),
+        elapsed: start.elapsed(),
+    }
+}

@@ -1,0 +1,110 @@
+//! The `hv-sim` binary: exit statuses, messages and the instruction report.
+
+use hv_core::machine;
+use hv_core::translate::asm;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn hv_sim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hv-sim"))
+        .args(args)
+        .output()
+        .expect("hv-sim runs")
+}
+
+/// A raw guest image in a fresh temporary file.
+fn guest_file(name: &str, words: &[u32]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hv-sim-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    std::fs::write(&path, bytes).expect("write guest");
+    path
+}
+
+fn psci(function: u64) -> Vec<u32> {
+    let mut c = asm::mov64(0, function).to_vec();
+    c.push(asm::hvc(0));
+    c
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn console_to_stdout_and_power_off_exits_zero_with_a_report() {
+    let mut code = asm::mov64(1, machine::UART_BASE.raw()).to_vec();
+    for b in b"hi\n" {
+        code.push(asm::movz(false, 2, u32::from(*b), 0));
+        code.push(asm::str_imm(false, 2, 1, 0));
+    }
+    code.extend(psci(0x8400_0008));
+    let img = guest_file("hello.img", &code);
+    let out = hv_sim(&["run", img.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "hi\n");
+    let err = text(&out.stderr);
+    assert!(err.contains("hv-sim: 15 instructions in "), "{err}");
+    assert!(err.contains(" MIPS)"), "{err}");
+}
+
+#[test]
+fn system_reset_exits_two() {
+    let img = guest_file("reset.img", &psci(0x8400_0009));
+    let out = hv_sim(&["run", img.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("SYSTEM_RESET"));
+}
+
+#[test]
+fn max_insns_exits_three_with_a_clear_message() {
+    let img = guest_file("loop.img", &[asm::b(0)]);
+    let out = hv_sim(&["run", img.to_str().unwrap(), "--max-insns", "1000"]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = text(&out.stderr);
+    assert!(err.contains("instruction limit reached"), "{err}");
+    assert!(err.contains("hv-sim: 1000 instructions in "), "{err}");
+}
+
+#[test]
+fn bad_input_is_one_error_line_and_exit_one() {
+    let img = guest_file("ok.img", &psci(0x8400_0008));
+    let empty = guest_file("empty.img", &[]);
+    let cases: [&[&str]; 4] = [
+        &["run", "/nonexistent/guest.img"],
+        &[
+            "run",
+            img.to_str().unwrap(),
+            "--disk",
+            "/nonexistent/disk.img",
+        ],
+        &["run", img.to_str().unwrap(), "--mem", "1M"],
+        &["run", empty.to_str().unwrap()],
+    ];
+    for args in cases {
+        let out = hv_sim(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = text(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("hv-sim: error: "), "{args:?}: {err}");
+        assert!(!err.contains("panicked"));
+    }
+}
+
+#[test]
+fn help_describes_every_option() {
+    let out = hv_sim(&["run", "--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = text(&out.stdout);
+    for opt in [
+        "--disk",
+        "--ro-disk",
+        "--mem",
+        "--engine",
+        "--trace",
+        "--max-insns",
+    ] {
+        assert!(help.contains(opt), "{opt} missing from:\n{help}");
+    }
+}
