@@ -2,7 +2,7 @@
 //! qemu-runner.sh and checks what it printed and how QEMU exited.
 
 use crate::image::{self, workspace_root};
-use crate::{guest, linux};
+use crate::{guest, linux, sim_tests};
 use crate::{Arch, BuildArgs};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -186,7 +186,7 @@ fn run_one(test: &BootTest, image: &PathBuf) -> Result<(), String> {
 
 /// What the default guest reported, with hv's marks removed: its test
 /// lines and its summary, the part that must match between homes.
-fn guest_verdict_lines(output: &str) -> Vec<String> {
+pub fn guest_verdict_lines(output: &str) -> Vec<String> {
     output
         .lines()
         .map(|l| l.trim().trim_start_matches("[guest] ").to_string())
@@ -548,6 +548,10 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
         Ok(guest_image) => {
             let plain = default_guest_on_plain_qemu(&guest_image);
             let under_hv = default_guest_under_hv(&guest_image, plain.as_ref().ok());
+            let on_sim = sim_tests::build().and_then(|sim| {
+                let reference = plain.as_ref().ok().map(|r| r.lines.as_slice());
+                sim_tests::default_guest(&sim, &guest_image, reference)
+            });
             results.push((
                 "boot: default guest on plain QEMU writes and checks its disk".to_string(),
                 plain.map(|_| ()),
@@ -557,9 +561,18 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
                     .to_string(),
                 under_hv,
             ));
+            results.push((
+                "boot: default guest on hv-sim: same verdict, disk written".to_string(),
+                on_sim,
+            ));
         }
         Err(e) => results.push(("boot: build the default guest".to_string(), Err(e))),
     }
+    results.push((
+        "boot: faulting guest on hv-sim gets its exceptions".to_string(),
+        guest::build_test_guest(guest::FAULTS_GUEST)
+            .and_then(|img| sim_tests::faults_guest(&sim_tests::build()?, &img)),
+    ));
     results.push((
         "boot: faulting guest under hv-kernel gets its exceptions, hv stays up".to_string(),
         faults_guest_under_hv(),
@@ -583,6 +596,10 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
     results.push((
         "boot: Linux shell under hv-kernel answers console input".to_string(),
         linux_shell_under_hv(),
+    ));
+    results.push((
+        "boot: Debian's Linux on hv-sim writes its disk".to_string(),
+        sim_tests::build().and_then(|sim| sim_tests::linux(&sim)),
     ));
     for arch in Arch::ALL {
         for fault in [false, true] {

@@ -9,6 +9,7 @@ mod guest;
 mod image;
 mod linux;
 mod prereq;
+mod sim_tests;
 mod steps;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
