@@ -569,6 +569,10 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
         Err(e) => results.push(("boot: build the default guest".to_string(), Err(e))),
     }
     results.push((
+        "boot: benchmark guests print the same on hv-sim as on QEMU".to_string(),
+        sim_tests::build().and_then(|sim| sim_tests::bench_differential(&sim)),
+    ));
+    results.push((
         "boot: faulting guest on hv-sim gets its exceptions".to_string(),
         guest::build_test_guest(guest::FAULTS_GUEST)
             .and_then(|img| sim_tests::faults_guest(&sim_tests::build()?, &img)),

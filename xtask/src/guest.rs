@@ -14,12 +14,20 @@ pub const SECTOR: u64 = 512;
 pub const DEFAULT_GUEST: &str = "guest-default";
 /// The guest that provokes faults hv must inject.
 pub const FAULTS_GUEST: &str = "guest-faults";
+/// The compute-benchmark guest (built optimised).
+pub const BENCH_GUEST: &str = "guest-bench";
 
 /// Build test guest `bin`; returns its flat arm64 Image.
 pub fn build_test_guest(bin: &str) -> Result<PathBuf, String> {
+    build_guest(bin, false)
+}
+
+/// Build test guest `bin`, optimised or not; returns its flat arm64 Image.
+pub fn build_guest(bin: &str, release: bool) -> Result<PathBuf, String> {
     let root = workspace_root();
     println!("xtask: building the test guest {bin} (aarch64, EL1)");
-    run_checked(Command::new(cargo()).current_dir(&root).args([
+    let mut cmd = Command::new(cargo());
+    cmd.current_dir(&root).args([
         "build",
         "-p",
         "guest-default",
@@ -27,8 +35,16 @@ pub fn build_test_guest(bin: &str) -> Result<PathBuf, String> {
         bin,
         "--target",
         "aarch64-unknown-none",
-    ]))?;
-    let elf = root.join("target/aarch64-unknown-none/debug").join(bin);
+    ]);
+    if release {
+        cmd.arg("--release");
+    }
+    run_checked(&mut cmd)?;
+    let profile = if release { "release" } else { "debug" };
+    let elf = root
+        .join("target/aarch64-unknown-none")
+        .join(profile)
+        .join(bin);
     let img = elf.with_extension("img");
     run_checked(
         Command::new(crate::prereq::llvm_objcopy()?)

@@ -23,8 +23,10 @@ pub fn build() -> Result<PathBuf, String> {
     Ok(workspace_root().join("target/release/hv-sim"))
 }
 
-/// Run hv-sim with `args`; returns (stdout + stderr, exit code).
+/// Run hv-sim with `args`; returns (stdout + stderr, exit code). Output is
+/// drained while it runs (a full pipe would stall the guest).
 fn run(sim: &Path, args: &[String]) -> Result<(String, Option<i32>), String> {
+    use std::io::Read;
     let mut child = Command::new(sim)
         .arg("run")
         .args(args)
@@ -33,21 +35,46 @@ fn run(sim: &Path, args: &[String]) -> Result<(String, Option<i32>), String> {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .map_err(|e| format!("could not start {}: {e}", sim.display()))?;
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            if let Some(mut p) = pipe {
+                let mut bytes = Vec::new();
+                let _ = p.read_to_end(&mut bytes);
+                text = String::from_utf8_lossy(&bytes).into_owned();
+            }
+            text
+        })
+    };
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
     let start = Instant::now();
-    while child.try_wait().map_err(|e| e.to_string())?.is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break status;
+        }
         if start.elapsed() > SIM_TIMEOUT {
             let _ = child.kill();
+            let _ = child.wait();
             return Err(format!(
                 "hv-sim did not finish within {} s",
                 SIM_TIMEOUT.as_secs()
             ));
         }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let out = child.wait_with_output().map_err(|e| e.to_string())?;
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    Ok((text, out.status.code()))
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let text = out.join().unwrap_or_default() + &err.join().unwrap_or_default();
+    Ok((text, status.code()))
 }
 
 fn report(name: &str, start: Instant, text: &str, verdict: &Result<(), String>) {
@@ -146,4 +173,97 @@ pub fn linux(sim: &Path) -> Result<(), String> {
     };
     report("Linux on hv-sim", start, &text, &verdict);
     verdict
+}
+
+/// The compute workloads of the benchmark guest.
+pub const WORKLOADS: [&str; 6] = ["sieve", "crc32", "sha256", "matmul", "qsort", "printf"];
+
+/// What a benchmark run printed that must agree between QEMU and hv-sim.
+fn results(text: &str) -> Vec<&str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| {
+            l.starts_with("bench ") || l.starts_with("line ") || *l == "PASS" || *l == "FAIL"
+        })
+        .collect()
+}
+
+/// Guest MIPS from hv-sim's closing line.
+fn mips(text: &str) -> Option<f64> {
+    let line = text.lines().find(|l| l.contains("instructions in"))?;
+    line.rsplit_once('(')?
+        .1
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Each benchmark workload on plain QEMU and on hv-sim: identical output,
+/// and a table of hv-sim's guest MIPS and both wall times.
+pub fn bench_differential(sim: &Path) -> Result<(), String> {
+    let image = guest::build_guest(guest::BENCH_GUEST, true)?;
+    let mut problems = Vec::new();
+    println!("xtask: workload   hv-sim MIPS   hv-sim s   QEMU s   hv-sim/QEMU time");
+    for w in WORKLOADS {
+        let arg = format!("bench={w}");
+        let qemu_start = Instant::now();
+        let out = Command::new(workspace_root().join("qemu-runner.sh"))
+            .arg(&image)
+            .args(["-append", &arg])
+            .env("HV_SMP", "1")
+            .env("HV_MEM", "256M")
+            .env("HV_TIMEOUT", "120")
+            .env("HV_QEMU_EL1", "1")
+            .output()
+            .map_err(|e| format!("could not start qemu-runner.sh: {e}"))?;
+        let qemu_s = qemu_start.elapsed().as_secs_f64();
+        let qemu_text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let sim_start = Instant::now();
+        let (sim_text, code) = run(
+            sim,
+            &[image.display().to_string(), "--cmdline".into(), arg.clone()],
+        )?;
+        let sim_s = sim_start.elapsed().as_secs_f64();
+        let (want, got) = (results(&qemu_text), results(&sim_text));
+        if want.last() != Some(&"PASS") || out.status.code() != Some(0) {
+            problems.push(format!("{w}: did not pass on plain QEMU"));
+        } else if got != want || code != Some(0) {
+            let first = got
+                .iter()
+                .zip(&want)
+                .position(|(a, b)| a != b)
+                .unwrap_or(got.len().min(want.len()));
+            problems.push(format!(
+                "{w}: hv-sim differs from QEMU at result line {first}: {:?} vs {:?} (exit {code:?})",
+                got.get(first),
+                want.get(first)
+            ));
+        }
+        println!(
+            "xtask: {w:<8} {:>12} {:>10.2} {:>8.2} {:>10.2}x",
+            mips(&sim_text).map_or("?".to_string(), |m| format!("{m:.1}")),
+            sim_s,
+            qemu_s,
+            sim_s / qemu_s.max(1e-3)
+        );
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_keep_only_what_must_agree() {
+        let out = "hv-sim: guest powered off\nbench sieve: 1 primes\nline 1: x\nPASS\nhv-sim: 5 instructions in 0.1 s (50.0 MIPS)\n";
+        assert_eq!(results(out), ["bench sieve: 1 primes", "line 1: x", "PASS"]);
+        assert_eq!(mips(out), Some(50.0));
+        assert_eq!(mips("nothing"), None);
+    }
 }

@@ -157,6 +157,10 @@ pub enum V2 {
     Xtn,
     /// REV64: reverse elements in each doubleword.
     Rev64,
+    /// REV32: reverse elements in each word.
+    Rev32,
+    /// REV16: reverse bytes in each halfword.
+    Rev16,
 }
 
 /// Across-lanes reductions.
@@ -191,6 +195,10 @@ pub enum VShift {
     Ushll,
     /// SSHLL.
     Sshll,
+    /// SLI: shift left and insert (keeps the destination's low bits).
+    Sli,
+    /// SRI: shift right and insert (keeps the destination's high bits).
+    Sri,
 }
 
 /// A decoded FP/SIMD instruction. Register fields are 0..=31 (V registers,
@@ -324,6 +332,9 @@ pub enum FpInsn {
         rd: u8,
         rn: u8,
     },
+    /// DUP (element), scalar form (`mov h1, v0.h[3]`): Vd = Vn.T\[index\],
+    /// zero-extended to the whole register.
+    DupScalar { size: u8, index: u8, rd: u8, rn: u8 },
     /// DUP (general).
     DupGp { q: bool, size: u8, rd: u8, rn: u8 },
     /// INS (general): Vd.T\[index\] = Rn.
@@ -512,6 +523,20 @@ pub fn decode(w: u32) -> Option<FpInsn> {
             rn: reg(w, 5),
             rm: reg(w, 16),
             ra: reg(w, 10),
+        });
+    }
+    // Advanced SIMD scalar copy: 01 0 11110000 imm5 0 0000 1 Rn Rd (DUP).
+    if w & 0xffe0_fc00 == 0x5e00_0400 {
+        let imm5 = bits(w, 20, 16);
+        let size = imm5.trailing_zeros();
+        if size > 3 {
+            return None;
+        }
+        return Some(FpInsn::DupScalar {
+            size: size as u8,
+            index: (imm5 >> (size + 1)) as u8,
+            rd: reg(w, 0),
+            rn: reg(w, 5),
         });
     }
     if bit(w, 31) || (bits(w, 28, 24) != 0b01110 && bits(w, 28, 23) != 0b011110) {
@@ -706,6 +731,8 @@ fn decode_simd(w: u32) -> Option<FpInsn> {
             (0b00000, false) => (VShift::Sshr, 2 * esize - immhb, esize_log2),
             (0b00000, true) => (VShift::Ushr, 2 * esize - immhb, esize_log2),
             (0b01010, false) => (VShift::Shl, immhb - esize, esize_log2),
+            (0b01010, true) => (VShift::Sli, immhb - esize, esize_log2),
+            (0b01000, true) => (VShift::Sri, 2 * esize - immhb, esize_log2),
             (0b10000, false) if esize_log2 < 3 => (VShift::Shrn, 2 * esize - immhb, esize_log2 + 1),
             (0b10100, false) if esize_log2 < 3 => (VShift::Sshll, immhb - esize, esize_log2),
             (0b10100, true) if esize_log2 < 3 => (VShift::Ushll, immhb - esize, esize_log2),
@@ -907,6 +934,8 @@ fn decode_simd(w: u32) -> Option<FpInsn> {
                 (0b00101, true) if size == 0 => V2::Not,
                 (0b10010, false) if size < 3 => V2::Xtn,
                 (0b00000, false) if size < 3 => V2::Rev64,
+                (0b00000, true) if size < 2 => V2::Rev32,
+                (0b00001, false) if size == 0 => V2::Rev16,
                 _ => return None,
             };
             if size == 3 && !q {
@@ -1845,8 +1874,14 @@ pub fn execute(cpu: &mut Cpu, f: &FpInsn, flags_live: bool) -> bool {
                         lo
                     };
                 }
-                V2::Rev64 => {
-                    let per = 64 / es;
+                V2::Rev64 | V2::Rev32 | V2::Rev16 => {
+                    let container = match op {
+                        V2::Rev64 => 64,
+                        V2::Rev32 => 32,
+                        _ => 16,
+                    };
+                    // Decoding keeps es below the container size.
+                    let per = container / es;
                     for i in 0..lanes {
                         let base = (i / per) * per;
                         let j = base + (per - 1 - (i - base));
@@ -1905,6 +1940,15 @@ pub fn execute(cpu: &mut Cpu, f: &FpInsn, flags_live: bool) -> bool {
             let mut r = 0u128;
             set_lane(&mut r, out_es, 0, acc as u64);
             cpu.set_v(rd, r);
+        }
+        FpInsn::DupScalar {
+            size,
+            index,
+            rd,
+            rn,
+        } => {
+            let es = 8u32 << size;
+            cpu.set_v(rd, u128::from(lane(cpu.v(rn), es, u32::from(index))));
         }
         FpInsn::DupElem {
             q,
@@ -1999,14 +2043,25 @@ pub fn execute(cpu: &mut Cpu, f: &FpInsn, flags_live: bool) -> bool {
             let sh = u32::from(shift);
             let mut r = 0u128;
             match op {
-                VShift::Ushr | VShift::Sshr | VShift::Shl => {
+                VShift::Ushr | VShift::Sshr | VShift::Shl | VShift::Sli | VShift::Sri => {
                     let es = 8u32 << size;
                     let lanes = if q { 128 / es } else { 64 / es };
+                    let ones = u64::MAX >> (64 - es);
+                    let d = cpu.v(rd);
                     for i in 0..lanes {
                         let a = lane(n, es, i);
+                        let old = lane(d, es, i);
                         let x = match op {
                             VShift::Ushr => a.checked_shr(sh).unwrap_or(0),
                             VShift::Sshr => (sext(a, es) >> sh.min(63)) as u64,
+                            VShift::Sli => {
+                                let kept = old & !(ones.checked_shl(sh).unwrap_or(0));
+                                a.checked_shl(sh).unwrap_or(0) | kept
+                            }
+                            VShift::Sri => {
+                                let kept = old & !(ones.checked_shr(sh).unwrap_or(0));
+                                a.checked_shr(sh).unwrap_or(0) | kept
+                            }
                             _ => a.checked_shl(sh).unwrap_or(0),
                         };
                         set_lane(&mut r, es, i, x);

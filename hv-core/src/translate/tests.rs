@@ -1146,6 +1146,11 @@ const FP_SIMD_FORMS: &[(&str, u32)] = &[
     ("mvn v0.16b, v1.16b", 0x6e20_5820),
     ("xtn v0.8b, v1.8h", 0x0e21_2820),
     ("rev64 v0.16b, v1.16b", 0x4e20_0820),
+    ("rev32 v0.8b, v0.8b", 0x2e20_0800),
+    ("mov h1, v0.h[3]", 0x5e0e_0401),
+    ("sli v4.4s, v1.4s, #8", 0x6f28_5424),
+    ("sri v4.4s, v1.4s, #8", 0x6f38_4424),
+    ("rev16 v0.16b, v1.16b", 0x4e20_1820),
     ("addv b0, v1.16b", 0x4e31_b820),
     ("umaxv b0, v1.16b", 0x6e30_a820),
     ("uminv h0, v1.8h", 0x6e71_a820),
@@ -1718,4 +1723,57 @@ fn vector_fp_arithmetic_and_integer_multiply() {
     // 0x3f00_0000 is 0x3fc0 * 0x3f00 mod 2^16.
     assert_eq!((m.cpu.v(5) >> 16) as u16, 0x3fc0u16.wrapping_mul(0x3f00));
     assert_eq!(m.cpu.v(6), a ^ ((1u128 << 127) | (1u128 << 63)));
+}
+
+#[test]
+fn simd_rev32_and_rev16_reverse_within_their_containers() {
+    let prog = [
+        0x2e20_0820, // rev32 v0.8b, v1.8b
+        0x6e60_0822, // rev32 v2.8h, v1.8h
+        0x4e20_1823, // rev16 v3.16b, v1.16b
+        HALT,
+    ];
+    let mut m = Machine::new(&prog);
+    m.cpu.set_v(1, 0x0f0e_0d0c_0b0a_0908_0706_0504_0302_0100);
+    m.halt();
+    assert_eq!(
+        m.cpu.v(0),
+        0x0405_0607_0001_0203,
+        "64-bit form clears the top half"
+    );
+    assert_eq!(m.cpu.v(2), 0x0d0c_0f0e_0908_0b0a_0504_0706_0100_0302);
+    assert_eq!(m.cpu.v(3), 0x0e0f_0c0d_0a0b_0809_0607_0405_0203_0001);
+}
+
+#[test]
+fn simd_scalar_dup_takes_one_element() {
+    let prog = [
+        0x5e0e_0401, // mov h1, v0.h[3]
+        0x5e18_0402, // mov d2, v0.d[1]
+        HALT,
+    ];
+    let mut m = Machine::new(&prog);
+    m.cpu.set_v(0, 0x0f0e_0d0c_0b0a_0908_0706_0504_0302_0100);
+    m.cpu.set_v(1, u128::MAX);
+    m.halt();
+    assert_eq!(m.cpu.v(1), 0x0706, "the rest of the register is cleared");
+    assert_eq!(m.cpu.v(2), 0x0f0e_0d0c_0b0a_0908);
+}
+
+#[test]
+fn simd_sli_and_sri_insert_shifted_bits() {
+    let prog = [
+        0x6f28_5424, // sli v4.4s, v1.4s, #8
+        0x6f38_4425, // sri v5.4s, v1.4s, #8
+        HALT,
+    ];
+    let mut m = Machine::new(&prog);
+    m.cpu.set_v(1, 0x1111_1111_2222_2222_3333_3333_a1b2_c3d4);
+    m.cpu.set_v(4, 0xffff_ffff_ffff_ffff_ffff_ffff_ffff_ffff);
+    m.cpu.set_v(5, 0xffff_ffff_ffff_ffff_ffff_ffff_ffff_ffff);
+    m.halt();
+    // SLI keeps the low 8 bits of each destination lane.
+    assert_eq!(m.cpu.v(4), 0x1111_11ff_2222_22ff_3333_33ff_b2c3_d4ff);
+    // SRI keeps the high 8 bits.
+    assert_eq!(m.cpu.v(5), 0xff11_1111_ff22_2222_ff33_3333_ffa1_b2c3);
 }
