@@ -1,6 +1,6 @@
 //! The soft MMU: EL1&0 stage-1 translation of the guest's own tables (4 KiB
-//! granule, 3 or 4 levels) with hv-core's walker, and a direct-mapped
-//! software TLB in front of it.
+//! granule, 3 or 4 levels) with hv-core's walker, and hv-core's
+//! direct-mapped software TLB ([`MicroTlb`]) in front of it.
 //!
 //! Scope: TTBR0/TTBR1 selected by VA bit 55, top-byte-ignore (TBI0/1),
 //! EPD0/1, AP and UXN/PXN permissions. Not modelled: the access flag and
@@ -10,14 +10,15 @@
 
 use hv_core::mem::GuestRam;
 use hv_core::paging::aarch64::Stage1;
-use hv_core::paging::{self, Attrs};
+use hv_core::paging::{self, Asid, Attrs, PageSize, Vmid};
+use hv_core::tlb::micro::MicroTlb;
+use hv_core::tlb::{Invalidate, Tlb, TlbEntry, TlbKey};
 use hv_core::translate::sysreg::{self, SysRegEnc};
 use hv_core::translate::{AccessKind, Fault, FaultKind};
 use hv_core::PhysAddr;
 
 /// TLB entries (a power of two).
 const TLB_SIZE: usize = 1024;
-const PAGE_SHIFT: u32 = 12;
 /// BADDR of TTBRn_EL1 (ASID and CnP masked off).
 const TTBR_BADDR: u64 = 0x0000_ffff_ffff_fffe;
 /// TCR_EL1 fields.
@@ -29,46 +30,18 @@ const TCR_TBI1: u64 = 1 << 38;
 const TG0_4K: u64 = 0b00;
 const TG1_4K: u64 = 0b10;
 
-/// A cached translation of one 4 KiB virtual page.
-#[derive(Clone, Copy, Debug)]
-struct Entry {
-    /// `va >> 12` (with the top byte as used for translation).
-    vpage: u64,
-    /// Physical address of the page.
-    pa_page: u64,
-    attrs: Attrs,
-    /// Level of the leaf (for permission-fault status codes).
-    level: u8,
-    /// The TLB generation the entry belongs to.
-    generation: u64,
-}
-
 /// Translation state and TLB.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Mmu {
     sctlr: u64,
     tcr: u64,
     ttbr0: u64,
     ttbr1: u64,
-    tlb: Vec<Option<Entry>>,
-    /// Bumped to drop every entry at once.
-    generation: u64,
+    /// Translations by virtual page. One address space: hv-sim drops all of
+    /// them on any TLBI or TTBR write, so VMID and ASID are always 0.
+    tlb: Box<MicroTlb<TLB_SIZE>>,
     /// Walks done (TLB misses), for statistics.
     pub walks: u64,
-}
-
-impl Default for Mmu {
-    fn default() -> Self {
-        Mmu {
-            sctlr: 0,
-            tcr: 0,
-            ttbr0: 0,
-            ttbr1: 0,
-            tlb: vec![None; TLB_SIZE],
-            generation: 0,
-            walks: 0,
-        }
-    }
 }
 
 fn fault(kind: FaultKind, level: u8) -> Fault {
@@ -96,7 +69,7 @@ impl Mmu {
 
     /// Drop every cached translation.
     pub fn flush(&mut self) {
-        self.generation = self.generation.wrapping_add(1);
+        self.tlb.invalidate(Invalidate::All);
     }
 
     /// Translate `va` for an access of `kind` at `el` into a physical
@@ -121,23 +94,25 @@ impl Mmu {
         } else {
             va
         };
-        let vpage = va_t >> PAGE_SHIFT;
-        let slot = (vpage as usize) & (TLB_SIZE - 1);
-        let entry = match self.tlb.get(slot).copied().flatten() {
-            Some(e) if e.vpage == vpage && e.generation == self.generation => e,
-            _ => {
-                let e = self.walk(ram, va_t, upper)?;
-                if let Some(s) = self.tlb.get_mut(slot) {
-                    *s = Some(e);
-                }
-                e
+        let key = TlbKey {
+            vmid: Vmid(0),
+            asid: Asid(0),
+            va: va_t,
+        };
+        let (pa, attrs, size) = match self.tlb.lookup(key) {
+            Some(hit) => (hit.pa, hit.attrs, hit.size),
+            None => {
+                let entry = self.walk(ram, va_t, upper)?;
+                self.tlb.insert(entry);
+                let offset = va_t & (entry.size.bytes() - 1);
+                (entry.pa + offset, entry.attrs, entry.size)
             }
         };
-        check(entry.attrs, kind, el).map_err(|()| fault(FaultKind::Permission, entry.level))?;
-        Ok(entry.pa_page | (va & ((1 << PAGE_SHIFT) - 1)))
+        check(attrs, kind, el).map_err(|()| fault(FaultKind::Permission, leaf_level(size)))?;
+        Ok(pa)
     }
 
-    fn walk(&mut self, ram: &GuestRam, va: u64, upper: bool) -> Result<Entry, Fault> {
+    fn walk(&mut self, ram: &GuestRam, va: u64, upper: bool) -> Result<TlbEntry, Fault> {
         self.walks += 1;
         let translation = fault(FaultKind::Translation, 0);
         let (tsz, epd, tg_ok, ttbr) = if upper {
@@ -173,14 +148,23 @@ impl Mmu {
             .map_err(|_| Fault::EXTERNAL)?;
         let level = start + w.steps.saturating_sub(1);
         let leaf = w.leaf.ok_or(fault(FaultKind::Translation, level))?;
-        let offset = (ia - leaf.ia_base) & !((1 << PAGE_SHIFT) - 1);
-        Ok(Entry {
-            vpage: va >> PAGE_SHIFT,
-            pa_page: leaf.oa_base + offset,
+        Ok(TlbEntry {
+            vmid: Vmid(0),
+            asid: Asid(0),
+            va: va & !(leaf.size.bytes() - 1),
+            pa: leaf.oa_base,
+            size: leaf.size,
             attrs: leaf.attrs,
-            level,
-            generation: self.generation,
         })
+    }
+}
+
+/// The table level of a leaf of `size` (for fault status codes).
+fn leaf_level(size: PageSize) -> u8 {
+    match size {
+        PageSize::Size1G => 1,
+        PageSize::Size2M => 2,
+        _ => 3,
     }
 }
 
