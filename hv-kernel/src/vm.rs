@@ -3,7 +3,6 @@
 //! here names a register; the arch code runs the result.
 
 use crate::console;
-use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -11,66 +10,56 @@ use core::fmt;
 use hv_core::devices::gicv3::Vgic;
 use hv_core::devices::pl011::{CharSink, Pl011};
 use hv_core::machine;
-use hv_core::mem::{GuestMemory, GuestRam, MemError};
+use hv_core::mem::GuestRam;
 use hv_core::mmio::{AccessWidth, BusError, MmioBus, MmioDevice};
 use hv_core::vm::bundle::{self, BundleError};
-use hv_core::vm::fdt::{self, FdtError, GuestFdt};
-use hv_core::vm::loader::{self, LoadError};
+use hv_core::vm::place::{self, GuestSoftware, PlaceError};
 use hv_core::GuestAddress;
-use virtio::blk::ConfigError;
-use virtio::{BlockBackend, BlockConfig, EmptySlot, MmioTransport, VirtioBlock};
+use virtio::slots::{self, AttachError, Disk};
+use virtio::BlockBackend;
 
 /// Console input hv holds for the guest beyond the UART's FIFO; more is
 /// dropped (a paste of a few lines fits).
 const CONSOLE_BACKLOG: usize = 4096;
-/// Room at the top of guest RAM for the DTB (Linux wants it within 2 MiB).
-const DTB_AREA: u64 = 2 << 20;
-const PAGE: u64 = 4096;
 
 /// Why the guest could not be built.
 #[derive(Clone, Copy, Debug)]
 pub enum VmError {
     /// The bundle is malformed.
     Bundle(BundleError),
-    /// The kernel cannot be placed.
-    Load(LoadError),
-    /// Guest RAM refused a copy.
-    Mem(MemError),
-    /// The device tree could not be written.
-    Fdt(FdtError),
-    /// A device could not be attached.
-    Bus(BusError),
-    /// A disk's configuration is invalid.
-    Disk(ConfigError),
-    /// Initrd and DTB do not fit above the kernel.
-    NoRoom,
+    /// The guest does not fit in its RAM.
+    Place(PlaceError),
+    /// The disks could not be attached.
+    Disks(AttachError),
 }
 
 impl fmt::Display for VmError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             VmError::Bundle(e) => write!(f, "{e}"),
-            VmError::Load(e) => write!(f, "{e}"),
-            VmError::Mem(e) => write!(f, "loading the guest: {e}"),
-            VmError::Fdt(e) => write!(f, "guest device tree: {e}"),
-            VmError::Bus(e) => write!(f, "guest devices: {e}"),
-            VmError::Disk(e) => write!(f, "guest disk: {e:?}"),
-            VmError::NoRoom => write!(f, "the initrd and device tree do not fit in guest RAM"),
+            VmError::Place(e) => write!(f, "{e}"),
+            VmError::Disks(e) => write!(f, "guest disks: {e:?}"),
         }
     }
 }
 
-macro_rules! from_error {
-    ($($from:ty => $variant:ident),*) => {
-        $(impl From<$from> for VmError {
-            fn from(e: $from) -> Self {
-                VmError::$variant(e)
-            }
-        })*
-    };
+impl From<BundleError> for VmError {
+    fn from(e: BundleError) -> Self {
+        VmError::Bundle(e)
+    }
 }
-from_error!(BundleError => Bundle, LoadError => Load, MemError => Mem, FdtError => Fdt,
-            BusError => Bus, ConfigError => Disk);
+
+impl From<PlaceError> for VmError {
+    fn from(e: PlaceError) -> Self {
+        VmError::Place(e)
+    }
+}
+
+impl From<AttachError> for VmError {
+    fn from(e: AttachError) -> Self {
+        VmError::Disks(e)
+    }
+}
 
 /// Guest console output on hv's console, each line marked as the guest's.
 #[derive(Debug, Default)]
@@ -99,14 +88,6 @@ impl CharSink for GuestConsole {
         }
         self.at_line_start = byte == b'\n';
     }
-}
-
-/// A disk for the guest and whether it is read-only to the guest.
-pub struct GuestDisk<B> {
-    /// Storage.
-    pub backend: B,
-    /// Offer VIRTIO_BLK_F_RO and refuse writes.
-    pub read_only: bool,
 }
 
 /// A virtio device's interrupt line on the bus and the (edge-triggered)
@@ -248,96 +229,43 @@ pub fn build<B: BlockBackend + 'static>(
     bundle_bytes: &[u8],
     ram: Arc<GuestRam>,
     ram_size: u64,
-    disks: Vec<GuestDisk<B>>,
+    disks: Vec<Disk<B>>,
     vcpus: u32,
 ) -> Result<Guest, VmError> {
     let bundle = bundle::parse(bundle_bytes)?;
-    let layout = loader::layout(bundle.kernel, ram_size)?;
-    for seg in &layout.segments {
-        ram.write(seg.addr, seg.data)?;
-        let tail = seg.mem_size - seg.data.len() as u64;
-        if tail > 0 {
-            ram.fill(
-                GuestAddress(seg.addr.raw() + seg.data.len() as u64),
-                0,
-                tail,
-            )?;
-        }
-    }
+    let mut bus = MmioBus::new();
+    let attached = slots::attach_block_devices(&mut bus, &ram, disks)?;
+    let slot_numbers: Vec<u32> = attached.iter().map(|a| a.slot).collect();
+    let sw = GuestSoftware {
+        kernel: bundle.kernel,
+        initrd: bundle.initrd,
+        cmdline: bundle.cmdline,
+    };
+    let placed = place::place(&*ram, &sw, ram_size, vcpus, &slot_numbers)?;
     log::info!(
         "guest kernel ({:?}, {} KiB) at {}, entry {}",
-        layout.format,
+        placed.format,
         bundle.kernel.len() / 1024,
-        layout.segments.first().map_or(layout.entry, |s| s.addr),
-        layout.entry
+        placed.kernel_at,
+        placed.entry
     );
-
-    let ram_end = machine::RAM_BASE.raw() + ram_size;
-    let dtb = ram_end.checked_sub(DTB_AREA).ok_or(VmError::NoRoom)?;
-    let initrd = match bundle.initrd {
-        Some(rd) => {
-            let start = dtb
-                .checked_sub(rd.len() as u64)
-                .map(|s| s & !(PAGE - 1))
-                .filter(|&s| s >= layout.end.raw())
-                .ok_or(VmError::NoRoom)?;
-            ram.write(GuestAddress(start), rd)?;
-            log::info!("guest initrd ({} KiB) at {start:#x}", rd.len() / 1024);
-            Some((start, start + rd.len() as u64))
-        }
-        None => None,
-    };
-    if dtb < layout.end.raw() {
-        return Err(VmError::NoRoom);
+    if let Some((start, end)) = placed.initrd {
+        log::info!("guest initrd ({} KiB) at {start:#x}", (end - start) / 1024);
     }
-
-    let mut bus = MmioBus::new();
-    let mut lines = Vec::new();
-    let mut slots = Vec::new();
-    for (slot, disk) in (0u32..).zip(disks) {
-        let config = BlockConfig {
-            read_only: disk.read_only,
-            logical_block_size: 512,
-            ..BlockConfig::default()
-        };
-        let blk = VirtioBlock::new(disk.backend, config)?;
-        let base = machine::virtio_mmio_slot(slot).ok_or(VmError::NoRoom)?;
-        bus.insert(
-            base,
-            machine::VIRTIO_MMIO_SLOT_SIZE,
-            Box::new(MmioTransport::new(blk, Arc::clone(&ram))),
-        )?;
-        lines.push(IrqLine {
-            base,
-            intid: machine::virtio_mmio_intid(slot).ok_or(VmError::NoRoom)?,
-            last: false,
-        });
-        slots.push(slot);
-    }
-    // The other slots answer as empty transports, as on QEMU virt.
-    for slot in slots.len() as u32..machine::VIRTIO_MMIO_SLOTS {
-        let base = machine::virtio_mmio_slot(slot).ok_or(VmError::NoRoom)?;
-        bus.insert(base, machine::VIRTIO_MMIO_SLOT_SIZE, Box::new(EmptySlot))?;
-    }
-
-    let blob = fdt::build(&GuestFdt {
-        ram_size,
-        cpus: vcpus,
-        bootargs: bundle.cmdline,
-        initrd,
-        virtio_slots: &slots,
-    })?;
-    if blob.len() as u64 > DTB_AREA {
-        return Err(VmError::NoRoom);
-    }
-    ram.write(GuestAddress(dtb), &blob)?;
     Ok(Guest {
         bus,
         vgic: Vgic::new(vcpus as usize),
         uart: Pl011::new(GuestConsole::new()),
         input: VecDeque::new(),
-        lines,
-        entry: layout.entry,
-        dtb: GuestAddress(dtb),
+        lines: attached
+            .iter()
+            .map(|a| IrqLine {
+                base: a.base,
+                intid: a.intid,
+                last: false,
+            })
+            .collect(),
+        entry: placed.entry,
+        dtb: placed.dtb,
     })
 }

@@ -16,18 +16,18 @@ use hv_core::translate::bus::Maintenance;
 use hv_core::translate::sysreg::{self, SysRegEnc};
 use hv_core::translate::{AccessKind, Cpu, CpuBus, CpuConfig, Fault, TranslateError};
 use hv_core::vm::bundle::{self, BundleError};
-use hv_core::vm::fdt::{self, FdtError, GuestFdt};
-use hv_core::vm::loader::{self, Format, LoadError};
+use hv_core::vm::fdt::FdtError;
+use hv_core::vm::loader::{Format, LoadError};
+use hv_core::vm::place::{self, GuestSoftware, PlaceError};
 use hv_core::GuestAddress;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use virtio::blk::ConfigError;
 use virtio::blk::FileBackend;
-use virtio::{BlockConfig, EmptySlot, MmioTransport, VirtioBlock};
+use virtio::slots::{self, AttachError, Disk};
 
 /// Room at the top of guest RAM for the DTB (Linux wants it within 2 MiB).
-const DTB_AREA: u64 = 2 << 20;
 const PAGE: u64 = 4096;
 /// Smallest guest RAM: the kernel goes 2 MiB in, the DTB in the top 2 MiB.
 pub const MIN_RAM: u64 = 8 << 20;
@@ -103,6 +103,17 @@ macro_rules! from_error {
 }
 from_error!(BundleError => Bundle, LoadError => Load, MemError => Mem, FdtError => Fdt,
             BusError => Bus, TranslateError => Cpu);
+
+impl From<PlaceError> for SimError {
+    fn from(e: PlaceError) -> Self {
+        match e {
+            PlaceError::Load(e) => SimError::Load(e),
+            PlaceError::Mem(e) => SimError::Mem(e),
+            PlaceError::Fdt(e) => SimError::Fdt(e),
+            PlaceError::NoRoom => SimError::NoRoom,
+        }
+    }
+}
 
 /// A disk image file for the guest.
 #[derive(Clone, Debug)]
@@ -443,37 +454,6 @@ impl Machine {
             return Err(SimError::BadRamSize(ram_size));
         }
         let ram = Arc::new(GuestRam::with_size(machine::RAM_BASE, ram_size)?);
-        let layout = loader::layout(sw.kernel, ram_size)?;
-        for seg in &layout.segments {
-            ram.write(seg.addr, seg.data)?;
-            let tail = seg.mem_size - seg.data.len() as u64;
-            if tail > 0 {
-                ram.fill(
-                    GuestAddress(seg.addr.raw() + seg.data.len() as u64),
-                    0,
-                    tail,
-                )?;
-            }
-        }
-
-        let ram_end = machine::RAM_BASE.raw() + ram_size;
-        let dtb = ram_end.checked_sub(DTB_AREA).ok_or(SimError::NoRoom)?;
-        if dtb < layout.end.raw() {
-            return Err(SimError::NoRoom);
-        }
-        let initrd = match sw.initrd {
-            Some(rd) => {
-                let start = dtb
-                    .checked_sub(rd.len() as u64)
-                    .map(|s| s & !(PAGE - 1))
-                    .filter(|&s| s >= layout.end.raw())
-                    .ok_or(SimError::NoRoom)?;
-                ram.write(GuestAddress(start), rd)?;
-                Some((start, start + rd.len() as u64))
-            }
-            None => None,
-        };
-
         let dma = Arc::new(DmaRam::new(Arc::clone(&ram)));
         let mut mmio = MmioBus::new();
         mmio.insert(
@@ -481,66 +461,57 @@ impl Machine {
             machine::UART_SIZE,
             Box::new(Pl011::new(console)),
         )?;
+        let mut disks = Vec::new();
+        for disk in &config.disks {
+            let backend =
+                FileBackend::open(&disk.path, disk.read_only).map_err(|error| SimError::Io {
+                    path: disk.path.clone(),
+                    error,
+                })?;
+            disks.push(Disk {
+                backend,
+                read_only: disk.read_only,
+            });
+        }
+        let attached =
+            slots::attach_block_devices(&mut mmio, &dma, disks).map_err(|e| match e {
+                AttachError::TooMany => SimError::TooManyDisks,
+                AttachError::Bus(e) => SimError::Bus(e),
+                AttachError::Config { index, error } => SimError::Disk(
+                    config
+                        .disks
+                        .get(index)
+                        .map(|d| d.path.clone())
+                        .unwrap_or_default(),
+                    error,
+                ),
+            })?;
         let mut lines = vec![IrqLine {
             base: machine::UART_BASE,
             intid: machine::UART_INTID,
             edge: false,
             last: false,
         }];
-        if config.disks.len() > machine::VIRTIO_MMIO_SLOTS as usize {
-            return Err(SimError::TooManyDisks);
-        }
-        let mut slots = Vec::new();
-        for (slot, disk) in (0u32..).zip(&config.disks) {
-            let backend =
-                FileBackend::open(&disk.path, disk.read_only).map_err(|error| SimError::Io {
-                    path: disk.path.clone(),
-                    error,
-                })?;
-            let blk_config = BlockConfig {
-                read_only: disk.read_only,
-                logical_block_size: 512,
-                ..BlockConfig::default()
-            };
-            let blk = VirtioBlock::new(backend, blk_config)
-                .map_err(|e| SimError::Disk(disk.path.clone(), e))?;
-            let base = machine::virtio_mmio_slot(slot).ok_or(SimError::TooManyDisks)?;
-            mmio.insert(
-                base,
-                machine::VIRTIO_MMIO_SLOT_SIZE,
-                Box::new(MmioTransport::new(blk, Arc::clone(&dma))),
-            )?;
-            lines.push(IrqLine {
-                base,
-                intid: machine::virtio_mmio_intid(slot).ok_or(SimError::TooManyDisks)?,
-                edge: true,
-                last: false,
-            });
-            slots.push(slot);
-        }
-        // The other slots answer as empty transports, as on QEMU virt.
-        for slot in slots.len() as u32..machine::VIRTIO_MMIO_SLOTS {
-            let base = machine::virtio_mmio_slot(slot).ok_or(SimError::TooManyDisks)?;
-            mmio.insert(base, machine::VIRTIO_MMIO_SLOT_SIZE, Box::new(EmptySlot))?;
-        }
-
-        let blob = fdt::build(&GuestFdt {
-            ram_size,
-            cpus: 1,
-            bootargs: sw.cmdline,
-            initrd,
-            virtio_slots: &slots,
-        })?;
-        if blob.len() as u64 > DTB_AREA {
-            return Err(SimError::NoRoom);
-        }
-        ram.write(GuestAddress(dtb), &blob)?;
+        lines.extend(attached.iter().map(|a| IrqLine {
+            base: a.base,
+            intid: a.intid,
+            edge: true,
+            last: false,
+        }));
+        let slot_numbers: Vec<u32> = attached.iter().map(|a| a.slot).collect();
+        let software = GuestSoftware {
+            kernel: sw.kernel,
+            initrd: sw.initrd,
+            cmdline: sw.cmdline,
+        };
+        let placed = place::place(&*ram, &software, ram_size, 1, &slot_numbers)?;
+        let dtb = placed.dtb.raw();
 
         let mut cpu = Cpu::new(CpuConfig {
             exit_on_exception: config.trace,
             ..CpuConfig::default()
         })?;
-        cpu.reset(layout.entry.raw());
+        cpu.reset(placed.entry.raw());
         cpu.set_x(0, dtb);
         Ok(Machine {
             cpu,
@@ -554,9 +525,9 @@ impl Machine {
                 debug: [0; 5],
                 lines,
             },
-            entry: layout.entry,
-            dtb: GuestAddress(dtb),
-            format: layout.format,
+            entry: placed.entry,
+            dtb: placed.dtb,
+            format: placed.format,
         })
     }
 }

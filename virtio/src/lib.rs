@@ -48,6 +48,7 @@ pub mod device;
 pub mod empty_slot;
 pub mod mmio;
 pub mod queue;
+pub mod slots;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod testing;
 

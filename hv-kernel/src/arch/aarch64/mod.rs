@@ -13,7 +13,7 @@ mod stage2;
 mod vcpu;
 
 use crate::config::{self, Size};
-use crate::vm::{self, GuestDisk};
+use crate::vm;
 use crate::{console, kprintln};
 use aarch64_cpu::registers::{CurrentEL, Readable, CNTFRQ_EL0, CNTPCT_EL0, MIDR_EL1, MPIDR_EL1};
 use alloc::boxed::Box;
@@ -26,6 +26,7 @@ use hv_core::machine;
 use hv_core::mem::{GuestRam, RamRegion};
 use pl011::Pl011;
 use psci::Conduit;
+use virtio::slots::Disk;
 
 /// Most CPUs hv brings up; the rest are left off.
 pub const MAX_CPUS: usize = 8;
@@ -210,11 +211,11 @@ fn run_guest(info: &dtb::BootInfo, bundle: (u64, u64)) -> ! {
 
     // The first writable disk and the first read-only one go to the guest.
     let mut found = host_disk::probe(&info.virtio_mmio);
-    let mut disks: Vec<GuestDisk<host_disk::HostDisk>> = Vec::new();
+    let mut disks: Vec<Disk<host_disk::HostDisk>> = Vec::new();
     for wanted_read_only in [false, true] {
         if let Some(i) = found.iter().position(|d| d.read_only() == wanted_read_only) {
             let disk = found.swap_remove(i);
-            disks.push(GuestDisk {
+            disks.push(Disk {
                 read_only: disk.read_only(),
                 backend: disk,
             });
