@@ -140,13 +140,23 @@ fn fetch_debian(dir: &Path) -> Result<PathBuf, String> {
         run_checked(Command::new("apt-get").args(["update", "-q"]))?;
     }
     // The cloud kernel the metapackage points at, unsigned flavour.
-    let deps = apt(&["depends", "linux-image-cloud-arm64:arm64"], dir)?;
-    let kernel_pkg = deps
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Depends: "))
-        .filter(|p| p.starts_with("linux-image-"))
-        .map(|p| format!("{}-unsigned:arm64", p.trim_end_matches(":arm64")))
-        .ok_or("apt knows no linux-image-cloud-arm64: run apt-get update")?;
+    let kernel_package = |dir: &Path| -> Result<Option<String>, String> {
+        let deps = apt(&["depends", "linux-image-cloud-arm64:arm64"], dir)?;
+        Ok(deps
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Depends: "))
+            .filter(|p| p.starts_with("linux-image-"))
+            .map(|p| format!("{}-unsigned:arm64", p.trim_end_matches(":arm64"))))
+    };
+    let kernel_pkg = match kernel_package(dir)? {
+        Some(p) => p,
+        None => {
+            // Package lists missing or stale: refresh them once.
+            run_checked(Command::new("apt-get").args(["update", "-q"]))?;
+            kernel_package(dir)?
+                .ok_or("apt knows no linux-image-cloud-arm64:arm64 even after apt-get update")?
+        }
+    };
     println!("xtask: downloading {kernel_pkg} and busybox-static:arm64 (apt-get download)");
     run_checked(
         Command::new("apt-get")
