@@ -101,6 +101,38 @@ mod guest {
             unsafe { asm!("udf #0x42", clobber_abi("C")) }
         });
         check("UDF is undefined", udf, EC_UNKNOWN, None, &mut failed);
+        // Hostile PSCI/SMCCC calls get the spec's error codes.
+        let calls: [(&str, [u64; 4], i64); 4] = [
+            (
+                "an unknown function is NOT_SUPPORTED",
+                [0xdead_beef, 0, 0, 0],
+                -1,
+            ),
+            (
+                "CPU_ON of a CPU that does not exist is INVALID_PARAMETERS",
+                [0xc400_0003, 0xff, 0x4020_0000, 0],
+                -2,
+            ),
+            (
+                "AFFINITY_INFO above level 0 is INVALID_PARAMETERS",
+                [0xc400_0004, 0, 3, 0],
+                -2,
+            ),
+            (
+                "CPU_ON of the running CPU is ALREADY_ON",
+                [0xc400_0003, 0, 0x4020_0000, 0],
+                -4,
+            ),
+        ];
+        for (name, [f, a1, a2, a3], want) in calls {
+            let got = psci::raw_call(f, a1, a2, a3) as i64;
+            if got == want {
+                println!("test {name}: ok");
+            } else {
+                failed += 1;
+                println!("test {name}: FAIL (got {got})");
+            }
+        }
         println!("guest-faults: still running after the faults, {failed} failed");
         if failed == 0 {
             println!("PASS");
