@@ -69,7 +69,7 @@ const TESTS: &[BootTest] = &[
         el1: false,
         expect: &[
             "unexpected exception: synchronous from current EL, SP_ELx",
-            "ESR_EL2  0x0000000096000000",
+            "ESR_EL2  0x0000000096000004", // translation fault, level 0
             "data abort, same EL",
             "FAR_EL2  0xdeadbeef00000000",
             "ELR_EL2  0x",

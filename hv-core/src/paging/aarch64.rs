@@ -225,6 +225,99 @@ impl Format for Stage1 {
     }
 }
 
+/// AArch64 stage-1 translation of the EL2 regime (non-VHE: one privilege
+/// level), VA -> PA: the hypervisor's own identity map. AP[1] is RES1, bit 54
+/// is XN, there are no ASIDs (every entry is global) and no EL0 access, so
+/// [`Attrs::USER`] is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum El2 {}
+
+impl Format for El2 {
+    type In = VirtAddr;
+    type Out = PhysAddr;
+    const OA_BITS: u32 = 48;
+
+    fn supports_levels(levels: u8) -> bool {
+        levels == 3 || levels == 4
+    }
+
+    #[inline]
+    fn table(next: u64) -> u64 {
+        (next & OA_MASK) | (S1Desc::VALID | S1Desc::TABLE_OR_PAGE).bits()
+    }
+
+    #[inline]
+    fn leaf(oa: u64, attrs: Attrs, level: u8) -> Result<u64, MapError> {
+        if !attrs.contains(Attrs::READ) || attrs.contains(Attrs::USER) {
+            return Err(MapError::UnsupportedAttrs(attrs));
+        }
+        // AP_EL0 is AP[1], RES1 in a one-privilege regime.
+        let mut d = S1Desc::VALID | S1Desc::AF | S1Desc::SH_INNER | S1Desc::AP_EL0;
+        if level == 3 {
+            d |= S1Desc::TABLE_OR_PAGE;
+        }
+        if !attrs.contains(Attrs::WRITE) {
+            d |= S1Desc::AP_RO;
+        }
+        if !attrs.contains(Attrs::EXEC) {
+            // Bit 54 is XN in this regime.
+            d |= S1Desc::UXN;
+        }
+        if attrs.contains(Attrs::DEVICE) {
+            d |= S1Desc::ATTR_DEVICE;
+        }
+        Ok((oa & OA_MASK) | d.bits())
+    }
+
+    #[inline]
+    fn decode(raw: u64, level: u8) -> Desc {
+        let d = S1Desc::from_bits_retain(raw);
+        if !d.contains(S1Desc::VALID) {
+            return Desc::Invalid;
+        }
+        match (level, d.contains(S1Desc::TABLE_OR_PAGE)) {
+            (0..=2, true) => return Desc::Table(raw & OA_MASK),
+            (1 | 2, false) | (3, true) => {}
+            _ => return Desc::Invalid,
+        }
+        let mut attrs = Attrs::READ | Attrs::GLOBAL;
+        if !d.contains(S1Desc::AP_RO) {
+            attrs |= Attrs::WRITE;
+        }
+        if !d.contains(S1Desc::UXN) {
+            attrs |= Attrs::EXEC;
+        }
+        if (raw >> 2) & 0b111 != 0 {
+            attrs |= Attrs::DEVICE;
+        }
+        Desc::Leaf(raw & OA_MASK & !(super::level_size(level) - 1), attrs)
+    }
+}
+
+/// `MAIR_EL2` for [`El2`] tables (the same slots as [`MAIR_EL1`]).
+pub const MAIR_EL2: u64 = MAIR_EL1;
+
+/// `TCR_EL2` (non-VHE) for an [`El2`] table of 3 levels (39-bit VA,
+/// starting at level 1) on a CPU with `pa_bits`-bit physical addresses:
+/// 4 KiB granule, write-back inner-shareable table walks.
+pub const fn tcr_el2(pa_bits: u32) -> Result<u64, MapError> {
+    let ps = match pa_bits {
+        32 => 0b000,
+        36 => 0b001,
+        40 => 0b010,
+        42 => 0b011,
+        44 => 0b100,
+        48 => 0b101,
+        _ => return Err(MapError::Unsupported),
+    };
+    const RES1: u64 = (1 << 31) | (1 << 23);
+    const SH0_INNER: u64 = 0b11 << 12;
+    const ORGN0_WBWA: u64 = 0b01 << 10;
+    const IRGN0_WBWA: u64 = 0b01 << 8;
+    const T0SZ_39: u64 = 25;
+    Ok(RES1 | (ps << 16) | SH0_INNER | ORGN0_WBWA | IRGN0_WBWA | T0SZ_39)
+}
+
 /// `VTCR_EL2` for a [`Stage2`] table of `levels` levels (3: 39-bit IPA
 /// starting at level 1; 4: 48-bit IPA starting at level 0) on a CPU whose
 /// physical addresses have `pa_bits` bits (`ID_AA64MMFR0_EL1.PARange`).
@@ -284,6 +377,30 @@ pub const fn ttbr0_el1(root: GuestAddress, asid: Asid) -> Result<u64, MapError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn el2_descriptors_have_ap1_set_and_xn_at_bit_54() {
+        let code = El2::leaf(0x4020_0000, Attrs::RWX | Attrs::GLOBAL, 2).unwrap();
+        assert_eq!(code & (1 << 6), 1 << 6, "AP[1] is RES1");
+        assert_eq!(code & (1 << 54), 0, "executable");
+        assert_eq!(code & 0b11, 0b01, "a block at level 2");
+        let dev = El2::leaf(0x0900_0000, Attrs::RW | Attrs::DEVICE, 3).unwrap();
+        assert_ne!(dev & (1 << 54), 0, "device memory is XN");
+        assert_eq!((dev >> 2) & 0b111, 1, "MAIR slot 1");
+        assert_eq!(
+            El2::decode(dev, 3),
+            Desc::Leaf(0x0900_0000, Attrs::RW | Attrs::DEVICE | Attrs::GLOBAL)
+        );
+        assert_eq!(
+            El2::leaf(0, Attrs::RW | Attrs::USER, 3),
+            Err(MapError::UnsupportedAttrs(Attrs::RW | Attrs::USER))
+        );
+        assert_eq!(
+            tcr_el2(40),
+            Ok((1 << 31) | (1 << 23) | (0b010 << 16) | (0b11 << 12) | (1 << 10) | (1 << 8) | 25)
+        );
+        assert_eq!(tcr_el2(52), Err(MapError::Unsupported));
+    }
 
     #[test]
     fn stage2_page_descriptor_bits() {

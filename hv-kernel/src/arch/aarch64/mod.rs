@@ -6,6 +6,7 @@ mod gic;
 mod guest;
 mod host_disk;
 mod idregs;
+mod mmu;
 mod pl011;
 mod psci;
 mod semihosting;
@@ -113,6 +114,9 @@ extern "C" fn aarch64_primary_main(dtb_addr: usize) -> ! {
         if conduit == Conduit::Smc { 1 } else { 2 },
         Ordering::Release,
     );
+    if let Err(e) = mmu::enable_boot_cpu(&info, vcpu::pa_bits()) {
+        fatal(format_args!("hv-kernel: EL2 MMU: {e}"));
+    }
 
     let ram: u64 = info.ram.iter().map(|&(_, size)| size).sum();
     kprintln!("hv-kernel {} (aarch64)", env!("CARGO_PKG_VERSION"));
@@ -125,6 +129,7 @@ extern "C" fn aarch64_primary_main(dtb_addr: usize) -> ! {
     kprintln!("  CPUs: {}", info.cpus.len());
     let (major, minor) = psci::version(conduit);
     kprintln!("  PSCI {major}.{minor} via {conduit:?}");
+    kprintln!("  EL2 MMU: on (identity map, RAM cacheable)");
     kprintln!(
         "  heap: {} used of {}",
         super::heap::used(),
@@ -135,7 +140,7 @@ extern "C" fn aarch64_primary_main(dtb_addr: usize) -> ! {
 
     #[cfg(feature = "fault-test")]
     {
-        log::warn!("fault-test: loading from an address beyond the physical address space");
+        log::warn!("fault-test: loading from an address outside hv's EL2 map");
         // SAFETY: deliberately not sound: this load must fault, so that the
         // boot test sees the EL2 vectors print a fault dump.
         let v = unsafe { core::ptr::read_volatile(0xdead_beef_0000_0000 as *const u64) };
@@ -362,6 +367,11 @@ fn start_secondaries(cpus: &[u64], conduit: Conduit) {
 /// Rust entry of a secondary CPU, from boot.s, with its logical index.
 #[no_mangle]
 extern "C" fn aarch64_secondary_main(index: usize) -> ! {
+    if !mmu::enable_this_cpu() {
+        fatal(format_args!(
+            "cpu {index}: started before the EL2 map was built"
+        ));
+    }
     kprintln!(
         "  cpu {index}: MPIDR {:#x} online at EL{}",
         mpidr(),

@@ -21,14 +21,37 @@ pub const LEVELS: u8 = 3;
 pub const VMID: Vmid = Vmid(1);
 
 #[repr(C, align(4096))]
-struct Pool(UnsafeCell<[u8; FRAME * POOL_FRAMES]>);
+struct Pool {
+    frames: UnsafeCell<[u8; FRAME * POOL_FRAMES]>,
+    taken: spin::Once<()>,
+}
 
-// SAFETY: the pool is handed to exactly one TablePool (guarded by `TAKEN`)
+// SAFETY: a pool is handed to exactly one TablePool (guarded by `taken`)
 // and accessed only through it.
 unsafe impl Sync for Pool {}
 
-static POOL: Pool = Pool(UnsafeCell::new([0; FRAME * POOL_FRAMES]));
-static TAKEN: spin::Once<()> = spin::Once::new();
+impl Pool {
+    const fn new() -> Self {
+        Pool {
+            frames: UnsafeCell::new([0; FRAME * POOL_FRAMES]),
+            taken: spin::Once::new(),
+        }
+    }
+}
+
+/// Frames for the guest's stage-2 tables.
+static STAGE2_POOL: Pool = Pool::new();
+/// Frames for hv's own EL2 stage-1 tables.
+static EL2_POOL: Pool = Pool::new();
+
+/// Which table pool.
+#[derive(Clone, Copy, Debug)]
+pub enum PoolKind {
+    /// The guest's stage 2.
+    Stage2,
+    /// hv's own EL2 map.
+    El2,
+}
 
 /// Frames for page tables, from the static pool, seen through a
 /// [`GuestRam`] whose addresses are the frames' physical addresses (the MMU
@@ -42,15 +65,19 @@ pub struct TablePool {
 }
 
 impl TablePool {
-    /// The one pool; None if it was already taken.
-    pub fn take() -> Option<Self> {
+    /// The pool of `kind`; None if it was already taken.
+    pub fn take(kind: PoolKind) -> Option<Self> {
+        let pool = match kind {
+            PoolKind::Stage2 => &STAGE2_POOL,
+            PoolKind::El2 => &EL2_POOL,
+        };
         let mut first = false;
-        TAKEN.call_once(|| first = true);
+        pool.taken.call_once(|| first = true);
         if !first {
             return None;
         }
-        let base = POOL.0.get() as u64;
-        let host = NonNull::new(POOL.0.get().cast::<u8>())?;
+        let base = pool.frames.get() as u64;
+        let host = NonNull::new(pool.frames.get().cast::<u8>())?;
         // SAFETY: the pool is static, FRAME * POOL_FRAMES bytes, page
         // aligned, and from here on only reached through this GuestRam
         // (the Once above makes this the only TablePool).
@@ -101,7 +128,8 @@ pub struct GuestMap {
 impl GuestMap {
     /// An empty map using the table pool.
     pub fn new() -> Result<Self, MapError> {
-        let pool = TablePool::take().ok_or(MapError::Frame(FrameError::OutOfFrames))?;
+        let pool =
+            TablePool::take(PoolKind::Stage2).ok_or(MapError::Frame(FrameError::OutOfFrames))?;
         Ok(GuestMap {
             table: PageTable::new(LEVELS, pool)?,
         })
