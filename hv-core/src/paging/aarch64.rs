@@ -138,6 +138,27 @@ impl Format for Stage2 {
     }
 }
 
+/// A stage-1 table descriptor (the same in every stage-1 regime).
+#[inline]
+fn s1_table(next: u64) -> u64 {
+    (next & OA_MASK) | (S1Desc::VALID | S1Desc::TABLE_OR_PAGE).bits()
+}
+
+/// The bits of a stage-1 block or page descriptor found at `level`, or what
+/// the descriptor is when it is not one (invalid, or a table).
+#[inline]
+fn s1_leaf_bits(raw: u64, level: u8) -> Result<S1Desc, Desc> {
+    let d = S1Desc::from_bits_retain(raw);
+    if !d.contains(S1Desc::VALID) {
+        return Err(Desc::Invalid);
+    }
+    match (level, d.contains(S1Desc::TABLE_OR_PAGE)) {
+        (0..=2, true) => Err(Desc::Table(raw & OA_MASK)),
+        (1 | 2, false) | (3, true) => Ok(d),
+        _ => Err(Desc::Invalid),
+    }
+}
+
 /// AArch64 stage-1 EL1&0 translation (VA -> IPA), 3 or 4 levels, as a
 /// guest's own tables describe it (the soft MMU walks these).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,7 +175,7 @@ impl Format for Stage1 {
 
     #[inline]
     fn table(next: u64) -> u64 {
-        (next & OA_MASK) | (S1Desc::VALID | S1Desc::TABLE_OR_PAGE).bits()
+        s1_table(next)
     }
 
     #[inline]
@@ -193,15 +214,10 @@ impl Format for Stage1 {
 
     #[inline]
     fn decode(raw: u64, level: u8) -> Desc {
-        let d = S1Desc::from_bits_retain(raw);
-        if !d.contains(S1Desc::VALID) {
-            return Desc::Invalid;
-        }
-        match (level, d.contains(S1Desc::TABLE_OR_PAGE)) {
-            (0..=2, true) => return Desc::Table(raw & OA_MASK),
-            (1 | 2, false) | (3, true) => {}
-            _ => return Desc::Invalid,
-        }
+        let d = match s1_leaf_bits(raw, level) {
+            Ok(d) => d,
+            Err(desc) => return desc,
+        };
         let mut attrs = Attrs::READ;
         if !d.contains(S1Desc::AP_RO) {
             attrs |= Attrs::WRITE;
@@ -243,7 +259,7 @@ impl Format for El2 {
 
     #[inline]
     fn table(next: u64) -> u64 {
-        (next & OA_MASK) | (S1Desc::VALID | S1Desc::TABLE_OR_PAGE).bits()
+        s1_table(next)
     }
 
     #[inline]
@@ -271,15 +287,10 @@ impl Format for El2 {
 
     #[inline]
     fn decode(raw: u64, level: u8) -> Desc {
-        let d = S1Desc::from_bits_retain(raw);
-        if !d.contains(S1Desc::VALID) {
-            return Desc::Invalid;
-        }
-        match (level, d.contains(S1Desc::TABLE_OR_PAGE)) {
-            (0..=2, true) => return Desc::Table(raw & OA_MASK),
-            (1 | 2, false) | (3, true) => {}
-            _ => return Desc::Invalid,
-        }
+        let d = match s1_leaf_bits(raw, level) {
+            Ok(d) => d,
+            Err(desc) => return desc,
+        };
         let mut attrs = Attrs::READ | Attrs::GLOBAL;
         if !d.contains(S1Desc::AP_RO) {
             attrs |= Attrs::WRITE;
