@@ -137,7 +137,9 @@ pub fn for_qemu(archs: &[Arch]) -> Result<(), String> {
     let mut install = Command::new("apt-get");
     install
         .env("DEBIAN_FRONTEND", "noninteractive")
-        .args(["install", "-y", "-q"]);
+        // Recommends would pull in ~180 packages (GPU drivers, firmware for
+        // other machines); the two emulators need none of them.
+        .args(["install", "-y", "-q", "--no-install-recommends"]);
     if codename == "bookworm" {
         // Bookworm's own QEMU conflicts with the newer qemu-utils these
         // machines carry; the backports suite has a matching QEMU 10.
