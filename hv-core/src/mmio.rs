@@ -162,6 +162,17 @@ impl MmioBus {
         Ok(())
     }
 
+    /// The interrupt level of the device covering `addr`, with its base
+    /// address: what a home samples after an access to that device.
+    pub fn interrupt_level_at(&self, addr: GuestAddress) -> Option<(GuestAddress, bool)> {
+        let i = self.slots.partition_point(|s| s.base <= addr);
+        let slot = self.slots.get(i.checked_sub(1)?)?;
+        let inside = addr
+            .checked_offset_from(slot.base)
+            .is_some_and(|off| off < slot.size);
+        inside.then(|| (slot.base, slot.device.interrupt_level()))
+    }
+
     /// Interrupt levels of all devices, with each device's base address.
     pub fn interrupt_levels(&self) -> impl Iterator<Item = (GuestAddress, bool)> + '_ {
         self.slots
@@ -206,6 +217,45 @@ mod tests {
         );
         assert_eq!(bus.read(GuestAddress(0x1000), AccessWidth::Word), Ok(0));
         assert_eq!(bus.read(GuestAddress(0x2000), AccessWidth::Byte), Ok(0x89));
+    }
+
+    /// A device whose line follows its register's low bit.
+    struct Line(u64);
+    impl MmioDevice for Line {
+        fn read(&mut self, _offset: u64, _w: AccessWidth) -> u64 {
+            self.0
+        }
+        fn write(&mut self, _offset: u64, _w: AccessWidth, value: u64) {
+            self.0 = value;
+        }
+        fn interrupt_level(&self) -> bool {
+            self.0 & 1 != 0
+        }
+    }
+
+    #[test]
+    fn interrupt_level_of_the_device_at_an_address() {
+        let mut bus = MmioBus::new();
+        bus.insert(GuestAddress(0x1000), 0x100, Box::new(Line(0)))
+            .unwrap();
+        bus.insert(GuestAddress(0x2000), 0x100, Box::new(Line(1)))
+            .unwrap();
+        assert_eq!(
+            bus.interrupt_level_at(GuestAddress(0x1010)),
+            Some((GuestAddress(0x1000), false))
+        );
+        bus.write(GuestAddress(0x1010), AccessWidth::Word, 1)
+            .unwrap();
+        assert_eq!(
+            bus.interrupt_level_at(GuestAddress(0x10ff)),
+            Some((GuestAddress(0x1000), true))
+        );
+        assert_eq!(
+            bus.interrupt_level_at(GuestAddress(0x20ff)),
+            Some((GuestAddress(0x2000), true))
+        );
+        assert_eq!(bus.interrupt_level_at(GuestAddress(0x1100)), None);
+        assert_eq!(bus.interrupt_level_at(GuestAddress(0xfff)), None);
     }
 
     #[test]

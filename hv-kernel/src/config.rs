@@ -66,6 +66,12 @@ pub fn cmdline_value<'a>(cmdline: &'a str, key: &str) -> Option<&'a str> {
         .find_map(|arg| arg.strip_prefix(key)?.strip_prefix('='))
 }
 
+#[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
+/// Whether a kernel-style command line holds the bare flag `flag`.
+pub fn cmdline_flag(cmdline: &str, flag: &str) -> bool {
+    cmdline.split_whitespace().any(|arg| arg == flag)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,6 +105,15 @@ mod tests {
         assert_eq!(cmdline_value(c, "console"), Some("ttyAMA0"));
         assert_eq!(cmdline_value(c, "quiet"), None);
         assert_eq!(cmdline_value(c, "hv.guest"), None);
+    }
+
+    #[test]
+    fn cmdline_flags_match_whole_words() {
+        let c = "hv.guest_mem=256M hv.no_reboot";
+        assert!(cmdline_flag(c, "hv.no_reboot"));
+        assert!(!cmdline_flag(c, "hv.no"));
+        assert!(!cmdline_flag(c, "hv.guest_mem"));
+        assert!(!cmdline_flag("", "hv.no_reboot"));
     }
 
     #[test]

@@ -112,11 +112,53 @@ pub struct Guest {
     /// guest reads, so pasted lines are not lost to FIFO overruns.
     input: VecDeque<u8>,
     lines: Vec<IrqLine>,
+    /// What is placed in RAM at every (re)boot.
+    software: Software,
     /// Entry point (x0 = `dtb`).
     pub entry: GuestAddress,
     /// Where its DTB is.
     pub dtb: GuestAddress,
 }
+
+/// The guest's software and machine shape, kept to place it again when the
+/// guest reboots.
+struct Software {
+    bundle: &'static [u8],
+    ram: Arc<GuestRam>,
+    ram_size: u64,
+    vcpus: u32,
+    slots: Vec<u32>,
+}
+
+impl Software {
+    /// Place kernel, initrd and DTB in guest RAM: (entry, DTB).
+    fn place(&self, quiet: bool) -> Result<(GuestAddress, GuestAddress), VmError> {
+        let bundle = bundle::parse(self.bundle)?;
+        let sw = GuestSoftware {
+            kernel: bundle.kernel,
+            initrd: bundle.initrd,
+            cmdline: bundle.cmdline,
+        };
+        let placed = place::place(&*self.ram, &sw, self.ram_size, self.vcpus, &self.slots)?;
+        if !quiet {
+            log::info!(
+                "guest kernel ({:?}, {} KiB) at {}, entry {}",
+                placed.format,
+                bundle.kernel.len() / 1024,
+                placed.kernel_at,
+                placed.entry
+            );
+            if let Some((start, end)) = placed.initrd {
+                log::info!("guest initrd ({} KiB) at {start:#x}", (end - start) / 1024);
+            }
+        }
+        Ok((placed.entry, placed.dtb))
+    }
+}
+
+/// virtio-mmio Status register: writing 0 resets the device (virtio 1.2,
+/// 4.2.2.1).
+const VIRTIO_MMIO_STATUS: u64 = 0x70;
 
 impl Guest {
     /// A load from the guest's machine: the GIC's frames, else the bus.
@@ -124,7 +166,7 @@ impl Guest {
         if let Some(off) = offset_in(ipa, machine::UART_BASE, machine::UART_SIZE) {
             let v = self.uart.read(off, width) & width.mask();
             self.feed_uart();
-            self.sample_device_irqs();
+            self.sample_uart();
             return Ok(v);
         }
         if let Some(off) = offset_in(ipa, machine::GICD_BASE, machine::GICD_SIZE) {
@@ -133,7 +175,9 @@ impl Guest {
         if let Some(off) = offset_in(ipa, machine::GICR_BASE, self.gicr_size()) {
             return Ok(self.vgic.redist_read(off, width));
         }
-        self.bus.read(ipa, width)
+        let v = self.bus.read(ipa, width)?;
+        self.sample_line(ipa);
+        Ok(v)
     }
 
     /// A store to the guest's machine.
@@ -145,7 +189,7 @@ impl Guest {
     ) -> Result<(), BusError> {
         if let Some(off) = offset_in(ipa, machine::UART_BASE, machine::UART_SIZE) {
             self.uart.write(off, width, value & width.mask());
-            self.sample_device_irqs();
+            self.sample_uart();
             return Ok(());
         }
         if let Some(off) = offset_in(ipa, machine::GICD_BASE, machine::GICD_SIZE) {
@@ -157,8 +201,18 @@ impl Guest {
             return Ok(());
         }
         self.bus.write(ipa, width, value)?;
-        self.sample_device_irqs();
+        self.sample_line(ipa);
         Ok(())
+    }
+
+    /// The offset of `ipa` in the redistributor frames, if it is there.
+    pub fn gicr_offset(&self, ipa: GuestAddress) -> Option<u64> {
+        offset_in(ipa, machine::GICR_BASE, self.gicr_size())
+    }
+
+    /// The offset of `ipa` in the distributor frame, if it is there.
+    pub fn gicd_offset(&self, ipa: GuestAddress) -> Option<u64> {
+        offset_in(ipa, machine::GICD_BASE, machine::GICD_SIZE)
     }
 
     fn gicr_size(&self) -> u64 {
@@ -172,7 +226,7 @@ impl Guest {
             self.input.push_back(byte);
         }
         self.feed_uart();
-        self.sample_device_irqs();
+        self.sample_uart();
     }
 
     /// Move waiting console input into the UART's FIFO while it has room.
@@ -185,25 +239,49 @@ impl Guest {
         }
     }
 
-    /// Feed the devices' interrupt lines to the vGIC: a rising edge of a
-    /// virtio line makes its SPI pending; the PL011's level is passed on.
-    pub fn sample_device_irqs(&mut self) {
-        let uart_target = self.vgic.spi_target(machine::UART_INTID);
-        self.vgic.set_level(
-            uart_target,
-            machine::UART_INTID,
-            self.uart.interrupt_level(),
-        );
-        for (base, level) in self.bus.interrupt_levels() {
-            let Some(line) = self.lines.iter_mut().find(|l| l.base == base) else {
-                continue;
-            };
-            if level && !line.last {
-                let target = self.vgic.spi_target(line.intid);
-                self.vgic.pulse(target, line.intid);
-            }
-            line.last = level;
+    /// Pass the PL011's (level-sensitive) interrupt line to the vGIC.
+    fn sample_uart(&mut self) {
+        let target = self.vgic.spi_target(machine::UART_INTID);
+        self.vgic
+            .set_level(target, machine::UART_INTID, self.uart.interrupt_level());
+    }
+
+    /// After an access to the bus device at `ipa`: a rising edge of its
+    /// (edge-triggered virtio) line makes its SPI pending. Only the device
+    /// touched can have changed its line: hv's disks complete synchronously.
+    fn sample_line(&mut self, ipa: GuestAddress) {
+        let Some((base, level)) = self.bus.interrupt_level_at(ipa) else {
+            return;
+        };
+        let Some(line) = self.lines.iter_mut().find(|l| l.base == base) else {
+            return;
+        };
+        let rising = level && !line.last;
+        line.last = level;
+        if rising {
+            let intid = line.intid;
+            let target = self.vgic.spi_target(intid);
+            self.vgic.pulse(target, intid);
         }
+    }
+
+    /// Reboot the machine: a fresh interrupt controller and UART, every
+    /// virtio device reset (disks keep their contents), and the guest's
+    /// software placed in RAM again. Returns the new (entry, DTB).
+    pub fn reset(&mut self) -> Result<(GuestAddress, GuestAddress), VmError> {
+        self.vgic = Vgic::new(self.software.vcpus as usize);
+        self.uart = Pl011::new(GuestConsole::new());
+        for line in &mut self.lines {
+            // Every slot is a virtio-mmio transport; the write cannot miss.
+            if let Some(status) = line.base.checked_add(VIRTIO_MMIO_STATUS) {
+                let _ = self.bus.write(status, AccessWidth::Word, 0);
+            }
+            line.last = false;
+        }
+        let (entry, dtb) = self.software.place(true)?;
+        self.entry = entry;
+        self.dtb = dtb;
+        Ok((entry, dtb))
     }
 }
 
@@ -226,32 +304,24 @@ impl fmt::Debug for Guest {
 /// contract's RAM base) for a machine of `vcpus` vCPUs, and attach its
 /// devices.
 pub fn build<B: BlockBackend + 'static>(
-    bundle_bytes: &[u8],
+    bundle_bytes: &'static [u8],
     ram: Arc<GuestRam>,
     ram_size: u64,
     disks: Vec<Disk<B>>,
     vcpus: u32,
 ) -> Result<Guest, VmError> {
-    let bundle = bundle::parse(bundle_bytes)?;
+    // Check the bundle before anything is attached.
+    bundle::parse(bundle_bytes)?;
     let mut bus = MmioBus::new();
     let attached = slots::attach_block_devices(&mut bus, &ram, disks)?;
-    let slot_numbers: Vec<u32> = attached.iter().map(|a| a.slot).collect();
-    let sw = GuestSoftware {
-        kernel: bundle.kernel,
-        initrd: bundle.initrd,
-        cmdline: bundle.cmdline,
+    let software = Software {
+        bundle: bundle_bytes,
+        ram,
+        ram_size,
+        vcpus,
+        slots: attached.iter().map(|a| a.slot).collect(),
     };
-    let placed = place::place(&*ram, &sw, ram_size, vcpus, &slot_numbers)?;
-    log::info!(
-        "guest kernel ({:?}, {} KiB) at {}, entry {}",
-        placed.format,
-        bundle.kernel.len() / 1024,
-        placed.kernel_at,
-        placed.entry
-    );
-    if let Some((start, end)) = placed.initrd {
-        log::info!("guest initrd ({} KiB) at {start:#x}", (end - start) / 1024);
-    }
+    let (entry, dtb) = software.place(false)?;
     Ok(Guest {
         bus,
         vgic: Vgic::new(vcpus as usize),
@@ -265,7 +335,8 @@ pub fn build<B: BlockBackend + 'static>(
                 last: false,
             })
             .collect(),
-        entry: placed.entry,
-        dtb: placed.dtb,
+        software,
+        entry,
+        dtb,
     })
 }

@@ -13,8 +13,7 @@
 //! registers read as "nothing pending"), one security state, 5 priority bits
 //! (as QEMU's GICv3), no LPIs, the binary point honoured for preemption.
 
-use super::gicv3::{Vgic, GICR_FRAME_SIZE, SPI_END};
-use crate::mmio::AccessWidth;
+use super::gicv3::Vgic;
 use crate::translate::sysreg::SysRegEnc;
 use alloc::vec::Vec;
 
@@ -76,12 +75,6 @@ const CTLR_EOIMODE: u64 = 1 << 1;
 const CTLR_RO: u64 = ((PRI_BITS as u64) - 1) << 8;
 /// ICC_SRE_EL1: SRE, DFB, DIB, all RAO/WI (system registers only).
 const SRE: u64 = 0b111;
-/// Distributor and redistributor register offsets this model reads.
-const GICD_CTLR: u64 = 0x0000;
-const GICD_CTLR_ENABLE_G1: u64 = 1 << 1;
-const IGROUPR: u64 = 0x0080;
-const ISPENDR: u64 = 0x0200;
-const SGI_BASE: u64 = 0x1_0000;
 /// Most nested active interrupts (one per priority level).
 const MAX_ACTIVE: usize = 1 << PRI_BITS;
 
@@ -137,46 +130,8 @@ impl CpuInterface {
 
     /// The most urgent enabled, pending group-1 interrupt for this vCPU
     /// (INTID, priority), ignoring PMR and the running priority.
-    pub fn highest_pending(&self, vgic: &mut Vgic) -> Option<(u32, u8)> {
-        if !vgic.has_pending(self.vcpu) {
-            return None;
-        }
-        if vgic.dist_read(GICD_CTLR, AccessWidth::Word) & GICD_CTLR_ENABLE_G1 == 0 {
-            return None;
-        }
-        let redist = self.vcpu as u64 * GICR_FRAME_SIZE + SGI_BASE;
-        let mut best: Option<(u32, u8)> = None;
-        for word in 0..SPI_END / 32 {
-            let (pending, group1) = if word == 0 {
-                (
-                    vgic.redist_read(redist + ISPENDR, AccessWidth::Word),
-                    vgic.redist_read(redist + IGROUPR, AccessWidth::Word),
-                )
-            } else {
-                let off = u64::from(word) * 4;
-                (
-                    vgic.dist_read(ISPENDR + off, AccessWidth::Word),
-                    vgic.dist_read(IGROUPR + off, AccessWidth::Word),
-                )
-            };
-            let bits = pending & group1;
-            for bit in 0..32 {
-                if bits & (1 << bit) == 0 {
-                    continue;
-                }
-                let intid = word * 32 + bit;
-                if !vgic.is_enabled(self.vcpu, intid)
-                    || (intid >= 32 && vgic.spi_target(intid) != self.vcpu)
-                {
-                    continue;
-                }
-                let prio = vgic.priority(self.vcpu, intid) & PRI_MASK;
-                if best.is_none_or(|(_, p)| prio < p) {
-                    best = Some((intid, prio));
-                }
-            }
-        }
-        best
+    pub fn highest_pending(&self, vgic: &Vgic) -> Option<(u32, u8)> {
+        vgic.highest_pending_group1(self.vcpu, PRI_MASK)
     }
 
     /// The interrupt the CPU would take now, if any: group 1 enabled, more
@@ -201,7 +156,7 @@ impl CpuInterface {
     fn acknowledge(&mut self, vgic: &mut Vgic) -> u32 {
         match self.signalled(vgic) {
             Some((intid, prio)) if self.active.len() < MAX_ACTIVE => {
-                vgic.set_in_lr(self.vcpu, intid);
+                vgic.acknowledge(self.vcpu, intid);
                 self.active.push((intid, prio));
                 intid
             }
@@ -219,7 +174,7 @@ impl CpuInterface {
         if let Some(i) = self.active.iter().rposition(|&(n, _)| n == intid) {
             self.active.remove(i);
             if self.ctlr & CTLR_EOIMODE == 0 {
-                vgic.lr_drained(self.vcpu, intid);
+                vgic.deactivate(self.vcpu, intid);
             }
         }
     }
@@ -285,7 +240,7 @@ impl CpuInterface {
             ICC_DIR_EL1 => {
                 let intid = value as u32 & 0xff_ffff;
                 if intid < SPURIOUS - 3 {
-                    vgic.lr_drained(self.vcpu, intid);
+                    vgic.deactivate(self.vcpu, intid);
                 }
             }
             ICC_SGI1R_EL1 | ICC_ASGI1R_EL1 => self.send_sgi(vgic, value),
@@ -314,8 +269,15 @@ impl CpuInterface {
 
 #[cfg(test)]
 mod tests {
+    use super::super::gicv3::SPI_END;
     use super::*;
+    use crate::mmio::AccessWidth;
     use AccessWidth::Word;
+
+    /// Distributor and redistributor register offsets the tests write.
+    const GICD_CTLR: u64 = 0x0000;
+    const IGROUPR: u64 = 0x0080;
+    const SGI_BASE: u64 = 0x1_0000;
 
     const TIMER: u32 = 27;
     const UART: u32 = 33;

@@ -5,4 +5,5 @@ pub mod bundle;
 pub mod fdt;
 pub mod loader;
 pub mod place;
+pub mod power;
 pub mod psci;

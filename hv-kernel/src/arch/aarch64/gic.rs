@@ -1,22 +1,40 @@
 //! The physical GICv3 as hv uses it at EL2, and the virtual CPU interface
 //! (ICH_* registers) through which the guest's interrupts are delivered.
 //!
-//! hv takes two physical interrupts itself: the EL1 virtual timer (PPI 27,
-//! forwarded to the guest with the list register's HW bit, so the guest's
-//! deactivation deactivates the physical interrupt) and the vGIC
-//! maintenance interrupt (PPI 25). Everything else the guest sees is purely
-//! virtual. EOImode = 1: hv drops priority itself and leaves deactivation
-//! of the forwarded timer to the guest.
+//! Physical interrupts hv takes itself:
+//! * the guest's two EL1 timers, PPI 27 (virtual) and PPI 30 (physical):
+//!   the guest programs its timers directly, and hv forwards their
+//!   interrupts with the list register's HW bit, so the guest's
+//!   deactivation deactivates the physical interrupt. Each is enabled at
+//!   the physical redistributor exactly when the guest enables it at its
+//!   own (virtual) redistributor, so hv never touches the guest's timer
+//!   control registers;
+//! * the vGIC maintenance interrupt (PPI 25): list registers ran low
+//!   (underflow), or a level-sensitive interrupt was deactivated (EOI
+//!   maintenance, so its line is sampled again);
+//! * its own EL2 physical timer (PPI 26), which bounds a trapped WFI at the
+//!   guest's earliest timer deadline;
+//! * the kick SGI from another CPU (its vCPU's interrupts changed).
+//!
+//! EOImode = 1: hv drops priority itself and leaves deactivation of the
+//! forwarded timers to the guest.
 
 use core::arch::asm;
 use core::ptr::{read_volatile, write_volatile};
 use core::sync::atomic::{AtomicUsize, Ordering};
-use hv_core::devices::gicv3::{LrEntry, Vgic};
+use hv_core::devices::gicv3::{intids, LrEntry, LrWork, Vgic};
+use hv_core::machine;
 
 /// PPI of the EL1 virtual timer.
-pub const VTIMER_INTID: u32 = 27;
+pub const VTIMER_INTID: u32 = machine::TIMER_EL1_VIRT_INTID;
+/// PPI of the EL1 physical timer.
+pub const PTIMER_INTID: u32 = machine::TIMER_EL1_PHYS_INTID;
+/// PPI of the EL2 physical timer (hv's own, for WFI deadlines).
+pub const HYP_TIMER_INTID: u32 = machine::TIMER_EL2_PHYS_INTID;
 /// PPI of the GIC maintenance interrupt.
 pub const MAINTENANCE_INTID: u32 = 25;
+/// The guest timer PPIs hv forwards from hardware.
+pub const FORWARDED: [u32; 2] = [VTIMER_INTID, PTIMER_INTID];
 /// INTID the CPU interface returns when nothing is pending.
 pub const SPURIOUS: u32 = 1023;
 const MAX_LRS: usize = 16;
@@ -66,13 +84,42 @@ fn write_lr(n: usize, value: u64) {
     }
 }
 
-/// ICH_LR state bits.
+fn read_lr(n: usize) -> u64 {
+    match n {
+        0 => sysreg_read!("S3_4_C12_C12_0"),
+        1 => sysreg_read!("S3_4_C12_C12_1"),
+        2 => sysreg_read!("S3_4_C12_C12_2"),
+        3 => sysreg_read!("S3_4_C12_C12_3"),
+        4 => sysreg_read!("S3_4_C12_C12_4"),
+        5 => sysreg_read!("S3_4_C12_C12_5"),
+        6 => sysreg_read!("S3_4_C12_C12_6"),
+        7 => sysreg_read!("S3_4_C12_C12_7"),
+        8 => sysreg_read!("S3_4_C12_C13_0"),
+        9 => sysreg_read!("S3_4_C12_C13_1"),
+        10 => sysreg_read!("S3_4_C12_C13_2"),
+        11 => sysreg_read!("S3_4_C12_C13_3"),
+        12 => sysreg_read!("S3_4_C12_C13_4"),
+        13 => sysreg_read!("S3_4_C12_C13_5"),
+        14 => sysreg_read!("S3_4_C12_C13_6"),
+        15 => sysreg_read!("S3_4_C12_C13_7"),
+        _ => 0,
+    }
+}
+
+/// ICH_LR<n>_EL2 fields.
+const LR_ACTIVE: u64 = 1 << 63;
 const LR_PENDING: u64 = 1 << 62;
+const LR_STATE: u64 = LR_ACTIVE | LR_PENDING;
 const LR_HW: u64 = 1 << 61;
 const LR_GROUP1: u64 = 1 << 60;
+/// With HW = 0: raise an EOI maintenance interrupt when deactivated.
+const LR_EOI: u64 = 1 << 41;
+const LR_PINTID_SHIFT: u32 = 32;
 
 fn lr_value(e: &LrEntry) -> u64 {
+    let eoi = if e.level { LR_EOI } else { 0 };
     LR_PENDING
+        | eoi
         | (u64::from(e.group1) * LR_GROUP1)
         | (u64::from(e.priority) << 48)
         | u64::from(e.intid)
@@ -89,12 +136,21 @@ const GICR_SGI: usize = 0x1_0000;
 const GICR_FRAME: usize = 0x2_0000;
 const GICR_IGROUPR0: usize = GICR_SGI + 0x0080;
 const GICR_ISENABLER0: usize = GICR_SGI + 0x0100;
+const GICR_ICENABLER0: usize = GICR_SGI + 0x0180;
+const GICR_ICPENDR0: usize = GICR_SGI + 0x0280;
+const GICR_ICACTIVER0: usize = GICR_SGI + 0x0380;
 const GICR_IPRIORITYR: usize = GICR_SGI + 0x0400;
 const GICD_CTLR: usize = 0x0000;
+/// Priority of every physical interrupt hv takes.
+const PRIORITY: u32 = 0xa0;
 
 /// Physical GIC frames, from the DTB (set once by the boot CPU).
 static GICD: AtomicUsize = AtomicUsize::new(0);
 static GICR: AtomicUsize = AtomicUsize::new(0);
+/// The physical redistributor of the CPU that runs vCPU n (0: not yet
+/// known), so any CPU can mirror the guest's timer enables there.
+static REDISTRIBUTORS: [AtomicUsize; super::MAX_CPUS] =
+    [const { AtomicUsize::new(0) }; super::MAX_CPUS];
 
 /// Record where the machine's GIC is.
 pub fn configure(gicd: usize, gicr: usize) {
@@ -128,25 +184,107 @@ pub fn enable_spi(intid: u32, mpidr: u64) {
     let n = intid as usize;
     let bit = 1u32 << (intid % 32);
     let word = 4 * (n / 32);
-    mmio_write32(gicd + 0x80 + word, mmio_read32(gicd + 0x80 + word) | bit); // IGROUPR
-    let prio = gicd + 0x400 + (n & !3);
-    let shift = 8 * (intid % 4);
-    mmio_write32(
-        prio,
-        (mmio_read32(prio) & !(0xff << shift)) | (0xa0 << shift),
-    ); // IPRIORITYR
-       // IROUTER has MPIDR's affinity layout (Aff3 at [39:32]), minus bit 31.
-    let route = mpidr & 0xff_00ff_ffff;
-    // SAFETY: GICD_IROUTER<n> is a 64-bit register of the distributor frame.
-    unsafe { write_volatile((gicd + 0x6000 + 8 * n) as *mut u64, route) };
-    mmio_write32(gicd + 0x100 + word, bit); // ISENABLER
+    // SAFETY: `gicd` is the distributor frame from the DTB, mapped as
+    // device memory by hv's EL2 map; IGROUPR<n>, IPRIORITYR<n>, IROUTER<n>
+    // and ISENABLER<n> of an SPI below 1020 lie inside it.
+    unsafe {
+        mmio_write32(gicd + 0x80 + word, mmio_read32(gicd + 0x80 + word) | bit); // IGROUPR
+        set_priority(gicd + 0x400, intid);
+        // IROUTER has MPIDR's affinity layout (Aff3 at [39:32]), minus bit 31.
+        write_volatile((gicd + 0x6000 + 8 * n) as *mut u64, mpidr & 0xff_00ff_ffff);
+        mmio_write32(gicd + 0x100 + word, bit); // ISENABLER
+    }
 }
 
-/// This CPU's view of the GIC: its list registers and who holds them.
+/// Set the priority byte of `intid` in the IPRIORITYR array at `base` to
+/// hv's [`PRIORITY`].
+///
+/// # Safety
+/// `base` must be a mapped IPRIORITYR array (distributor or SGI_base
+/// frame) that covers `intid`.
+unsafe fn set_priority(base: usize, intid: u32) {
+    let at = base + (intid as usize & !3);
+    let shift = 8 * (intid % 4);
+    // SAFETY: the caller guarantees `at` is inside the priority array.
+    unsafe {
+        let v = mmio_read32(at) & !(0xff << shift);
+        mmio_write32(at, v | (PRIORITY << shift));
+    }
+}
+
+/// Read a 32-bit GIC register.
+///
+/// # Safety
+/// `addr` must be a 32-bit register of a GIC frame the DTB names, mapped as
+/// device memory in hv's EL2 map; reading it must have no side effect the
+/// caller does not intend.
+unsafe fn mmio_read32(addr: usize) -> u32 {
+    // SAFETY: the caller guarantees a mapped, aligned device register.
+    unsafe { read_volatile(addr as *const u32) }
+}
+
+/// Write a 32-bit GIC register.
+///
+/// # Safety
+/// As for [`mmio_read32`], and the value must be one the GIC specification
+/// allows for that register.
+unsafe fn mmio_write32(addr: usize, v: u32) {
+    // SAFETY: the caller guarantees a mapped, aligned device register.
+    unsafe { write_volatile(addr as *mut u32, v) }
+}
+
+/// Read a 64-bit GIC register.
+///
+/// # Safety
+/// As for [`mmio_read32`], for a 64-bit register (e.g. GICR_TYPER).
+unsafe fn mmio_read64(addr: usize) -> u64 {
+    // SAFETY: the caller guarantees a mapped, aligned device register.
+    unsafe { read_volatile(addr as *const u64) }
+}
+
+/// Enable or disable forwarded PPI `intid` at the physical redistributor of
+/// the CPU that runs vCPU `vcpu`, following the guest's own enable. A
+/// vCPU that has not started yet gets its enables when it does.
+pub fn mirror_enable(vcpu: usize, intid: u32, enabled: bool) {
+    let Some(rd) = REDISTRIBUTORS
+        .get(vcpu)
+        .map(|r| r.load(Ordering::Acquire))
+        .filter(|&r| r != 0)
+    else {
+        return;
+    };
+    if !FORWARDED.contains(&intid) {
+        return;
+    }
+    let reg = if enabled {
+        GICR_ISENABLER0
+    } else {
+        GICR_ICENABLER0
+    };
+    // SAFETY: `rd` is a redistributor frame found by CpuGic::init; the
+    // SGI_base enable registers are write-1-to-act, touching only `intid`.
+    unsafe { mmio_write32(rd + reg, 1 << intid) };
+}
+
+/// This CPU's view of the GIC: its list registers and what they hold.
 #[derive(Debug)]
 pub struct CpuGic {
     lrs: usize,
-    owner: [Option<u32>; MAX_LRS],
+    /// INTID held by each list register.
+    owner: [u32; MAX_LRS],
+    /// List registers in use, as a bit mask.
+    used: u32,
+    /// In-use list registers that raise EOI maintenance (level-sensitive).
+    eoi: u32,
+    /// In-use list registers linked to a physical interrupt (HW bit).
+    hw: u32,
+    /// Forwarded timer PPIs acknowledged (still active physically) that
+    /// wait for a free list register.
+    hw_waiting: u32,
+    /// ICH_HCR_EL2 as last written.
+    hcr: u64,
+    /// A maintenance interrupt or a forwarded timer asks for a sync.
+    wants_sync: bool,
 }
 
 /// Why the GIC could not be prepared.
@@ -164,69 +302,76 @@ impl core::fmt::Display for GicError {
     }
 }
 
-fn mmio_read32(addr: usize) -> u32 {
-    // SAFETY: callers pass addresses inside the GIC frames named by the DTB,
-    // which are 32-bit device registers (MMU off: device memory).
-    unsafe { read_volatile(addr as *const u32) }
-}
-
-fn mmio_write32(addr: usize, v: u32) {
-    // SAFETY: as for mmio_read32.
-    unsafe { write_volatile(addr as *mut u32, v) }
-}
-
-fn mmio_read64(addr: usize) -> u64 {
-    // SAFETY: as for mmio_read32; GICR_TYPER is a 64-bit register.
-    unsafe { read_volatile(addr as *const u64) }
+/// Find the redistributor frame of the CPU with affinity `mpidr`.
+///
+/// # Safety
+/// `gicr` must be the first redistributor frame the DTB names, with the
+/// frames mapped as device memory in hv's EL2 map.
+unsafe fn find_redistributor(gicr: usize, mpidr: u64) -> Result<usize, GicError> {
+    // GICR_TYPER.Affinity is Aff3.Aff2.Aff1.Aff0; MPIDR keeps Aff3 at [39:32].
+    let aff = ((mpidr >> 8) & 0xff00_0000) | (mpidr & 0xff_ffff);
+    let mut frame = gicr;
+    loop {
+        // SAFETY: frames are walked only until the one marked Last.
+        let typer = unsafe { mmio_read64(frame + GICR_TYPER) };
+        if typer >> 32 == aff & 0xffff_ffff {
+            return Ok(frame);
+        }
+        if typer & (1 << 4) != 0 {
+            return Err(GicError::NoRedistributor);
+        }
+        frame += GICR_FRAME;
+    }
 }
 
 impl CpuGic {
-    /// [`CpuGic::init`] with the frames recorded by [`configure`].
-    pub fn init_cpu(mpidr: u64) -> Result<Self, GicError> {
+    /// Prepare the physical GIC and this CPU's virtual interface for vCPU
+    /// `vcpu` with the frames recorded by [`configure`]: wake this CPU's
+    /// redistributor; put the PPIs hv takes in group 1 and enable the
+    /// maintenance, hyp-timer and kick interrupts (the guest's timer PPIs
+    /// follow the guest's enables, see [`mirror_enable`], and start
+    /// disabled and inactive); enable group 1 in the distributor; turn on
+    /// the system-register CPU interface with EOImode 1; clear and switch
+    /// on the virtual CPU interface.
+    pub fn init_cpu(vcpu: usize, mpidr: u64) -> Result<Self, GicError> {
         let (gicd, gicr) = (GICD.load(Ordering::Acquire), GICR.load(Ordering::Acquire));
         if gicd == 0 || gicr == 0 {
             return Err(GicError::NoRedistributor);
         }
-        Self::init(gicd, gicr, mpidr)
-    }
-
-    /// Prepare the physical GIC and this CPU's virtual interface: wake our
-    /// redistributor, enable the timer and maintenance PPIs and the kick SGI in group 1,
-    /// enable group 1 in the distributor, turn on the system-register CPU
-    /// interface with EOImode 1, and switch on the virtual CPU interface.
-    pub fn init(gicd: usize, gicr: usize, mpidr: u64) -> Result<Self, GicError> {
-        // GICR_TYPER.Affinity is Aff3.Aff2.Aff1.Aff0; MPIDR keeps Aff3 at [39:32].
-        let aff = ((mpidr >> 8) & 0xff00_0000) | (mpidr & 0xff_ffff);
-        let mut frame = gicr;
-        let rd = loop {
-            let typer = mmio_read64(frame + GICR_TYPER);
-            if typer >> 32 == aff & 0xffff_ffff {
-                break frame;
+        // SAFETY: `gicr` came from the DTB through `configure`.
+        let rd = unsafe { find_redistributor(gicr, mpidr)? };
+        let timers = FORWARDED.iter().fold(0, |m, &i| m | (1 << i));
+        let mine =
+            (1 << MAINTENANCE_INTID) | (1 << HYP_TIMER_INTID) | (1 << super::guest::KICK_SGI);
+        // SAFETY: `rd` is this CPU's redistributor and `gicd` the
+        // distributor, both mapped device frames; every register written
+        // is in them and every value is one the GICv3 specification allows.
+        unsafe {
+            let waker = mmio_read32(rd + GICR_WAKER);
+            mmio_write32(rd + GICR_WAKER, waker & !(1 << 1));
+            while mmio_read32(rd + GICR_WAKER) & (1 << 2) != 0 {
+                core::hint::spin_loop();
             }
-            if typer & (1 << 4) != 0 {
-                return Err(GicError::NoRedistributor);
+            // The guest's timers: disabled, neither pending nor active
+            // (a previous run of this vCPU may have left one active).
+            mmio_write32(rd + GICR_ICENABLER0, timers);
+            mmio_write32(rd + GICR_ICACTIVER0, timers);
+            mmio_write32(rd + GICR_ICPENDR0, timers);
+            let group = mmio_read32(rd + GICR_IGROUPR0);
+            mmio_write32(rd + GICR_IGROUPR0, group | mine | timers);
+            for intid in intids(u128::from(mine | timers)) {
+                set_priority(rd + GICR_IPRIORITYR, intid);
             }
-            frame += GICR_FRAME;
-        };
-        let waker = mmio_read32(rd + GICR_WAKER);
-        mmio_write32(rd + GICR_WAKER, waker & !(1 << 1));
-        while mmio_read32(rd + GICR_WAKER) & (1 << 2) != 0 {
-            core::hint::spin_loop();
+            mmio_write32(rd + GICR_ISENABLER0, mine);
+            // ARE and EnableGrp1 (bit positions agree in both security views).
+            let ctlr = mmio_read32(gicd + GICD_CTLR);
+            mmio_write32(gicd + GICD_CTLR, ctlr | (1 << 4) | (1 << 1));
+            while mmio_read32(gicd + GICD_CTLR) & (1 << 31) != 0 {
+                core::hint::spin_loop();
+            }
         }
-        let mine = (1 << VTIMER_INTID) | (1 << MAINTENANCE_INTID) | (1 << super::guest::KICK_SGI);
-        mmio_write32(rd + GICR_IGROUPR0, mmio_read32(rd + GICR_IGROUPR0) | mine);
-        for intid in [VTIMER_INTID, MAINTENANCE_INTID, super::guest::KICK_SGI] {
-            let at = rd + GICR_IPRIORITYR + (intid as usize & !3);
-            let shift = 8 * (intid % 4);
-            let v = mmio_read32(at) & !(0xff << shift);
-            mmio_write32(at, v | (0xa0 << shift));
-        }
-        mmio_write32(rd + GICR_ISENABLER0, mine);
-        // ARE and EnableGrp1 (bit positions agree in both security views).
-        let ctlr = mmio_read32(gicd + GICD_CTLR);
-        mmio_write32(gicd + GICD_CTLR, ctlr | (1 << 4) | (1 << 1));
-        while mmio_read32(gicd + GICD_CTLR) & (1 << 31) != 0 {
-            core::hint::spin_loop();
+        if let Some(slot) = REDISTRIBUTORS.get(vcpu) {
+            slot.store(rd, Ordering::Release);
         }
 
         // ICC_SRE_EL2: SRE, DFB, DIB, and Enable (lets EL1 use SRE too).
@@ -251,66 +396,245 @@ impl CpuGic {
         unsafe { asm!("isb", options(nostack)) };
         Ok(CpuGic {
             lrs,
-            owner: [None; MAX_LRS],
+            owner: [0; MAX_LRS],
+            used: 0,
+            eoi: 0,
+            hw: 0,
+            hw_waiting: 0,
+            hcr: ICH_HCR_EN,
+            wants_sync: true,
         })
     }
 
+    /// Whether this CPU must reconcile its list registers before the next
+    /// entry even if nobody changed its vCPU's interrupts.
+    pub fn wants_sync(&self) -> bool {
+        self.wants_sync
+    }
+
+    /// A maintenance interrupt arrived: list registers drained or ran low.
+    pub fn maintenance(&mut self) {
+        self.wants_sync = true;
+    }
+
+    fn free_lr(&self) -> Option<usize> {
+        let free = !self.used & ((1u32 << self.lrs) - 1);
+        (free != 0).then(|| free.trailing_zeros() as usize)
+    }
+
+    fn take_lr(&mut self, n: usize, intid: u32, value: u64) {
+        write_lr(n, value);
+        self.owner[n] = intid;
+        self.used |= 1 << n;
+        let bit = 1 << n;
+        self.eoi = if value & (LR_EOI | LR_HW) == LR_EOI {
+            self.eoi | bit
+        } else {
+            self.eoi & !bit
+        };
+        self.hw = if value & LR_HW != 0 {
+            self.hw | bit
+        } else {
+            self.hw & !bit
+        };
+    }
+
+    fn release_lr(&mut self, n: usize) {
+        write_lr(n, 0);
+        let bit = !(1u32 << n);
+        self.used &= bit;
+        self.eoi &= bit;
+        self.hw &= bit;
+    }
+
+    /// Give drained list registers back to the model: those the guest
+    /// finished with (empty, or empty with EOI maintenance pending).
+    fn release_drained(&mut self, vgic: &mut Vgic, vcpu: usize) {
+        for n in intids(u128::from(self.drained())) {
+            let n = n as usize;
+            vgic.lr_drained(vcpu, self.owner[n]);
+            self.release_lr(n);
+        }
+    }
+
+    /// Apply the model's requests to the list registers that hold the
+    /// interrupts named in `work`.
+    fn apply(&mut self, work: LrWork, vgic: &mut Vgic, vcpu: usize) {
+        let all = work.all();
+        for n in intids(u128::from(self.used)) {
+            let n = n as usize;
+            let intid = self.owner[n];
+            let bit = 1u128 << intid;
+            if all & bit == 0 {
+                continue;
+            }
+            let value = read_lr(n);
+            let hw = value & LR_HW != 0;
+            let mut state = value & LR_STATE;
+            // A hardware-linked entry's pending state belongs to the
+            // hardware: only its active state is the guest's to clear.
+            if work.add_pending & bit != 0 && !hw {
+                state |= LR_PENDING;
+            }
+            if work.clear_pending & bit != 0 && !hw {
+                state &= !LR_PENDING;
+            }
+            if work.set_active & bit != 0 && !hw {
+                state |= LR_ACTIVE;
+            }
+            if work.clear_active & bit != 0 {
+                state &= !LR_ACTIVE;
+            }
+            if state == 0 {
+                if hw {
+                    // The guest deactivated it by register: so must we.
+                    deactivate(((value >> LR_PINTID_SHIFT) & 0x3ff) as u32);
+                }
+                vgic.lr_drained(vcpu, intid);
+                self.release_lr(n);
+            } else {
+                write_lr(n, (value & !LR_STATE) | state);
+                vgic.lr_state(vcpu, intid, state & LR_PENDING != 0, state & LR_ACTIVE != 0);
+            }
+        }
+    }
+
+    /// Record the live state of this CPU's list registers in the model, so
+    /// a guest read of the pending/active registers sees it.
+    pub fn snapshot(&self, vgic: &mut Vgic, vcpu: usize) {
+        for n in intids(u128::from(self.used)) {
+            let value = read_lr(n as usize);
+            vgic.lr_state(
+                vcpu,
+                self.owner[n as usize],
+                value & LR_PENDING != 0,
+                value & LR_ACTIVE != 0,
+            );
+        }
+    }
+
+    fn place_hw(&mut self, vgic: &mut Vgic, vcpu: usize, intid: u32) -> bool {
+        let Some(n) = self.free_lr() else {
+            return false;
+        };
+        let entry = LrEntry {
+            intid,
+            priority: vgic.priority(vcpu, intid),
+            group1: true,
+            level: false,
+        };
+        let value = lr_value(&entry) | LR_HW | (u64::from(intid) << LR_PINTID_SHIFT);
+        self.take_lr(n, intid, value);
+        vgic.list_hw(vcpu, intid);
+        true
+    }
+
     /// Reconcile the list registers with the vGIC: drained ones release
-    /// their interrupt, free ones take the most urgent pending interrupts,
-    /// and if some still wait, ask for a maintenance interrupt when the list
-    /// registers run empty.
+    /// their interrupt, the model's requests and latched edges are applied
+    /// to the interrupts still listed, free ones take the most urgent
+    /// pending interrupts, and if some still wait, ask for a maintenance
+    /// interrupt when the list registers run low.
     pub fn sync(&mut self, vgic: &mut Vgic, vcpu: usize) {
-        let empty = sysreg_read!("S3_4_C12_C11_5"); // ICH_ELRSR_EL2
-        for n in 0..self.lrs {
-            if empty & (1 << n) != 0 {
-                if let Some(intid) = self.owner[n].take() {
-                    vgic.lr_drained(vcpu, intid);
+        self.wants_sync = false;
+        self.release_drained(vgic, vcpu);
+        let work = vgic.take_lr_work(vcpu);
+        if !work.is_empty() {
+            self.apply(work, vgic, vcpu);
+        }
+        for intid in FORWARDED {
+            if self.hw_waiting & (1 << intid) != 0 && self.place_hw(vgic, vcpu, intid) {
+                self.hw_waiting &= !(1 << intid);
+            }
+        }
+        let free = self.lrs - self.used.count_ones() as usize;
+        if free > 0 {
+            for entry in vgic.take_pending(vcpu, free) {
+                if let Some(n) = self.free_lr() {
+                    self.take_lr(n, entry.intid, lr_value(&entry));
                 }
             }
         }
-        let free = self.owner[..self.lrs]
-            .iter()
-            .filter(|o| o.is_none())
-            .count();
-        for entry in vgic.take_pending(vcpu, free) {
-            if let Some(n) = self.owner[..self.lrs].iter().position(Option::is_none) {
-                write_lr(n, lr_value(&entry));
-                self.owner[n] = Some(entry.intid);
-            }
-        }
-        let hcr = if vgic.has_pending(vcpu) {
+        let hcr = if self.hw_waiting != 0 || vgic.has_pending(vcpu) {
             ICH_HCR_EN | ICH_HCR_UIE
         } else {
             ICH_HCR_EN
         };
-        sysreg_write!("S3_4_C12_C11_0", hcr);
+        if hcr != self.hcr {
+            sysreg_write!("S3_4_C12_C11_0", hcr);
+            self.hcr = hcr;
+        }
     }
 
-    /// Whether a list register holds something for the guest.
+    /// List registers the guest finished with (empty, or empty with EOI
+    /// maintenance pending) that the model does not know about yet.
+    fn drained(&self) -> u32 {
+        if self.used == 0 {
+            return 0;
+        }
+        let mut done = sysreg_read!("S3_4_C12_C11_5") as u32; // ICH_ELRSR_EL2
+        if self.eoi != 0 {
+            done |= sysreg_read!("S3_4_C12_C11_3") as u32; // ICH_EISR_EL2
+        }
+        done & self.used
+    }
+
+    /// Whether list registers drained since the last sync.
+    pub fn has_drained(&self) -> bool {
+        self.drained() != 0
+    }
+
+    /// Whether the guest has an interrupt to take: a list register in the
+    /// pending state, or a forwarded timer waiting for one.
     pub fn guest_has_interrupt(&self) -> bool {
-        self.owner[..self.lrs].iter().any(Option::is_some)
+        self.hw_waiting != 0
+            || intids(u128::from(self.used & !self.drained()))
+                .any(|n| read_lr(n as usize) & LR_PENDING != 0)
     }
 
-    /// Forward the physical virtual-timer interrupt (already acknowledged
-    /// and priority-dropped) to the guest with the HW bit, so the guest's
-    /// deactivation deactivates it. Returns false if no list register is
-    /// free (the caller deactivates it and it fires again later).
-    pub fn forward_timer(&mut self, vgic: &mut Vgic, vcpu: usize) -> bool {
-        let Some(n) = self.owner[..self.lrs].iter().position(Option::is_none) else {
-            return false;
-        };
-        let entry = LrEntry {
-            intid: VTIMER_INTID,
-            priority: vgic.priority(vcpu, VTIMER_INTID),
-            group1: true,
-        };
-        write_lr(
-            n,
-            lr_value(&entry) | LR_HW | (u64::from(VTIMER_INTID) << 32),
-        );
-        self.owner[n] = Some(VTIMER_INTID);
-        vgic.set_in_lr(vcpu, VTIMER_INTID);
-        true
+    /// A forwarded timer PPI fired (acknowledged and priority-dropped):
+    /// list it with the HW bit, so the guest's deactivation deactivates it,
+    /// or keep it active until a list register frees up.
+    pub fn forward(&mut self, vgic: &mut Vgic, vcpu: usize, intid: u32) {
+        // The guest may have finished with its previous activation without
+        // an exit since: its list register is free again.
+        self.release_drained(vgic, vcpu);
+        if !vgic.is_enabled(vcpu, intid) || vgic.is_listed(vcpu, intid) {
+            // The guest disabled it as it fired (its physical enable is
+            // being turned off too), or it is still listed: let it go.
+            deactivate(intid);
+            return;
+        }
+        if !self.place_hw(vgic, vcpu, intid) {
+            self.hw_waiting |= 1 << intid;
+            self.wants_sync = true;
+        }
+    }
+
+    /// The vCPU is going away (CPU_OFF, reset): hand everything listed
+    /// back to the model with the state it had, and deactivate the
+    /// forwarded timers.
+    pub fn evict_all(&mut self, vgic: &mut Vgic, vcpu: usize) {
+        for n in intids(u128::from(self.used)) {
+            let n = n as usize;
+            let value = read_lr(n);
+            let hw = value & LR_HW != 0;
+            if hw {
+                deactivate(self.owner[n]);
+            }
+            vgic.unlist(
+                vcpu,
+                self.owner[n],
+                value & LR_PENDING != 0 && !hw,
+                value & LR_ACTIVE != 0 && !hw,
+            );
+            self.release_lr(n);
+        }
+        for intid in intids(u128::from(self.hw_waiting)) {
+            deactivate(intid);
+        }
+        self.hw_waiting = 0;
+        sysreg_write!("S3_4_C12_C11_0", 0);
+        self.hcr = 0;
     }
 }
 
@@ -324,19 +648,7 @@ pub fn end_of_interrupt(intid: u32) {
     sysreg_write!("S3_0_C12_C12_1", u64::from(intid)); // ICC_EOIR1_EL1
 }
 
-/// Deactivate a physical interrupt hv handled itself.
+/// Deactivate a physical interrupt of this CPU.
 pub fn deactivate(intid: u32) {
     sysreg_write!("S3_0_C12_C11_1", u64::from(intid)); // ICC_DIR_EL1
-}
-
-/// Mask the EL1 virtual timer's output (CNTV_CTL_EL0.IMASK), for a guest
-/// that armed the timer without enabling its interrupt.
-pub fn mask_vtimer() {
-    let ctl: u64;
-    // SAFETY: the EL1 virtual timer control belongs to the guest on this
-    // CPU; setting IMASK only silences its interrupt output.
-    unsafe {
-        asm!("mrs {}, cntv_ctl_el0", out(reg) ctl, options(nomem, nostack));
-        asm!("msr cntv_ctl_el0, {}", in(reg) ctl | 0b10, options(nomem, nostack));
-    }
 }

@@ -1,16 +1,27 @@
 //! Running the guest: one vCPU per physical CPU, each entering its vCPU,
 //! decoding every exit, emulating, resuming. The guest's devices and vGIC
-//! are shared behind one lock, held only while an exit is handled.
+//! are shared behind one lock, held only while an exit that needs them is
+//! handled.
+//!
+//! The exit path does only what changed: the vGIC marks the vCPUs whose
+//! interrupts changed, those vCPUs get their bit in [`Vm::needs_sync`] and
+//! a kick, and a vCPU reconciles its list registers only when its bit is
+//! set or its own list registers asked (maintenance interrupt, forwarded
+//! timer). An exit that touches neither (an HVC, an ID-register read) takes
+//! no lock.
 
 use super::gic::{self, CpuGic};
 use super::idregs;
+use super::timer;
 use super::vcpu::{self, inject, VcpuRegs};
 use crate::vm::Guest;
 use core::arch::asm;
-use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use hv_core::arch::aarch64::esr::{self, Exit};
 use hv_core::arch::aarch64::sgi;
+use hv_core::devices::gicv3;
 use hv_core::mmio::BusError;
+use hv_core::vm::power::{CpuOnError, Power, VcpuPower};
 use hv_core::vm::psci::{self, affinity, status, PsciCall};
 
 /// Most vCPUs (one per physical CPU hv brings up).
@@ -21,13 +32,14 @@ pub const MAX_VCPUS: usize = super::MAX_CPUS;
 pub enum Outcome {
     /// PSCI SYSTEM_OFF.
     PowerOff,
-    /// PSCI SYSTEM_RESET (hv does not restart guests yet).
+    /// PSCI SYSTEM_RESET with rebooting switched off (`hv.no_reboot`).
     Reset,
-    /// The guest took an exception hv cannot continue from (SError).
+    /// The guest took an exception hv cannot continue from (SError), or
+    /// could not be started again.
     Crashed,
 }
 
-/// Exit counts of all vCPUs, for the report at the end.
+/// Exit counts of one vCPU, for the report at the end.
 #[derive(Debug, Default)]
 pub struct ExitStats {
     /// All exits.
@@ -44,21 +56,10 @@ pub struct ExitStats {
     pub other: AtomicU64,
 }
 
+/// Each counter belongs to one CPU: a plain load and store, no atomic
+/// read-modify-write on the exit path.
 fn count(c: &AtomicU64) {
-    c.fetch_add(1, Ordering::Relaxed);
-}
-
-/// vCPU power states (PSCI AFFINITY_INFO's view).
-const OFF: u8 = 0;
-const PENDING: u8 = 1;
-const ON: u8 = 2;
-
-/// Where a vCPU starts when PSCI CPU_ON turns it on.
-#[derive(Debug, Default)]
-struct VcpuSlot {
-    state: AtomicU8,
-    entry: AtomicU64,
-    context: AtomicU64,
+    c.store(c.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
 }
 
 /// The running guest machine, shared by the physical CPUs.
@@ -67,21 +68,30 @@ pub struct Vm {
     /// Devices and vGIC.
     pub guest: spin::Mutex<Guest>,
     vcpus: usize,
-    slots: [VcpuSlot; MAX_VCPUS],
+    /// PSCI power state of every vCPU.
+    power: VcpuPower,
+    /// vCPUs whose interrupts changed and must reconcile (bit n: vCPU n).
+    needs_sync: AtomicU32,
+    /// A reboot is in progress: every vCPU leaves the guest.
+    stopping: AtomicBool,
+    /// PSCI SYSTEM_RESET reboots the guest (otherwise it ends the run).
+    reboot: bool,
     /// Physical MPIDR of the CPU that runs vCPU n.
     phys_mpidr: [u64; MAX_VCPUS],
     vttbr: u64,
     vtcr: u64,
-    /// Exit statistics.
-    pub stats: ExitStats,
+    /// Guest boots so far (1 for the first).
+    pub boots: AtomicU32,
+    /// Exit statistics, per vCPU.
+    pub stats: [ExitStats; MAX_VCPUS],
 }
 
 /// INTID of the machine's console UART, when hv passes its input to the
 /// guest (0: not).
-pub static CONSOLE_INTID: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
+pub static CONSOLE_INTID: AtomicU32 = AtomicU32::new(0);
 
 /// Physical SGI hv sends to make another CPU look at its vCPU's interrupts
-/// (or start its vCPU).
+/// (or start its vCPU, or leave it).
 pub const KICK_SGI: u32 = 8;
 
 static VM: spin::Once<Vm> = spin::Once::new();
@@ -91,43 +101,49 @@ pub fn vm() -> Option<&'static Vm> {
     VM.get()
 }
 
+/// What the machine looks like when the guest is published.
+#[derive(Debug)]
+pub struct Machine {
+    /// Number of vCPUs.
+    pub vcpus: usize,
+    /// Physical MPIDR of the CPU that runs vCPU n.
+    pub phys_mpidr: [u64; MAX_VCPUS],
+    /// Stage-2 registers.
+    pub vttbr: u64,
+    /// Stage-2 control.
+    pub vtcr: u64,
+    /// Reboot on PSCI SYSTEM_RESET.
+    pub reboot: bool,
+}
+
 /// Publish the guest: vCPU 0 on; the others wait for PSCI CPU_ON.
-pub fn publish(
-    guest: Guest,
-    vcpus: usize,
-    phys_mpidr: [u64; MAX_VCPUS],
-    vttbr: u64,
-    vtcr: u64,
-) -> &'static Vm {
+pub fn publish(guest: Guest, machine: Machine) -> &'static Vm {
     VM.call_once(|| {
-        let vm = Vm {
+        let vcpus = machine.vcpus.clamp(1, MAX_VCPUS);
+        Vm {
             guest: spin::Mutex::new(guest),
-            vcpus: vcpus.clamp(1, MAX_VCPUS),
-            slots: Default::default(),
-            phys_mpidr,
-            vttbr,
-            vtcr,
-            stats: ExitStats::default(),
-        };
-        vm.slots[0].state.store(ON, Ordering::Release);
-        vm
+            vcpus,
+            power: VcpuPower::new(vcpus),
+            needs_sync: AtomicU32::new(0),
+            stopping: AtomicBool::new(false),
+            reboot: machine.reboot,
+            phys_mpidr: machine.phys_mpidr,
+            vttbr: machine.vttbr,
+            vtcr: machine.vtcr,
+            boots: AtomicU32::new(1),
+            stats: Default::default(),
+        }
     })
 }
 
 impl Vm {
     /// If vCPU `me` was turned on by CPU_ON, claim it: (entry, context).
     pub fn take_start(&self, me: usize) -> Option<(u64, u64)> {
-        let slot = self.slots.get(me)?;
-        slot.state
-            .compare_exchange(PENDING, ON, Ordering::AcqRel, Ordering::Acquire)
-            .ok()?;
-        Some((
-            slot.entry.load(Ordering::Acquire),
-            slot.context.load(Ordering::Acquire),
-        ))
+        self.power.take_start(me)
     }
 
-    /// Make the CPU running vCPU `target` look at its interrupts (or start).
+    /// Make the CPU running vCPU `target` look at its interrupts (or start,
+    /// or stop).
     fn kick(&self, me: usize, target: usize) {
         if target == me {
             return;
@@ -138,12 +154,50 @@ impl Vm {
         // SAFETY: SEV only signals an event to every CPU.
         unsafe { asm!("sev", options(nomem, nostack)) };
     }
+
+    /// Tell the vCPUs in `mask` (other than `me`) that their interrupts
+    /// changed.
+    fn notify(&self, me: usize, mask: u32) {
+        let others = mask & !(1 << me);
+        if others == 0 {
+            return;
+        }
+        self.needs_sync.fetch_or(others, Ordering::AcqRel);
+        for target in (0..self.vcpus).filter(|t| others & (1 << t) != 0) {
+            self.kick(me, target);
+        }
+    }
+
+    /// Run `f` on the guest with the lock held, then reconcile this vCPU's
+    /// list registers if its interrupts changed and notify the others whose
+    /// did.
+    fn with_guest<R>(
+        &self,
+        me: usize,
+        gic: &mut CpuGic,
+        f: impl FnOnce(&mut Guest, &mut CpuGic) -> R,
+    ) -> R {
+        let (result, others) = {
+            let mut guest = self.guest.lock();
+            let result = f(&mut guest, gic);
+            let dirty = guest.vgic.take_dirty();
+            if dirty & (1 << me) != 0 || gic.wants_sync() {
+                gic.sync(&mut guest.vgic, me);
+            }
+            // Syncing may release interrupts another vCPU now gets.
+            (result, dirty | guest.vgic.take_dirty())
+        };
+        self.notify(me, others);
+        result
+    }
 }
 
 enum Step {
     Resume,
     /// This vCPU turned itself off (PSCI CPU_OFF).
     Off,
+    /// This vCPU asked for a reboot (PSCI SYSTEM_RESET).
+    Reboot,
     Stop(Outcome),
 }
 
@@ -158,11 +212,22 @@ fn syndrome() -> (u64, u64, u64) {
     (esr, far, hpfar)
 }
 
+/// Step the guest's PC past a trapped instruction, wrapping as the
+/// architecture does (a trap at the top of the address space must not
+/// overflow hv's arithmetic).
+fn skip(regs: &mut VcpuRegs, bytes: u64) {
+    regs.pc = regs.pc.wrapping_add(bytes);
+}
+
 /// Run vCPU `me` of `vm` on this CPU from `entry` with x0 = `x0`. Returns
-/// `None` when the vCPU turned itself off, or how the guest ended.
+/// `None` when the vCPU turned itself off or left for a reboot, or how the
+/// guest ended.
 pub fn run_vcpu(vm: &Vm, me: usize, entry: u64, x0: u64) -> Option<Outcome> {
-    vcpu::configure_el2(vm.vttbr, vm.vtcr, (1 << 31) | me as u64);
-    let mut gic = match vm.phys_mpidr.get(me).map(|&m| CpuGic::init_cpu(m)) {
+    // SAFETY: the stage-2 tables behind `vm.vttbr` map only the guest's RAM
+    // and are complete; no guest runs on this CPU yet.
+    unsafe { vcpu::configure_el2(vm.vttbr, vm.vtcr, (1 << 31) | me as u64) };
+    timer::reset_guest_timers();
+    let mut gic = match vm.phys_mpidr.get(me).map(|&m| CpuGic::init_cpu(me, m)) {
         Some(Ok(g)) => g,
         Some(Err(e)) => {
             log::error!("vCPU {me}: GIC: {e}");
@@ -170,19 +235,30 @@ pub fn run_vcpu(vm: &Vm, me: usize, entry: u64, x0: u64) -> Option<Outcome> {
         }
         None => return Some(Outcome::Crashed),
     };
+    {
+        // The guest's timer enables as the vGIC holds them now.
+        let guest = vm.guest.lock();
+        for intid in gic::FORWARDED {
+            gic::mirror_enable(me, intid, guest.vgic.is_enabled(me, intid));
+        }
+    }
     let mut regs = VcpuRegs::new(entry, x0);
+    let me_bit = 1u32 << me;
+    let stats = &vm.stats[me];
     loop {
-        {
-            let mut guest = vm.guest.lock();
-            guest.sample_device_irqs();
-            gic.sync(&mut guest.vgic, me);
+        if vm.stopping.load(Ordering::Acquire) {
+            leave(vm, me, &mut gic);
+            return None;
+        }
+        if vm.needs_sync.load(Ordering::Acquire) & me_bit != 0 || gic.wants_sync() {
+            settle(vm, me, &mut gic);
         }
         let vector = regs.run();
-        count(&vm.stats.total);
+        count(&stats.total);
         let step = match vector {
             8 => synchronous(vm, me, &mut regs, &mut gic),
             9 | 10 => {
-                count(&vm.stats.irqs);
+                count(&stats.irqs);
                 physical_irq(vm, me, &mut gic);
                 Step::Resume
             }
@@ -196,98 +272,210 @@ pub fn run_vcpu(vm: &Vm, me: usize, entry: u64, x0: u64) -> Option<Outcome> {
         };
         match step {
             Step::Resume => {}
-            Step::Off => return None,
+            Step::Off => {
+                leave(vm, me, &mut gic);
+                return None;
+            }
+            Step::Reboot => return reboot(vm, me, &mut gic),
             Step::Stop(outcome) => return Some(outcome),
         }
     }
 }
 
-/// A physical interrupt arrived while the guest ran: forward the virtual
-/// timer to the guest; kicks and maintenance only need the next sync.
+/// Reconcile vCPU `me`'s list registers with the vGIC now, and tell the
+/// vCPUs whose interrupts that changed.
+fn settle(vm: &Vm, me: usize, gic: &mut CpuGic) {
+    vm.needs_sync.fetch_and(!(1 << me), Ordering::AcqRel);
+    let others = {
+        let mut guest = vm.guest.lock();
+        gic.sync(&mut guest.vgic, me);
+        guest.vgic.take_dirty()
+    };
+    vm.notify(me, others);
+}
+
+/// vCPU `me` leaves the guest (CPU_OFF, or a reboot): its list registers go
+/// back to the model, and it is OFF.
+fn leave(vm: &Vm, me: usize, gic: &mut CpuGic) {
+    {
+        let mut guest = vm.guest.lock();
+        gic.evict_all(&mut guest.vgic, me);
+        let dirty = guest.vgic.take_dirty();
+        drop(guest);
+        vm.notify(me, dirty);
+    }
+    for intid in gic::FORWARDED {
+        gic::mirror_enable(me, intid, false);
+    }
+    timer::reset_guest_timers();
+    vm.power.set(me, Power::Off);
+}
+
+/// Seconds a reboot waits for the other vCPUs to leave the guest.
+const REBOOT_WAIT_S: u64 = 5;
+
+/// PSCI SYSTEM_RESET from vCPU `me`: stop every vCPU, reset the machine,
+/// place the guest's software again and start vCPU 0 at its entry, as a
+/// real machine's reset does. Disks keep their contents.
+fn reboot(vm: &Vm, me: usize, gic: &mut CpuGic) -> Option<Outcome> {
+    if vm
+        .stopping
+        .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+        .is_err()
+    {
+        // Another vCPU is rebooting the machine already.
+        leave(vm, me, gic);
+        return None;
+    }
+    for target in 0..vm.vcpus {
+        vm.kick(me, target);
+    }
+    leave(vm, me, gic);
+    let deadline = super::counter() + super::counter_frequency() * REBOOT_WAIT_S;
+    loop {
+        // A CPU_ON still waiting to be taken is cancelled; CLAIMED ones
+        // become PENDING within their caller's exit and are cancelled next.
+        vm.power.cancel_pending();
+        if vm.power.all_off() {
+            break;
+        }
+        if super::counter() > deadline {
+            log::error!(
+                "reboot: vCPUs did not stop (power states {:#x})",
+                vm.power.raw()
+            );
+            return Some(Outcome::Crashed);
+        }
+        core::hint::spin_loop();
+    }
+    let placed = vm.guest.lock().reset();
+    let (entry, dtb) = match placed {
+        Ok(p) => p,
+        Err(e) => {
+            log::error!("reboot: cannot place the guest again: {e}");
+            return Some(Outcome::Crashed);
+        }
+    };
+    let boots = vm.boots.fetch_add(1, Ordering::AcqRel) + 1;
+    log::info!("guest asked for a reset: rebooting it (boot {boots})");
+    vm.needs_sync.store((1 << vm.vcpus) - 1, Ordering::Release);
+    vm.stopping.store(false, Ordering::Release);
+    // Every vCPU is off: this CPU_ON cannot fail.
+    let _ = vm.power.cpu_on(0, entry.raw(), dtb.raw());
+    vm.kick(me, 0);
+    None
+}
+
+/// A physical interrupt arrived while the guest ran: forward the guest's
+/// timers; kicks and maintenance only need the next sync.
 fn physical_irq(vm: &Vm, me: usize, gic: &mut CpuGic) {
     let intid = gic::acknowledge();
     match intid {
         gic::SPURIOUS => {}
-        gic::VTIMER_INTID => {
+        gic::VTIMER_INTID | gic::PTIMER_INTID => {
+            // Priority drop only: the guest's deactivation (through the
+            // HW list register) deactivates it.
             gic::end_of_interrupt(intid);
-            let mut guest = vm.guest.lock();
-            let enabled = guest.vgic.is_enabled(me, intid);
-            if !enabled || !gic.forward_timer(&mut guest.vgic, me) {
-                // Not deliverable now: deactivate; a guest that armed the
-                // timer without enabling its interrupt gets it masked.
-                if !enabled {
-                    gic::mask_vtimer();
-                }
-                gic::deactivate(intid);
-            }
+            vm.with_guest(me, gic, |guest, gic| {
+                gic.forward(&mut guest.vgic, me, intid);
+            });
+        }
+        gic::MAINTENANCE_INTID => {
+            gic::end_of_interrupt(intid);
+            gic::deactivate(intid);
+            gic.maintenance();
         }
         _ if intid == CONSOLE_INTID.load(Ordering::Relaxed) => {
             // Typed on hv's console: the guest's UART receives it.
             let mut uart = super::console_uart();
-            let target = {
-                let mut guest = vm.guest.lock();
+            vm.with_guest(me, gic, |guest, _| {
                 while let Some(byte) = uart.read_byte() {
                     guest.console_input(byte);
                 }
-                guest.vgic.spi_target(hv_core::machine::UART_INTID)
-            };
+            });
             gic::end_of_interrupt(intid);
             gic::deactivate(intid);
-            vm.kick(me, target);
         }
         _ => {
+            // The kick SGI, hv's WFI timer: the loop looks at what changed.
             gic::end_of_interrupt(intid);
             gic::deactivate(intid);
         }
     }
 }
 
-fn inject_data_abort(vm: &Vm, regs: &mut VcpuRegs, far: u64) {
+fn inject_data_abort(vm: &Vm, me: usize, regs: &mut VcpuRegs, far: u64) {
     let esr = if vcpu::from_el0(regs) {
         inject::DATA_ABORT_LOWER_EL
     } else {
         inject::DATA_ABORT_SAME_EL
     };
     vcpu::inject_sync(regs, esr, far);
-    count(&vm.stats.injected);
+    count(&vm.stats[me].injected);
+}
+
+/// An emulated MMIO access from vCPU `me`. Reads of the vGIC's
+/// pending/active registers first fold in what only this CPU can see (its
+/// list registers, its timers' lines); writes of a redistributor's enables
+/// are mirrored to the forwarded timer PPIs.
+fn mmio(
+    vm: &Vm,
+    me: usize,
+    gic: &mut CpuGic,
+    regs: &mut VcpuRegs,
+    access: &esr::DataAccess,
+) -> Result<(), BusError> {
+    vm.with_guest(me, gic, |guest, gic| {
+        if access.write {
+            let value = regs.get(access.reg) & access.width.mask();
+            guest.mmio_write(access.ipa, access.width, value)?;
+            if let Some(v) = guest
+                .gicr_offset(access.ipa)
+                .and_then(gicv3::redist_enable_register)
+            {
+                for intid in gic::FORWARDED {
+                    gic::mirror_enable(v, intid, guest.vgic.is_enabled(v, intid));
+                }
+            }
+            Ok(())
+        } else {
+            let own_state = guest
+                .gicr_offset(access.ipa)
+                .and_then(gicv3::redist_state_register)
+                == Some(me);
+            let dist_state = guest
+                .gicd_offset(access.ipa)
+                .is_some_and(gicv3::dist_state_register);
+            if own_state || dist_state {
+                let (virt, phys) = timer::guest_lines();
+                guest.vgic.set_level(me, gic::VTIMER_INTID, virt);
+                guest.vgic.set_level(me, gic::PTIMER_INTID, phys);
+                gic.snapshot(&mut guest.vgic, me);
+            }
+            let value = guest.mmio_read(access.ipa, access.width)?;
+            regs.set(access.reg, access.load_result(value));
+            Ok(())
+        }
+    })
 }
 
 fn synchronous(vm: &Vm, me: usize, regs: &mut VcpuRegs, gic: &mut CpuGic) -> Step {
     let (esr_value, far, hpfar) = syndrome();
+    let stats = &vm.stats[me];
     match esr::decode(esr_value, hpfar, far) {
-        Exit::DataAbort(access) => {
-            let result = {
-                let mut guest = vm.guest.lock();
-                let result = if access.write {
-                    let value = regs.get(access.reg) & access.width.mask();
-                    guest.mmio_write(access.ipa, access.width, value)
-                } else {
-                    guest
-                        .mmio_read(access.ipa, access.width)
-                        .map(|v| regs.set(access.reg, access.load_result(v)))
-                };
-                // A device interrupt for another vCPU: wake it.
-                for target in (0..vm.vcpus).filter(|&t| t != me) {
-                    if guest.vgic.has_pending(target) {
-                        vm.kick(me, target);
-                    }
-                }
-                result
-            };
-            match result {
-                Ok(()) => {
-                    count(&vm.stats.mmio);
-                    regs.pc += esr::instruction_length(esr_value);
-                }
-                Err(BusError::Unmapped(ipa) | BusError::Overlap(ipa)) => {
-                    log::debug!("guest access to {ipa} outside its machine: abort injected");
-                    inject_data_abort(vm, regs, far);
-                }
+        Exit::DataAbort(access) => match mmio(vm, me, gic, regs, &access) {
+            Ok(()) => {
+                count(&stats.mmio);
+                skip(regs, esr::instruction_length(esr_value));
             }
-        }
+            Err(BusError::Unmapped(ipa) | BusError::Overlap(ipa)) => {
+                log::debug!("guest access to {ipa} outside its machine: abort injected");
+                inject_data_abort(vm, me, regs, far);
+            }
+        },
         Exit::BadDataAbort { error, ipa } => {
             log::warn!("guest data abort at {ipa} not emulated ({error}): abort injected");
-            inject_data_abort(vm, regs, far);
+            inject_data_abort(vm, me, regs, far);
         }
         Exit::InstructionAbort { ipa } => {
             log::warn!("guest fetched from {ipa} outside its RAM: abort injected");
@@ -297,66 +485,81 @@ fn synchronous(vm: &Vm, me: usize, regs: &mut VcpuRegs, gic: &mut CpuGic) -> Ste
                 inject::INSTRUCTION_ABORT_SAME_EL
             };
             vcpu::inject_sync(regs, esr, far);
-            count(&vm.stats.injected);
+            count(&stats.injected);
         }
         // ELR_EL2 already points past an HVC.
         Exit::Hvc(_) => {
-            count(&vm.stats.calls);
+            count(&stats.calls);
             return call(vm, me, regs);
         }
         // A trapped SMC returns to the SMC itself.
         Exit::Smc(_) => {
-            count(&vm.stats.calls);
-            regs.pc += 4;
+            count(&stats.calls);
+            skip(regs, 4);
             return call(vm, me, regs);
         }
-        // WFI: wait here for a physical interrupt unless the guest already
-        // has one to take (WFE is not trapped).
         Exit::Wfx { .. } => {
-            count(&vm.stats.other);
-            let ready = {
-                let mut guest = vm.guest.lock();
-                gic.sync(&mut guest.vgic, me);
-                gic.guest_has_interrupt()
-            };
-            if !ready {
-                // SAFETY: WFI only waits; it wakes on any pending physical
-                // interrupt even though hv runs with interrupts masked.
-                unsafe { asm!("wfi", options(nomem, nostack)) };
-            }
-            regs.pc += esr::instruction_length(esr_value);
+            count(&stats.other);
+            wait_for_interrupt(vm, me, gic);
+            skip(regs, esr::instruction_length(esr_value));
         }
         Exit::SysReg(access) => {
             if let Some((crm, op2)) = access.id_register() {
                 regs.set(access.rt, idregs::guest_read(crm, op2));
-                regs.pc += 4;
-                count(&vm.stats.other);
+                skip(regs, 4);
+                count(&stats.other);
             } else if is_sgi1r_write(&access) {
                 let request = sgi::decode(regs.get(access.rt), me, vm.vcpus);
-                {
-                    let mut guest = vm.guest.lock();
+                vm.with_guest(me, gic, |guest, _| {
                     for t in (0..vm.vcpus).filter(|t| request.targets & (1 << t) != 0) {
                         guest.vgic.pulse(t, request.intid);
                     }
-                }
-                for t in (0..vm.vcpus).filter(|t| request.targets & (1 << t) != 0) {
-                    vm.kick(me, t);
-                }
-                regs.pc += 4;
-                count(&vm.stats.other);
+                });
+                skip(regs, 4);
+                count(&stats.other);
             } else {
                 log::debug!("guest system register access {access:?} not emulated: UNDEF injected");
                 vcpu::inject_sync(regs, inject::UNDEFINED, 0);
-                count(&vm.stats.injected);
+                count(&stats.injected);
             }
         }
         Exit::Other { ec, iss } => {
             log::warn!("guest exit EC {ec:#x} ISS {iss:#x} not handled: UNDEF injected");
             vcpu::inject_sync(regs, inject::UNDEFINED, 0);
-            count(&vm.stats.injected);
+            count(&stats.injected);
         }
     }
     Step::Resume
+}
+
+/// A trapped WFI (WFE is not trapped): sleep until a physical interrupt
+/// (a kick, a forwarded timer, console input) or the earliest deadline of
+/// the guest's armed timers, unless the guest already has an interrupt to
+/// take or its interrupts changed.
+fn wait_for_interrupt(vm: &Vm, me: usize, gic: &mut CpuGic) {
+    let me_bit = 1 << me;
+    if gic.has_drained() || gic.wants_sync() || vm.needs_sync.load(Ordering::Acquire) & me_bit != 0
+    {
+        // Settle first: what drained may make room for what waits.
+        settle(vm, me, gic);
+    }
+    if gic.guest_has_interrupt()
+        || vm.needs_sync.load(Ordering::Acquire) & me_bit != 0
+        || vm.stopping.load(Ordering::Acquire)
+    {
+        return;
+    }
+    let deadline = timer::earliest_guest_deadline();
+    if let Some(d) = deadline {
+        timer::arm_hyp_timer(d);
+    }
+    // SAFETY: WFI only waits; it wakes on any pending physical interrupt
+    // even though hv runs with interrupts masked. A kick sent after the
+    // checks above is pending by then, so it is not missed.
+    unsafe { asm!("wfi", options(nomem, nostack)) };
+    if deadline.is_some() {
+        timer::disarm_hyp_timer();
+    }
 }
 
 /// MSR ICC_SGI1R_EL1 (op0 3, op1 0, CRn 12, CRm 11, op2 5).
@@ -381,16 +584,11 @@ fn call(vm: &Vm, me: usize, regs: &mut VcpuRegs) -> Step {
         // Suspend behaves like WFI, which may complete at once.
         PsciCall::CpuSuspend { .. } => status::SUCCESS,
         PsciCall::CpuOff => {
-            let on = (0..vm.vcpus)
-                .filter(|&i| vm.slots[i].state.load(Ordering::Acquire) != OFF)
-                .count();
-            if on <= 1 {
-                // The last vCPU may not turn itself off (PSCI: DENIED).
-                status::DENIED
-            } else {
-                vm.slots[me].state.store(OFF, Ordering::Release);
+            if vm.power.cpu_off(me) {
                 return Step::Off;
             }
+            // The last vCPU may not turn itself off (PSCI: DENIED).
+            status::DENIED
         }
         PsciCall::CpuOn {
             target,
@@ -398,34 +596,28 @@ fn call(vm: &Vm, me: usize, regs: &mut VcpuRegs) -> Step {
             context,
         } => match vcpu_of(vm, target) {
             None => status::INVALID_PARAMETERS,
-            Some(t) => {
-                let slot = &vm.slots[t];
-                slot.entry.store(entry, Ordering::Release);
-                slot.context.store(context, Ordering::Release);
-                match slot
-                    .state
-                    .compare_exchange(OFF, PENDING, Ordering::AcqRel, Ordering::Acquire)
-                {
-                    Ok(_) => {
-                        vm.kick(me, t);
-                        status::SUCCESS
-                    }
-                    Err(PENDING) => status::ON_PENDING,
-                    Err(_) => status::ALREADY_ON,
+            Some(t) => match vm.power.cpu_on(t, entry, context) {
+                Ok(()) => {
+                    vm.kick(me, t);
+                    status::SUCCESS
                 }
-            }
+                Err(CpuOnError::OnPending) => status::ON_PENDING,
+                Err(CpuOnError::AlreadyOn) => status::ALREADY_ON,
+                Err(CpuOnError::NoSuchCpu) => status::INVALID_PARAMETERS,
+            },
         },
         PsciCall::AffinityInfo { target, level: 0 } => match vcpu_of(vm, target) {
-            Some(t) => match vm.slots[t].state.load(Ordering::Acquire) {
-                ON => affinity::ON,
-                PENDING => affinity::ON_PENDING,
-                _ => affinity::OFF,
+            Some(t) => match vm.power.state(t) {
+                Power::On => affinity::ON,
+                Power::Claimed | Power::Pending => affinity::ON_PENDING,
+                Power::Off => affinity::OFF,
             },
             None => status::INVALID_PARAMETERS,
         },
         PsciCall::AffinityInfo { .. } => status::INVALID_PARAMETERS,
         PsciCall::MigrateInfoType => psci::MIGRATE_INFO_NOT_REQUIRED,
         PsciCall::SystemOff => return Step::Stop(Outcome::PowerOff),
+        PsciCall::SystemReset if vm.reboot => return Step::Reboot,
         PsciCall::SystemReset => return Step::Stop(Outcome::Reset),
         PsciCall::Unknown(id) => {
             log::debug!("guest called unknown function {id:#x}");

@@ -11,6 +11,7 @@ mod pl011;
 mod psci;
 mod semihosting;
 mod stage2;
+mod timer;
 mod vcpu;
 
 use crate::config::{self, Size};
@@ -229,8 +230,10 @@ fn run_guest(info: &dtb::BootInfo, bundle: (u64, u64)) -> ! {
 
     let (bundle_start, bundle_end) = bundle;
     // SAFETY: the loader put the bundle at [start, end) in RAM (DTB
-    // /chosen); nothing writes it while hv reads it here.
-    let bundle_bytes = unsafe {
+    // /chosen); hv never writes there (guest RAM and hv's heap are placed
+    // clear of it), so it stays valid and unchanged for the whole run, and
+    // a reboot places the guest from it again.
+    let bundle_bytes: &'static [u8] = unsafe {
         core::slice::from_raw_parts(
             bundle_start as *const u8,
             (bundle_end - bundle_start) as usize,
@@ -280,7 +283,17 @@ fn run_guest(info: &dtb::BootInfo, bundle: (u64, u64)) -> ! {
     );
     let (entry, dtb) = (guest.entry.raw(), guest.dtb.raw());
     START_TICKS.store(CNTPCT_EL0.get(), Ordering::Release);
-    let vm = guest::publish(guest, vcpus, phys, vttbr, vtcr);
+    let reboot = !config::cmdline_flag(&info.bootargs, "hv.no_reboot");
+    let vm = guest::publish(
+        guest,
+        guest::Machine {
+            vcpus,
+            phys_mpidr: phys,
+            vttbr,
+            vtcr,
+            reboot,
+        },
+    );
     match guest::run_vcpu(vm, 0, entry, dtb) {
         Some(outcome) => finish(vm, outcome),
         // vCPU 0 turned itself off; this CPU now waits like the others.
@@ -295,22 +308,30 @@ static START_TICKS: AtomicU64 = AtomicU64::new(0);
 fn finish(vm: &guest::Vm, outcome: guest::Outcome) -> ! {
     let ticks = CNTPCT_EL0.get() - START_TICKS.load(Ordering::Acquire);
     let freq = CNTFRQ_EL0.get().max(1);
-    let s = &vm.stats;
-    let total = s.total.load(Ordering::Relaxed);
+    let sum = |f: fn(&guest::ExitStats) -> &AtomicU64| -> u64 {
+        vm.stats.iter().map(|s| f(s).load(Ordering::Relaxed)).sum()
+    };
+    let total = sum(|s| &s.total);
+    let boots = vm.boots.load(Ordering::Relaxed);
     kprintln!(
-        "hv-kernel: guest {} after {} ms: {} exits ({} MMIO, {} calls, {} injected, {} IRQs, {} other), {} exits/s",
+        "hv-kernel: guest {} after {} ms{}: {} exits ({} MMIO, {} calls, {} injected, {} IRQs, {} other), {} exits/s",
         match outcome {
             guest::Outcome::PowerOff => "powered off",
             guest::Outcome::Reset => "asked for a reset",
             guest::Outcome::Crashed => "crashed",
         },
         ticks * 1000 / freq,
+        if boots > 1 {
+            alloc::format!(" and {boots} boots")
+        } else {
+            alloc::string::String::new()
+        },
         total,
-        s.mmio.load(Ordering::Relaxed),
-        s.calls.load(Ordering::Relaxed),
-        s.injected.load(Ordering::Relaxed),
-        s.irqs.load(Ordering::Relaxed),
-        s.other.load(Ordering::Relaxed),
+        sum(|s| &s.mmio),
+        sum(|s| &s.calls),
+        sum(|s| &s.injected),
+        sum(|s| &s.irqs),
+        sum(|s| &s.other),
         total * freq / ticks.max(1),
     );
     match outcome {
@@ -407,6 +428,16 @@ fn halt() -> ! {
 /// Set once a CPU is on its way down, so a fault while reporting a fault
 /// (e.g. semihosting on hardware without a debugger) just halts.
 static FATAL: AtomicBool = AtomicBool::new(false);
+
+/// The physical counter (CNTPCT_EL0).
+fn counter() -> u64 {
+    CNTPCT_EL0.get()
+}
+
+/// Ticks of [`counter`] per second.
+fn counter_frequency() -> u64 {
+    CNTFRQ_EL0.get().max(1)
+}
 
 /// A second handle on the console UART: for fatal messages that must not
 /// wait for the console lock (the failing code may hold it), and for reading

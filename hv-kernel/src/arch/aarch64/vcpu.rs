@@ -144,13 +144,18 @@ fn hcr_feature_bits() -> u64 {
 /// guest's view of MIDR/MPIDR, timer access and sane EL1 defaults. SVE and
 /// SME stay trapped (boot.s leaves CPTR_EL2.TZ/TSM set) and hidden from the
 /// guest's ID registers, since hv saves only the FP/SIMD registers.
-pub fn configure_el2(vttbr: u64, vtcr: u64, vmpidr: u64) {
+///
+/// # Safety
+/// `vttbr` must name complete stage-2 tables that map only memory the guest
+/// may own, with `vtcr` describing them; no guest may be running on this
+/// CPU. Once this returns, EL1 and EL0 on this CPU belong to that guest.
+pub unsafe fn configure_el2(vttbr: u64, vtcr: u64, vmpidr: u64) {
     let hcr = HCR_EL2_GUEST | hcr_feature_bits();
     let midr: u64;
     // SAFETY: reads an ID register, then writes EL2/EL1 configuration
-    // registers while no guest runs on this CPU; the stage-2 tables named by
-    // `vttbr` are complete before this call, and the TLB is invalidated for
-    // the new VMID before the guest can use it.
+    // registers while no guest runs on this CPU (the caller's promise); the
+    // stage-2 tables named by `vttbr` are complete, and the TLB is
+    // invalidated for the new VMID before the guest can use it.
     unsafe {
         asm!("mrs {}, midr_el1", out(reg) midr, options(nomem, nostack));
         asm!(
