@@ -118,20 +118,26 @@ const TESTS: &[BootTest] = &[
     },
 ];
 
+/// hv's options for the test runs: a guest's reset (the test guests' FAIL
+/// verdict) ends the run with status 2 instead of rebooting it.
+const HV_TEST_OPTIONS: &str = "hv.no_reboot";
+
 /// Build an image and keep a copy under target/xtask/, since the next build
-/// with other features overwrites cargo's output.
-fn build_image(arch: Arch, fault: bool) -> Result<PathBuf, String> {
+/// with other features overwrites cargo's output. The boot tests use the
+/// release build (what users run); one debug boot keeps overflow checks.
+fn build_image(arch: Arch, fault: bool, release: bool) -> Result<PathBuf, String> {
     let img = image::build(&BuildArgs {
         target: arch,
-        release: false,
+        release,
         features: fault.then(|| "fault-test".to_string()),
     })?;
     let dir = workspace_root().join("target/xtask");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let name = format!(
-        "{}{}.bin",
+        "{}{}-{}.bin",
         arch.name(),
-        if fault { "-fault-test" } else { "" }
+        if fault { "-fault-test" } else { "" },
+        if release { "release" } else { "debug" }
     );
     let copy = dir.join(name);
     std::fs::copy(&img, &copy).map_err(|e| format!("copying {}: {e}", img.display()))?;
@@ -281,15 +287,30 @@ struct Reference {
     throughput: Option<(u64, u64)>,
 }
 
-/// The same guest under hv-kernel, its disk served by hv from QEMU's
-/// virtio-blk device; it must report exactly what it reported on plain QEMU.
-fn default_guest_under_hv(guest_image: &Path, reference: Option<&Reference>) -> Result<(), String> {
+/// The same guest under hv-kernel (`release` or debug build), its disk
+/// served by hv from QEMU's virtio-blk device; it must report exactly what
+/// it reported on plain QEMU.
+fn default_guest_under_hv(
+    guest_image: &Path,
+    reference: Option<&Reference>,
+    release: bool,
+) -> Result<(), String> {
     let start = Instant::now();
-    let hv = build_image(Arch::Aarch64, false)?;
+    let hv = build_image(Arch::Aarch64, false, release)?;
     let bundle = workspace_root().join("target/xtask/default-guest.bundle");
     guest::write_bundle(guest_image, None, "", &bundle)?;
-    let extra = ["-initrd".to_string(), bundle.display().to_string()];
-    let (text, code, disk) = boot_with_disks("under-hv", &hv, false, &extra)?;
+    let extra = [
+        "-initrd".to_string(),
+        bundle.display().to_string(),
+        "-append".to_string(),
+        HV_TEST_OPTIONS.to_string(),
+    ];
+    let name = if release {
+        "under-hv"
+    } else {
+        "under-hv-debug"
+    };
+    let (text, code, disk) = boot_with_disks(name, &hv, false, &extra)?;
     let mut verdict = check_guest_run(&text, code, &disk);
     if verdict.is_ok() && !text.contains("hv-kernel: guest powered off") {
         verdict = Err("hv-kernel did not report the guest's power-off".into());
@@ -315,7 +336,12 @@ fn default_guest_under_hv(guest_image: &Path, reference: Option<&Reference>) -> 
             r as f64 / pr.max(1) as f64
         );
     }
-    report("default guest under hv-kernel", start, &text, &verdict);
+    let name = if release {
+        "default guest under hv-kernel"
+    } else {
+        "default guest under hv-kernel (debug build)"
+    };
+    report(name, start, &text, &verdict);
     verdict
 }
 
@@ -326,10 +352,15 @@ fn default_guest_under_hv(guest_image: &Path, reference: Option<&Reference>) -> 
 fn faults_guest_under_hv() -> Result<(), String> {
     let start = Instant::now();
     let guest_image = guest::build_test_guest(guest::FAULTS_GUEST)?;
-    let hv = build_image(Arch::Aarch64, false)?;
+    let hv = build_image(Arch::Aarch64, false, true)?;
     let bundle = workspace_root().join("target/xtask/faults-guest.bundle");
     guest::write_bundle(&guest_image, None, "", &bundle)?;
-    let extra = ["-initrd".to_string(), bundle.display().to_string()];
+    let extra = [
+        "-initrd".to_string(),
+        bundle.display().to_string(),
+        "-append".to_string(),
+        HV_TEST_OPTIONS.to_string(),
+    ];
     let (text, code, _) = boot_with_disks("faults", &hv, false, &extra)?;
     let verdict = if !guest_verdict_lines(&text).iter().any(|l| l == "PASS") {
         Err("the guest did not print PASS".to_string())
@@ -465,14 +496,14 @@ fn linux_on_plain_qemu() -> Result<LinuxRun, String> {
 fn linux_under_hv(smp: u32, reference: Option<&LinuxRun>) -> Result<(), String> {
     let start = Instant::now();
     let (kernel, initrd) = linux::prepare(None, None)?;
-    let hv = build_image(Arch::Aarch64, false)?;
+    let hv = build_image(Arch::Aarch64, false, true)?;
     let bundle = workspace_root().join(format!("target/xtask/linux-{smp}.bundle"));
     guest::write_bundle(&kernel, Some(&initrd), &linux::cmdline(false), &bundle)?;
     let extra = [
         "-initrd".to_string(),
         bundle.display().to_string(),
         "-append".to_string(),
-        "hv.guest_mem=256M".to_string(),
+        format!("hv.guest_mem=256M {HV_TEST_OPTIONS}"),
     ];
     let run = boot_linux(&format!("linux-hv-{smp}"), &hv, false, smp, &extra, None)?;
     let mut verdict = check_linux_run(&run);
@@ -516,14 +547,14 @@ fn linux_under_hv(smp: u32, reference: Option<&LinuxRun>) -> Result<(), String> 
 fn linux_shell_under_hv() -> Result<(), String> {
     let start = Instant::now();
     let (kernel, initrd) = linux::prepare(None, None)?;
-    let hv = build_image(Arch::Aarch64, false)?;
+    let hv = build_image(Arch::Aarch64, false, true)?;
     let bundle = workspace_root().join("target/xtask/linux-shell.bundle");
     guest::write_bundle(&kernel, Some(&initrd), &linux::cmdline(true), &bundle)?;
     let extra = [
         "-initrd".to_string(),
         bundle.display().to_string(),
         "-append".to_string(),
-        "hv.guest_mem=256M".to_string(),
+        format!("hv.guest_mem=256M {HV_TEST_OPTIONS}"),
     ];
     let typing = Typing {
         after: "HV-LINUX: shell",
@@ -547,7 +578,8 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
     match guest::build_test_guest(guest::DEFAULT_GUEST) {
         Ok(guest_image) => {
             let plain = default_guest_on_plain_qemu(&guest_image);
-            let under_hv = default_guest_under_hv(&guest_image, plain.as_ref().ok());
+            let under_hv = default_guest_under_hv(&guest_image, plain.as_ref().ok(), true);
+            let under_hv_debug = default_guest_under_hv(&guest_image, plain.as_ref().ok(), false);
             let on_sim = sim_tests::build().and_then(|sim| {
                 let reference = plain.as_ref().ok().map(|r| r.lines.as_slice());
                 sim_tests::default_guest(&sim, &guest_image, reference)
@@ -560,6 +592,10 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
                 "boot: default guest under hv-kernel: same verdict, disk written through hv"
                     .to_string(),
                 under_hv,
+            ));
+            results.push((
+                "boot: default guest under the debug hv-kernel (overflow checks on)".to_string(),
+                under_hv_debug,
             ));
             results.push((
                 "boot: default guest on hv-sim: same verdict, disk written".to_string(),
@@ -614,7 +650,7 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
             if tests.is_empty() {
                 continue;
             }
-            match build_image(arch, fault) {
+            match build_image(arch, fault, true) {
                 Ok(image) => {
                     for t in tests {
                         results.push((format!("boot: {}", t.name), run_one(t, &image)));

@@ -147,6 +147,11 @@ pub struct RunArgs {
     /// AArch64: the guest's kernel command line.
     #[arg(long, default_value = "")]
     pub cmdline: String,
+    /// AArch64: when the guest asks for a reset (PSCI SYSTEM_RESET), end the
+    /// run with status 2 instead of rebooting the guest (what the tests use:
+    /// the test guests' FAIL verdict is a reset).
+    #[arg(long)]
+    pub no_reboot: bool,
 }
 
 #[derive(Args, Debug)]

@@ -12,7 +12,12 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
     prereq::for_qemu(&[args.build.target])?;
     let img = image::build(&args.build)?;
     println!(
-        "xtask: booting {} under QEMU ({} CPUs, {} RAM{})",
+        "xtask: booting the {} build {} under QEMU ({} CPUs, {} RAM{})",
+        if args.build.release {
+            "release"
+        } else {
+            "debug"
+        },
         img.display(),
         args.smp,
         args.mem,
@@ -39,9 +44,9 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
     match status.code() {
         Some(0) => Ok(()),
         Some(124) => Err(format!("QEMU did not finish within {} s", timeout(args))),
-        Some(2) if args.build.target == Arch::Aarch64 => {
-            Err("the guest asked for a reset (the test guest's FAIL verdict)".into())
-        }
+        Some(2) if args.build.target == Arch::Aarch64 => Err(
+            "the guest asked for a reset with --no-reboot (the test guests' FAIL verdict)".into(),
+        ),
         _ => Err(format!("the image failed under QEMU ({status})")),
     }
 }
@@ -99,12 +104,16 @@ fn guest_args(args: &RunArgs) -> Result<Vec<String>, String> {
         guest_mem,
         disk.display()
     );
+    let mut hv_options = format!("hv.guest_mem={guest_mem}");
+    if args.no_reboot {
+        hv_options.push_str(" hv.no_reboot");
+    }
     let mut out: Vec<String> = vec![
         "-no-reboot".into(),
         "-initrd".into(),
         bundle.display().to_string(),
         "-append".into(),
-        format!("hv.guest_mem={guest_mem}"),
+        hv_options,
     ];
     out.extend(guest::disk_args(&disk, Some(&ro)));
     Ok(out)
