@@ -13,7 +13,9 @@
 //! [`hv_core::mmio::MmioDevice::interrupt_level`] and raises the slot's
 //! interrupt (INTID 48 + n, edge) when the level goes up. Work left at the
 //! budget is continued by [`MmioTransport::poll`], which the home calls
-//! after every exit while [`MmioTransport::has_deferred_work`].
+//! after every exit while [`MmioTransport::has_deferred_work`]; for disks
+//! put on the bus by [`slots::attach_disks`], through the
+//! [`slots::VirtioDisks`] it returns.
 //!
 //! ```
 //! use std::sync::Arc;
