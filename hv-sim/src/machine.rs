@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use virtio::blk::ConfigError;
 use virtio::blk::FileBackend;
-use virtio::slots::{self, AttachError, Disk};
+use virtio::slots::{self, AttachError, Disk, VirtioDisks};
 
 /// Room at the top of guest RAM for the DTB (Linux wants it within 2 MiB).
 const PAGE: u64 = 4096;
@@ -199,6 +199,9 @@ pub struct SimBus {
     pub dma: Arc<DmaRam>,
     /// Devices outside the GIC.
     pub mmio: MmioBus,
+    /// The virtio disks on `mmio`, for continuing the queue work a
+    /// notify left at its budget ([`SimBus::poll_devices`]).
+    pub disks: VirtioDisks,
     /// Distributor and redistributors.
     pub vgic: Vgic,
     /// The vCPU's GIC CPU interface.
@@ -284,6 +287,20 @@ impl SimBus {
             }
             line.last = level;
         }
+    }
+
+    /// Continue the queue work the disks' notifies left at their budget (one
+    /// more budget of each such queue), then pass their interrupts on. The
+    /// run loop calls this after every slice and before a WFI waits.
+    /// Returns whether work is still left, in which case the vCPU must not
+    /// sleep.
+    pub fn poll_devices(&mut self) -> bool {
+        if !self.disks.has_deferred_work() {
+            return false;
+        }
+        let left = self.disks.poll();
+        self.sample_device_irqs();
+        left
     }
 
     /// Route the CPU's timer outputs to their PPIs, and set the CPU's IRQ
@@ -473,32 +490,31 @@ impl Machine {
                 read_only: disk.read_only,
             });
         }
-        let attached =
-            slots::attach_block_devices(&mut mmio, &dma, disks).map_err(|e| match e {
-                AttachError::TooMany => SimError::TooManyDisks,
-                AttachError::Bus(e) => SimError::Bus(e),
-                AttachError::Config { index, error } => SimError::Disk(
-                    config
-                        .disks
-                        .get(index)
-                        .map(|d| d.path.clone())
-                        .unwrap_or_default(),
-                    error,
-                ),
-            })?;
+        let disks = slots::attach_disks(&mut mmio, &dma, disks).map_err(|e| match e {
+            AttachError::TooMany => SimError::TooManyDisks,
+            AttachError::Bus(e) => SimError::Bus(e),
+            AttachError::Config { index, error } => SimError::Disk(
+                config
+                    .disks
+                    .get(index)
+                    .map(|d| d.path.clone())
+                    .unwrap_or_default(),
+                error,
+            ),
+        })?;
         let mut lines = vec![IrqLine {
             base: machine::UART_BASE,
             intid: machine::UART_INTID,
             edge: false,
             last: false,
         }];
-        lines.extend(attached.iter().map(|a| IrqLine {
+        lines.extend(disks.slots().iter().map(|a| IrqLine {
             base: a.base,
             intid: a.intid,
             edge: true,
             last: false,
         }));
-        let slot_numbers: Vec<u32> = attached.iter().map(|a| a.slot).collect();
+        let slot_numbers: Vec<u32> = disks.slots().iter().map(|a| a.slot).collect();
         let software = GuestSoftware {
             kernel: sw.kernel,
             initrd: sw.initrd,
@@ -519,6 +535,7 @@ impl Machine {
                 ram,
                 dma,
                 mmio,
+                disks,
                 vgic: Vgic::new(1),
                 cpuif: CpuInterface::new(0),
                 mmu: Mmu::default(),

@@ -162,8 +162,11 @@ pub fn run(m: &mut Machine, config: RunConfig) -> RunReport {
             budget = budget.min(ticks.max(1));
         }
         let exit = m.cpu.run(&mut m.bus, budget);
-        // Device DMA (during this slice's MMIO writes) may have overwritten
-        // translated code; drop it before the guest can run that memory.
+        // Queue work a notify left at its budget goes on after every exit.
+        let work_left = m.bus.poll_devices();
+        // Device DMA (during this slice's MMIO writes and the poll) may have
+        // overwritten translated code; drop it before the guest can run that
+        // memory.
         for (pa, len) in m.bus.dma.take_written() {
             m.cpu.invalidate_code(pa, len);
         }
@@ -176,7 +179,9 @@ pub fn run(m: &mut Machine, config: RunConfig) -> RunReport {
                 }
             }
             Exit::Wfi => {
-                if m.bus.update_interrupts(&mut m.cpu) {
+                // A vCPU does not sleep while device work is deferred: the
+                // WFI completes and the next slice polls again.
+                if work_left || m.bus.update_interrupts(&mut m.cpu) {
                     continue;
                 }
                 match m.cpu.ticks_to_timer() {

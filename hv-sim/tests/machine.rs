@@ -366,3 +366,104 @@ fn bad_bundles_and_images_are_errors_not_panics() {
     let sw = Software::from_image(&elf).unwrap();
     assert!(Machine::new(&MachineConfig::default(), &sw, Captured::new()).is_err());
 }
+
+/// The bus window of one device, as a device (for virtio's driver helpers).
+struct Window<'a>(&'a mut hv_core::mmio::MmioBus, hv_core::GuestAddress);
+
+impl hv_core::mmio::MmioDevice for Window<'_> {
+    fn read(&mut self, offset: u64, width: hv_core::mmio::AccessWidth) -> u64 {
+        self.0
+            .read(self.1.checked_add(offset).unwrap(), width)
+            .unwrap()
+    }
+    fn write(&mut self, offset: u64, width: hv_core::mmio::AccessWidth, value: u64) {
+        let addr = self.1.checked_add(offset).unwrap();
+        self.0.write(addr, width, value).unwrap();
+    }
+}
+
+#[test]
+fn disk_work_left_at_the_budget_is_polled_and_wfi_does_not_sleep_on_it() {
+    use hv_core::GuestAddress;
+    use virtio::testing::{mmio_init, wr, write_blk_header, Buf, DriverQueue};
+
+    let dir = std::env::temp_dir().join(format!("hv-sim-poll-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("disk.img");
+    let content: Vec<u8> = (0..1u32 << 20).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&path, &content).unwrap();
+    let config = MachineConfig {
+        ram_size: 16 << 20,
+        disks: vec![hv_sim::machine::DiskSpec {
+            path: path.clone(),
+            read_only: true,
+        }],
+        ..MachineConfig::default()
+    };
+    // The guest only waits for interrupts; it never set up its GIC, so
+    // nothing wakes it once the disk is done.
+    let img = image(&[asm::WFI, asm::b(-4)], &[], &[]);
+    let sw = Software {
+        kernel: &img,
+        initrd: None,
+        cmdline: "",
+    };
+    let mut m = Machine::new(&config, &sw, Captured::new()).expect("machine");
+    let base = m.bus.disks.slots()[0].base;
+    m.bus.disks.set_chain_budget(Some(1));
+
+    // The driver's side, played from here: three reads of sectors 0..3.
+    let ram = std::sync::Arc::clone(&m.bus.ram);
+    let area = machine::RAM_BASE.raw() + (8 << 20);
+    let at = |off: u64| GuestAddress(area + off);
+    let mut q = DriverQueue::new(&*ram, at(0), 16);
+    let wanted = virtio::device::VIRTIO_F_VERSION_1;
+    mmio_init(
+        &mut Window(&mut m.bus.mmio, base),
+        wanted,
+        std::slice::from_ref(&q),
+    )
+    .unwrap();
+    for i in 0..3u64 {
+        let header = at(0x1_0000 + 16 * i);
+        write_blk_header(&*ram, header, virtio::blk::VIRTIO_BLK_T_IN, i);
+        q.add_chain(
+            &*ram,
+            &[
+                Buf::r(header, 16),
+                Buf::w(at(0x2_0000 + 512 * i), 512),
+                Buf::w(at(0x1_8000 + i), 1),
+            ],
+        );
+    }
+    wr(
+        &mut Window(&mut m.bus.mmio, base),
+        virtio::mmio::QUEUE_NOTIFY,
+        0,
+    );
+    assert_eq!(q.used_idx(&*ram), 1, "a budget of one chain");
+    assert!(m.bus.disks.has_deferred_work());
+
+    let report = run(
+        &mut m,
+        RunConfig {
+            max_insns: Some(100_000),
+            trace: false,
+        },
+    );
+    assert!(
+        matches!(report.outcome, Outcome::Hung { .. }),
+        "{}",
+        report.outcome
+    );
+    assert!(!m.bus.disks.has_deferred_work());
+    let mut done = Vec::new();
+    while let Some(u) = q.pop_used(&*ram) {
+        done.push(u);
+    }
+    assert_eq!(done, [(0, 513), (3, 513), (6, 513)]);
+    let mut data = vec![0u8; 3 * 512];
+    ram.read(at(0x2_0000), &mut data).unwrap();
+    assert_eq!(data, content[..3 * 512]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

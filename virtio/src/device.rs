@@ -29,43 +29,82 @@ pub trait VirtioDevice: Send {
     /// The driver's features, accepted at FEATURES_OK (a subset of
     /// [`VirtioDevice::device_features`]).
     fn ack_features(&mut self, features: u64);
-    /// Serve all available requests of queue `index`. `Ok(true)` when the
-    /// driver wants a used-buffer notification; an error broke the queue.
+    /// Serve the available requests of queue `index`, at most `budget`
+    /// chains of them (use [`drain_queue`]). [`Drained::notify`] when the
+    /// driver wants a used-buffer notification, [`Drained::work_left`] when
+    /// the budget ran out first; an error broke the queue.
     fn process_queue<M: GuestMemory + ?Sized>(
         &mut self,
         index: usize,
         queue: &mut Queue,
         mem: &M,
-    ) -> Result<bool, QueueError>;
+        budget: usize,
+    ) -> Result<Drained, QueueError>;
     /// Back to the state before feature negotiation.
     fn reset(&mut self);
 }
 
-/// Drain `queue`: for each available chain, collect its descriptors into
-/// `scratch` (bounded by the queue size) and let `handle` serve it and return
-/// the used length. A malformed chain is completed with length 0 without
-/// calling `handle` (rules Q4-Q10); a duplicate in-flight head is skipped
-/// (Q11). With EVENT_IDX the device re-arms `avail_event` and re-checks, so
-/// no request published meanwhile is missed. Returns whether to notify.
+/// What one bounded pass over a queue did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Drained {
+    /// Available entries consumed (chains served or refused, duplicate
+    /// heads skipped); at most the budget.
+    pub consumed: usize,
+    /// The driver wants a used-buffer notification.
+    pub notify: bool,
+    /// The budget ran out while the driver still had entries available:
+    /// call again (the queue continues where this pass stopped). While work
+    /// is left, EVENT_IDX notifications stay suppressed (`avail_event` is
+    /// not moved), so the caller, not a driver kick, must bring the next
+    /// pass.
+    pub work_left: bool,
+}
+
+/// Drain `queue`, consuming at most `budget` available entries: for each
+/// available chain, collect its descriptors into `scratch` (bounded by the
+/// queue size) and let `handle` serve it and return the used length. A
+/// malformed chain is completed with length 0 without calling `handle`
+/// (rules Q4-Q10); a duplicate in-flight head is skipped (Q11) and counts
+/// against the budget.
+///
+/// When the ring runs empty within the budget, the device re-arms
+/// notifications (with EVENT_IDX it moves `avail_event` to the next entry)
+/// and re-checks, so no request published meanwhile is missed; entries
+/// found by that re-check are served while budget is left, or reported as
+/// [`Drained::work_left`]. When the budget runs out first, notifications
+/// are left as they are and `work_left` is set: the queue's state
+/// (`next_avail`) says where the next call goes on, so nothing is served
+/// twice or skipped.
+///
+/// The budget exists because the driver may keep publishing while the
+/// device drains (from another vCPU): without it, one notification could
+/// keep the hypervisor busy for as long as the guest likes. A budget of 0
+/// consumes nothing and reports `work_left` if anything is available.
 pub fn drain_queue<M, F>(
     queue: &mut Queue,
     mem: &M,
     scratch: &mut Vec<Descriptor>,
+    budget: usize,
     mut handle: F,
-) -> Result<bool, QueueError>
+) -> Result<Drained, QueueError>
 where
     M: GuestMemory + ?Sized,
     F: FnMut(&M, &[Descriptor]) -> u32,
 {
-    loop {
-        loop {
+    let mut consumed = 0usize;
+    let work_left = loop {
+        while consumed < budget {
             let head = match queue.pop_avail(mem) {
                 Ok(Some(h)) => h,
                 Ok(None) => break,
                 // The duplicate entry was consumed; go on with the next.
-                Err(QueueError::HeadInFlight(_)) => continue,
+                Err(QueueError::HeadInFlight(_)) => {
+                    consumed += 1;
+                    continue;
+                }
                 Err(e) => return Err(e),
             };
+            consumed += 1;
             scratch.clear();
             let mut bad: Option<ChainError> = None;
             for d in queue.chain(mem, head) {
@@ -86,9 +125,26 @@ where
             };
             queue.add_used(mem, head, used_len)?;
         }
-        if !queue.enable_notification(mem)? {
-            break;
+        if consumed >= budget && queue.has_available(mem)? {
+            // Out of budget with entries waiting: leave notifications
+            // suppressed; the caller comes back.
+            break true;
         }
-    }
-    queue.needs_notification(mem)
+        // The ring looked empty: re-arm, then look once more for entries
+        // the driver published before it could see the re-arm.
+        if !queue.enable_notification(mem)? {
+            break false;
+        }
+        if consumed >= budget {
+            // Found by the re-check with no budget left. Notifications are
+            // armed, so a kick may come too; either way the caller comes
+            // back.
+            break true;
+        }
+    };
+    Ok(Drained {
+        consumed,
+        notify: queue.needs_notification(mem)?,
+        work_left,
+    })
 }

@@ -8,9 +8,14 @@
 //! [`MmioTransport`] that shares guest memory (any `Deref` to a
 //! [`hv_core::mem::GuestMemory`], e.g. `Arc<GuestRam>`), and the transport on
 //! the MMIO bus at a virtio-mmio slot. Queue work runs inside the guest's
-//! QueueNotify write; after each access the home samples
+//! QueueNotify write, at most a budget of requests per queue (see
+//! [`mmio`]); after each access the home samples
 //! [`hv_core::mmio::MmioDevice::interrupt_level`] and raises the slot's
-//! interrupt (INTID 48 + n, edge) when the level goes up.
+//! interrupt (INTID 48 + n, edge) when the level goes up. Work left at the
+//! budget is continued by [`MmioTransport::poll`], which the home calls
+//! after every exit while [`MmioTransport::has_deferred_work`]; for disks
+//! put on the bus by [`slots::attach_disks`], through the
+//! [`slots::VirtioDisks`] it returns.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -29,7 +34,7 @@
 //! bus.insert(base, mmio::WINDOW_SIZE, Box::new(dev)).unwrap();
 //! assert_eq!(bus.read(base, AccessWidth::Word), Ok(u64::from(mmio::MAGIC)));
 //!
-//! // After each guest access (and nowhere else: devices work synchronously):
+//! // After each guest access (and after each poll of deferred work):
 //! for (dev_base, level) in bus.interrupt_levels() {
 //!     if level && dev_base == base {
 //!         let _intid = virtio_mmio_intid(0); // inject this SPI on a rising edge

@@ -4,9 +4,22 @@
 //! it on its `MmioBus` at a virtio-mmio slot and samples
 //! [`MmioDevice::interrupt_level`] after each access: the line is up while
 //! InterruptStatus is non-zero (the driver lowers it with InterruptACK).
-//! Queue work runs synchronously inside the QueueNotify write.
+//!
+//! Queue work runs synchronously inside the QueueNotify write, but bounded:
+//! one notify serves at most a budget of chains of that queue (by default
+//! the queue size, see [`MmioTransport::set_chain_budget`]). A driver that
+//! keeps publishing from another vCPU while the device drains would
+//! otherwise keep the hypervisor in that write for as long as it likes,
+//! with the VM's lock held and interrupts masked. When the budget runs out
+//! with requests still available, the transport remembers the queue
+//! ([`MmioTransport::has_deferred_work`]) and the home continues it with
+//! [`MmioTransport::poll`] (one more budget per queue) after the exit, and
+//! before it lets a vCPU sleep in WFI. While work is deferred the device
+//! keeps EVENT_IDX kicks suppressed, so it must not wait for one.
 
-use crate::device::{VirtioDevice, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_VERSION_1};
+use crate::device::{
+    Drained, VirtioDevice, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_VERSION_1,
+};
 use crate::queue::Queue;
 use alloc::vec::Vec;
 use core::ops::Deref;
@@ -110,9 +123,29 @@ pub struct MmioTransport<D, M> {
     driver_features: u64,
     queue_sel: u32,
     queues: Vec<Queue>,
+    /// Per queue: the last notify or poll stopped with requests left.
+    deferred: Vec<bool>,
+    /// Chains per notify or poll and queue; `None`: the queue size.
+    chain_budget: Option<usize>,
     interrupt_status: u32,
     config_generation: u32,
     shm_sel: u32,
+}
+
+/// Queue work a transport can leave for later: what a home needs to keep a
+/// guest's requests moving after a notification stopped at its budget.
+pub trait DeferredWork {
+    /// Whether a queue still has requests a notify or poll left for later.
+    /// Cheap (no guest memory access); a home must not let a vCPU sleep in
+    /// WFI, nor stop polling, while this is true.
+    fn has_deferred_work(&self) -> bool;
+    /// Serve one more budget of each queue with deferred work, raising the
+    /// used-buffer interrupt as a notify does; returns
+    /// [`DeferredWork::has_deferred_work`] afterwards.
+    fn poll(&mut self) -> bool;
+    /// Chains per notify or poll and queue (`None`: the queue size; see
+    /// [`MmioTransport::set_chain_budget`]).
+    fn set_chain_budget(&mut self, chains: Option<usize>);
 }
 
 impl<D, M> MmioTransport<D, M>
@@ -123,11 +156,12 @@ where
 {
     /// `device` behind a fresh (reset) transport using guest memory `mem`.
     pub fn new(device: D, mem: M) -> Self {
-        let queues = device
+        let queues: Vec<Queue> = device
             .queue_max_sizes()
             .iter()
             .map(|&n| Queue::new(n))
             .collect();
+        let deferred = alloc::vec![false; queues.len()];
         MmioTransport {
             device,
             mem,
@@ -137,6 +171,8 @@ where
             driver_features: 0,
             queue_sel: 0,
             queues,
+            deferred,
+            chain_budget: None,
             interrupt_status: 0,
             config_generation: 0,
             shm_sel: 0,
@@ -167,6 +203,21 @@ where
     pub fn queues(&self) -> &[Queue] {
         &self.queues
     }
+    /// How many chains one notify or poll serves of one queue: by default
+    /// (`None`) the queue size the driver chose. That is as many requests
+    /// as a driver can have available at once, so a driver that publishes
+    /// and then notifies gets all of them served in that notify; only a
+    /// driver that keeps publishing while the device drains (another vCPU)
+    /// has work deferred. The worst case per notify stays bounded by
+    /// QueueNumMax, which the device model chooses (256 for VirtioBlock),
+    /// not by the guest. `Some(n)` sets a fixed budget (at least 1).
+    pub fn set_chain_budget(&mut self, chains: Option<usize>) {
+        self.chain_budget = chains.map(|n| n.max(1));
+    }
+    /// The budget [`MmioTransport::set_chain_budget`] set.
+    pub fn chain_budget(&self) -> Option<usize> {
+        self.chain_budget
+    }
     /// Features the driver wrote (accepted or not).
     pub fn driver_features(&self) -> u64 {
         self.driver_features
@@ -193,6 +244,7 @@ where
         for q in &mut self.queues {
             q.reset();
         }
+        self.deferred.fill(false);
         self.device.reset();
     }
 
@@ -256,33 +308,89 @@ where
             }
         }
         self.status = new;
+        if !self.queue_work_allowed() {
+            // FAILED: the driver gave up; no queue work from now on.
+            self.deferred.fill(false);
+        }
+    }
+
+    /// Rule M4: no queue work before DRIVER_OK, nor once broken or failed.
+    fn queue_work_allowed(&self) -> bool {
+        self.status & STATUS_DRIVER_OK != 0
+            && self.status & (STATUS_DEVICE_NEEDS_RESET | STATUS_FAILED) == 0
     }
 
     fn notify(&mut self, index: u32) {
-        // Rule M4: nothing before DRIVER_OK, nothing once broken.
-        if self.status & STATUS_DRIVER_OK == 0
-            || self.status & (STATUS_DEVICE_NEEDS_RESET | STATUS_FAILED) != 0
-        {
+        if !self.queue_work_allowed() {
             return;
         }
-        let Some(i) = usize::try_from(index).ok() else {
-            return;
-        };
+        if let Ok(i) = usize::try_from(index) {
+            self.run_queue(i);
+        }
+    }
+
+    /// One budget of queue `i`; remembers whether work is left.
+    fn run_queue(&mut self, i: usize) {
         let Some(queue) = self.queues.get_mut(i) else {
             return;
         };
-        if !queue.ready() {
-            return;
+        let left = if queue.ready() {
+            let budget = self
+                .chain_budget
+                .unwrap_or_else(|| usize::from(queue.size()));
+            match self.device.process_queue(i, queue, &*self.mem, budget) {
+                Ok(Drained {
+                    notify, work_left, ..
+                }) => {
+                    if notify {
+                        self.interrupt_status |= INT_USED_BUFFER;
+                    }
+                    work_left
+                }
+                Err(e) => {
+                    log::warn!("virtio-mmio: queue {i} needs reset: {e:?}");
+                    self.status |= STATUS_DEVICE_NEEDS_RESET;
+                    self.interrupt_status |= INT_CONFIG_CHANGE;
+                    // NEEDS_RESET stops all queue work until a reset.
+                    self.deferred.fill(false);
+                    false
+                }
+            }
+        } else {
+            false
+        };
+        if let Some(d) = self.deferred.get_mut(i) {
+            *d = left;
         }
-        match self.device.process_queue(i, queue, &*self.mem) {
-            Ok(true) => self.interrupt_status |= INT_USED_BUFFER,
-            Ok(false) => {}
-            Err(e) => {
-                log::warn!("virtio-mmio: queue {i} needs reset: {e:?}");
-                self.status |= STATUS_DEVICE_NEEDS_RESET;
-                self.interrupt_status |= INT_CONFIG_CHANGE;
+    }
+
+    /// Whether a queue still has requests that a notify or poll left for
+    /// later (see the module documentation). Touches no guest memory.
+    pub fn has_deferred_work(&self) -> bool {
+        self.deferred.contains(&true)
+    }
+
+    /// Whether queue `index` has requests left for a poll.
+    pub fn queue_has_deferred_work(&self, index: usize) -> bool {
+        self.deferred.get(index) == Some(&true)
+    }
+
+    /// Serve one more budget of every queue whose last notify or poll
+    /// stopped with requests left, in queue order, raising the used-buffer
+    /// interrupt as a notify does (sample [`MmioDevice::interrupt_level`]
+    /// afterwards). Returns whether work is still left. Does nothing when
+    /// nothing is deferred.
+    pub fn poll(&mut self) -> bool {
+        if !self.queue_work_allowed() {
+            self.deferred.fill(false);
+            return false;
+        }
+        for i in 0..self.deferred.len() {
+            if self.deferred.get(i) == Some(&true) {
+                self.run_queue(i);
             }
         }
+        self.has_deferred_work()
     }
 
     fn read_reg(&mut self, offset: u64) -> u32 {
@@ -345,11 +453,13 @@ where
         // and read the value back" (virtio-mmio, 4.2.2.2). Drivers do this on
         // teardown (virtio-drivers spins until it reads 0 back).
         if offset == QUEUE_READY && value == 0 && self.status & STATUS_FEATURES_OK != 0 {
-            if let Some(q) = self
-                .queues
-                .get_mut(usize::try_from(self.queue_sel).unwrap_or(usize::MAX))
-            {
+            let i = usize::try_from(self.queue_sel).unwrap_or(usize::MAX);
+            if let Some(q) = self.queues.get_mut(i) {
                 q.set_not_ready();
+            }
+            // Requests left for a poll go with the queue.
+            if let Some(d) = self.deferred.get_mut(i) {
+                *d = false;
             }
             return;
         }
@@ -429,5 +539,22 @@ where
 
     fn interrupt_level(&self) -> bool {
         self.interrupt_status != 0
+    }
+}
+
+impl<D, M> DeferredWork for MmioTransport<D, M>
+where
+    D: VirtioDevice,
+    M: Deref + Send,
+    M::Target: GuestMemory,
+{
+    fn has_deferred_work(&self) -> bool {
+        MmioTransport::has_deferred_work(self)
+    }
+    fn poll(&mut self) -> bool {
+        MmioTransport::poll(self)
+    }
+    fn set_chain_budget(&mut self, chains: Option<usize>) {
+        MmioTransport::set_chain_budget(self, chains);
     }
 }

@@ -490,6 +490,20 @@ impl Queue {
         Ok(mem.load_u16(GuestAddress(self.avail_ring.0 + 2), order)?)
     }
 
+    /// The available index (Acquire); a failing ring access breaks the queue.
+    fn load_avail_idx<M: GuestMemory + ?Sized>(&mut self, mem: &M) -> Result<u16, QueueError> {
+        self.avail_idx(mem, Ordering::Acquire).map_err(|e| match e {
+            QueueError::Memory(_) => self.mark_broken(e),
+            e => e,
+        })
+    }
+
+    /// Whether the driver has published entries the device has not consumed
+    /// yet. Moves nothing and writes nothing.
+    pub fn has_available<M: GuestMemory + ?Sized>(&mut self, mem: &M) -> Result<bool, QueueError> {
+        Ok(self.load_avail_idx(mem)? != self.next_avail)
+    }
+
     /// Consume the next available-ring entry and return its head index.
     ///
     /// `Ok(None)` when the ring is empty. The head is not range-checked here:
@@ -500,11 +514,7 @@ impl Queue {
         &mut self,
         mem: &M,
     ) -> Result<Option<u16>, QueueError> {
-        let avail_idx = self.avail_idx(mem, Ordering::Acquire).map_err(|e| match e {
-            QueueError::Memory(_) => self.mark_broken(e),
-            e => e,
-        });
-        let avail_idx = avail_idx?;
+        let avail_idx = self.load_avail_idx(mem)?;
         let pending = avail_idx.wrapping_sub(self.next_avail);
         if pending == 0 {
             return Ok(None);

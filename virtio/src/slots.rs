@@ -1,17 +1,27 @@
 //! Block devices on the guest machine's virtio-mmio slots (the machine
 //! contract in `hv_core::machine`): each disk gets the next slot, the rest
 //! answer as empty transports. Both homes build their guest's disks this way.
+//!
+//! The MMIO bus owns its devices, so [`attach_disks`] puts each transport on
+//! the bus behind a lock it shares with the [`VirtioDisks`] it returns: the
+//! home keeps that and calls [`VirtioDisks::poll`] to continue queue work a
+//! QueueNotify left at its budget (see [`crate::mmio`]). Every access takes
+//! the transport's lock; a home that runs devices under its VM lock never
+//! finds it contended.
 
 use crate::blk::{BlockBackend, BlockConfig, ConfigError, VirtioBlock};
 use crate::empty_slot::EmptySlot;
-use crate::mmio::MmioTransport;
+use crate::mmio::{DeferredWork, MmioTransport};
 use alloc::boxed::Box;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::fmt;
 use core::ops::Deref;
 use hv_core::machine;
 use hv_core::mem::GuestMemory;
-use hv_core::mmio::{BusError, MmioBus};
+use hv_core::mmio::{AccessWidth, BusError, MmioBus, MmioDevice};
 use hv_core::GuestAddress;
+use spin::Mutex;
 
 /// A disk the guest gets.
 #[derive(Debug)]
@@ -55,8 +65,109 @@ impl From<BusError> for AttachError {
     }
 }
 
+/// A transport as both the bus and [`VirtioDisks`] reach it.
+trait SlotDevice: MmioDevice + DeferredWork {}
+impl<T: MmioDevice + DeferredWork> SlotDevice for T {}
+
+type SharedSlot = Arc<Mutex<dyn SlotDevice>>;
+
+/// What the bus holds for a disk: the shared transport, locked per access.
+struct OnBus(SharedSlot);
+
+impl MmioDevice for OnBus {
+    fn read(&mut self, offset: u64, width: AccessWidth) -> u64 {
+        self.0.lock().read(offset, width)
+    }
+    fn write(&mut self, offset: u64, width: AccessWidth, value: u64) {
+        self.0.lock().write(offset, width, value);
+    }
+    fn interrupt_level(&self) -> bool {
+        self.0.lock().interrupt_level()
+    }
+}
+
+/// The guest's disks as [`attach_disks`] put them on the bus: where each
+/// went, and the way to continue the queue work their notifies left.
+///
+/// When to poll: after every guest exit the home handles (an MMIO access, a
+/// hypercall, a WFI, an interrupt), call [`VirtioDisks::poll`] if
+/// [`VirtioDisks::has_deferred_work`], then sample the bus's interrupt
+/// levels as after an access. A vCPU must not sleep in WFI while work is
+/// deferred (poll instead, and let the WFI complete), and a home whose
+/// vCPUs may run long without exits should bound that time (e.g. a short
+/// timer) while work is deferred: with work deferred, the device suppresses
+/// EVENT_IDX kicks, so no QueueNotify will come to do it.
+pub struct VirtioDisks {
+    slots: Vec<AttachedSlot>,
+    devices: Vec<SharedSlot>,
+}
+
+impl fmt::Debug for VirtioDisks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VirtioDisks")
+            .field("slots", &self.slots)
+            .finish_non_exhaustive()
+    }
+}
+
+impl VirtioDisks {
+    /// Where each disk went, in the order given.
+    pub fn slots(&self) -> &[AttachedSlot] {
+        &self.slots
+    }
+
+    /// Whether any disk has queue work left for a poll. Touches no guest
+    /// memory.
+    pub fn has_deferred_work(&self) -> bool {
+        self.devices.iter().any(|d| d.lock().has_deferred_work())
+    }
+
+    /// Set the chain budget of every disk's transport
+    /// ([`MmioTransport::set_chain_budget`]; the default, `None`, is the
+    /// queue size).
+    pub fn set_chain_budget(&self, chains: Option<usize>) {
+        for d in &self.devices {
+            d.lock().set_chain_budget(chains);
+        }
+    }
+
+    /// Serve one more budget of every queue with work left, on every disk
+    /// ([`MmioTransport::poll`]); returns whether work is still left.
+    /// Interrupts are raised as by a notify: sample the bus's
+    /// `interrupt_levels` afterwards.
+    pub fn poll(&self) -> bool {
+        let mut left = false;
+        for d in &self.devices {
+            left |= d.lock().poll();
+        }
+        left
+    }
+}
+
 /// Put `disks` on slots 0, 1, … of `bus` (512-byte logical blocks, over
 /// guest memory `mem`) and fill every other slot with an [`EmptySlot`].
+///
+/// Each notify serves at most a budget of requests (the queue size); keep
+/// the returned [`VirtioDisks`] and poll it as its documentation says, or
+/// requests a notify left may wait for the guest's next one.
+pub fn attach_disks<B, M>(
+    bus: &mut MmioBus,
+    mem: &M,
+    disks: Vec<Disk<B>>,
+) -> Result<VirtioDisks, AttachError>
+where
+    B: BlockBackend + 'static,
+    M: Deref + Clone + Send + 'static,
+    M::Target: GuestMemory,
+{
+    attach(bus, mem, disks, None)
+}
+
+/// [`attach_disks`] for homes that do not poll yet: the transports keep no
+/// budget (a notify serves until the driver stops publishing, however long
+/// that takes), since without a poll, requests left at a budget could wait
+/// forever. Only for the transition; a home that can poll should use
+/// [`attach_disks`].
 pub fn attach_block_devices<B, M>(
     bus: &mut MmioBus,
     mem: &M,
@@ -67,10 +178,25 @@ where
     M: Deref + Clone + Send + 'static,
     M::Target: GuestMemory,
 {
+    attach(bus, mem, disks, Some(usize::MAX)).map(|d| d.slots)
+}
+
+fn attach<B, M>(
+    bus: &mut MmioBus,
+    mem: &M,
+    disks: Vec<Disk<B>>,
+    chain_budget: Option<usize>,
+) -> Result<VirtioDisks, AttachError>
+where
+    B: BlockBackend + 'static,
+    M: Deref + Clone + Send + 'static,
+    M::Target: GuestMemory,
+{
     if disks.len() > machine::VIRTIO_MMIO_SLOTS as usize {
         return Err(AttachError::TooMany);
     }
-    let mut attached = Vec::new();
+    let mut slots = Vec::new();
+    let mut devices = Vec::new();
     for (index, (slot, disk)) in (0u32..).zip(disks).enumerate() {
         let config = BlockConfig {
             read_only: disk.read_only,
@@ -86,29 +212,35 @@ where
         ) else {
             return Err(AttachError::TooMany);
         };
+        let mut transport = MmioTransport::new(blk, mem.clone());
+        transport.set_chain_budget(chain_budget);
+        let shared: SharedSlot = Arc::new(Mutex::new(transport));
         bus.insert(
             base,
             machine::VIRTIO_MMIO_SLOT_SIZE,
-            Box::new(MmioTransport::new(blk, mem.clone())),
+            Box::new(OnBus(Arc::clone(&shared))),
         )?;
-        attached.push(AttachedSlot { slot, base, intid });
+        slots.push(AttachedSlot { slot, base, intid });
+        devices.push(shared);
     }
-    for slot in attached.len() as u32..machine::VIRTIO_MMIO_SLOTS {
+    for slot in slots.len() as u32..machine::VIRTIO_MMIO_SLOTS {
         if let Some(base) = machine::virtio_mmio_slot(slot) {
             bus.insert(base, machine::VIRTIO_MMIO_SLOT_SIZE, Box::new(EmptySlot))?;
         }
     }
-    Ok(attached)
+    Ok(VirtioDisks { slots, devices })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::blk::{BackendError, MemoryBackend};
-    use crate::mmio::{DEVICE_ID, MAGIC_VALUE};
-    use alloc::sync::Arc;
+    use crate::blk::{BackendError, MemoryBackend, VIRTIO_BLK_T_IN};
+    use crate::device::VIRTIO_F_VERSION_1;
+    use crate::mmio::{self, DEVICE_ID, MAGIC_VALUE};
+    use crate::testing::{
+        mmio_init, rd, wr, write_blk_header, Buf, DriverQueue, Publisher, PublishingMemory,
+    };
     use hv_core::mem::GuestRam;
-    use hv_core::mmio::AccessWidth;
 
     fn ram() -> Arc<GuestRam> {
         Arc::new(GuestRam::with_size(machine::RAM_BASE, 1 << 20).unwrap())
@@ -150,6 +282,120 @@ mod tests {
             .read(GuestAddress(0x0a00_3e00 + MAGIC_VALUE), AccessWidth::Word)
             .unwrap();
         assert_eq!(magic, 0x7472_6976);
+    }
+
+    /// The bus window of one slot, as a device (for the driver helpers).
+    struct SlotOnBus<'a> {
+        bus: &'a mut MmioBus,
+        base: GuestAddress,
+    }
+
+    impl MmioDevice for SlotOnBus<'_> {
+        fn read(&mut self, offset: u64, width: AccessWidth) -> u64 {
+            let addr = self.base.checked_add(offset).unwrap();
+            self.bus.read(addr, width).unwrap()
+        }
+        fn write(&mut self, offset: u64, width: AccessWidth, value: u64) {
+            let addr = self.base.checked_add(offset).unwrap();
+            self.bus.write(addr, width, value).unwrap();
+        }
+    }
+
+    const HEADER: GuestAddress = GuestAddress(machine::RAM_BASE.0 + 0x1_0000);
+    const DATA: GuestAddress = GuestAddress(machine::RAM_BASE.0 + 0x1_1000);
+    const STATUS_BYTE: GuestAddress = GuestAddress(machine::RAM_BASE.0 + 0x1_2000);
+
+    /// Guest RAM with a driver that will publish `total` reads on a queue
+    /// of `qsize` once the device is initialised through `bus` at `base`.
+    fn busy_guest(
+        bus: &mut MmioBus,
+        base: GuestAddress,
+        mem: &Arc<PublishingMemory<GuestRam>>,
+        qsize: u16,
+        total: u64,
+    ) {
+        write_blk_header(mem.inner(), HEADER, VIRTIO_BLK_T_IN, 0);
+        let q = DriverQueue::new(mem.inner(), machine::RAM_BASE, qsize);
+        let mut dev = SlotOnBus { bus, base };
+        mmio_init(&mut dev, VIRTIO_F_VERSION_1, core::slice::from_ref(&q)).unwrap();
+        let req = alloc::vec![
+            Buf::r(HEADER, 16),
+            Buf::w(DATA, 512),
+            Buf::w(STATUS_BYTE, 1)
+        ];
+        mem.set_driver(Publisher::new(q, req, total, false));
+        mem.driver_step();
+    }
+
+    fn publishing_ram() -> Arc<PublishingMemory<GuestRam>> {
+        let ram = GuestRam::with_size(machine::RAM_BASE, 1 << 20).unwrap();
+        Arc::new(PublishingMemory::new(ram))
+    }
+
+    fn one_disk() -> Vec<Disk<MemoryBackend>> {
+        alloc::vec![Disk {
+            backend: MemoryBackend::new(1 << 20),
+            read_only: false
+        }]
+    }
+
+    #[test]
+    fn virtio_disks_poll_continues_what_a_notify_left() {
+        let mem = publishing_ram();
+        let mut bus = MmioBus::new();
+        let disks = attach_disks(&mut bus, &mem, one_disk()).unwrap();
+        let base = disks.slots()[0].base;
+        assert!(!disks.has_deferred_work());
+        busy_guest(&mut bus, base, &mem, 4, 40);
+        let level = |bus: &MmioBus| {
+            bus.interrupt_levels()
+                .find(|&(b, _)| b == base)
+                .is_some_and(|(_, l)| l)
+        };
+        let ack = |bus: &mut MmioBus| {
+            let mut dev = SlotOnBus { bus, base };
+            let s = rd(&mut dev, mmio::INTERRUPT_STATUS);
+            wr(&mut dev, mmio::INTERRUPT_ACK, s);
+        };
+        SlotOnBus {
+            bus: &mut bus,
+            base,
+        }
+        .write(mmio::QUEUE_NOTIFY, AccessWidth::Word, 0);
+        assert!(disks.has_deferred_work(), "a queue-size budget of 4");
+        assert!(level(&bus));
+        let mut polls = 0;
+        while disks.has_deferred_work() {
+            ack(&mut bus);
+            assert!(!level(&bus));
+            disks.poll();
+            assert!(level(&bus), "a poll raises the interrupt as a notify does");
+            polls += 1;
+            assert!(polls < 100);
+        }
+        assert!(polls >= 9, "40 requests, at most 4 per call: {polls} polls");
+        assert!(!disks.poll());
+        mem.driver_step();
+        mem.driver(|p, _| {
+            assert_eq!(p.reaped.len(), 40);
+            assert!(p.reaped_in_order());
+        });
+    }
+
+    #[test]
+    fn attach_block_devices_keeps_serving_until_the_driver_stops() {
+        let mem = publishing_ram();
+        let mut bus = MmioBus::new();
+        let slots = attach_block_devices(&mut bus, &mem, one_disk()).unwrap();
+        let base = slots[0].base;
+        busy_guest(&mut bus, base, &mem, 4, 40);
+        SlotOnBus {
+            bus: &mut bus,
+            base,
+        }
+        .write(mmio::QUEUE_NOTIFY, AccessWidth::Word, 0);
+        mem.driver_step();
+        assert_eq!(mem.driver(|p, _| p.reaped.len()), 40, "all in one notify");
     }
 
     /// A disk whose size is not a whole number of sectors.

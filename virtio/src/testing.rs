@@ -196,6 +196,11 @@ impl DriverQueue {
         self.avail_idx
     }
 
+    /// How far the driver has reaped the used ring.
+    pub fn used_seen(&self) -> u16 {
+        self.used_seen
+    }
+
     /// Write `avail.flags`.
     pub fn set_avail_flags<M: GuestMemory + ?Sized>(&self, mem: &M, flags: u16) {
         mem.store_u16(self.avail, flags, Ordering::Relaxed)
@@ -642,6 +647,208 @@ impl<M: GuestMemory> GuestMemory for RecordingMemory<M> {
     }
 }
 
+/// vring_need_event (VIRTIO 1.2 §2.7.10): whether moving an index from
+/// `old` to `new` crosses `event`.
+pub fn need_event(event: u16, new: u16, old: u16) -> bool {
+    new.wrapping_sub(event).wrapping_sub(1) < new.wrapping_sub(old)
+}
+
+/// The driver side of [`PublishingMemory`]: one queue, one request shape,
+/// and what happened to each request.
+#[derive(Debug)]
+pub struct Publisher {
+    /// The driver's view of the queue.
+    pub q: DriverQueue,
+    /// The request every publish repeats (a chain of these buffers).
+    pub bufs: Vec<Buf>,
+    /// Requests still to publish (`u64::MAX`: forever).
+    pub to_publish: u64,
+    /// Whether loads of the available index make the driver run.
+    pub active: bool,
+    /// The driver runs on every `period`-th such load (1: on each; 0 counts
+    /// as 1), a slower or faster vCPU.
+    pub period: u32,
+    /// Loads of the available index seen so far.
+    pub loads: u32,
+    /// The driver negotiated EVENT_IDX: it kicks only when `avail_event`
+    /// asks for it, and after each reap it asks for an interrupt on the next
+    /// completion (`used_event` = what it has reaped).
+    pub event_idx: bool,
+    /// Heads in the order they were published.
+    pub published: Vec<u16>,
+    /// Used elements `(id, len)` in the order they were reaped.
+    pub reaped: Vec<(u32, u32)>,
+    /// QueueNotify writes the driver made and nobody delivered yet.
+    pub kicks: u32,
+}
+
+impl Publisher {
+    /// A driver for `q` that will publish `total` copies of `bufs`.
+    pub fn new(q: DriverQueue, bufs: Vec<Buf>, total: u64, event_idx: bool) -> Self {
+        assert!(!bufs.is_empty() && bufs.len() <= usize::from(q.size));
+        Publisher {
+            q,
+            bufs,
+            to_publish: total,
+            active: true,
+            period: 1,
+            loads: 0,
+            event_idx,
+            published: Vec::new(),
+            reaped: Vec::new(),
+            kicks: 0,
+        }
+    }
+
+    /// Requests published and not reaped yet.
+    pub fn outstanding(&self) -> usize {
+        self.published.len() - self.reaped.len()
+    }
+
+    /// What a driver vCPU does between two looks of the device: reap the
+    /// used ring, then publish while descriptors are free, then kick if the
+    /// device asks for it (always without EVENT_IDX; this device never sets
+    /// `used.flags`).
+    pub fn step<M: GuestMemory + ?Sized>(&mut self, mem: &M) {
+        while let Some(u) = self.q.pop_used(mem) {
+            self.reaped.push(u);
+        }
+        if self.event_idx {
+            self.q.set_used_event(mem, self.q.used_seen());
+        }
+        let room = usize::from(self.q.size) / self.bufs.len();
+        let old = self.q.avail_idx();
+        while self.to_publish > 0 && self.outstanding() < room {
+            let head = self.q.add_chain(mem, &self.bufs);
+            self.published.push(head);
+            self.to_publish -= 1;
+        }
+        let new = self.q.avail_idx();
+        if new == old {
+            return;
+        }
+        // Publish before reading avail_event (virtqueue_kick_prepare).
+        core::sync::atomic::fence(Ordering::SeqCst);
+        if !self.event_idx || need_event(self.q.avail_event(mem), new, old) {
+            self.kicks += 1;
+        }
+    }
+
+    /// Whether every used element so far answers the request published in
+    /// the same position (served in order, none twice, none invented).
+    pub fn reaped_in_order(&self) -> bool {
+        self.reaped.len() <= self.published.len()
+            && self
+                .reaped
+                .iter()
+                .zip(&self.published)
+                .all(|(&(id, _), &head)| id == u32::from(head))
+    }
+}
+
+/// Guest memory with a busy driver on another vCPU: each time the device
+/// loads the available index (starting a pass, between two chains, and in
+/// its re-check after re-arming notifications), the driver first runs one
+/// [`Publisher::step`]: it reaps what the device completed and publishes
+/// more. This is the guest that keeps a device draining for as long as it
+/// likes, played deterministically. Shareable (`Sync`), so a transport can
+/// own it through an `Arc`.
+#[derive(Debug)]
+pub struct PublishingMemory<M> {
+    inner: M,
+    driver: spin::Mutex<Option<Publisher>>,
+}
+
+impl<M: GuestMemory> PublishingMemory<M> {
+    /// `inner` with no driver yet (see [`PublishingMemory::set_driver`]).
+    pub fn new(inner: M) -> Self {
+        PublishingMemory {
+            inner,
+            driver: spin::Mutex::new(None),
+        }
+    }
+    /// The memory without the driver (for setting up and checking).
+    pub fn inner(&self) -> &M {
+        &self.inner
+    }
+    /// Install the driver.
+    pub fn set_driver(&self, p: Publisher) {
+        *self.driver.lock() = Some(p);
+    }
+    /// Look at or change the driver (panics if there is none).
+    pub fn driver<R>(&self, f: impl FnOnce(&mut Publisher, &M) -> R) -> R {
+        let mut d = self.driver.lock();
+        f(d.as_mut().expect("driver installed"), &self.inner)
+    }
+    /// Let the driver run once, as its vCPU does between exits.
+    pub fn driver_step(&self) {
+        self.driver(|p, mem| p.step(mem));
+    }
+}
+
+impl<M: GuestMemory> GuestMemory for PublishingMemory<M> {
+    fn read(&self, addr: GuestAddress, buf: &mut [u8]) -> Result<(), MemError> {
+        self.inner.read(addr, buf)
+    }
+    fn write(&self, addr: GuestAddress, data: &[u8]) -> Result<(), MemError> {
+        self.inner.write(addr, data)
+    }
+    fn fill(&self, addr: GuestAddress, value: u8, len: u64) -> Result<(), MemError> {
+        self.inner.fill(addr, value, len)
+    }
+    fn check_range(&self, addr: GuestAddress, len: u64) -> Result<(), MemError> {
+        self.inner.check_range(addr, len)
+    }
+    fn load_u16(&self, addr: GuestAddress, order: Ordering) -> Result<u16, MemError> {
+        if let Some(p) = self.driver.lock().as_mut() {
+            if p.active && Some(addr) == p.q.avail.checked_add(2) {
+                p.loads = p.loads.wrapping_add(1);
+                if p.loads % p.period.max(1) == 0 {
+                    p.step(&self.inner);
+                }
+            }
+        }
+        self.inner.load_u16(addr, order)
+    }
+    fn store_u16(&self, addr: GuestAddress, value: u16, order: Ordering) -> Result<(), MemError> {
+        self.inner.store_u16(addr, value, order)
+    }
+    fn load_u32(&self, addr: GuestAddress, order: Ordering) -> Result<u32, MemError> {
+        self.inner.load_u32(addr, order)
+    }
+    fn store_u32(&self, addr: GuestAddress, value: u32, order: Ordering) -> Result<(), MemError> {
+        self.inner.store_u32(addr, value, order)
+    }
+    fn load_u64(&self, addr: GuestAddress, order: Ordering) -> Result<u64, MemError> {
+        self.inner.load_u64(addr, order)
+    }
+    fn store_u64(&self, addr: GuestAddress, value: u64, order: Ordering) -> Result<(), MemError> {
+        self.inner.store_u64(addr, value, order)
+    }
+    fn compare_exchange_u32(
+        &self,
+        addr: GuestAddress,
+        current: u32,
+        new: u32,
+        success: Ordering,
+        failure: Ordering,
+    ) -> Result<Result<u32, u32>, MemError> {
+        self.inner
+            .compare_exchange_u32(addr, current, new, success, failure)
+    }
+    fn compare_exchange_u64(
+        &self,
+        addr: GuestAddress,
+        current: u64,
+        new: u64,
+        success: Ordering,
+        failure: Ordering,
+    ) -> Result<Result<u64, u64>, MemError> {
+        self.inner
+            .compare_exchange_u64(addr, current, new, success, failure)
+    }
+}
+
 /// Check the transport invariants a driver may rely on; panics on a
 /// violation (that is what a fuzzer reports).
 pub fn check_transport_invariants<D, M>(dev: &MmioTransport<D, M>)
@@ -679,20 +886,38 @@ where
             "DRIVER without ACKNOWLEDGE: {s:#x}"
         );
     }
-    for q in dev.queues() {
+    for (i, q) in dev.queues().iter().enumerate() {
         if q.ready() {
             assert!(q.size().is_power_of_two() && q.size() <= q.max_size());
             assert!(q.desc_table().is_aligned(16));
             assert!(q.avail_ring().is_aligned(2));
             assert!(q.used_ring().is_aligned(4));
         }
+        if dev.queue_has_deferred_work(i) {
+            assert!(q.ready(), "work deferred on queue {i}, which is not ready");
+        }
+    }
+    if dev.has_deferred_work() {
+        assert_ne!(
+            s & mmio::STATUS_DRIVER_OK,
+            0,
+            "work deferred before DRIVER_OK"
+        );
+        assert_eq!(
+            s & (mmio::STATUS_DEVICE_NEEDS_RESET | mmio::STATUS_FAILED),
+            0,
+            "work deferred on a broken or failed device: {s:#x}"
+        );
     }
 }
 
 /// One fuzz input against a VirtioBlock on virtio-mmio with 64 KiB of RAM:
 /// a configuration byte, a guest memory image, then a program of 8-byte
 /// steps (MMIO reads and writes, descriptor and memory pokes, publishing
-/// heads, notifies, acks). Used by the cargo-fuzz target in `fuzz/` and by a
+/// heads, notifies and the home's polls, acks). Configuration bit 7 gives
+/// the transport a chain budget of 2, so notifies leave work for polls; at
+/// the end the home polls until nothing is deferred, which must take no
+/// more polls than a full ring needs. Used by the cargo-fuzz target in `fuzz/` and by a
 /// bounded proptest in the normal test suite. Panics only when the device
 /// breaks an invariant (or panics itself). Returns what the run reached, so
 /// tests can check that inputs get past the transport into the queue.
@@ -720,6 +945,9 @@ pub fn fuzz_one(data: &[u8]) -> FuzzStats {
     };
     let blk = VirtioBlock::new(crate::blk::MemoryBackend::new(RAM), config).expect("fuzz config");
     let mut dev = MmioTransport::new(blk, Arc::clone(&mem));
+    if cfg & 128 != 0 {
+        dev.set_chain_budget(Some(2));
+    }
     let mut q = DriverQueue::new(&*mem, RAM_BASE, QSIZE);
     // The next byte says how much of the rest is the memory image (in
     // 8-byte units); what follows is the program.
@@ -757,6 +985,9 @@ pub fn fuzz_one(data: &[u8]) -> FuzzStats {
                 let _ = dev.read(u64::from(u16_at(1) % 0x200), AccessWidth::Word);
             }
             2 => q.publish(&*mem, u16_at(1) % (QSIZE + 2)),
+            3 if step[2] % 4 == 3 => {
+                dev.poll();
+            }
             3 => wr(&mut dev, mmio::QUEUE_NOTIFY, u32::from(step[1] % 2)),
             4 => {
                 // Poke guest memory anywhere in the first 8 KiB (rings too).
@@ -796,6 +1027,22 @@ pub fn fuzz_one(data: &[u8]) -> FuzzStats {
             stats.used_bytes += u64::from(len);
         }
     }
+    // Nothing publishes any more: each poll serves at least one of the at
+    // most QSIZE entries available (more breaks the queue), so the work
+    // left must run out.
+    for _ in 0..=QSIZE {
+        if !dev.has_deferred_work() {
+            break;
+        }
+        stats.polls += 1;
+        dev.poll();
+        check_transport_invariants(&dev);
+    }
+    assert!(!dev.has_deferred_work(), "deferred work never runs out");
+    while let Some((_, len)) = q.pop_used(&*mem) {
+        stats.completions += 1;
+        stats.used_bytes += u64::from(len);
+    }
     stats.driver_ok = dev.status() & mmio::STATUS_DRIVER_OK != 0;
     stats
 }
@@ -809,4 +1056,6 @@ pub struct FuzzStats {
     pub used_bytes: u64,
     /// The device ended in DRIVER_OK.
     pub driver_ok: bool,
+    /// Polls the home needed at the end for work notifies left.
+    pub polls: u32,
 }

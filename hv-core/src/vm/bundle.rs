@@ -241,10 +241,64 @@ mod tests {
         let mut bad = good.clone();
         bad[24..32].copy_from_slice(&u64::MAX.to_le_bytes());
         assert_eq!(parse(&bad), Err(BundleError::OutOfBounds(kind::KERNEL)));
+        // A size near the top of u64, alone and with a valid offset.
+        for size in [u64::MAX, u64::MAX - 39, 1 << 63] {
+            let mut bad = good.clone();
+            bad[32..40].copy_from_slice(&size.to_le_bytes());
+            assert_eq!(parse(&bad), Err(BundleError::OutOfBounds(kind::KERNEL)));
+        }
+        // An offset at the very end of the address space, size 0.
+        let mut bad = good.clone();
+        bad[24..32].copy_from_slice(&u64::MAX.to_le_bytes());
+        bad[32..40].copy_from_slice(&0u64.to_le_bytes());
+        assert_eq!(parse(&bad), Err(BundleError::OutOfBounds(kind::KERNEL)));
         // Payload overlapping the entry table.
         let mut bad = good.clone();
         bad[24..32].copy_from_slice(&8u64.to_le_bytes());
         assert_eq!(parse(&bad), Err(BundleError::OutOfBounds(kind::KERNEL)));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 1024,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// A bundle with header and entry fields overwritten by edge values
+        /// parses or is refused, never panics, and what it returns lies in
+        /// the bundle.
+        #[test]
+        fn parse_never_panics_on_mutated_bundles(
+            pokes in proptest::collection::vec(
+                (0usize..80, proptest::prop_oneof![
+                    proptest::prelude::Just(0u64),
+                    proptest::prelude::Just(1),
+                    proptest::prelude::Just(8),
+                    proptest::prelude::Just(64),
+                    proptest::prelude::Just(u64::MAX),
+                    proptest::prelude::Just(u64::MAX - 1),
+                    proptest::prelude::any::<u64>(),
+                ]),
+                0..6,
+            ),
+            cut in 0usize..120,
+        ) {
+            let mut b = build(&[(kind::KERNEL, b"KERNEL"), (kind::CMDLINE, b"console=x")]);
+            for (at, v) in pokes {
+                if let Some(dst) = b.get_mut(at..at + 8) {
+                    dst.copy_from_slice(&v.to_le_bytes());
+                }
+            }
+            b.truncate(cut);
+            if let Ok(p) = parse(&b) {
+                let inside = |s: &[u8]| {
+                    let (start, end) = (b.as_ptr() as usize, b.as_ptr() as usize + b.len());
+                    s.as_ptr() as usize >= start && s.as_ptr() as usize + s.len() <= end
+                };
+                proptest::prop_assert!(inside(p.kernel));
+                proptest::prop_assert!(inside(p.cmdline.as_bytes()));
+            }
+        }
     }
 
     #[test]

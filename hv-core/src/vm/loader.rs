@@ -75,23 +75,37 @@ impl fmt::Display for LoadError {
     }
 }
 
+/// Size of an ELF64 program header, the least `e_phentsize` we accept.
+const PHDR_SIZE: usize = 56;
+
+/// `len` bytes of `b` from `at`, which may come from a header: the end is
+/// computed with a checked addition.
+fn bytes_at(b: &[u8], at: usize, len: usize) -> Result<&[u8], LoadError> {
+    let end = at.checked_add(len).ok_or(LoadError::Truncated)?;
+    b.get(at..end).ok_or(LoadError::Truncated)
+}
+
+fn array_at<const N: usize>(b: &[u8], at: usize) -> Result<[u8; N], LoadError> {
+    bytes_at(b, at, N)?
+        .try_into()
+        .map_err(|_| LoadError::Truncated)
+}
+
 fn u16_at(b: &[u8], at: usize) -> Result<u16, LoadError> {
-    let bytes = b.get(at..at + 2).ok_or(LoadError::Truncated)?;
-    Ok(u16::from_le_bytes([bytes[0], bytes[1]]))
+    array_at(b, at).map(u16::from_le_bytes)
 }
 
 fn u32_at(b: &[u8], at: usize) -> Result<u32, LoadError> {
-    let bytes = b.get(at..at + 4).ok_or(LoadError::Truncated)?;
-    Ok(u32::from_le_bytes(
-        bytes.try_into().map_err(|_| LoadError::Truncated)?,
-    ))
+    array_at(b, at).map(u32::from_le_bytes)
 }
 
 fn u64_at(b: &[u8], at: usize) -> Result<u64, LoadError> {
-    let bytes = b.get(at..at + 8).ok_or(LoadError::Truncated)?;
-    Ok(u64::from_le_bytes(
-        bytes.try_into().map_err(|_| LoadError::Truncated)?,
-    ))
+    array_at(b, at).map(u64::from_le_bytes)
+}
+
+/// A header value used as an offset into the file.
+fn file_offset(v: u64) -> Result<usize, LoadError> {
+    usize::try_from(v).map_err(|_| LoadError::Truncated)
 }
 
 /// Lay out `kernel` for a guest with `ram_size` bytes of RAM at the
@@ -105,17 +119,7 @@ pub fn layout(kernel: &[u8], ram_size: u64) -> Result<Layout<'_>, LoadError> {
     } else if kernel.starts_with(ELF_MAGIC) {
         elf(kernel)?
     } else {
-        let addr = machine::RAM_BASE.raw() + DEFAULT_TEXT_OFFSET;
-        Layout {
-            segments: alloc::vec![Segment {
-                addr: GuestAddress(addr),
-                data: kernel,
-                mem_size: kernel.len() as u64,
-            }],
-            entry: GuestAddress(addr),
-            end: GuestAddress(addr + kernel.len() as u64),
-            format: Format::Raw,
-        }
+        raw(kernel)?
     };
     let ram_end = machine::RAM_BASE
         .raw()
@@ -134,14 +138,34 @@ pub fn layout(kernel: &[u8], ram_size: u64) -> Result<Layout<'_>, LoadError> {
     Ok(l)
 }
 
+fn raw(kernel: &[u8]) -> Result<Layout<'_>, LoadError> {
+    let addr = machine::RAM_BASE
+        .raw()
+        .checked_add(DEFAULT_TEXT_OFFSET)
+        .ok_or(LoadError::DoesNotFit)?;
+    let size = u64::try_from(kernel.len()).map_err(|_| LoadError::DoesNotFit)?;
+    let end = addr.checked_add(size).ok_or(LoadError::DoesNotFit)?;
+    Ok(Layout {
+        segments: alloc::vec![Segment {
+            addr: GuestAddress(addr),
+            data: kernel,
+            mem_size: size,
+        }],
+        entry: GuestAddress(addr),
+        end: GuestAddress(end),
+        format: Format::Raw,
+    })
+}
+
 fn image(kernel: &[u8]) -> Result<Layout<'_>, LoadError> {
     let text_offset = u64_at(kernel, 8)?;
     let image_size = u64_at(kernel, 16)?;
+    let file_size = u64::try_from(kernel.len()).map_err(|_| LoadError::DoesNotFit)?;
     // image_size 0 is an old kernel (before 3.17): text_offset 0x80000.
     let (offset, size) = if image_size == 0 {
-        (0x8_0000, kernel.len() as u64)
+        (0x8_0000, file_size)
     } else {
-        (text_offset, image_size.max(kernel.len() as u64))
+        (text_offset, image_size.max(file_size))
     };
     // A 2 MiB-aligned base: RAM base itself, plus text_offset; a zero offset
     // goes 2 MiB in, as QEMU does, keeping room below for firmware tables.
@@ -173,31 +197,38 @@ fn elf(b: &[u8]) -> Result<Layout<'_>, LoadError> {
         return Err(LoadError::WrongMachine);
     }
     let entry = u64_at(b, 24)?;
-    let phoff = usize::try_from(u64_at(b, 32)?).map_err(|_| LoadError::Truncated)?;
+    let phoff = file_offset(u64_at(b, 32)?)?;
     let phentsize = usize::from(u16_at(b, 54)?);
     let phnum = usize::from(u16_at(b, 56)?);
-    if phentsize < 56 {
+    if phentsize < PHDR_SIZE {
         return Err(LoadError::Truncated);
     }
+    // The whole table must be in the file: e_phoff + e_phnum * e_phentsize,
+    // each step checked (e_phoff is any u64 the file says).
+    let table_len = phnum.checked_mul(phentsize).ok_or(LoadError::Truncated)?;
+    bytes_at(b, phoff, table_len)?;
     let mut segments = Vec::new();
     let mut end = 0u64;
     for i in 0..phnum {
-        let ph = phoff
-            .checked_add(i.checked_mul(phentsize).ok_or(LoadError::Truncated)?)
+        // i < phnum, so i * phentsize <= table_len and phoff + that is
+        // inside the table checked above; checked all the same.
+        let ph = i
+            .checked_mul(phentsize)
+            .and_then(|o| phoff.checked_add(o))
             .ok_or(LoadError::Truncated)?;
-        if u32_at(b, ph)? != PT_LOAD {
+        // Field offsets are small constants within this one header.
+        let ph = bytes_at(b, ph, PHDR_SIZE)?;
+        if u32_at(ph, 0)? != PT_LOAD {
             continue;
         }
-        let offset = usize::try_from(u64_at(b, ph + 8)?).map_err(|_| LoadError::Truncated)?;
-        let paddr = u64_at(b, ph + 24)?;
-        let filesz = usize::try_from(u64_at(b, ph + 32)?).map_err(|_| LoadError::Truncated)?;
-        let memsz = u64_at(b, ph + 40)?;
-        if (filesz as u64) > memsz {
+        let offset = file_offset(u64_at(ph, 8)?)?;
+        let paddr = u64_at(ph, 24)?;
+        let filesz = u64_at(ph, 32)?;
+        let memsz = u64_at(ph, 40)?;
+        if filesz > memsz {
             return Err(LoadError::Truncated);
         }
-        let data = b
-            .get(offset..offset.checked_add(filesz).ok_or(LoadError::Truncated)?)
-            .ok_or(LoadError::Truncated)?;
+        let data = bytes_at(b, offset, file_offset(filesz)?)?;
         end = end.max(paddr.checked_add(memsz).ok_or(LoadError::DoesNotFit)?);
         segments.push(Segment {
             addr: GuestAddress(paddr),
@@ -216,6 +247,8 @@ fn elf(b: &[u8]) -> Result<Layout<'_>, LoadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec;
+    use proptest::prelude::{any, prop, prop_oneof, Just, Strategy};
 
     const MIB: u64 = 1 << 20;
 
@@ -310,5 +343,230 @@ mod tests {
         no_load[64] = 6;
         assert_eq!(layout(&no_load, 16 * MIB), Err(LoadError::DoesNotFit));
         assert_eq!(layout(&no_load[..40], 16 * MIB), Err(LoadError::Truncated));
+    }
+
+    // Header values that overflow when added or multiplied: errors, not
+    // panics (these run in debug builds, where overflow panics).
+
+    fn good_elf() -> Vec<u8> {
+        elf_with(0x4008_0000, 0x4008_0000, 0x80, 0x1000, EM_AARCH64)
+    }
+
+    fn put_u16(b: &mut [u8], at: usize, v: u16) {
+        b[at..at + 2].copy_from_slice(&v.to_le_bytes());
+    }
+
+    fn put_u64(b: &mut [u8], at: usize, v: u64) {
+        b[at..at + 8].copy_from_slice(&v.to_le_bytes());
+    }
+
+    /// Offsets of the fields of the one program header `elf_with` writes.
+    const P_OFFSET: usize = 64 + 8;
+    const P_PADDR: usize = 64 + 24;
+    const P_FILESZ: usize = 64 + 32;
+    const P_MEMSZ: usize = 64 + 40;
+
+    #[test]
+    fn e_phoff_near_the_top_of_u64_is_truncated() {
+        for phoff in [
+            u64::MAX,
+            u64::MAX - 1,
+            u64::MAX - 55,
+            u64::MAX - 56,
+            1 << 63,
+        ] {
+            let mut b = good_elf();
+            put_u64(&mut b, 32, phoff);
+            assert_eq!(
+                layout(&b, 16 * MIB),
+                Err(LoadError::Truncated),
+                "{phoff:#x}"
+            );
+        }
+        // Just past the file, and with no program headers at all.
+        let mut b = good_elf();
+        let past = b.len() as u64 - 55;
+        put_u64(&mut b, 32, past);
+        assert_eq!(layout(&b, 16 * MIB), Err(LoadError::Truncated));
+        put_u16(&mut b, 56, 0);
+        put_u64(&mut b, 32, u64::MAX - 1);
+        assert_eq!(layout(&b, 16 * MIB), Err(LoadError::Truncated));
+    }
+
+    #[test]
+    fn e_phnum_times_e_phentsize_beyond_the_file_or_overflowing_is_truncated() {
+        let mut b = good_elf();
+        put_u16(&mut b, 54, u16::MAX);
+        put_u16(&mut b, 56, u16::MAX);
+        assert_eq!(layout(&b, 16 * MIB), Err(LoadError::Truncated));
+        // e_phoff + e_phnum * e_phentsize wraps around.
+        put_u64(&mut b, 32, u64::MAX - 0x1000);
+        assert_eq!(layout(&b, 16 * MIB), Err(LoadError::Truncated));
+        // A too-small e_phentsize is refused before any multiplication.
+        let mut b = good_elf();
+        put_u16(&mut b, 54, 55);
+        assert_eq!(layout(&b, 16 * MIB), Err(LoadError::Truncated));
+    }
+
+    #[test]
+    fn p_offset_plus_p_filesz_overflowing_is_truncated() {
+        for (offset, filesz) in [
+            (u64::MAX - 10, 0x80),
+            (u64::MAX, 0),
+            (0x100, u64::MAX),
+            (u64::MAX, u64::MAX),
+            (1 << 63, 1 << 63),
+        ] {
+            let mut b = good_elf();
+            put_u64(&mut b, P_OFFSET, offset);
+            put_u64(&mut b, P_FILESZ, filesz);
+            put_u64(&mut b, P_MEMSZ, u64::MAX);
+            assert_eq!(
+                layout(&b, 16 * MIB),
+                Err(LoadError::Truncated),
+                "{offset:#x} + {filesz:#x}"
+            );
+        }
+    }
+
+    #[test]
+    fn p_paddr_plus_p_memsz_overflowing_does_not_fit() {
+        for (paddr, memsz) in [
+            (u64::MAX - 0x10, 0x1000),
+            (u64::MAX, 0x80),
+            (0x4008_0000, u64::MAX),
+            (1 << 63, 1 << 63),
+        ] {
+            let mut b = good_elf();
+            put_u64(&mut b, P_PADDR, paddr);
+            put_u64(&mut b, P_MEMSZ, memsz);
+            assert_eq!(
+                layout(&b, 16 * MIB),
+                Err(LoadError::DoesNotFit),
+                "{paddr:#x} + {memsz:#x}"
+            );
+        }
+    }
+
+    #[test]
+    fn image_with_huge_text_offset_or_image_size_does_not_fit() {
+        let top = u64::MAX - machine::RAM_BASE.raw();
+        for (text_offset, image_size) in [
+            (u64::MAX, 4096),
+            (top, 4096),
+            (top - 10, 4096),
+            (0x20_0000, u64::MAX),
+            (0x20_0000, u64::MAX - 0x4000_0000),
+            (u64::MAX, u64::MAX),
+            (0, u64::MAX),
+        ] {
+            let k = image_with(text_offset, image_size, 4096);
+            assert_eq!(
+                layout(&k, 128 * MIB),
+                Err(LoadError::DoesNotFit),
+                "text_offset {text_offset:#x}, image_size {image_size:#x}"
+            );
+        }
+    }
+
+    #[test]
+    fn ram_size_overflowing_the_address_space_does_not_fit() {
+        let raw = [1u8, 2, 3];
+        let image = image_with(0x20_0000, MIB, 4096);
+        for k in [&raw[..], &image[..], &good_elf()[..]] {
+            assert_eq!(layout(k, u64::MAX), Err(LoadError::DoesNotFit));
+            assert_eq!(
+                layout(k, u64::MAX - machine::RAM_BASE.raw() + 1),
+                Err(LoadError::DoesNotFit)
+            );
+        }
+    }
+
+    /// Interesting values for a header field: edges of u64 and of the file.
+    fn field_value() -> impl Strategy<Value = u64> {
+        prop_oneof![
+            Just(0u64),
+            Just(1),
+            Just(55),
+            Just(56),
+            Just(64),
+            Just(0x100),
+            Just(0x200),
+            Just(0x8_0000),
+            Just(0x4000_0000),
+            Just(0x4008_0000),
+            Just(1 << 63),
+            Just(u64::MAX - machine::RAM_BASE.raw()),
+            Just(u64::MAX - 1),
+            Just(u64::MAX),
+            any::<u64>(),
+        ]
+    }
+
+    /// A valid ELF or Image with fields overwritten (as u16, u32 or u64 at
+    /// any offset, biased to the header), or random bytes.
+    fn kernel() -> impl Strategy<Value = Vec<u8>> {
+        let base = prop_oneof![
+            Just(good_elf()),
+            Just(image_with(0x20_0000, 3 * MIB, 4096)),
+            Just(image_with(0, 0, 128)),
+            prop::collection::vec(any::<u8>(), 1..300),
+        ];
+        // (offset, width) of the fields the loader reads: ELF e_machine,
+        // e_entry, e_phoff, e_phentsize, e_phnum; p_type, p_offset,
+        // p_paddr, p_filesz, p_memsz; Image text_offset, image_size.
+        let field = prop::sample::select(vec![
+            (18usize, 2usize),
+            (24, 8),
+            (32, 8),
+            (54, 2),
+            (56, 2),
+            (64, 4),
+            (P_OFFSET, 8),
+            (P_PADDR, 8),
+            (P_FILESZ, 8),
+            (P_MEMSZ, 8),
+            (8, 8),
+            (16, 8),
+        ]);
+        let anywhere = (0usize..0x200, prop_oneof![Just(2usize), Just(4), Just(8)]);
+        let pokes = prop::collection::vec(
+            (prop_oneof![3 => field, 1 => anywhere], field_value()),
+            0..6,
+        );
+        (base, pokes).prop_map(|(mut k, pokes)| {
+            for ((at, width), v) in pokes {
+                if let Some(dst) = k.get_mut(at..at + width) {
+                    dst.copy_from_slice(&v.to_le_bytes()[..width]);
+                }
+            }
+            k
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 2048,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// `layout` never panics (overflow checks are on in tests), and
+        /// what it accepts fits in RAM.
+        #[test]
+        fn layout_never_panics_on_mutated_headers(
+            k in kernel(),
+            ram_size in prop_oneof![Just(128 * MIB), Just(u64::MAX), field_value()],
+        ) {
+            if let Ok(l) = layout(&k, ram_size) {
+                let ram_end = machine::RAM_BASE.raw().checked_add(ram_size).unwrap();
+                proptest::prop_assert!(!l.segments.is_empty());
+                for s in &l.segments {
+                    proptest::prop_assert!(s.data.len() as u64 <= s.mem_size);
+                    proptest::prop_assert!(s.addr >= machine::RAM_BASE);
+                    proptest::prop_assert!(s.addr.raw().checked_add(s.mem_size).unwrap() <= ram_end);
+                }
+                proptest::prop_assert!(l.end.raw() <= ram_end);
+            }
+        }
     }
 }

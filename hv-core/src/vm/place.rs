@@ -91,32 +91,41 @@ pub fn place<M: GuestMemory + ?Sized>(
     virtio_slots: &[u32],
 ) -> Result<Placed, PlaceError> {
     let layout = loader::layout(sw.kernel, ram_size)?;
+    // The layout guarantees data.len() <= mem_size and that every segment
+    // ends inside RAM; checked here all the same, so a layout bug is an
+    // error rather than an overflow.
     for seg in &layout.segments {
         ram.write(seg.addr, seg.data)?;
-        // The layout guarantees data.len() <= mem_size.
-        let tail = seg.mem_size - seg.data.len() as u64;
+        let copied = u64::try_from(seg.data.len()).map_err(|_| LoadError::DoesNotFit)?;
+        let tail = seg
+            .mem_size
+            .checked_sub(copied)
+            .ok_or(LoadError::Truncated)?;
         if tail > 0 {
-            ram.fill(
-                GuestAddress(seg.addr.raw() + seg.data.len() as u64),
-                0,
-                tail,
-            )?;
+            let bss = seg.addr.checked_add(copied).ok_or(LoadError::DoesNotFit)?;
+            ram.fill(bss, 0, tail)?;
         }
     }
-    let ram_end = machine::RAM_BASE.raw() + ram_size;
+    let ram_end = machine::RAM_BASE
+        .raw()
+        .checked_add(ram_size)
+        .ok_or(LoadError::DoesNotFit)?;
     let dtb = ram_end
         .checked_sub(DTB_AREA)
         .filter(|&d| d >= layout.end.raw())
         .ok_or(PlaceError::NoRoom)?;
     let initrd = match sw.initrd {
         Some(rd) => {
+            let len = u64::try_from(rd.len()).map_err(|_| PlaceError::NoRoom)?;
             let start = dtb
-                .checked_sub(rd.len() as u64)
+                .checked_sub(len)
                 .map(|s| s & !(PAGE - 1))
                 .filter(|&s| s >= layout.end.raw())
                 .ok_or(PlaceError::NoRoom)?;
             ram.write(GuestAddress(start), rd)?;
-            Some((start, start + rd.len() as u64))
+            // start <= dtb - len, so the end is at most dtb.
+            let end = start.checked_add(len).ok_or(PlaceError::NoRoom)?;
+            Some((start, end))
         }
         None => None,
     };
@@ -192,5 +201,28 @@ mod tests {
             cmdline: "",
         };
         assert_eq!(place(&ram, &sw, 4 * MIB, 1, &[]), Err(PlaceError::NoRoom));
+    }
+
+    #[test]
+    fn ram_size_overflowing_the_address_space_is_an_error_not_a_panic() {
+        let ram = GuestRam::with_size(machine::RAM_BASE, 8 * MIB).unwrap();
+        let kernel = image(8192);
+        let sw = GuestSoftware {
+            kernel: &kernel,
+            initrd: Some(b"INITRD"),
+            cmdline: "",
+        };
+        assert_eq!(
+            place(&ram, &sw, u64::MAX, 1, &[]),
+            Err(PlaceError::Load(LoadError::DoesNotFit))
+        );
+        // A size that reaches exactly the top of the address space: the
+        // layout accepts it, the DTB and initrd land beyond the real RAM,
+        // and the copy is refused.
+        let top = u64::MAX - machine::RAM_BASE.raw();
+        assert!(matches!(
+            place(&ram, &sw, top, 1, &[]),
+            Err(PlaceError::Mem(_) | PlaceError::Fdt(_))
+        ));
     }
 }

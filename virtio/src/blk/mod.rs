@@ -17,7 +17,8 @@ pub use file::FileBackend;
 pub use request::{BlkError, Header, Layout, Segment, SECTOR_SIZE};
 
 use crate::device::{
-    drain_queue, VirtioDevice, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_VERSION_1,
+    drain_queue, Drained, VirtioDevice, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC,
+    VIRTIO_F_VERSION_1,
 };
 use crate::queue::{Descriptor, Queue, QueueError};
 use alloc::vec::Vec;
@@ -497,12 +498,13 @@ impl<B: BlockBackend> VirtioDevice for VirtioBlock<B> {
         index: usize,
         queue: &mut Queue,
         mem: &M,
-    ) -> Result<bool, QueueError> {
+        budget: usize,
+    ) -> Result<Drained, QueueError> {
         if index != 0 {
-            return Ok(false);
+            return Ok(Drained::default());
         }
         let mut scratch = core::mem::take(&mut self.scratch);
-        let r = drain_queue(queue, mem, &mut scratch, |mem, descs| {
+        let r = drain_queue(queue, mem, &mut scratch, budget, |mem, descs| {
             self.serve(mem, descs)
         });
         self.scratch = scratch;
