@@ -15,7 +15,7 @@ use hv_core::mmio::{AccessWidth, BusError, MmioBus, MmioDevice};
 use hv_core::vm::bundle::{self, BundleError};
 use hv_core::vm::place::{self, GuestSoftware, PlaceError};
 use hv_core::GuestAddress;
-use virtio::slots::{self, AttachError, Disk};
+use virtio::slots::{self, AttachError, Disk, VirtioDisks};
 use virtio::BlockBackend;
 
 /// Console input hv holds for the guest beyond the UART's FIFO; more is
@@ -112,6 +112,10 @@ pub struct Guest {
     /// guest reads, so pasted lines are not lost to FIFO overruns.
     input: VecDeque<u8>,
     lines: Vec<IrqLine>,
+    /// The virtio disks, for serving work a notification left over.
+    disks: VirtioDisks,
+    /// Some disk queue has work left over (bounded work per notification).
+    deferred_io: bool,
     /// What is placed in RAM at every (re)boot.
     software: Software,
     /// Entry point (x0 = `dtb`).
@@ -202,7 +206,26 @@ impl Guest {
         }
         self.bus.write(ipa, width, value)?;
         self.sample_line(ipa);
+        // A notification serves a bounded number of requests; the rest is
+        // left for polls (a guest may keep publishing from another vCPU).
+        self.deferred_io = self.disks.has_deferred_work();
         Ok(())
+    }
+
+    /// Whether a disk has queue work left over from a notification.
+    pub fn has_deferred_io(&self) -> bool {
+        self.deferred_io
+    }
+
+    /// Serve one more budget of the disks' left-over queue work and raise
+    /// their interrupts; returns whether work is still left.
+    pub fn poll_disks(&mut self) -> bool {
+        self.deferred_io = self.disks.poll();
+        for i in 0..self.lines.len() {
+            let base = self.lines[i].base;
+            self.sample_line(base);
+        }
+        self.deferred_io
     }
 
     /// The offset of `ipa` in the redistributor frames, if it is there.
@@ -278,6 +301,7 @@ impl Guest {
             }
             line.last = false;
         }
+        self.deferred_io = false;
         let (entry, dtb) = self.software.place(true)?;
         self.entry = entry;
         self.dtb = dtb;
@@ -313,7 +337,8 @@ pub fn build<B: BlockBackend + 'static>(
     // Check the bundle before anything is attached.
     bundle::parse(bundle_bytes)?;
     let mut bus = MmioBus::new();
-    let attached = slots::attach_block_devices(&mut bus, &ram, disks)?;
+    let disks = slots::attach_disks(&mut bus, &ram, disks)?;
+    let attached = disks.slots().to_vec();
     let software = Software {
         bundle: bundle_bytes,
         ram,
@@ -335,6 +360,8 @@ pub fn build<B: BlockBackend + 'static>(
                 last: false,
             })
             .collect(),
+        disks,
+        deferred_io: false,
         software,
         entry,
         dtb,

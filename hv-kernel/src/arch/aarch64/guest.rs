@@ -74,6 +74,9 @@ pub struct Vm {
     needs_sync: AtomicU32,
     /// A reboot is in progress: every vCPU leaves the guest.
     stopping: AtomicBool,
+    /// A disk has queue work left over from a notification: every vCPU
+    /// serves some of it at its next exit.
+    deferred_io: AtomicBool,
     /// PSCI SYSTEM_RESET reboots the guest (otherwise it ends the run).
     reboot: bool,
     /// Physical MPIDR of the CPU that runs vCPU n.
@@ -126,6 +129,7 @@ pub fn publish(guest: Guest, machine: Machine) -> &'static Vm {
             power: VcpuPower::new(vcpus),
             needs_sync: AtomicU32::new(0),
             stopping: AtomicBool::new(false),
+            deferred_io: AtomicBool::new(false),
             reboot: machine.reboot,
             phys_mpidr: machine.phys_mpidr,
             vttbr: machine.vttbr,
@@ -180,6 +184,10 @@ impl Vm {
         let (result, others) = {
             let mut guest = self.guest.lock();
             let result = f(&mut guest, gic);
+            let deferred = guest.has_deferred_io();
+            if self.deferred_io.load(Ordering::Relaxed) != deferred {
+                self.deferred_io.store(deferred, Ordering::Release);
+            }
             let dirty = guest.vgic.take_dirty();
             if dirty & (1 << me) != 0 || gic.wants_sync() {
                 gic.sync(&mut guest.vgic, me);
@@ -245,10 +253,18 @@ pub fn run_vcpu(vm: &Vm, me: usize, entry: u64, x0: u64) -> Option<Outcome> {
     let mut regs = VcpuRegs::new(entry, x0);
     let me_bit = 1u32 << me;
     let stats = &vm.stats[me];
+    // hv's EL2 timer is armed to come back for left-over disk work.
+    let mut io_timer = false;
     loop {
         if vm.stopping.load(Ordering::Acquire) {
+            if io_timer {
+                timer::disarm_hyp_timer();
+            }
             leave(vm, me, &mut gic);
             return None;
+        }
+        if vm.deferred_io.load(Ordering::Acquire) || io_timer {
+            io_timer = serve_deferred_io(vm, me, &mut gic);
         }
         if vm.needs_sync.load(Ordering::Acquire) & me_bit != 0 || gic.wants_sync() {
             settle(vm, me, &mut gic);
@@ -280,6 +296,30 @@ pub fn run_vcpu(vm: &Vm, me: usize, entry: u64, x0: u64) -> Option<Outcome> {
             Step::Stop(outcome) => return Some(outcome),
         }
     }
+}
+
+/// Ticks of the physical counter between polls of left-over disk work when
+/// the guest makes no exits: 100 µs at QEMU's 1 GHz.
+const IO_POLL_TICKS: u64 = 100_000;
+
+/// Serve one budget of the disks' left-over queue work. While work is
+/// left, hv's EL2 timer brings this vCPU back soon even if the guest spins
+/// without exits (it may be waiting for exactly that work); returns whether
+/// the timer is armed.
+fn serve_deferred_io(vm: &Vm, me: usize, gic: &mut CpuGic) -> bool {
+    let left = vm.with_guest(me, gic, |guest, _| {
+        if guest.has_deferred_io() {
+            guest.poll_disks()
+        } else {
+            false
+        }
+    });
+    if left {
+        timer::arm_hyp_timer(super::counter() + IO_POLL_TICKS);
+    } else {
+        timer::disarm_hyp_timer();
+    }
+    left
 }
 
 /// Reconcile vCPU `me`'s list registers with the vGIC now, and tell the
@@ -546,7 +586,9 @@ fn wait_for_interrupt(vm: &Vm, me: usize, gic: &mut CpuGic) {
     if gic.guest_has_interrupt()
         || vm.needs_sync.load(Ordering::Acquire) & me_bit != 0
         || vm.stopping.load(Ordering::Acquire)
+        || vm.deferred_io.load(Ordering::Acquire)
     {
+        // Left-over disk work is served on the way back into the guest.
         return;
     }
     let deadline = timer::earliest_guest_deadline();
