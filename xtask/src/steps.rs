@@ -178,6 +178,16 @@ pub fn test(args: &TestArgs) -> Result<(), String> {
     }
     println!("\n==> unsafe policy");
     step("virtio forbids unsafe code", check_forbid_unsafe(&root));
+    for policy in UNSAFE_POLICY {
+        step(
+            &format!(
+                "{} denies unsafe code outside {}",
+                policy.krate,
+                policy.allowed.join(", ")
+            ),
+            check_unsafe_policy(&root, policy),
+        );
+    }
     println!("\n==> host tests");
     step(
         "cargo test --workspace",
@@ -229,6 +239,92 @@ fn check_forbid_unsafe(root: &std::path::Path) -> Result<(), String> {
     }
 }
 
+/// Where a crate allows unsafe code: its root denies `unsafe_code`, and only
+/// the named modules (declared in the root) carry `#[allow(unsafe_code)]`.
+struct UnsafePolicy {
+    krate: &'static str,
+    root: &'static str,
+    allowed: &'static [&'static str],
+}
+
+const UNSAFE_POLICY: &[UnsafePolicy] = &[
+    UnsafePolicy {
+        krate: "hv-core",
+        root: "hv-core/src/lib.rs",
+        allowed: &["mem"],
+    },
+    UnsafePolicy {
+        krate: "hv-kernel",
+        root: "hv-kernel/src/main.rs",
+        allowed: &["arch"],
+    },
+];
+
+fn check_unsafe_policy(root: &std::path::Path, policy: &UnsafePolicy) -> Result<(), String> {
+    let lib = root.join(policy.root);
+    let src = lib.parent().unwrap_or(root);
+    let mut files = Vec::new();
+    collect_rs_files(src, &mut files)?;
+    let texts = files
+        .iter()
+        .map(|f| {
+            std::fs::read_to_string(f)
+                .map(|t| (f.strip_prefix(root).unwrap_or(f).display().to_string(), t))
+                .map_err(|e| format!("{}: {e}", f.display()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let root_name = policy.root.to_string();
+    let problems = unsafe_policy_problems(&root_name, &texts, policy.allowed);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+fn collect_rs_files(dir: &std::path::Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for entry in entries {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.is_dir() {
+            collect_rs_files(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// What breaks the policy in `files` (path, text): the root lacks
+/// `#![deny(unsafe_code)]`, or `allow(unsafe_code)` appears anywhere but on
+/// an allowed module's declaration in the root.
+fn unsafe_policy_problems(root: &str, files: &[(String, String)], allowed: &[&str]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (path, text) in files {
+        let lines: Vec<&str> = text.lines().map(str::trim).collect();
+        if path == root && !lines.contains(&"#![deny(unsafe_code)]") {
+            problems.push(format!("{path} lacks #![deny(unsafe_code)]"));
+        }
+        for (i, line) in lines.iter().enumerate() {
+            if !line.contains("allow(unsafe_code)") {
+                continue;
+            }
+            // The next line that is not an attribute is what it applies to.
+            let target = lines[i + 1..].iter().find(|l| !l.starts_with("#["));
+            let on_allowed_module = path == root
+                && target.is_some_and(|t| {
+                    allowed.iter().any(|m| {
+                        *t == format!("mod {m};").as_str() || *t == format!("pub mod {m};").as_str()
+                    })
+                });
+            if !on_allowed_module {
+                problems.push(format!("{path}:{}: unsafe code allowed here", i + 1));
+            }
+        }
+    }
+    problems
+}
+
 /// `cargo xtask bench`: the Criterion benchmarks of hv-sim.
 pub fn bench(args: &BenchArgs) -> Result<(), String> {
     let mut cmd = Command::new(cargo());
@@ -239,4 +335,31 @@ pub fn bench(args: &BenchArgs) -> Result<(), String> {
     }
     println!("xtask: running benchmarks (this takes minutes)");
     run_checked(&mut cmd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unsafe_policy_problems;
+
+    fn files(root: &str, other: &str) -> Vec<(String, String)> {
+        vec![
+            ("src/lib.rs".to_string(), root.to_string()),
+            ("src/other.rs".to_string(), other.to_string()),
+        ]
+    }
+
+    #[test]
+    fn unsafe_allowed_only_on_the_named_module() {
+        let root = "#![deny(unsafe_code)]\n#[allow(unsafe_code)]\npub mod mem;\nmod other;\n";
+        assert!(unsafe_policy_problems("src/lib.rs", &files(root, ""), &["mem"]).is_empty());
+    }
+
+    #[test]
+    fn missing_deny_and_stray_allows_are_reported() {
+        let root = "#[allow(unsafe_code)]\nmod other;\n";
+        let other = "#[allow(unsafe_code)]\nfn f() {}\n";
+        let p = unsafe_policy_problems("src/lib.rs", &files(root, other), &["mem"]);
+        assert_eq!(p.len(), 3, "{p:?}");
+        assert!(p[0].contains("lacks"), "{p:?}");
+    }
 }

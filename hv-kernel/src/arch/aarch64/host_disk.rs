@@ -20,14 +20,15 @@ const MMIO_WINDOW: usize = 0x200;
 const EIO: i32 = 5;
 const EINVAL: i32 = 22;
 
-/// DMA for virtio-drivers at EL2 with the MMU off: heap pages, whose
-/// addresses are physical.
+/// DMA for virtio-drivers at EL2: heap pages, whose addresses are physical
+/// (hv's EL2 map is an identity map).
 #[derive(Debug)]
 pub struct KernelHal;
 
 // SAFETY: dma_alloc returns zeroed, page-aligned heap memory owned by the
-// caller until dma_dealloc; with the MMU off virtual and physical addresses
-// are the same, so share/mmio_phys_to_virt are identities.
+// caller until dma_dealloc; hv's EL2 map is an identity map (mmu.rs), so
+// virtual and physical addresses are the same and share/mmio_phys_to_virt
+// are identities.
 unsafe impl Hal for KernelHal {
     fn dma_alloc(pages: usize, _direction: BufferDirection) -> (PhysAddr, NonNull<u8>) {
         let layout = Layout::from_size_align(pages.max(1) * PAGE, PAGE).expect("DMA layout");

@@ -14,7 +14,8 @@ const FR_TXFF: u32 = 1 << 5;
 /// IMSC: receive and receive-timeout interrupts.
 const IMSC_RX: u32 = (1 << 4) | (1 << 6);
 
-/// A PL011 whose registers sit at a fixed physical address (MMU off).
+/// A PL011 whose registers sit at a fixed physical address (used before the
+/// EL2 MMU is on, and after it through the identity map's device memory).
 #[derive(Debug)]
 pub struct Pl011 {
     base: usize,
