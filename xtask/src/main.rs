@@ -11,6 +11,7 @@ mod linux;
 mod prereq;
 mod sim_tests;
 mod steps;
+mod stress;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -37,6 +38,35 @@ enum Command {
     Bench(BenchArgs),
     /// Prepare a guest (download and build it) without running it.
     Guest(GuestArgs),
+    /// Boot Debian's Linux under the release hv-kernel many times (2 and 4
+    /// vCPUs) with the host loaded by a second QEMU guest; hangs are kept
+    /// with the CPUs' registers under target/xtask/stress/.
+    Stress(StressArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct StressArgs {
+    /// Boots per vCPU count.
+    #[arg(long, default_value_t = 20)]
+    pub boots: u32,
+    /// vCPU counts to boot with (comma separated).
+    #[arg(long, value_delimiter = ',', default_values_t = [2, 4])]
+    pub smp: Vec<u32>,
+    /// Do not load the host with a second QEMU guest.
+    #[arg(long)]
+    pub no_load: bool,
+    /// Boot to the shell, type a command and power off from it.
+    #[arg(long)]
+    pub shell: bool,
+    /// Use the debug build of hv-kernel.
+    #[arg(long)]
+    pub debug: bool,
+    /// Seconds without console output before a boot counts as hung.
+    #[arg(long, default_value_t = 40)]
+    pub quiet: u64,
+    /// Seconds a boot may take at most.
+    #[arg(long, default_value_t = 180)]
+    pub limit: u64,
 }
 
 #[derive(Args, Debug)]
@@ -190,6 +220,7 @@ fn main() -> ExitCode {
         Command::Run(args) => steps::run(&args),
         Command::Test(args) => steps::test(&args),
         Command::Bench(args) => steps::bench(&args),
+        Command::Stress(args) => stress::run(&args),
         Command::Guest(GuestArgs {
             which: GuestKind::Linux(args),
         }) => linux::prepare(args.kernel.as_deref(), args.initrd.as_deref()).map(|_| ()),
