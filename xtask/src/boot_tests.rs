@@ -375,6 +375,62 @@ fn faults_guest_under_hv() -> Result<(), String> {
     verdict
 }
 
+/// The reboot guest, which counts its boots on its disk: on plain QEMU
+/// (which resets the machine on PSCI SYSTEM_RESET) or under hv-kernel (which
+/// reboots the guest: no `hv.no_reboot` here), it must boot twice, find its
+/// first boot's count on the disk and its image placed again, and power
+/// off.
+fn reboot_guest(under_hv: bool) -> Result<(), String> {
+    let start = Instant::now();
+    let guest_image = guest::build_test_guest(guest::REBOOT_GUEST)?;
+    let dir = workspace_root().join("target/xtask");
+    let name = if under_hv {
+        "reboot-hv"
+    } else {
+        "reboot-plain"
+    };
+    let disk = dir.join(format!("{name}-disk.img"));
+    guest::create_disk(&disk, 1 << 20)?;
+    let mut cmd = Command::new(workspace_root().join("qemu-runner.sh"));
+    if under_hv {
+        let hv = build_image(Arch::Aarch64, false, true)?;
+        let bundle = dir.join("reboot-guest.bundle");
+        guest::write_bundle(&guest_image, None, "", &bundle)?;
+        cmd.arg(hv)
+            .args(["-initrd", &bundle.display().to_string()])
+            .env("HV_QEMU_EL1", "0");
+    } else {
+        cmd.arg(&guest_image).env("HV_QEMU_EL1", "1");
+    }
+    let out = cmd
+        .args(guest::disk_args(&disk, None))
+        .env("HV_SMP", "2")
+        .env("HV_MEM", "512M")
+        .env("HV_TIMEOUT", TIMEOUT_S.to_string())
+        .output()
+        .map_err(|e| format!("could not start qemu-runner.sh: {e}"))?;
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let verdict = if !text.contains("guest-reboot: boot 2") {
+        Err("the guest did not boot a second time".to_string())
+    } else if !guest_verdict_lines(&text).iter().any(|l| l == "PASS") {
+        Err("the guest did not print PASS".to_string())
+    } else if under_hv && !text.contains("and 2 boots") {
+        Err("hv-kernel did not report 2 boots".to_string())
+    } else if out.status.code() != Some(0) {
+        Err(format!("QEMU exited with {}", out.status))
+    } else {
+        Ok(())
+    };
+    let what = if under_hv {
+        "reboot guest under hv-kernel"
+    } else {
+        "reboot guest on plain QEMU"
+    };
+    report(what, start, &text, &verdict);
+    verdict
+}
+
 /// What a Linux boot printed and how long it took to reach the marker.
 struct LinuxRun {
     text: String,
@@ -616,6 +672,14 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
     results.push((
         "boot: faulting guest under hv-kernel gets its exceptions, hv stays up".to_string(),
         faults_guest_under_hv(),
+    ));
+    results.push((
+        "boot: reboot guest on plain QEMU boots twice, disk kept (reference)".to_string(),
+        reboot_guest(false),
+    ));
+    results.push((
+        "boot: reboot guest under hv-kernel: SYSTEM_RESET reboots it, disk kept".to_string(),
+        reboot_guest(true),
     ));
     let plain_linux = linux_on_plain_qemu();
     let under_hv = linux_under_hv(1, plain_linux.as_ref().ok());

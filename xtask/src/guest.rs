@@ -14,6 +14,8 @@ pub const SECTOR: u64 = 512;
 pub const DEFAULT_GUEST: &str = "guest-default";
 /// The guest that provokes faults hv must inject.
 pub const FAULTS_GUEST: &str = "guest-faults";
+/// The guest that counts its boots on its disk across a reset.
+pub const REBOOT_GUEST: &str = "guest-reboot";
 /// The compute-benchmark guest (built optimised).
 pub const BENCH_GUEST: &str = "guest-bench";
 

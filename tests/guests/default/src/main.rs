@@ -17,21 +17,12 @@ fn main() {
 
 #[cfg(target_os = "none")]
 mod guest {
-    use core::ptr::NonNull;
     use guest_default::pattern_byte;
     use guest_default::println;
-    use guest_default::rt::{dma::GuestHal, psci};
-    use virtio_drivers::device::blk::{VirtIOBlk, SECTOR_SIZE};
-    use virtio_drivers::transport::mmio::{MmioTransport, VirtIOHeader};
-    use virtio_drivers::transport::{DeviceType, Transport};
+    use guest_default::rt::disks::{probe, Disk};
+    use guest_default::rt::psci;
+    use virtio_drivers::device::blk::SECTOR_SIZE;
     use virtio_drivers::Error;
-
-    /// virtio-mmio slots of the guest machine contract.
-    const VIRTIO_MMIO_BASE: usize = 0x0a00_0000;
-    const VIRTIO_MMIO_SIZE: usize = 0x200;
-    const VIRTIO_MMIO_SLOTS: usize = 32;
-
-    type Disk = VirtIOBlk<GuestHal, MmioTransport<'static>>;
 
     struct Tally {
         passed: u32,
@@ -51,41 +42,6 @@ mod guest {
                 }
             }
         }
-    }
-
-    /// The first read-write and the first read-only block device on the
-    /// virtio-mmio slots (slot order differs between QEMU and hv).
-    fn probe() -> (Option<Disk>, Option<Disk>) {
-        let (mut rw, mut ro): (Option<Disk>, Option<Disk>) = (None, None);
-        for slot in 0..VIRTIO_MMIO_SLOTS {
-            let addr = VIRTIO_MMIO_BASE + slot * VIRTIO_MMIO_SIZE;
-            let header = NonNull::new(addr as *mut VirtIOHeader).expect("slot address is not 0");
-            // SAFETY: the contract puts a virtio-mmio register block (with
-            // config space) of 0x200 bytes at every slot address, which this
-            // guest uses through this transport only.
-            let Ok(transport) = (unsafe { MmioTransport::new(header, VIRTIO_MMIO_SIZE) }) else {
-                continue; // empty slot (device id 0) or not virtio
-            };
-            if transport.device_type() != DeviceType::Block {
-                continue;
-            }
-            match VirtIOBlk::<GuestHal, _>::new(transport) {
-                Ok(disk) => {
-                    let readonly = disk.readonly();
-                    println!(
-                        "virtio-blk: {} sectors, {}",
-                        disk.capacity(),
-                        if readonly { "read-only" } else { "read-write" }
-                    );
-                    let place = if readonly { &mut ro } else { &mut rw };
-                    if place.is_none() {
-                        *place = Some(disk);
-                    }
-                }
-                Err(e) => println!("virtio-blk: init failed: {e:?}"),
-            }
-        }
-        (rw, ro)
     }
 
     fn fill(sector: u64, buf: &mut [u8]) {

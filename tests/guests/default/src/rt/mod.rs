@@ -1,6 +1,7 @@
 //! The guest runtime (bare-metal build only).
 
 pub mod console;
+pub mod disks;
 pub mod dma;
 pub mod exceptions;
 pub mod psci;
