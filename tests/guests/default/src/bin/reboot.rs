@@ -26,7 +26,7 @@ mod guest {
     const MAGIC: &[u8; 8] = b"HVBOOTS\0";
     /// Initial value of a variable in the image's data; the first boot
     /// changes it before the reset.
-    const PRISTINE: u64 = 0x5eed_0f_b007;
+    const PRISTINE: u64 = 0x5eed_0fb0_07ed;
     static IMAGE_DATA: AtomicU64 = AtomicU64::new(PRISTINE);
 
     fn verdict(ok: bool) -> ! {
