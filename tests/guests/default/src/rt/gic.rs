@@ -72,6 +72,9 @@ pub mod gicr {
 
 /// INTID the CPU interface returns when nothing is pending.
 pub const SPURIOUS: u32 = 1023;
+/// The SGI the runtime wakes a CPU idling in WFI with (see [`kick`]);
+/// [`init_cpu`] enables it with a handler that does nothing.
+pub const KICK_SGI: u32 = 0;
 /// Priority the driver gives SGIs and PPIs.
 pub const DEFAULT_PRIORITY: u8 = 0xa0;
 
@@ -137,6 +140,32 @@ pub fn init_distributor() -> Result<(), Msg> {
 
 static RD_FRAME: [AtomicUsize; MAX_CPUS] = [const { AtomicUsize::new(0) }; MAX_CPUS];
 static SPLIT_EOI: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPUS];
+/// CPUs whose CPU interface [`init_cpu`] set up since they last started.
+static READY: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPUS];
+
+/// Whether `cpu` has set up its GIC CPU interface since it last started
+/// (and so takes [`KICK_SGI`]).
+pub fn ready(cpu: usize) -> bool {
+    READY.get(cpu).is_some_and(|r| r.load(Ordering::Acquire))
+}
+
+/// `cpu` (re)starts: its CPU interface is in reset state.
+pub fn forget(cpu: usize) {
+    if let Some(r) = READY.get(cpu) {
+        r.store(false, Ordering::Release);
+    }
+}
+
+/// Wake `cpu` from WFI with [`KICK_SGI`], if it takes interrupts.
+pub fn kick(cpu: usize) {
+    if ready(cpu) {
+        send_sgi(KICK_SGI, cpu);
+    }
+}
+
+fn on_kick(_cpu: usize, _intid: u32) -> super::irq::Eoi {
+    super::irq::Eoi::Complete
+}
 
 /// Find the redistributor whose GICR_TYPER carries MPIDR affinity `aff0`
 /// (the guest machine's CPUs differ in Aff0 only).
@@ -169,7 +198,7 @@ pub fn rd() -> usize {
 /// redistributor, put SGIs and PPIs in group 1 with [`DEFAULT_PRIORITY`],
 /// disabled, not pending, not active; then ICC_SRE_EL1.SRE, PMR (all
 /// priorities), BPR 0, EOImode 0, and group 1 enabled. IRQs stay masked in
-/// PSTATE until the caller unmasks them.
+/// PSTATE until the caller unmasks them. [`KICK_SGI`] is enabled.
 pub fn init_cpu() -> Result<(), Msg> {
     let cpu = cpu_index();
     let rd = find_redistributor(cpu).ok_or_else(|| {
@@ -202,6 +231,11 @@ pub fn init_cpu() -> Result<(), Msg> {
     sysreg_write!("S3_0_C12_C12_3", 0); // ICC_BPR1_EL1
     set_eoi_mode(false);
     sysreg_write!("S3_0_C12_C12_7", 1); // ICC_IGRPEN1_EL1
+    super::irq::register(KICK_SGI, on_kick);
+    enable(KICK_SGI);
+    if let Some(r) = READY.get(cpu) {
+        r.store(true, Ordering::Release);
+    }
     Ok(())
 }
 

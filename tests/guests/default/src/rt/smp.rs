@@ -126,6 +126,7 @@ extern "C" fn guest_secondary(cpu: usize, entry_point: u64, context: u64) -> ! {
     // cpu < MAX_CPUS: boot.s checks it before choosing the stack.
     LAST_ENTRY_POINT[cpu].store(entry_point as u32, Ordering::Release);
     LAST_CONTEXT[cpu].store(context, Ordering::Release);
+    super::gic::forget(cpu);
     RUNNING[cpu].store(true, Ordering::Release);
     BOOTS[cpu].fetch_add(1, Ordering::AcqRel);
     let address = ENTRY[cpu].load(Ordering::Acquire);
@@ -163,21 +164,38 @@ static JOB: [AtomicUsize; MAX_CPUS] = [const { AtomicUsize::new(0) }; MAX_CPUS];
 static JOB_ARG: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
 static JOB_RESULT: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
 static JOBS_DONE: [AtomicU32; MAX_CPUS] = [const { AtomicU32::new(0) }; MAX_CPUS];
+/// Who posted each CPU's current job (kicked when it is done).
+static POSTER: [AtomicUsize; MAX_CPUS] = [const { AtomicUsize::new(0) }; MAX_CPUS];
 
 /// Run jobs posted for this CPU, forever (IRQs as the caller left them).
+/// Between jobs a CPU whose GIC is set up waits in WFI ([`post`] kicks it),
+/// so an idle CPU leaves the host's cores to the others (QEMU runs each
+/// vCPU on a host thread; two spinning vCPUs on a busy 2-core host make
+/// every cross-CPU round trip wait for the host scheduler).
 pub fn serve(cpu: usize) -> ! {
     loop {
+        let daif = super::sync::mask_irqs();
         let address = JOB[cpu].load(Ordering::Acquire);
         if address == 0 {
-            core::hint::spin_loop();
+            if super::gic::ready(cpu) {
+                // SAFETY: WFI only waits; with IRQs masked a pending
+                // interrupt still ends it, and is taken just below.
+                unsafe { asm!("wfi", options(nomem, nostack)) };
+            } else {
+                core::hint::spin_loop();
+            }
+            super::sync::restore_irqs(daif);
             continue;
         }
+        super::sync::restore_irqs(daif);
         // SAFETY: JOB only ever holds 0 or a `Job` stored by `post`.
         let job: Job = unsafe { core::mem::transmute::<usize, Job>(address) };
         let result = job(cpu, JOB_ARG[cpu].load(Ordering::Acquire));
         JOB_RESULT[cpu].store(result, Ordering::Release);
         JOB[cpu].store(0, Ordering::Release);
         JOBS_DONE[cpu].fetch_add(1, Ordering::AcqRel);
+        // The poster may be waiting in WFI.
+        super::gic::kick(POSTER[cpu].load(Ordering::Acquire));
     }
 }
 
@@ -192,18 +210,36 @@ pub fn post(cpu: usize, job: Job, arg: u64) -> Result<u32, Msg> {
     }
     let ticket = done.load(Ordering::Acquire);
     JOB_ARG[cpu].store(arg, Ordering::Release);
+    POSTER[cpu].store(cpu_index(), Ordering::Release);
     slot.store(job as usize, Ordering::Release);
+    super::gic::kick(cpu);
     Ok(ticket)
 }
 
 /// Wait (at most `ms`) for the job posted with `ticket` to finish on `cpu`;
-/// returns its result.
+/// returns its result. Kicks `cpu` again every 10 ms while the job has not
+/// been picked up (a kick may be lost by a broken interrupt controller).
 pub fn wait_job(cpu: usize, ticket: u32, ms: u64) -> Result<u64, Msg> {
+    let mut last_kick = super::time::counter();
+    let every = super::time::ticks_from_ms(10);
     wait_for(ms, "a job on another CPU to finish", || {
+        if JOB[cpu].load(Ordering::Acquire) != 0
+            && JOBS_DONE[cpu].load(Ordering::Acquire) == ticket
+            && super::time::counter() - last_kick > every
+        {
+            super::gic::kick(cpu);
+            last_kick = super::time::counter();
+        }
         JOBS_DONE[cpu].load(Ordering::Acquire) != ticket
     })
     .map_err(|t| crate::msg!("CPU {cpu}: {t}"))?;
     Ok(JOB_RESULT[cpu].load(Ordering::Acquire))
+}
+
+/// The result of the job posted with `ticket` on `cpu`, if it finished.
+pub fn poll_job(cpu: usize, ticket: u32) -> Option<u64> {
+    (JOBS_DONE.get(cpu)?.load(Ordering::Acquire) != ticket)
+        .then(|| JOB_RESULT[cpu].load(Ordering::Acquire))
 }
 
 /// Run `job(arg)` on `cpu` and wait (at most `ms`) for its result.
