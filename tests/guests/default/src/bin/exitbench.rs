@@ -9,8 +9,10 @@
 //! Operations: a load from RAM (the baseline, no exit), HVC (PSCI_VERSION),
 //! MMIO reads of the PL011's UARTFR, of GICD_TYPER and of this CPU's
 //! GICR_TYPER, an SGI round trip between two CPUs (ping-pong through a
-//! shared counter), a self-IPI (SGI to self, taken, EOI), and WFI with the
-//! virtual timer armed 0 ticks ahead. The same image runs on plain QEMU and
+//! shared counter) with the receiver busy (`sgi-roundtrip`: delivery to a
+//! running CPU) and idle in WFI (`sgi-roundtrip-idle`: a wake-up), a
+//! self-IPI (SGI to self, taken, EOI), and WFI with the virtual timer armed
+//! 0 ticks ahead. The same image runs on plain QEMU and
 //! under hv-kernel; `cargo xtask exitbench` prints both side by side.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 // Failure messages are fixed buffers (no heap); see the library.
@@ -50,6 +52,8 @@ mod guest {
     static RECEIVED: [AtomicU32; MAX_CPUS] = [const { AtomicU32::new(0) }; MAX_CPUS];
     static VTIMER_IRQS: AtomicU32 = AtomicU32::new(0);
     static KEEPALIVE_STOP: AtomicBool = AtomicBool::new(false);
+    /// Ends CPU 1's busy job.
+    static STOP: AtomicBool = AtomicBool::new(false);
     static RAM_WORD: AtomicU64 = AtomicU64::new(0);
 
     fn on_ping(cpu: usize, _intid: u32) -> irq::Eoi {
@@ -87,7 +91,10 @@ mod guest {
                 println!("exitbench {name}: {ns} ns/op ({iters} iterations)");
                 return Ok(());
             }
-            batch = (batch * 2).min(MAX_ITERS - iters);
+            // Double the batch, but not past the time that is left.
+            let per_op = (spent / iters).max(1);
+            let left = (budget - spent) / per_op + 1;
+            batch = (batch * 2).min(left).min(MAX_ITERS - iters);
         }
     }
 
@@ -155,6 +162,15 @@ mod guest {
         Ok(())
     }
 
+    /// Job for CPU 1: stay busy (IRQs unmasked) until STOP, so SGIs reach
+    /// a running CPU.
+    fn spin(_cpu: usize, _arg: u64) -> u64 {
+        while !STOP.load(Ordering::Acquire) {
+            core::hint::spin_loop();
+        }
+        0
+    }
+
     /// Job for CPU 1: send CPU 0 a keep-alive SGI every 100 ms until told
     /// to stop, so no WFI waits longer.
     fn keepalive(_cpu: usize, _arg: u64) -> u64 {
@@ -211,7 +227,22 @@ mod guest {
         bench("mmio-gicd", gicd_typer, &mut failed);
         let rd = gic::rd();
         bench("mmio-gicr", || gicr_typer(rd), &mut failed);
-        bench("sgi-roundtrip", || ping(1), &mut failed);
+        STOP.store(false, Ordering::Release);
+        match smp::post(1, spin, 0) {
+            Ok(ticket) => {
+                bench("sgi-roundtrip", || ping(1), &mut failed);
+                STOP.store(true, Ordering::Release);
+                if let Err(e) = smp::wait_job(1, ticket, 1000) {
+                    println!("exitbench: FAIL (stopping CPU 1's busy job: {e})");
+                    failed += 1;
+                }
+            }
+            Err(e) => {
+                println!("exitbench sgi-roundtrip: FAIL ({e})");
+                failed += 1;
+            }
+        }
+        bench("sgi-roundtrip-idle", || ping(1), &mut failed);
         bench("self-ipi", || ping(0), &mut failed);
         KEEPALIVE_STOP.store(false, Ordering::Release);
         match smp::post(1, keepalive, 0) {
