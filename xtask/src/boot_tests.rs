@@ -118,20 +118,21 @@ const TESTS: &[BootTest] = &[
     },
 ];
 
-/// Build an image and keep a copy under target/xtask/, since the next build
-/// with other features overwrites cargo's output.
-fn build_image(arch: Arch, fault: bool) -> Result<PathBuf, String> {
+/// Build an image (optimised or not) and keep a copy under target/xtask/,
+/// since the next build with other features overwrites cargo's output.
+pub(crate) fn build_image(arch: Arch, fault: bool, release: bool) -> Result<PathBuf, String> {
     let img = image::build(&BuildArgs {
         target: arch,
-        release: false,
+        release,
         features: fault.then(|| "fault-test".to_string()),
     })?;
     let dir = workspace_root().join("target/xtask");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let name = format!(
-        "{}{}.bin",
+        "{}{}{}.bin",
         arch.name(),
-        if fault { "-fault-test" } else { "" }
+        if fault { "-fault-test" } else { "" },
+        if release { "-release" } else { "" }
     );
     let copy = dir.join(name);
     std::fs::copy(&img, &copy).map_err(|e| format!("copying {}: {e}", img.display()))?;
@@ -187,13 +188,76 @@ fn run_one(test: &BootTest, image: &PathBuf) -> Result<(), String> {
 /// What the default guest reported, with hv's marks removed: its test
 /// lines and its summary, the part that must match between homes.
 pub fn guest_verdict_lines(output: &str) -> Vec<String> {
+    verdict_lines(output, "guest-default")
+}
+
+/// What test guest `guest` reported, with hv's marks removed: its `test`
+/// lines, its `GUEST: N passed, M failed` summary and PASS/FAIL.
+pub fn verdict_lines(output: &str, guest: &str) -> Vec<String> {
+    let summary = format!("{guest}: ");
     output
         .lines()
-        .map(|l| l.trim().trim_start_matches("[guest] ").to_string())
+        .map(guest_line)
         .filter(|l| {
-            l.starts_with("test ") || l.starts_with("guest-default: ") || l == "PASS" || l == "FAIL"
+            l.starts_with("test ")
+                || (l.starts_with(&summary) && l.ends_with(" failed"))
+                || *l == "PASS"
+                || *l == "FAIL"
         })
+        .map(str::to_string)
         .collect()
+}
+
+/// A console line without surrounding space and hv's `[guest] ` mark.
+pub fn guest_line(line: &str) -> &str {
+    line.trim().trim_start_matches("[guest] ")
+}
+
+/// What a guest boot printed and how it ended.
+pub(crate) struct GuestRun {
+    /// Standard output and error.
+    pub text: String,
+    /// qemu-runner.sh's exit code (124: timed out).
+    pub code: Option<i32>,
+    /// Wall-clock seconds.
+    pub secs: f64,
+}
+
+/// Boot `image` through qemu-runner.sh (no disks, `-no-reboot`) on `smp`
+/// CPUs, at EL1 on plain QEMU (`el1`) or at EL2, with extra QEMU
+/// arguments, stopping QEMU after `timeout_s` seconds.
+pub(crate) fn boot_guest(
+    image: &Path,
+    el1: bool,
+    smp: u32,
+    extra: &[String],
+    timeout_s: u32,
+) -> Result<GuestRun, String> {
+    let start = Instant::now();
+    let out = Command::new(workspace_root().join("qemu-runner.sh"))
+        .arg(image)
+        .arg("-no-reboot")
+        .args(extra)
+        .env("HV_SMP", smp.to_string())
+        .env("HV_MEM", "512M")
+        .env("HV_TIMEOUT", timeout_s.to_string())
+        .env("HV_QEMU_EL1", if el1 { "1" } else { "0" })
+        .output()
+        .map_err(|e| format!("could not start qemu-runner.sh: {e}"))?;
+    Ok(GuestRun {
+        text: String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr),
+        code: out.status.code(),
+        secs: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// QEMU arguments that hand hv-kernel `guest_image` as its guest: a
+/// bundle (written to target/xtask/NAME.bundle) passed as the initrd.
+pub(crate) fn hv_guest_args(guest_image: &Path, name: &str) -> Result<Vec<String>, String> {
+    let bundle = workspace_root().join(format!("target/xtask/{name}.bundle"));
+    guest::write_bundle(guest_image, None, "", &bundle)?;
+    Ok(vec!["-initrd".to_string(), bundle.display().to_string()])
 }
 
 /// The guest's measured disk throughput (write, read) in KiB/s.
@@ -236,7 +300,7 @@ fn boot_with_disks(
 }
 
 /// Report one guest boot test and show the output when it failed.
-fn report(name: &str, start: Instant, text: &str, verdict: &Result<(), String>) {
+pub(crate) fn report(name: &str, start: Instant, text: &str, verdict: &Result<(), String>) {
     println!(
         "xtask: boot test \"{name}\": {} in {:.1} s",
         if verdict.is_ok() { "ok" } else { "FAILED" },
@@ -285,7 +349,7 @@ struct Reference {
 /// virtio-blk device; it must report exactly what it reported on plain QEMU.
 fn default_guest_under_hv(guest_image: &Path, reference: Option<&Reference>) -> Result<(), String> {
     let start = Instant::now();
-    let hv = build_image(Arch::Aarch64, false)?;
+    let hv = build_image(Arch::Aarch64, false, false)?;
     let bundle = workspace_root().join("target/xtask/default-guest.bundle");
     guest::write_bundle(guest_image, None, "", &bundle)?;
     let extra = ["-initrd".to_string(), bundle.display().to_string()];
@@ -326,7 +390,7 @@ fn default_guest_under_hv(guest_image: &Path, reference: Option<&Reference>) -> 
 fn faults_guest_under_hv() -> Result<(), String> {
     let start = Instant::now();
     let guest_image = guest::build_test_guest(guest::FAULTS_GUEST)?;
-    let hv = build_image(Arch::Aarch64, false)?;
+    let hv = build_image(Arch::Aarch64, false, false)?;
     let bundle = workspace_root().join("target/xtask/faults-guest.bundle");
     guest::write_bundle(&guest_image, None, "", &bundle)?;
     let extra = ["-initrd".to_string(), bundle.display().to_string()];
@@ -465,7 +529,7 @@ fn linux_on_plain_qemu() -> Result<LinuxRun, String> {
 fn linux_under_hv(smp: u32, reference: Option<&LinuxRun>) -> Result<(), String> {
     let start = Instant::now();
     let (kernel, initrd) = linux::prepare(None, None)?;
-    let hv = build_image(Arch::Aarch64, false)?;
+    let hv = build_image(Arch::Aarch64, false, false)?;
     let bundle = workspace_root().join(format!("target/xtask/linux-{smp}.bundle"));
     guest::write_bundle(&kernel, Some(&initrd), &linux::cmdline(false), &bundle)?;
     let extra = [
@@ -516,7 +580,7 @@ fn linux_under_hv(smp: u32, reference: Option<&LinuxRun>) -> Result<(), String> 
 fn linux_shell_under_hv() -> Result<(), String> {
     let start = Instant::now();
     let (kernel, initrd) = linux::prepare(None, None)?;
-    let hv = build_image(Arch::Aarch64, false)?;
+    let hv = build_image(Arch::Aarch64, false, false)?;
     let bundle = workspace_root().join("target/xtask/linux-shell.bundle");
     guest::write_bundle(&kernel, Some(&initrd), &linux::cmdline(true), &bundle)?;
     let extra = [
@@ -581,6 +645,7 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
         "boot: faulting guest under hv-kernel gets its exceptions, hv stays up".to_string(),
         faults_guest_under_hv(),
     ));
+    results.extend(crate::smp_guests::run_all());
     let plain_linux = linux_on_plain_qemu();
     let under_hv = linux_under_hv(1, plain_linux.as_ref().ok());
     let under_hv_smp = linux_under_hv(2, plain_linux.as_ref().ok());
@@ -614,7 +679,7 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
             if tests.is_empty() {
                 continue;
             }
-            match build_image(arch, fault) {
+            match build_image(arch, fault, false) {
                 Ok(image) => {
                     for t in tests {
                         results.push((format!("boot: {}", t.name), run_one(t, &image)));

@@ -5,11 +5,13 @@
 
 mod boot_tests;
 mod cpio;
+mod exitbench;
 mod guest;
 mod image;
 mod linux;
 mod prereq;
 mod sim_tests;
+mod smp_guests;
 mod steps;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -37,6 +39,17 @@ enum Command {
     Bench(BenchArgs),
     /// Prepare a guest (download and build it) without running it.
     Guest(GuestArgs),
+    /// Measure the cost of guest exits (HVC, emulated MMIO, SGIs, self-IPI,
+    /// WFI): the exit-benchmark guest on plain QEMU at EL1 and under
+    /// hv-kernel (both release builds, 2 CPUs), printed as a table.
+    Exitbench(ExitbenchArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ExitbenchArgs {
+    /// Stop each QEMU run after this many seconds.
+    #[arg(long, default_value_t = 60)]
+    pub timeout: u32,
 }
 
 #[derive(Args, Debug)]
@@ -185,6 +198,7 @@ fn main() -> ExitCode {
         Command::Run(args) => steps::run(&args),
         Command::Test(args) => steps::test(&args),
         Command::Bench(args) => steps::bench(&args),
+        Command::Exitbench(args) => exitbench::run(&args),
         Command::Guest(GuestArgs {
             which: GuestKind::Linux(args),
         }) => linux::prepare(args.kernel.as_deref(), args.initrd.as_deref()).map(|_| ()),
