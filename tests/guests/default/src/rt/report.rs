@@ -7,7 +7,7 @@ use core::fmt::{self, Write};
 /// past its capacity is cut.
 #[derive(Clone, Copy)]
 pub struct Msg {
-    buf: [u8; 200],
+    buf: [u8; 320],
     len: usize,
 }
 
@@ -15,7 +15,7 @@ impl Msg {
     /// Format `args` into a message.
     pub fn new(args: fmt::Arguments) -> Self {
         let mut m = Msg {
-            buf: [0; 200],
+            buf: [0; 320],
             len: 0,
         };
         let _ = m.write_fmt(args);
@@ -64,6 +64,44 @@ impl From<super::time::Timeout> for Msg {
 
 /// A test's outcome.
 pub type Outcome = Result<(), Msg>;
+
+/// Several checks of one test, all evaluated: the failures are joined
+/// with "; " into one message.
+#[derive(Debug, Default)]
+pub struct Findings {
+    msg: Option<Msg>,
+}
+
+impl Findings {
+    /// No failures yet.
+    pub fn new() -> Self {
+        Findings::default()
+    }
+
+    /// Record a failure unless `ok`.
+    pub fn check(&mut self, ok: bool, args: fmt::Arguments) {
+        if ok {
+            return;
+        }
+        match &mut self.msg {
+            None => self.msg = Some(Msg::new(args)),
+            Some(m) => {
+                let _ = m.write_str("; ");
+                let _ = m.write_fmt(args);
+            }
+        }
+    }
+
+    /// Record a failed step.
+    pub fn fail(&mut self, args: fmt::Arguments) {
+        self.check(false, args);
+    }
+
+    /// Ok if every check passed.
+    pub fn outcome(self) -> Outcome {
+        self.msg.map_or(Ok(()), Err)
+    }
+}
 
 /// Build a [`Msg`] with `format!` syntax.
 #[macro_export]
