@@ -166,6 +166,11 @@ mod guest {
         Timer::Virtual.stop();
         Timer::Physical.stop();
         gic::enable(t.intid());
+        let pending = gic::highest_pending();
+        ensure!(
+            pending == gic::SPURIOUS,
+            "INTID {pending} is pending before the WFI (ICC_HPPIR1_EL1)"
+        );
         WATCHDOG_CANCEL.store(false, Ordering::Release);
         let watchdog_before = WATCHDOG_TAKEN.load(Ordering::Acquire);
         let ticket = smp::post(1, watchdog, 0)?;
