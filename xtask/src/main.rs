@@ -138,11 +138,16 @@ pub struct RunArgs {
     #[arg(long)]
     pub timeout: Option<u64>,
     /// AArch64: the guest hv runs: `default` (the test guest in
-    /// tests/guests/default), `linux` (Debian's kernel with a busybox
-    /// initramfs, see `cargo xtask guest linux`) or the path of an arm64
-    /// Image, ELF or raw binary.
+    /// tests/guests/default), another test guest of that crate by name
+    /// (`sgi`, `timers`, `psci`, `exitbench`, `faults`, `bench`), `linux`
+    /// (Debian's kernel with a busybox initramfs, see `cargo xtask guest
+    /// linux`) or the path of an arm64 Image, ELF or raw binary.
     #[arg(long, default_value = "default")]
     pub guest: String,
+    /// AArch64: boot the guest directly on QEMU `virt` at EL1, without
+    /// hv-kernel (the reference run of the differential tests).
+    #[arg(long)]
+    pub plain_qemu: bool,
     /// With `--guest linux`: leave a busybox shell on the console
     /// (`poweroff -f` ends the run).
     #[arg(long)]
