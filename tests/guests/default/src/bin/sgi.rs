@@ -30,6 +30,7 @@ mod guest {
     use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
     use guest_default::rt::report::{Msg, Outcome, Tally};
     use guest_default::rt::smp::{self, MAX_CPUS};
+    use guest_default::rt::sync::IrqLock;
     use guest_default::rt::time::{self, counter, ticks_from_ms, ticks_to_ns, wait_for};
     use guest_default::rt::{gic, irq, sync};
     use guest_default::{ensure, msg, println};
@@ -42,13 +43,19 @@ mod guest {
     /// Time limits of the parts (ms).
     const BUSY_LIMIT_MS: u64 = 10_000;
     const IDLE_LIMIT_MS: u64 = 5_000;
-    /// A round trip slower than this is a lost SGI.
+    /// A round trip slower than this (while the receiver runs) is a lost
+    /// SGI; a receiver that does not run at all gets STALL_MS.
     const LOST_MS: u64 = 1000;
+    const STALL_MS: u64 = 5_000;
 
     /// Pings each CPU received.
     static RECEIVED: [AtomicU32; MAX_CPUS] = [const { AtomicU32::new(0) }; MAX_CPUS];
     /// Ends CPU 1's busy job.
     static STOP: AtomicBool = AtomicBool::new(false);
+    /// Loops of the busy receiver (shows whether it still runs).
+    static HEARTBEAT: AtomicU32 = AtomicU32::new(0);
+    /// The outcome of CPU 1's pings (part 2).
+    static REMOTE: IrqLock<Option<PingPong>> = IrqLock::new(None);
 
     /// Set the flag before the dispatcher writes EOIR (Eoi::Complete).
     fn on_ping(cpu: usize, _intid: u32) -> irq::Eoi {
@@ -57,18 +64,36 @@ mod guest {
     }
 
     /// How a ping-pong went.
-    #[derive(Clone, Copy)]
+    #[derive(Clone, Copy, Debug)]
     enum PingPong {
         /// `rounds` round trips (fewer if the time limit hit), mean ticks.
         Done { rounds: u32, mean: u64 },
-        /// Round `round` was not taken in time; the receiver took `got`.
-        Lost { round: u32, got: u32 },
+        /// Round `round` was not taken in time; the receiver took `got`;
+        /// its GICR_ISPENDR0 and GICR_ISACTIVER0 read `pending`/`active`
+        /// then; it was seen running for `ran_ms` of the `waited_ms`.
+        Lost {
+            round: u32,
+            got: u32,
+            pending: u32,
+            active: u32,
+            ran_ms: u64,
+            waited_ms: u64,
+        },
     }
 
-    /// Ping CPU `to` `rounds` times, for at most `limit_ms`.
-    fn ping_pong(to: usize, rounds: u32, limit_ms: u64) -> PingPong {
+    /// Ping CPU `to` `rounds` times, for at most `limit_ms`. A busy
+    /// receiver counts HEARTBEAT while it spins: an SGI is lost when the
+    /// receiver was seen running (its heartbeat moving) for LOST_MS in all
+    /// without taking it. Time in which it did not run at all (QEMU's vCPU
+    /// thread descheduled on a loaded host) does not count, up to
+    /// STALL_MS. An idle receiver (in WFI) has LOST_MS from the send.
+    fn ping_pong(to: usize, rounds: u32, limit_ms: u64, busy: bool) -> PingPong {
         let base = RECEIVED[to].load(Ordering::Acquire);
-        let lost = ticks_from_ms(LOST_MS);
+        let (lost, stall, sample) = (
+            ticks_from_ms(LOST_MS),
+            ticks_from_ms(STALL_MS),
+            ticks_from_ms(1),
+        );
         let start = counter();
         let end = start + ticks_from_ms(limit_ms);
         for n in 0..rounds {
@@ -81,10 +106,29 @@ mod guest {
                 };
             }
             gic::send_sgi(PING, to);
+            let (mut ran, mut checked, mut beat) = (0, sent, HEARTBEAT.load(Ordering::Acquire));
             while RECEIVED[to].load(Ordering::Acquire) != want {
-                if counter() - sent > lost && RECEIVED[to].load(Ordering::Acquire) != want {
+                let now = counter();
+                if now - checked >= sample {
+                    let b = HEARTBEAT.load(Ordering::Acquire);
+                    if !busy || b != beat {
+                        ran += now - checked;
+                    }
+                    (checked, beat) = (now, b);
+                }
+                if (ran > lost || now - sent > stall)
+                    && RECEIVED[to].load(Ordering::Acquire) != want
+                {
                     let got = RECEIVED[to].load(Ordering::Acquire).wrapping_sub(base);
-                    return PingPong::Lost { round: n, got };
+                    let rd = gic::rd_of(to);
+                    return PingPong::Lost {
+                        round: n,
+                        got,
+                        pending: gic::read32(rd + gic::gicr::ISPENDR0),
+                        active: gic::read32(rd + gic::gicr::ISACTIVER0),
+                        ran_ms: time::ticks_to_ms(ran),
+                        waited_ms: time::ticks_to_ms(now - sent),
+                    };
                 }
                 core::hint::spin_loop();
             }
@@ -118,8 +162,15 @@ mod guest {
                 );
                 Ok(())
             }
-            PingPong::Lost { round, got } => Err(msg!(
-                "SGI lost at round {round}: CPU {to} took {got} of {} within {LOST_MS} ms",
+            PingPong::Lost {
+                round,
+                got,
+                pending,
+                active,
+                ran_ms,
+                waited_ms,
+            } => Err(msg!(
+                "SGI lost at round {round}: CPU {to} took {got} of {} in {waited_ms} ms, {ran_ms} ms of them running (its GICR_ISPENDR0 {pending:#x}, GICR_ISACTIVER0 {active:#x})",
                 round + 1
             )),
         }
@@ -128,41 +179,24 @@ mod guest {
     /// Job for CPU 1: stay busy (IRQs unmasked) until STOP.
     fn spin(_cpu: usize, _arg: u64) -> u64 {
         while !STOP.load(Ordering::Acquire) {
+            HEARTBEAT.fetch_add(1, Ordering::Relaxed);
             core::hint::spin_loop();
         }
         0
     }
 
-    /// Job for CPU 1: ping CPU 0; the result packs the outcome.
+    /// Job for CPU 1: ping CPU 0; the outcome goes to REMOTE.
     fn remote_ping(_cpu: usize, _arg: u64) -> u64 {
-        match ping_pong(0, BUSY_ROUNDS, BUSY_LIMIT_MS) {
-            PingPong::Done { rounds, mean } => {
-                (u64::from(rounds) << 32) | mean.min(u32::MAX.into())
-            }
-            PingPong::Lost { round, got } => (1 << 63) | (u64::from(round) << 32) | u64::from(got),
-        }
-    }
-
-    fn unpack(r: u64) -> PingPong {
-        let (high, low) = (((r >> 32) as u32) & 0x7fff_ffff, r as u32);
-        if r >> 63 == 0 {
-            PingPong::Done {
-                rounds: high,
-                mean: low.into(),
-            }
-        } else {
-            PingPong::Lost {
-                round: high,
-                got: low,
-            }
-        }
+        let result = ping_pong(0, BUSY_ROUNDS, BUSY_LIMIT_MS, true);
+        REMOTE.with(|r| *r = Some(result));
+        0
     }
 
     /// Part 1: CPU 1 spins in a job while CPU 0 pings it.
     fn busy_receiver() -> Outcome {
         STOP.store(false, Ordering::Release);
         let ticket = smp::post(1, spin, 0)?;
-        let result = ping_pong(1, BUSY_ROUNDS, BUSY_LIMIT_MS);
+        let result = ping_pong(1, BUSY_ROUNDS, BUSY_LIMIT_MS, true);
         STOP.store(true, Ordering::Release);
         smp::wait_job(1, ticket, 1000)?;
         verdict(0, 1, "busy", BUSY_ROUNDS, result)
@@ -170,19 +204,16 @@ mod guest {
 
     /// Part 2: CPU 1 pings CPU 0, which spins until the job is done.
     fn swapped() -> Outcome {
+        REMOTE.with(|r| *r = None);
         let ticket = smp::post(1, remote_ping, 0)?;
-        let mut result = None;
-        wait_for(BUSY_LIMIT_MS + 5000, "CPU 1's pings", || {
-            result = smp::poll_job(1, ticket);
-            result.is_some()
+        wait_for(BUSY_LIMIT_MS + STALL_MS + 1000, "CPU 1's pings", || {
+            HEARTBEAT.fetch_add(1, Ordering::Relaxed);
+            smp::poll_job(1, ticket).is_some()
         })?;
-        verdict(
-            1,
-            0,
-            "busy",
-            BUSY_ROUNDS,
-            unpack(result.unwrap_or(u64::MAX)),
-        )
+        let result = REMOTE
+            .with(|r| *r)
+            .ok_or_else(|| msg!("CPU 1's job left no result"))?;
+        verdict(1, 0, "busy", BUSY_ROUNDS, result)
     }
 
     fn setup(dtb: usize) -> Result<(), Msg> {
@@ -228,7 +259,7 @@ mod guest {
                 1,
                 "idle",
                 IDLE_ROUNDS,
-                ping_pong(1, IDLE_ROUNDS, IDLE_LIMIT_MS),
+                ping_pong(1, IDLE_ROUNDS, IDLE_LIMIT_MS, false),
             ),
         );
         let (n, last) = irq::unexpected();

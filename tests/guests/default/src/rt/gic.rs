@@ -186,7 +186,12 @@ fn find_redistributor(aff0: usize) -> Option<usize> {
 
 /// This CPU's redistributor (RD_base); [`init_cpu`] must have found it.
 pub fn rd() -> usize {
-    let cpu = cpu_index();
+    rd_of(cpu_index())
+}
+
+/// CPU `cpu`'s redistributor (RD_base), as its [`init_cpu`] found it (or
+/// where the guest machine contract puts it).
+pub fn rd_of(cpu: usize) -> usize {
     RD_FRAME
         .get(cpu)
         .map(|f| f.load(Ordering::Relaxed))
