@@ -125,7 +125,7 @@ const HV_TEST_OPTIONS: &str = "hv.no_reboot";
 /// Build an image and keep a copy under target/xtask/, since the next build
 /// with other features overwrites cargo's output. The boot tests use the
 /// release build (what users run); one debug boot keeps overflow checks.
-fn build_image(arch: Arch, fault: bool, release: bool) -> Result<PathBuf, String> {
+pub(crate) fn build_image(arch: Arch, fault: bool, release: bool) -> Result<PathBuf, String> {
     let img = image::build(&BuildArgs {
         target: arch,
         release,
@@ -193,13 +193,81 @@ fn run_one(test: &BootTest, image: &PathBuf) -> Result<(), String> {
 /// What the default guest reported, with hv's marks removed: its test
 /// lines and its summary, the part that must match between homes.
 pub fn guest_verdict_lines(output: &str) -> Vec<String> {
+    verdict_lines(output, "guest-default")
+}
+
+/// What test guest `guest` reported, with hv's marks removed: its `test`
+/// lines, its `GUEST: N passed, M failed` summary and PASS/FAIL.
+pub fn verdict_lines(output: &str, guest: &str) -> Vec<String> {
+    let summary = format!("{guest}: ");
     output
         .lines()
-        .map(|l| l.trim().trim_start_matches("[guest] ").to_string())
+        .map(guest_line)
         .filter(|l| {
-            l.starts_with("test ") || l.starts_with("guest-default: ") || l == "PASS" || l == "FAIL"
+            l.starts_with("test ")
+                || (l.starts_with(&summary) && l.ends_with(" failed"))
+                || *l == "PASS"
+                || *l == "FAIL"
         })
+        .map(str::to_string)
         .collect()
+}
+
+/// A console line without surrounding space and hv's `[guest] ` mark.
+pub fn guest_line(line: &str) -> &str {
+    line.trim().trim_start_matches("[guest] ")
+}
+
+/// What a guest boot printed and how it ended.
+pub(crate) struct GuestRun {
+    /// Standard output and error.
+    pub text: String,
+    /// qemu-runner.sh's exit code (124: timed out).
+    pub code: Option<i32>,
+    /// Wall-clock seconds.
+    pub secs: f64,
+}
+
+/// Boot `image` through qemu-runner.sh (no disks, `-no-reboot`) on `smp`
+/// CPUs, at EL1 on plain QEMU (`el1`) or at EL2, with extra QEMU
+/// arguments, stopping QEMU after `timeout_s` seconds.
+pub(crate) fn boot_guest(
+    image: &Path,
+    el1: bool,
+    smp: u32,
+    extra: &[String],
+    timeout_s: u32,
+) -> Result<GuestRun, String> {
+    let start = Instant::now();
+    let out = Command::new(workspace_root().join("qemu-runner.sh"))
+        .arg(image)
+        .arg("-no-reboot")
+        .args(extra)
+        .env("HV_SMP", smp.to_string())
+        .env("HV_MEM", "512M")
+        .env("HV_TIMEOUT", timeout_s.to_string())
+        .env("HV_QEMU_EL1", if el1 { "1" } else { "0" })
+        .output()
+        .map_err(|e| format!("could not start qemu-runner.sh: {e}"))?;
+    Ok(GuestRun {
+        text: String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr),
+        code: out.status.code(),
+        secs: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// QEMU arguments that hand hv-kernel `guest_image` as its guest: a
+/// bundle (written to target/xtask/NAME.bundle) passed as the initrd.
+pub(crate) fn hv_guest_args(guest_image: &Path, name: &str) -> Result<Vec<String>, String> {
+    let bundle = workspace_root().join(format!("target/xtask/{name}.bundle"));
+    guest::write_bundle(guest_image, None, "", &bundle)?;
+    Ok(vec![
+        "-initrd".to_string(),
+        bundle.display().to_string(),
+        "-append".to_string(),
+        HV_TEST_OPTIONS.to_string(),
+    ])
 }
 
 /// The guest's measured disk throughput (write, read) in KiB/s.
@@ -242,7 +310,7 @@ fn boot_with_disks(
 }
 
 /// Report one guest boot test and show the output when it failed.
-fn report(name: &str, start: Instant, text: &str, verdict: &Result<(), String>) {
+pub(crate) fn report(name: &str, start: Instant, text: &str, verdict: &Result<(), String>) {
     println!(
         "xtask: boot test \"{name}\": {} in {:.1} s",
         if verdict.is_ok() { "ok" } else { "FAILED" },
@@ -681,6 +749,7 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
         "boot: reboot guest under hv-kernel: SYSTEM_RESET reboots it, disk kept".to_string(),
         reboot_guest(true),
     ));
+    results.extend(crate::smp_guests::run_all());
     let plain_linux = linux_on_plain_qemu();
     let under_hv = linux_under_hv(1, plain_linux.as_ref().ok());
     let under_hv_smp = linux_under_hv(2, plain_linux.as_ref().ok());

@@ -19,6 +19,29 @@ pub const REBOOT_GUEST: &str = "guest-reboot";
 /// The compute-benchmark guest (built optimised).
 pub const BENCH_GUEST: &str = "guest-bench";
 
+/// The test guests `cargo xtask run --guest NAME` knows, by short name.
+pub const NAMED_GUESTS: &[&str] = &[
+    "sgi",
+    "timers",
+    "psci",
+    "exitbench",
+    "faults",
+    "bench",
+    "reboot",
+];
+
+/// The binary of test guest `name` (`default` or one of
+/// [`NAMED_GUESTS`]), if it is one.
+pub fn named_guest(name: &str) -> Option<String> {
+    if name == "default" {
+        Some(DEFAULT_GUEST.to_string())
+    } else {
+        NAMED_GUESTS
+            .contains(&name)
+            .then(|| format!("guest-{name}"))
+    }
+}
+
 /// Build test guest `bin`; returns its flat arm64 Image.
 pub fn build_test_guest(bin: &str) -> Result<PathBuf, String> {
     build_guest(bin, false)
@@ -195,6 +218,14 @@ pub fn check_pattern(disk: &Path, sectors: &[u64]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn test_guests_have_short_names() {
+        assert_eq!(named_guest("default").as_deref(), Some("guest-default"));
+        assert_eq!(named_guest("sgi").as_deref(), Some("guest-sgi"));
+        assert_eq!(named_guest("linux"), None);
+        assert_eq!(named_guest("./guest.img"), None);
+    }
 
     #[test]
     fn bundle_layout_matches_the_format() {

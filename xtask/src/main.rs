@@ -5,11 +5,13 @@
 
 mod boot_tests;
 mod cpio;
+mod exitbench;
 mod guest;
 mod image;
 mod linux;
 mod prereq;
 mod sim_tests;
+mod smp_guests;
 mod steps;
 mod stress;
 
@@ -42,6 +44,10 @@ enum Command {
     /// vCPUs) with the host loaded by a second QEMU guest; hangs are kept
     /// with the CPUs' registers under target/xtask/stress/.
     Stress(StressArgs),
+    /// Measure the cost of guest exits (HVC, emulated MMIO, SGIs, self-IPI,
+    /// WFI): the exit-benchmark guest on plain QEMU at EL1 and under
+    /// hv-kernel (both release builds, 2 CPUs), printed as a table.
+    Exitbench(ExitbenchArgs),
 }
 
 #[derive(Args, Debug)]
@@ -67,6 +73,13 @@ pub struct StressArgs {
     /// Seconds a boot may take at most.
     #[arg(long, default_value_t = 180)]
     pub limit: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct ExitbenchArgs {
+    /// Stop each QEMU run after this many seconds.
+    #[arg(long, default_value_t = 60)]
+    pub timeout: u32,
 }
 
 #[derive(Args, Debug)]
@@ -155,11 +168,16 @@ pub struct RunArgs {
     #[arg(long)]
     pub timeout: Option<u64>,
     /// AArch64: the guest hv runs: `default` (the test guest in
-    /// tests/guests/default), `linux` (Debian's kernel with a busybox
-    /// initramfs, see `cargo xtask guest linux`) or the path of an arm64
-    /// Image, ELF or raw binary.
+    /// tests/guests/default), another test guest of that crate by name
+    /// (`sgi`, `timers`, `psci`, `exitbench`, `faults`, `bench`, `reboot`), `linux`
+    /// (Debian's kernel with a busybox initramfs, see `cargo xtask guest
+    /// linux`) or the path of an arm64 Image, ELF or raw binary.
     #[arg(long, default_value = "default")]
     pub guest: String,
+    /// AArch64: boot the guest directly on QEMU `virt` at EL1, without
+    /// hv-kernel (the reference run of the differential tests).
+    #[arg(long)]
+    pub plain_qemu: bool,
     /// With `--guest linux`: leave a busybox shell on the console
     /// (`poweroff -f` ends the run).
     #[arg(long)]
@@ -221,6 +239,7 @@ fn main() -> ExitCode {
         Command::Test(args) => steps::test(&args),
         Command::Bench(args) => steps::bench(&args),
         Command::Stress(args) => stress::run(&args),
+        Command::Exitbench(args) => exitbench::run(&args),
         Command::Guest(GuestArgs {
             which: GuestKind::Linux(args),
         }) => linux::prepare(args.kernel.as_deref(), args.initrd.as_deref()).map(|_| ()),

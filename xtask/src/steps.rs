@@ -10,6 +10,9 @@ use std::time::Instant;
 pub fn run(args: &RunArgs) -> Result<(), String> {
     prereq::for_build(args.build.target)?;
     prereq::for_qemu(&[args.build.target])?;
+    if args.plain_qemu {
+        return run_plain(args);
+    }
     let img = image::build(&args.build)?;
     println!(
         "xtask: booting the {} build {} under QEMU ({} CPUs, {} RAM{})",
@@ -51,6 +54,78 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
     }
 }
 
+/// `cargo xtask run --plain-qemu`: the guest directly on QEMU `virt` at
+/// EL1, no hv-kernel, with the same disks (and, for Linux, initramfs and
+/// command line) hv would give it.
+fn run_plain(args: &RunArgs) -> Result<(), String> {
+    if args.build.target != Arch::Aarch64 {
+        return Err("--plain-qemu runs AArch64 guests".into());
+    }
+    let dir = workspace_root().join("target/xtask");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut qemu_args: Vec<String> = vec!["-no-reboot".into()];
+    let kernel = match args.guest.as_str() {
+        name if guest::named_guest(name).is_some() => {
+            let bin = guest::named_guest(name).unwrap_or_default();
+            guest::build_guest(&bin, args.build.release || name == "exitbench")?
+        }
+        "linux" => {
+            let (k, rd) =
+                linux::prepare(args.linux.kernel.as_deref(), args.linux.initrd.as_deref())?;
+            let cmdline = format!("{} {}", linux::cmdline(args.shell), args.cmdline);
+            qemu_args.extend([
+                "-initrd".into(),
+                rd.display().to_string(),
+                "-append".into(),
+                cmdline.trim().to_string(),
+            ]);
+            k
+        }
+        path => {
+            let k = PathBuf::from(path);
+            if !k.is_file() {
+                return Err(format!("--guest {}: no such file", k.display()));
+            }
+            k
+        }
+    };
+    if args.guest != "linux" && !args.cmdline.is_empty() {
+        qemu_args.extend(["-append".into(), args.cmdline.clone()]);
+    }
+    let disk = args.disk.clone().unwrap_or_else(|| dir.join("disk.img"));
+    if !disk.exists() {
+        guest::create_disk(&disk, 64 << 20)?;
+    }
+    let ro = dir.join("ro-disk.img");
+    if !ro.exists() {
+        guest::create_disk(&ro, 1 << 20)?;
+    }
+    qemu_args.extend(guest::disk_args(&disk, Some(&ro)));
+    println!(
+        "xtask: booting {} directly on QEMU at EL1 ({} CPUs, {} RAM, no hv-kernel)",
+        kernel.display(),
+        args.smp,
+        args.mem
+    );
+    let status = Command::new(workspace_root().join("qemu-runner.sh"))
+        .arg(&kernel)
+        .args(&qemu_args)
+        .env("HV_SMP", args.smp.to_string())
+        .env("HV_MEM", &args.mem)
+        .env("HV_TIMEOUT", timeout(args).to_string())
+        .env("HV_QEMU_EL1", "1")
+        .env("HV_GDB", if args.gdb { "1" } else { "0" })
+        .status()
+        .map_err(|e| format!("could not start qemu-runner.sh: {e}"))?;
+    // QEMU with -no-reboot exits 0 on a reset too: the guest's own PASS or
+    // FAIL line is the verdict.
+    match status.code() {
+        Some(0) => Ok(()),
+        Some(124) => Err(format!("QEMU did not finish within {} s", timeout(args))),
+        _ => Err(format!("QEMU failed ({status})")),
+    }
+}
+
 /// Seconds before QEMU is stopped: as asked, else 120 (never for a shell).
 fn timeout(args: &RunArgs) -> u64 {
     args.timeout.unwrap_or(if args.shell { 0 } else { 120 })
@@ -64,8 +139,9 @@ fn guest_args(args: &RunArgs) -> Result<Vec<String>, String> {
     let bundle = dir.join("run.bundle");
     let mut guest_mem = "128M";
     let kernel = match args.guest.as_str() {
-        "default" => {
-            let k = guest::build_test_guest(guest::DEFAULT_GUEST)?;
+        name if guest::named_guest(name).is_some() => {
+            let bin = guest::named_guest(name).unwrap_or_default();
+            let k = guest::build_guest(&bin, args.build.release || name == "exitbench")?;
             guest::write_bundle(&k, None, &args.cmdline, &bundle)?;
             k
         }

@@ -1,17 +1,36 @@
 //! The guest runtime (bare-metal build only).
+//!
+//! Single-CPU pieces: the console, PSCI, the synchronous-exception hook and
+//! the DMA glue. For the SMP and interrupt guests: secondary CPUs ([`smp`]),
+//! the IRQ vector and per-INTID handlers ([`irq`]), a GICv3 EL1 driver
+//! ([`gic`]), the generic timers ([`timer`]), bounded waits ([`time`]) and
+//! PASS/FAIL bookkeeping ([`report`]).
 
 pub mod console;
 pub mod disks;
 pub mod dma;
 pub mod exceptions;
+pub mod gic;
+pub mod irq;
 pub mod psci;
+pub mod report;
+pub mod smp;
+pub mod sync;
+pub mod time;
+pub mod timer;
 
-/// Stack of the guest's one CPU.
+/// Stack of the boot CPU.
 const STACK_SIZE: usize = 64 * 1024;
 
-core::arch::global_asm!(include_str!("../boot.s"), STACK_SIZE = const STACK_SIZE);
+core::arch::global_asm!(
+    include_str!("../boot.s"),
+    STACK_SIZE = const STACK_SIZE,
+    SECONDARY_STACK_SIZE = const smp::SECONDARY_STACK_SIZE,
+    MAX_CPUS = const smp::MAX_CPUS,
+);
 
-/// Print a line on the guest console.
+/// Print a line on the guest console (whole lines stay whole when several
+/// CPUs print).
 #[macro_export]
 macro_rules! println {
     ($($arg:tt)*) => {
@@ -21,6 +40,9 @@ macro_rules! println {
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    console::print(format_args!("guest panic: {info}\nFAIL\n"));
+    console::print_unlocked(format_args!(
+        "guest panic on CPU {}: {info}\nFAIL\n",
+        smp::cpu_index()
+    ));
     psci::system_reset()
 }
