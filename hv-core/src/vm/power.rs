@@ -184,6 +184,15 @@ impl VcpuPower {
         .is_ok()
     }
 
+    /// `vcpu` stops running without a PSCI call of its own (the machine is
+    /// rebooting): ON becomes OFF. Any other state is left alone, so a
+    /// CPU_ON that already followed a CPU_OFF is not undone.
+    pub fn stop(&self, vcpu: usize) {
+        if vcpu < self.vcpus {
+            let _ = self.update(|w| (get(w, vcpu) == Power::On).then(|| with(w, vcpu, Power::Off)));
+        }
+    }
+
     /// Cancel every CPU_ON not yet taken (PENDING becomes OFF); CLAIMED
     /// ones are left to finish.
     pub fn cancel_pending(&self) {
@@ -229,6 +238,21 @@ mod tests {
         assert!(p.take_start(1).is_some());
         assert!(!p.cpu_off(1));
         assert!(!p.cpu_off(5), "no such vCPU");
+    }
+
+    #[test]
+    fn stopping_does_not_undo_a_cpu_on_that_followed_cpu_off() {
+        let p = VcpuPower::new(2);
+        p.cpu_on(1, 1, 1).unwrap();
+        p.take_start(1).unwrap();
+        assert!(p.cpu_off(1));
+        // Another vCPU turns it on again before its CPU has left the guest.
+        p.cpu_on(1, 2, 2).unwrap();
+        p.stop(1);
+        assert_eq!(p.state(1), Power::Pending);
+        assert_eq!(p.take_start(1), Some((2, 2)));
+        p.stop(1);
+        assert_eq!(p.state(1), Power::Off);
     }
 
     #[test]

@@ -244,9 +244,11 @@ pub fn run_vcpu(vm: &Vm, me: usize, entry: u64, x0: u64) -> Option<Outcome> {
         None => return Some(Outcome::Crashed),
     };
     {
-        // The guest's timer enables as the vGIC holds them now.
-        let guest = vm.guest.lock();
+        // The timer PPIs come from hardware; their enables follow the
+        // guest's as the vGIC holds them now.
+        let mut guest = vm.guest.lock();
         for intid in gic::FORWARDED {
+            guest.vgic.set_hw(me, intid, true);
             gic::mirror_enable(me, intid, guest.vgic.is_enabled(me, intid));
         }
     }
@@ -335,7 +337,7 @@ fn settle(vm: &Vm, me: usize, gic: &mut CpuGic) {
 }
 
 /// vCPU `me` leaves the guest (CPU_OFF, or a reboot): its list registers go
-/// back to the model, and it is OFF.
+/// back to the model, and it is no longer ON.
 fn leave(vm: &Vm, me: usize, gic: &mut CpuGic) {
     {
         let mut guest = vm.guest.lock();
@@ -348,7 +350,9 @@ fn leave(vm: &Vm, me: usize, gic: &mut CpuGic) {
         gic::mirror_enable(me, intid, false);
     }
     timer::reset_guest_timers();
-    vm.power.set(me, Power::Off);
+    // After CPU_OFF the state is OFF already, and may even be PENDING again
+    // (another vCPU's CPU_ON): only a vCPU stopped by a reboot is ON here.
+    vm.power.stop(me);
 }
 
 /// Seconds a reboot waits for the other vCPUs to leave the guest.
