@@ -54,26 +54,35 @@ fn boot_verdict(text: &str, code: Option<i32>, smp: u32, shell: bool) -> Verdict
     Verdict::Passed
 }
 
-/// The monitor's answer to `command` (QEMU's human monitor on a socket).
+/// The monitor's answer to `command` (QEMU's human monitor on a socket),
+/// read until the next prompt or for at most 20 s: a QEMU busy with an
+/// interrupt storm answers slowly.
 fn monitor(socket: &Path, command: &str) -> Result<String, String> {
     let mut s = UnixStream::connect(socket).map_err(|e| format!("monitor: {e}"))?;
-    s.set_read_timeout(Some(Duration::from_millis(700)))
+    s.set_read_timeout(Some(Duration::from_millis(500)))
         .map_err(|e| e.to_string())?;
-    let drain = |s: &mut UnixStream| {
+    // Read until `prompts` monitor prompts have arrived, or the deadline.
+    let read_until = |s: &mut UnixStream, prompts: usize, deadline: Instant| {
         let mut out = Vec::new();
         let mut buf = [0u8; 65536];
-        while let Ok(n) = s.read(&mut buf) {
-            if n == 0 {
+        while Instant::now() < deadline {
+            match s.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+                Err(_) => {}
+            }
+            let text = String::from_utf8_lossy(&out);
+            if text.matches("(qemu)").count() >= prompts {
                 break;
             }
-            out.extend_from_slice(&buf[..n]);
         }
         String::from_utf8_lossy(&out).into_owned()
     };
-    drain(&mut s);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    read_until(&mut s, 1, deadline);
     s.write_all(format!("{command}\n").as_bytes())
         .map_err(|e| e.to_string())?;
-    Ok(drain(&mut s))
+    Ok(read_until(&mut s, 1, deadline))
 }
 
 /// A QEMU run of `cmd` streaming its console: stops it when the console is

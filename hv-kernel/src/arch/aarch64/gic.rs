@@ -638,6 +638,56 @@ impl CpuGic {
     }
 }
 
+/// A snapshot of this CPU's list registers and maintenance state, for
+/// diagnostics.
+#[derive(Debug)]
+// Read through Debug, in interrupt-storm reports.
+#[allow(dead_code)]
+pub struct LrReport {
+    /// INTIDs held, by list register.
+    pub owner: [u32; MAX_LRS],
+    /// List registers in use / with EOI maintenance / hardware-linked.
+    pub used: u32,
+    /// See `used`.
+    pub eoi: u32,
+    /// See `used`.
+    pub hw: u32,
+    /// Forwarded timers waiting for a list register.
+    pub hw_waiting: u32,
+    /// ICH_HCR_EL2, ICH_MISR_EL2, ICH_ELRSR_EL2, ICH_EISR_EL2.
+    pub hcr: u64,
+    /// See `hcr`.
+    pub misr: u64,
+    /// See `hcr`.
+    pub elrsr: u64,
+    /// See `hcr`.
+    pub eisr: u64,
+    /// The list registers' values.
+    pub lrs: [u64; MAX_LRS],
+}
+
+impl CpuGic {
+    /// What this CPU's list registers hold now.
+    pub fn report(&self) -> LrReport {
+        let mut lrs = [0; MAX_LRS];
+        for (n, v) in lrs.iter_mut().enumerate().take(self.lrs) {
+            *v = read_lr(n);
+        }
+        LrReport {
+            owner: self.owner,
+            used: self.used,
+            eoi: self.eoi,
+            hw: self.hw,
+            hw_waiting: self.hw_waiting,
+            hcr: sysreg_read!("S3_4_C12_C11_0"),
+            misr: sysreg_read!("S3_4_C12_C11_2"),
+            elrsr: sysreg_read!("S3_4_C12_C11_5"),
+            eisr: sysreg_read!("S3_4_C12_C11_3"),
+            lrs,
+        }
+    }
+}
+
 /// Acknowledge the highest-priority physical group-1 interrupt.
 pub fn acknowledge() -> u32 {
     (sysreg_read!("S3_0_C12_C12_0") & 0xff_ffff) as u32 // ICC_IAR1_EL1

@@ -257,6 +257,7 @@ pub fn run_vcpu(vm: &Vm, me: usize, entry: u64, x0: u64) -> Option<Outcome> {
     let stats = &vm.stats[me];
     // hv's EL2 timer is armed to come back for left-over disk work.
     let mut io_timer = false;
+    let mut storm = StormWatch::default();
     loop {
         if vm.stopping.load(Ordering::Acquire) {
             if io_timer {
@@ -277,7 +278,8 @@ pub fn run_vcpu(vm: &Vm, me: usize, entry: u64, x0: u64) -> Option<Outcome> {
             8 => synchronous(vm, me, &mut regs, &mut gic),
             9 | 10 => {
                 count(&stats.irqs);
-                physical_irq(vm, me, &mut gic);
+                let intid = physical_irq(vm, me, &mut gic);
+                storm.irq(me, intid, regs.pc, &gic);
                 Step::Resume
             }
             _ => {
@@ -410,9 +412,47 @@ fn reboot(vm: &Vm, me: usize, gic: &mut CpuGic) -> Option<Outcome> {
     None
 }
 
+/// Physical interrupts taken in a row without the guest moving: more than
+/// this is an interrupt storm (an interrupt hv acknowledges but whose cause
+/// it does not clear), reported once.
+const STORM_IRQS: u32 = 1 << 20;
+
+/// Watches for the same physical interrupt taken again and again with the
+/// guest at the same PC.
+#[derive(Debug, Default)]
+struct StormWatch {
+    intid: u32,
+    pc: u64,
+    count: u32,
+    reported: bool,
+}
+
+impl StormWatch {
+    fn irq(&mut self, me: usize, intid: u32, pc: u64, gic: &CpuGic) {
+        if intid != self.intid || pc != self.pc {
+            *self = StormWatch {
+                intid,
+                pc,
+                count: 0,
+                reported: self.reported,
+            };
+            return;
+        }
+        self.count = self.count.saturating_add(1);
+        if self.count == STORM_IRQS && !self.reported {
+            self.reported = true;
+            log::error!(
+                "vCPU {me}: physical interrupt {intid} taken {STORM_IRQS} times with the guest at {pc:#x}: {:x?}",
+                gic.report()
+            );
+        }
+    }
+}
+
 /// A physical interrupt arrived while the guest ran: forward the guest's
-/// timers; kicks and maintenance only need the next sync.
-fn physical_irq(vm: &Vm, me: usize, gic: &mut CpuGic) {
+/// timers; kicks and maintenance only need the next sync. Returns the
+/// INTID taken.
+fn physical_irq(vm: &Vm, me: usize, gic: &mut CpuGic) -> u32 {
     let intid = gic::acknowledge();
     match intid {
         gic::SPURIOUS => {}
@@ -446,6 +486,7 @@ fn physical_irq(vm: &Vm, me: usize, gic: &mut CpuGic) {
             gic::deactivate(intid);
         }
     }
+    intid
 }
 
 fn inject_data_abort(vm: &Vm, me: usize, regs: &mut VcpuRegs, far: u64) {
