@@ -7,7 +7,7 @@ use std::path::PathBuf;
 fn main() {
     let target = env::var("TARGET").unwrap_or_default();
     let arch = match target.as_str() {
-        "aarch64-unknown-none" => "aarch64",
+        "aarch64-unknown-none-softfloat" | "aarch64-unknown-none" => "aarch64",
         "x86_64-unknown-none" => "x86_64",
         _ => return,
     };

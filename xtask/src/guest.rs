@@ -7,6 +7,10 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The Rust target of the AArch64 test guests (hard-float: they use
+/// FP/SIMD, unlike hv-kernel).
+pub const GUEST_TRIPLE: &str = "aarch64-unknown-none";
+
 /// Sector size of virtio-blk requests.
 pub const SECTOR: u64 = 512;
 
@@ -50,6 +54,7 @@ pub fn build_test_guest(bin: &str) -> Result<PathBuf, String> {
 /// Build test guest `bin`, optimised or not; returns its flat arm64 Image.
 pub fn build_guest(bin: &str, release: bool) -> Result<PathBuf, String> {
     let root = workspace_root();
+    crate::prereq::rust_target(GUEST_TRIPLE)?;
     println!("xtask: building the test guest {bin} (aarch64, EL1)");
     let mut cmd = Command::new(cargo());
     cmd.current_dir(&root).args([
@@ -59,7 +64,7 @@ pub fn build_guest(bin: &str, release: bool) -> Result<PathBuf, String> {
         "--bin",
         bin,
         "--target",
-        "aarch64-unknown-none",
+        GUEST_TRIPLE,
     ]);
     if release {
         cmd.arg("--release");
@@ -67,7 +72,8 @@ pub fn build_guest(bin: &str, release: bool) -> Result<PathBuf, String> {
     run_checked(&mut cmd)?;
     let profile = if release { "release" } else { "debug" };
     let elf = root
-        .join("target/aarch64-unknown-none")
+        .join("target")
+        .join(GUEST_TRIPLE)
         .join(profile)
         .join(bin);
     let img = elf.with_extension("img");

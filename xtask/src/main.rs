@@ -120,10 +120,12 @@ impl Arch {
     /// All architectures, in test order.
     pub const ALL: [Arch; 2] = [Arch::Aarch64, Arch::X86_64];
 
-    /// The Rust target triple.
+    /// The Rust target triple of hv-kernel. On AArch64 it is the soft-float
+    /// target: hv never touches the FP/SIMD registers, so the guest's stay
+    /// live in them across exits and are never saved.
     pub fn triple(self) -> &'static str {
         match self {
-            Arch::Aarch64 => "aarch64-unknown-none",
+            Arch::Aarch64 => "aarch64-unknown-none-softfloat",
             Arch::X86_64 => "x86_64-unknown-none",
         }
     }

@@ -21,17 +21,20 @@ fn rustc_sysroot() -> Result<PathBuf, String> {
 
 /// The rustup target for `arch` (from rust-toolchain.toml), installed if missing.
 pub fn for_build(arch: Arch) -> Result<(), String> {
-    let sysroot = rustc_sysroot()?;
-    if !sysroot.join("lib/rustlib").join(arch.triple()).is_dir() {
-        println!(
-            "xtask: installing the Rust target {} (rustup)",
-            arch.triple()
-        );
-        run_checked(Command::new("rustup").args(["target", "add", arch.triple()]))
-            .map_err(|e| format!("{e}; run `rustup target add {}`", arch.triple()))?;
-    }
+    rust_target(arch.triple())?;
     if arch == Arch::Aarch64 {
         llvm_objcopy()?;
+    }
+    Ok(())
+}
+
+/// The rustup target `triple`, installed if missing.
+pub fn rust_target(triple: &str) -> Result<(), String> {
+    let sysroot = rustc_sysroot()?;
+    if !sysroot.join("lib/rustlib").join(triple).is_dir() {
+        println!("xtask: installing the Rust target {triple} (rustup)");
+        run_checked(Command::new("rustup").args(["target", "add", triple]))
+            .map_err(|e| format!("{e}; run `rustup target add {triple}`"))?;
     }
     Ok(())
 }

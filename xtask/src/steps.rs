@@ -246,12 +246,22 @@ pub fn test(args: &TestArgs) -> Result<(), String> {
     for arch in Arch::ALL {
         println!("\n==> lints ({})", arch.name());
         let mut args = vec!["clippy", "-p", "hv-kernel", "-p", "hv-core", "-p", "virtio"];
-        if arch == Arch::Aarch64 {
-            args.extend(["-p", "guest-default"]);
-        }
         args.extend(["--target", arch.triple(), "--", "-D", "warnings"]);
         step(&format!("clippy ({})", arch.triple()), cargo_in_root(&args));
     }
+    step(
+        &format!("clippy (test guests, {})", guest::GUEST_TRIPLE),
+        cargo_in_root(&[
+            "clippy",
+            "-p",
+            "guest-default",
+            "--target",
+            guest::GUEST_TRIPLE,
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    );
     println!("\n==> unsafe policy");
     step("virtio forbids unsafe code", check_forbid_unsafe(&root));
     for policy in UNSAFE_POLICY {

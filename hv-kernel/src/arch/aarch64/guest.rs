@@ -449,11 +449,18 @@ impl StormWatch {
     }
 }
 
-/// A physical interrupt arrived while the guest ran: forward the guest's
-/// timers; kicks and maintenance only need the next sync. Returns the
+/// A physical interrupt arrived while the guest ran: take it. Returns the
 /// INTID taken.
 fn physical_irq(vm: &Vm, me: usize, gic: &mut CpuGic) -> u32 {
     let intid = gic::acknowledge();
+    handle_physical(vm, me, gic, intid);
+    intid
+}
+
+/// Handle acknowledged physical interrupt `intid`: forward the guest's
+/// timers, pass console input on; kicks and maintenance only need the next
+/// sync.
+fn handle_physical(vm: &Vm, me: usize, gic: &mut CpuGic, intid: u32) {
     match intid {
         gic::SPURIOUS => {}
         gic::VTIMER_INTID | gic::PTIMER_INTID => {
@@ -486,7 +493,6 @@ fn physical_irq(vm: &Vm, me: usize, gic: &mut CpuGic) -> u32 {
             gic::deactivate(intid);
         }
     }
-    intid
 }
 
 fn inject_data_abort(vm: &Vm, me: usize, regs: &mut VcpuRegs, far: u64) {
@@ -647,7 +653,20 @@ fn wait_for_interrupt(vm: &Vm, me: usize, gic: &mut CpuGic) {
     if deadline.is_some() {
         timer::disarm_hyp_timer();
     }
+    // Take what woke us here rather than in one more exit right after
+    // entering the guest (a kick, a forwarded timer, console input).
+    for _ in 0..WAKE_IRQS {
+        let intid = gic::acknowledge();
+        if intid == gic::SPURIOUS {
+            break;
+        }
+        handle_physical(vm, me, gic, intid);
+    }
 }
+
+/// Physical interrupts taken at most after a WFI wakes; any more are taken
+/// as exits (the guest must not wait behind an endless stream).
+const WAKE_IRQS: u32 = 4;
 
 /// MSR ICC_SGI1R_EL1 (op0 3, op1 0, CRn 12, CRm 11, op2 5).
 fn is_sgi1r_write(a: &esr::SysRegAccess) -> bool {

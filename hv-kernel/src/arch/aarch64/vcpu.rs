@@ -4,9 +4,10 @@
 use core::arch::asm;
 use core::mem::offset_of;
 
-/// The guest state hv saves on every exit. EL1 system registers are not in
-/// here: hv never uses EL1, so they stay in the CPU while the guest is
-/// descheduled (one vCPU per physical CPU).
+/// The guest state hv saves on every exit. EL1 system registers and the
+/// FP/SIMD registers are not in here: hv never uses EL1 and never touches
+/// FP/SIMD (it is built for the soft-float target), so they stay in the CPU
+/// while hv handles an exit (one vCPU per physical CPU).
 #[repr(C, align(16))]
 #[derive(Debug)]
 pub struct VcpuRegs {
@@ -17,26 +18,16 @@ pub struct VcpuRegs {
     pub pc: u64,
     /// Guest PSTATE (SPSR_EL2).
     pub pstate: u64,
-    /// v0..v31.
-    pub q: [u128; 32],
-    /// FPSR.
-    pub fpsr: u64,
-    /// FPCR.
-    pub fpcr: u64,
 }
 
 core::arch::global_asm!(
     include_str!("vcpu.s"),
     PC = const offset_of!(VcpuRegs, pc),
     PSTATE = const offset_of!(VcpuRegs, pstate),
-    FP = const offset_of!(VcpuRegs, q),
 );
 
-// vcpu.s hard-codes the general registers at offset 0 and FPSR/FPCR right
-// after the 32 Q registers.
+// vcpu.s hard-codes the general registers at offset 0.
 const _: () = assert!(offset_of!(VcpuRegs, x) == 0);
-const _: () = assert!(offset_of!(VcpuRegs, fpsr) == offset_of!(VcpuRegs, q) + 512);
-const _: () = assert!(offset_of!(VcpuRegs, fpcr) == offset_of!(VcpuRegs, fpsr) + 8);
 
 extern "C" {
     fn run_vcpu(regs: *mut VcpuRegs) -> u64;
@@ -57,9 +48,6 @@ impl VcpuRegs {
             pad: 0,
             pc: entry,
             pstate: PSTATE_EL1H_MASKED,
-            q: [0; 32],
-            fpsr: 0,
-            fpcr: 0,
         }
     }
 

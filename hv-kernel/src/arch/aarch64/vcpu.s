@@ -1,14 +1,17 @@
 // Entering and leaving a guest. `run_vcpu(regs)` saves the hypervisor's
-// callee-saved state on its stack, loads the guest's general and FP/SIMD
-// registers from `regs` (struct VcpuRegs in vcpu.rs) and ERETs. The next
-// exception from the guest arrives at a lower-EL vector, which stores the
-// guest's registers back into `regs` (found through TPIDR_EL2) and returns
-// from `run_vcpu` with the vector number.
+// callee-saved state on its stack, loads the guest's general registers from
+// `regs` (struct VcpuRegs in vcpu.rs) and ERETs. The next exception from the
+// guest arrives at a lower-EL vector, which stores the guest's registers
+// back into `regs` (found through TPIDR_EL2) and returns from `run_vcpu`
+// with the vector number.
+//
+// The guest's FP/SIMD registers, FPSR and FPCR are neither saved nor
+// restored: hv is built for the soft-float target and never touches them
+// (the assembler refuses FP instructions here), so they stay the guest's.
 
 .set REGS_PC, {PC}
 .set REGS_PSTATE, {PSTATE}
-.set REGS_FP, {FP}
-.set HOST_FRAME, 160
+.set HOST_FRAME, 96
 
 .section .text.vcpu, "ax"
 .global run_vcpu
@@ -20,38 +23,12 @@ run_vcpu:
     stp     x25, x26, [sp, #48]
     stp     x27, x28, [sp, #64]
     stp     x29, x30, [sp, #80]
-    stp     d8, d9, [sp, #96]
-    stp     d10, d11, [sp, #112]
-    stp     d12, d13, [sp, #128]
-    stp     d14, d15, [sp, #144]
     msr     tpidr_el2, x0
 
     ldr     x1, [x0, #REGS_PC]
     msr     elr_el2, x1
     ldr     x1, [x0, #REGS_PSTATE]
     msr     spsr_el2, x1
-
-    add     x2, x0, #REGS_FP
-    ldp     q0, q1, [x2, #0]
-    ldp     q2, q3, [x2, #32]
-    ldp     q4, q5, [x2, #64]
-    ldp     q6, q7, [x2, #96]
-    ldp     q8, q9, [x2, #128]
-    ldp     q10, q11, [x2, #160]
-    ldp     q12, q13, [x2, #192]
-    ldp     q14, q15, [x2, #224]
-    ldp     q16, q17, [x2, #256]
-    ldp     q18, q19, [x2, #288]
-    ldp     q20, q21, [x2, #320]
-    ldp     q22, q23, [x2, #352]
-    ldp     q24, q25, [x2, #384]
-    ldp     q26, q27, [x2, #416]
-    ldp     q28, q29, [x2, #448]
-    ldp     q30, q31, [x2, #480]
-    add     x2, x2, #512
-    ldp     x3, x4, [x2]
-    msr     fpsr, x3
-    msr     fpcr, x4
 
     ldp     x2, x3, [x0, #16]
     ldp     x4, x5, [x0, #32]
@@ -100,27 +77,6 @@ guest_exit:
     mrs     x2, spsr_el2
     str     x2, [x0, #REGS_PSTATE]
 
-    add     x2, x0, #REGS_FP
-    stp     q0, q1, [x2, #0]
-    stp     q2, q3, [x2, #32]
-    stp     q4, q5, [x2, #64]
-    stp     q6, q7, [x2, #96]
-    stp     q8, q9, [x2, #128]
-    stp     q10, q11, [x2, #160]
-    stp     q12, q13, [x2, #192]
-    stp     q14, q15, [x2, #224]
-    stp     q16, q17, [x2, #256]
-    stp     q18, q19, [x2, #288]
-    stp     q20, q21, [x2, #320]
-    stp     q22, q23, [x2, #352]
-    stp     q24, q25, [x2, #384]
-    stp     q26, q27, [x2, #416]
-    stp     q28, q29, [x2, #448]
-    stp     q30, q31, [x2, #480]
-    mrs     x3, fpsr
-    mrs     x4, fpcr
-    add     x2, x2, #512
-    stp     x3, x4, [x2]
 
     mov     x0, x1
     ldp     x19, x20, [sp, #0]
@@ -129,9 +85,5 @@ guest_exit:
     ldp     x25, x26, [sp, #48]
     ldp     x27, x28, [sp, #64]
     ldp     x29, x30, [sp, #80]
-    ldp     d8, d9, [sp, #96]
-    ldp     d10, d11, [sp, #112]
-    ldp     d12, d13, [sp, #128]
-    ldp     d14, d15, [sp, #144]
     add     sp, sp, #HOST_FRAME
     ret
