@@ -594,7 +594,7 @@ fn check_linux_run(run: &LinuxRun) -> Result<(), String> {
 
 /// Debian's kernel directly on QEMU virt at EL1: the reference for the
 /// same kernel under hv-kernel.
-fn linux_on_plain_qemu() -> Result<LinuxRun, String> {
+fn linux_on_plain_qemu(smp: u32) -> Result<LinuxRun, String> {
     let start = Instant::now();
     let (kernel, initrd) = linux::prepare(None, None)?;
     let extra = [
@@ -603,15 +603,27 @@ fn linux_on_plain_qemu() -> Result<LinuxRun, String> {
         "-append".to_string(),
         linux::cmdline(false),
     ];
-    let run = boot_linux("linux-plain", &kernel, true, 1, &extra, None)?;
+    let run = boot_linux(
+        &format!("linux-plain-{smp}"),
+        &kernel,
+        true,
+        smp,
+        &extra,
+        None,
+    )?;
     let verdict = check_linux_run(&run);
     if let Some(t) = run.to_marker {
-        println!("xtask: Linux on plain QEMU reached userspace in {t:.1} s");
+        println!("xtask: Linux on plain QEMU ({smp} CPUs) reached userspace in {t:.1} s");
     }
     if let Some(l) = run.text.lines().find(|l| l.contains("HV-LINUX: dd ")) {
-        println!("xtask: Linux on plain QEMU: {}", l.trim());
+        println!("xtask: Linux on plain QEMU ({smp} CPUs): {}", l.trim());
     }
-    report("Linux on plain QEMU", start, &run.text, &verdict);
+    report(
+        &format!("Linux on plain QEMU, {smp} CPU(s)"),
+        start,
+        &run.text,
+        &verdict,
+    );
     verdict.map(|()| run)
 }
 
@@ -643,7 +655,7 @@ fn linux_under_hv(smp: u32, reference: Option<&LinuxRun>) -> Result<(), String> 
         verdict = Err(format!("Linux did not report {online:?}"));
     }
     if let (Some(t), Some(r)) = (run.to_marker, reference.and_then(|r| r.to_marker)) {
-        println!("xtask: Linux reached userspace in {t:.1} s under hv-kernel ({smp} vCPUs) vs {r:.1} s on plain QEMU: {:.2}x", t / r);
+        println!("xtask: Linux reached userspace in {t:.1} s under hv-kernel ({smp} vCPUs) vs {r:.1} s on plain QEMU ({smp} CPUs): {:.2}x", t / r);
     }
     let dd = |text: &str| {
         text.lines()
@@ -750,12 +762,19 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
         reboot_guest(true),
     ));
     results.extend(crate::smp_guests::run_all());
-    let plain_linux = linux_on_plain_qemu();
+    // Each hv run right after its plain-QEMU reference with as many CPUs,
+    // so the boot-time ratio compares runs under the same host load.
+    let plain_linux = linux_on_plain_qemu(1);
     let under_hv = linux_under_hv(1, plain_linux.as_ref().ok());
-    let under_hv_smp = linux_under_hv(2, plain_linux.as_ref().ok());
+    let plain_linux_smp = linux_on_plain_qemu(2);
+    let under_hv_smp = linux_under_hv(2, plain_linux_smp.as_ref().ok());
     results.push((
         "boot: Debian's Linux on plain QEMU writes its disk (reference)".to_string(),
         plain_linux.map(|_| ()),
+    ));
+    results.push((
+        "boot: Debian's Linux on plain QEMU with 2 CPUs (reference)".to_string(),
+        plain_linux_smp.map(|_| ()),
     ));
     results.push((
         "boot: Debian's Linux under hv-kernel, 1 vCPU: shell script ran, disk written through hv"
