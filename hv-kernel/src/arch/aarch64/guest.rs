@@ -39,8 +39,10 @@ pub enum Outcome {
     Crashed,
 }
 
-/// Exit counts of one vCPU, for the report at the end.
+/// Exit counts of one vCPU, for the report at the end. A cache line of its
+/// own: CPUs must not share lines they write on every exit.
 #[derive(Debug, Default)]
+#[repr(align(64))]
 pub struct ExitStats {
     /// All exits.
     pub total: AtomicU64,
