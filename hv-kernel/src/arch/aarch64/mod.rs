@@ -32,8 +32,13 @@ use virtio::slots::Disk;
 
 /// Most CPUs hv brings up; the rest are left off.
 pub const MAX_CPUS: usize = 8;
-const BOOT_STACK_SIZE: usize = 64 * 1024;
-const SECONDARY_STACK_SIZE: usize = 16 * 1024;
+/// Stacks. The boot CPU builds the guest machine, whose structures a debug
+/// build moves by value several times (about 50 KiB of frames when the VM
+/// is published); every CPU may rebuild the machine on a guest reboot.
+/// There is no guard page: a stack overflow corrupts what lies below it,
+/// so these leave a wide margin.
+const BOOT_STACK_SIZE: usize = 256 * 1024;
+const SECONDARY_STACK_SIZE: usize = 128 * 1024;
 /// QEMU virt's UART, used when the DTB names none.
 const FALLBACK_UART: usize = 0x0900_0000;
 /// Semihosting exit status for a fatal error.
