@@ -32,6 +32,7 @@ pub const NAMED_GUESTS: &[&str] = &[
     "faults",
     "bench",
     "reboot",
+    "topva",
 ];
 
 /// The binary of test guest `name` (`default` or one of

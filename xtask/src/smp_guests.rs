@@ -1,11 +1,14 @@
-//! The SMP and interrupt conformance guests (tests/guests/default: guest-sgi,
-//! guest-timers, guest-psci): each runs directly on QEMU `virt` at EL1 (the
-//! reference, which must pass) and under hv-kernel with as many vCPUs,
-//! where it must pass too and print the same test lines.
+//! The conformance guests (tests/guests/default): the SMP and interrupt
+//! guests (guest-sgi, guest-timers, guest-psci) and guest-topva (trapped
+//! instructions at the top of the address space). Each runs directly on
+//! QEMU `virt` at EL1 (the reference, which must pass) and under hv-kernel
+//! with as many vCPUs, where it must pass too and print the same test lines.
 //!
-//! hv-kernel is the release build here: the SGI guest's round trips cost
-//! about 400 us each under a debug hv and 30 us under a release one, so
-//! its 147,456 of them would need minutes.
+//! hv-kernel is the release build for the SMP guests: the SGI guest's round
+//! trips cost about 400 us each under a debug hv and 30 us under a release
+//! one, so its 147,456 of them would need minutes. guest-topva runs under
+//! the debug build, whose overflow checks are its point (hv once stepped the
+//! PC past a trapped instruction at 0xffff_ffff_ffff_fffc with `+ 4`).
 
 use crate::boot_tests::{
     boot_guest, build_image, guest_line, hv_guest_args, report, verdict_lines, GuestRun,
@@ -28,6 +31,9 @@ struct Conformance {
     info: &'static [&'static str],
     /// Lines hv-kernel's run must print (stricter than the reference).
     hv_must_print: &'static [&'static str],
+    /// Run it under the release hv-kernel (else the debug build, with
+    /// overflow checks).
+    hv_release: bool,
 }
 
 const GUESTS: &[Conformance] = &[
@@ -37,6 +43,7 @@ const GUESTS: &[Conformance] = &[
         what: "SGI ping-pong between 2 CPUs, busy and idle receivers",
         info: &["sgi "],
         hv_must_print: &[],
+        hv_release: true,
     },
     Conformance {
         bin: "guest-timers",
@@ -44,6 +51,7 @@ const GUESTS: &[Conformance] = &[
         what: "EL1 timers, WFI wake-up, PPI pending and SGI active state",
         info: &["wfi: "],
         hv_must_print: &[],
+        hv_release: true,
     },
     Conformance {
         bin: "guest-psci",
@@ -53,6 +61,15 @@ const GUESTS: &[Conformance] = &[
         // QEMU's PSCI gives every early CPU_ON SUCCESS; PSCI (and hv) must
         // give exactly one.
         hv_must_print: &["psci: rounds with more than one CPU_ON SUCCESS: 0 of"],
+        hv_release: true,
+    },
+    Conformance {
+        bin: "guest-topva",
+        smp: 1,
+        what: "trapped instructions at 0xffff_ffff_ffff_fffc wrap the PC to 0",
+        info: &[],
+        hv_must_print: &[],
+        hv_release: false,
     },
 ];
 
@@ -145,7 +162,12 @@ fn under_hv(
         println!("xtask: {}", line.trim());
     }
     report(
-        &format!("{} under hv-kernel ({} vCPUs)", c.bin, c.smp),
+        &format!(
+            "{} under hv-kernel ({} vCPUs{})",
+            c.bin,
+            c.smp,
+            build_note(c)
+        ),
         start,
         &run.text,
         &verdict,
@@ -153,19 +175,32 @@ fn under_hv(
     verdict
 }
 
-/// Build the guests and hv-kernel (release) and run every conformance
-/// guest on plain QEMU, then under hv-kernel; one result per run.
+/// How the hv-kernel build a guest runs under is named in results.
+fn build_note(c: &Conformance) -> &'static str {
+    if c.hv_release {
+        ""
+    } else {
+        ", debug build"
+    }
+}
+
+/// Build the guests and hv-kernel (release, and debug if a guest asks for
+/// it) and run every conformance guest on plain QEMU, then under hv-kernel;
+/// one result per run.
 pub fn run_all() -> Vec<(String, Result<(), String>)> {
     let mut results = Vec::new();
-    let mut hv: Option<Result<PathBuf, String>> = None;
+    let mut hv_release: Option<Result<PathBuf, String>> = None;
+    let mut hv_debug: Option<Result<PathBuf, String>> = None;
     for c in GUESTS {
         let plain_name = format!(
             "boot: {} on plain QEMU, {} CPUs: {} (reference)",
             c.bin, c.smp, c.what
         );
         let hv_name = format!(
-            "boot: {} under hv-kernel, {} vCPUs: passes, same test lines",
-            c.bin, c.smp
+            "boot: {} under hv-kernel, {} vCPUs{}: passes, same test lines",
+            c.bin,
+            c.smp,
+            build_note(c)
         );
         let image = match guest::build_test_guest(c.bin) {
             Ok(image) => image,
@@ -175,8 +210,13 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
             }
         };
         let plain = on_plain_qemu(c, &image);
+        let hv = if c.hv_release {
+            &mut hv_release
+        } else {
+            &mut hv_debug
+        };
         let hv_image = hv
-            .get_or_insert_with(|| build_image(Arch::Aarch64, false, true))
+            .get_or_insert_with(|| build_image(Arch::Aarch64, false, c.hv_release))
             .clone();
         let under = hv_image.and_then(|hv| under_hv(c, &image, &hv, plain.as_deref().ok()));
         results.push((plain_name, plain.map(|_| ())));

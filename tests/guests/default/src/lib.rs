@@ -1,6 +1,7 @@
 //! Runtime for hv's test guests: boot code, a PL011 console, PSCI, the EL1
 //! exception hook and the DMA glue for `virtio-drivers`. The guests run with
-//! the MMU off, so physical and virtual addresses are the same.
+//! the MMU off, or (guest-topva) with an identity map of RAM and devices, so
+//! the runtime's physical and virtual addresses are the same.
 //!
 //! Only the bare-metal build has content; on the host the crate is empty so
 //! workspace-wide host builds stay simple.

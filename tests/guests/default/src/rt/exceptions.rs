@@ -1,6 +1,8 @@
 //! The EL1 exception hook. A test that expects an exception arms
 //! [`expect`]; the handler records it and resumes after the faulting
-//! instruction. Anything unexpected is reported and ends the run as FAIL.
+//! instruction (at ELR + 4, wrapping as the PC does: after an exception at
+//! 0xffff_ffff_ffff_fffc it resumes at 0). Anything unexpected is reported
+//! and ends the run as FAIL.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -8,6 +10,8 @@ use core::sync::atomic::{AtomicU64, Ordering};
 static LAST_ESR: AtomicU64 = AtomicU64::new(0);
 /// FAR_EL1 of the last expected exception.
 static LAST_FAR: AtomicU64 = AtomicU64::new(0);
+/// ELR_EL1 of the last expected exception.
+static LAST_ELR: AtomicU64 = AtomicU64::new(0);
 /// Set while a test expects an exception.
 static ARMED: AtomicU64 = AtomicU64::new(0);
 
@@ -18,6 +22,8 @@ pub struct Taken {
     pub esr: u64,
     /// FAR_EL1.
     pub far: u64,
+    /// ELR_EL1: the address of the instruction that took it.
+    pub elr: u64,
 }
 
 impl Taken {
@@ -39,6 +45,7 @@ pub fn expect(f: impl FnOnce()) -> Option<Taken> {
         esr => Some(Taken {
             esr,
             far: LAST_FAR.load(Ordering::SeqCst),
+            elr: LAST_ELR.load(Ordering::SeqCst),
         }),
     }
 }
@@ -50,7 +57,8 @@ extern "C" fn guest_exception(kind: u64, esr: u64, elr: u64, far: u64) -> u64 {
     if kind == 4 && ARMED.swap(0, Ordering::SeqCst) == 1 {
         LAST_ESR.store(esr, Ordering::SeqCst);
         LAST_FAR.store(far, Ordering::SeqCst);
-        return elr + 4;
+        LAST_ELR.store(elr, Ordering::SeqCst);
+        return elr.wrapping_add(4);
     }
     crate::println!(
         "guest: unexpected exception kind {kind}: ESR {esr:#x} ELR {elr:#x} FAR {far:#x}\nFAIL"

@@ -4,7 +4,8 @@
 //! the DMA glue. For the SMP and interrupt guests: secondary CPUs ([`smp`]),
 //! the IRQ vector and per-INTID handlers ([`irq`]), a GICv3 EL1 driver
 //! ([`gic`]), the generic timers ([`timer`]), bounded waits ([`time`]) and
-//! PASS/FAIL bookkeeping ([`report`]).
+//! PASS/FAIL bookkeeping ([`report`]). A guest that needs virtual memory
+//! builds a stage-1 map and switches the MMU on with [`mmu`].
 
 pub mod console;
 pub mod disks;
@@ -12,6 +13,7 @@ pub mod dma;
 pub mod exceptions;
 pub mod gic;
 pub mod irq;
+pub mod mmu;
 pub mod psci;
 pub mod report;
 pub mod smp;
