@@ -28,6 +28,7 @@ pub const NAMED_GUESTS: &[&str] = &[
     "faults",
     "bench",
     "reboot",
+    "vflood",
 ];
 
 /// The binary of test guest `name` (`default` or one of

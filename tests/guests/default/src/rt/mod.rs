@@ -4,7 +4,8 @@
 //! the DMA glue. For the SMP and interrupt guests: secondary CPUs ([`smp`]),
 //! the IRQ vector and per-INTID handlers ([`irq`]), a GICv3 EL1 driver
 //! ([`gic`]), the generic timers ([`timer`]), bounded waits ([`time`]) and
-//! PASS/FAIL bookkeeping ([`report`]).
+//! PASS/FAIL bookkeeping ([`report`]). A raw virtio-blk driver for queue
+//! stress tests ([`rawblk`]).
 
 pub mod console;
 pub mod disks;
@@ -13,6 +14,7 @@ pub mod exceptions;
 pub mod gic;
 pub mod irq;
 pub mod psci;
+pub mod rawblk;
 pub mod report;
 pub mod smp;
 pub mod sync;
