@@ -76,7 +76,9 @@ mod guest {
     use guest_default::rt::report::{Findings, Msg, Outcome, Tally};
     use guest_default::rt::smp;
     use guest_default::rt::sync::IrqLock;
-    use guest_default::rt::time::{counter, ticks_from_ms, ticks_to_ms, ticks_to_ns, wait_for};
+    use guest_default::rt::time::{
+        counter, delay_us, ticks_from_ms, ticks_to_ms, ticks_to_ns, wait_for,
+    };
     use guest_default::{ensure, msg, println};
 
     /// Entries of queue 0 (a notify serves at most this many under hv).
@@ -95,6 +97,8 @@ mod guest {
     /// complete, for at most NOTIFY_MS.
     const FULL_NOTIFIES: usize = 5;
     const NOTIFY_MS: u64 = 4000;
+    /// CPU 1 counts as running when its heartbeat moves within this long.
+    const RUNNING_US: u64 = 10;
     /// Most completions one notify may see, in queues' worth.
     const NOTIFY_BOUND_QUEUES: u32 = 6;
     /// Bound on an ordinary request.
@@ -459,15 +463,20 @@ mod guest {
         completed: u16,
     }
 
-    /// Wait until CPU 1 has all its reads published and is seen running,
-    /// then notify once and read the used index as soon as the write
-    /// returns.
+    /// Wait until CPU 1 has all its reads published and runs right now
+    /// (its heartbeat moves within RUNNING_US), then notify once and read
+    /// the used index as soon as the write returns.
     fn notify_once(notifier: Notifier, rings: RingIndices, in_flight: u16) -> Result<Notify, Msg> {
-        let beat = HEARTBEAT.load(Ordering::Acquire);
         wait_for(1000, "CPU 1 to publish all its reads again", || {
-            DONE.load(Ordering::Acquire)
-                || (rings.avail().wrapping_sub(rings.used()) == in_flight
-                    && HEARTBEAT.load(Ordering::Acquire) != beat)
+            if DONE.load(Ordering::Acquire) {
+                return true;
+            }
+            if rings.avail().wrapping_sub(rings.used()) != in_flight {
+                return false;
+            }
+            let beat = HEARTBEAT.load(Ordering::Acquire);
+            delay_us(RUNNING_US);
+            HEARTBEAT.load(Ordering::Acquire) != beat
         })?;
         ensure!(!DONE.load(Ordering::Acquire), "CPU 1 stopped early");
         let used = rings.used();
