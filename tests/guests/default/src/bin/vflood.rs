@@ -113,7 +113,7 @@ mod guest {
     /// CPU 1 counts as running when its heartbeat moves within this long.
     const RUNNING_US: u64 = 10;
     /// Most completions one notify may see, in queues' worth.
-    const NOTIFY_BOUND_QUEUES: u32 = 6;
+    const NOTIFY_BOUND_QUEUES: u64 = 6;
     /// Bound on an ordinary request.
     const REQUEST_MS: u64 = 2000;
     /// Bound on waiting for the device to serve what is left, and the time
@@ -323,6 +323,8 @@ mod guest {
     static STOP: AtomicBool = AtomicBool::new(false);
     /// Loops of CPU 1's publisher (shows that it runs).
     static HEARTBEAT: AtomicU64 = AtomicU64::new(0);
+    /// Used entries CPU 1 has taken so far.
+    static TAKEN: AtomicU64 = AtomicU64::new(0);
     /// CPU 1 stopped publishing; its report is in REPORT.
     static DONE: AtomicBool = AtomicBool::new(false);
     static REPORT: IrqLock<Option<Published>> = IrqLock::new(None);
@@ -363,7 +365,11 @@ mod guest {
                 // Everything published so far is visible before the answer.
                 PAUSED.store(request, Ordering::Release);
                 let pause = request != 0;
-                match f.reap() {
+                let reaped = f.reap();
+                if reaped.is_some() {
+                    TAKEN.store(f.completed + f.stray, Ordering::Release);
+                }
+                match reaped {
                     Some(Some(chain)) if !pause => f.publish_read(chain),
                     Some(_) => {}
                     None if !pause => f.publish_idle(),
@@ -473,7 +479,18 @@ mod guest {
         /// Counter ticks the write took.
         ticks: u64,
         /// Requests completed by the time it returned.
-        completed: u16,
+        completed: u64,
+    }
+
+    /// Used entries the device has returned during the flood, plus a
+    /// constant (the ordinary requests before it), for differences: CPU 1
+    /// takes them and counts in TAKEN, and at most K are returned and not
+    /// yet taken, so the 16-bit used index (which alone wraps after 65,536)
+    /// says how many beyond TAKEN.
+    fn used_total(rings: RingIndices) -> u64 {
+        let taken = TAKEN.load(Ordering::Acquire);
+        let used = rings.used();
+        taken + u64::from(used.wrapping_sub(taken as u16))
     }
 
     /// Wait until CPU 1 has all its reads published and runs right now
@@ -492,10 +509,10 @@ mod guest {
             HEARTBEAT.load(Ordering::Acquire) != beat
         })?;
         ensure!(!DONE.load(Ordering::Acquire), "CPU 1 stopped early");
-        let used = rings.used();
+        let used = used_total(rings);
         let start = counter();
         notifier.notify();
-        let completed = rings.used().wrapping_sub(used);
+        let completed = used_total(rings) - used;
         Ok(Notify {
             ticks: counter() - start,
             completed,
@@ -543,8 +560,8 @@ mod guest {
             PUBLISHING.load(Ordering::Acquire) || DONE.load(Ordering::Acquire)
         })?;
         let mut findings = Findings::new();
-        let (mut notifies, mut longest, mut most) = (0u32, Notify::default(), 0u16);
-        let mut full = [0u16; FULL_NOTIFIES];
+        let (mut notifies, mut longest, mut most) = (0u32, Notify::default(), 0u64);
+        let mut full = [0u64; FULL_NOTIFIES];
         let mut fulls = 0;
         let (mut later, mut left) = (Settled::default(), Settled::default());
         let start = counter();
@@ -564,7 +581,7 @@ mod guest {
             if DONE.load(Ordering::Acquire) {
                 break;
             }
-            if n.completed >= queue {
+            if n.completed >= u64::from(queue) {
                 full[fulls] = n.completed;
                 fulls += 1;
                 // A device that left work for later goes on serving it (and
@@ -636,9 +653,9 @@ mod guest {
                 ticks_to_ms(p.ticks)
             ),
         );
-        let bound = u32::from(queue) * NOTIFY_BOUND_QUEUES;
+        let bound = u64::from(queue) * NOTIFY_BOUND_QUEUES;
         findings.check(
-            u32::from(most) <= bound || !p.saw_flag,
+            most <= bound || !p.saw_flag,
             format_args!(
                 "{most} requests completed during one notify, more than {NOTIFY_BOUND_QUEUES} queues' worth ({bound})"
             ),
