@@ -65,13 +65,14 @@ const GUESTS: &[Conformance] = &[
         bin: "guest-vflood",
         smp: 2,
         what: "a virtqueue flood from one CPU while the other sits in QUEUE_NOTIFY",
-        // How long the notifies took and how many requests completed
-        // during them. On plain QEMU nothing completes during a notify
-        // (the reads finish later in its main loop); under hv a notify
-        // that CPU 1 keeps busy sees one to three queues' worth complete
-        // (a budget in the notify, the rest served at exits). Whether CPU
-        // 1 keeps one busy at all depends on the host's load, so it is not
-        // required here; the guest fails a notify that sees more than six.
+        // How long the notifies took and how many requests completed during
+        // them. On plain QEMU at most the reads available when it started
+        // complete during a notify (they finish in QEMU's main loop, after the
+        // notify returns); under hv a notify that CPU 1 keeps busy sees one to
+        // three queues' worth complete (a budget in the notify, the rest
+        // served at exits). Whether CPU 1 keeps one busy at all depends on the
+        // host's load, so it is not required here; the guest fails a notify
+        // that sees more than six.
         info: &["vflood: "],
         hv_must_print: &[],
         disks: true,

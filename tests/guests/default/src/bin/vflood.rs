@@ -42,19 +42,21 @@
 //! On plain QEMU (the reference) a QUEUE_NOTIFY of virtio-mmio runs in the
 //! vCPU's thread holding QEMU's big lock: the device submits what is
 //! available and returns, and the reads complete afterwards in QEMU's main
-//! loop, which needs that lock. So nothing completes during a notify there,
-//! CPU 1 cannot keep a notify busy, and the notify rounds run until their
-//! time limit; what the test checks (every notify returns in bounded time,
-//! nothing is lost or duplicated, the data is right) holds on both. Under
-//! hv-kernel the device serves requests inside the notify, so CPU 1 does
-//! republish while it runs: hv serves at most a queue's worth per
-//! notification and the rest at later exits and from a 100 µs timer while
-//! work is left, which is what lets the notify return, and the work left
-//! over be served while the guest spins on the used ring (the reads CPU 1
-//! published after the last notify the device had no reason to look at,
-//! so the final drain kicks once). A hypervisor without that bound keeps CPU 0 in
-//! the notify for as long as CPU 1 keeps up, which shows as a notify with
-//! thousands of completions or CPU 1 reaching its limit.
+//! loop, which needs that lock. So at most what was available completes
+//! while a notify runs there (and only if CPU 0's thread is descheduled
+//! before it reads the index), CPU 1 cannot keep a notify busy, and the
+//! notify rounds run until their time limit; what the test checks (every
+//! notify returns in bounded time, nothing is lost or duplicated, the data
+//! is right) holds on both. Under hv-kernel the device serves requests
+//! inside the notify, so CPU 1 does republish while it runs: hv serves at
+//! most a queue's worth per notification and the rest at later exits and
+//! from a 100 µs timer while work is left, which is what lets the notify
+//! return, and the work left over be served while the guest spins on the
+//! used ring (the reads CPU 1 published after the last notify the device
+//! had no reason to look at, so the final drain usually kicks). A hypervisor
+//! without that bound keeps CPU 0 in the notify for as long as CPU 1 keeps
+//! up, which shows as a notify with thousands of completions or CPU 1
+//! reaching its limit.
 //!
 //! CPU 1 keeps a notify busy only while its host thread runs. Under hv
 //! each of the guest's reads is a request of hv's own to QEMU's disk,
