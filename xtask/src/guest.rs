@@ -33,6 +33,7 @@ pub const NAMED_GUESTS: &[&str] = &[
     "bench",
     "reboot",
     "topva",
+    "vflood",
 ];
 
 /// The binary of test guest `name` (`default` or one of

@@ -171,8 +171,8 @@ pub struct RunArgs {
     pub timeout: Option<u64>,
     /// AArch64: the guest hv runs: `default` (the test guest in
     /// tests/guests/default), another test guest of that crate by name
-    /// (`sgi`, `timers`, `psci`, `exitbench`, `faults`, `bench`, `reboot`, `topva`),
-    /// `linux`
+    /// (`sgi`, `timers`, `psci`, `exitbench`, `faults`, `bench`, `reboot`, `topva`,
+    /// `vflood`), `linux`
     /// (Debian's kernel with a busybox initramfs, see `cargo xtask guest
     /// linux`) or the path of an arm64 Image, ELF or raw binary.
     #[arg(long, default_value = "default")]

@@ -5,7 +5,8 @@
 //! the IRQ vector and per-INTID handlers ([`irq`]), a GICv3 EL1 driver
 //! ([`gic`]), the generic timers ([`timer`]), bounded waits ([`time`]) and
 //! PASS/FAIL bookkeeping ([`report`]). A guest that needs virtual memory
-//! builds a stage-1 map and switches the MMU on with [`mmu`].
+//! builds a stage-1 map and switches the MMU on with [`mmu`]. A raw
+//! virtio-blk driver for queue stress tests ([`rawblk`]).
 
 pub mod console;
 pub mod disks;
@@ -15,6 +16,7 @@ pub mod gic;
 pub mod irq;
 pub mod mmu;
 pub mod psci;
+pub mod rawblk;
 pub mod report;
 pub mod smp;
 pub mod sync;
