@@ -249,7 +249,9 @@ pub fn run(args: &StressArgs) -> Result<(), String> {
                 ])
                 .env("HV_SMP", smp.to_string())
                 .env("HV_MEM", "1G")
-                .env("HV_TIMEOUT", "0")
+                // qemu-runner's own limit, beyond ours: a QEMU whose xtask
+                // died must not run on for ever.
+                .env("HV_TIMEOUT", (args.limit + 60).to_string())
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::inherit())
