@@ -11,6 +11,9 @@ const IMSC: usize = 0x38;
 const FR_RXFE: u32 = 1 << 4;
 /// FR.TXFF: transmit FIFO full.
 const FR_TXFF: u32 = 1 << 5;
+/// Polls of a full transmit FIFO before a byte is dropped: far longer than
+/// a working UART takes to drain one (115200 baud: ~87 µs per byte).
+const TX_WAIT_POLLS: u32 = 1 << 22;
 /// IMSC: receive and receive-timeout interrupts.
 const IMSC_RX: u32 = (1 << 4) | (1 << 6);
 
@@ -54,11 +57,17 @@ impl Pl011 {
         self.reg(IMSC).write(imsc | IMSC_RX);
     }
 
+    /// Send `byte`, waiting while the transmit FIFO is full, but not for
+    /// ever: a UART whose other end stopped reading (a closed terminal, a
+    /// wedged host pipe) loses bytes instead of stopping hv.
     fn put(&mut self, byte: u8) {
-        while self.reg(FR).read() & FR_TXFF != 0 {
+        for _ in 0..TX_WAIT_POLLS {
+            if self.reg(FR).read() & FR_TXFF == 0 {
+                self.reg(DR).write(u32::from(byte));
+                return;
+            }
             core::hint::spin_loop();
         }
-        self.reg(DR).write(u32::from(byte));
     }
 }
 
