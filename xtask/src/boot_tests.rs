@@ -786,6 +786,11 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
         under_hv_smp,
     ));
     results.push((
+        "boot: exit-cost guest completes on plain QEMU and under hv-kernel (table above)"
+            .to_string(),
+        crate::exitbench::measure_and_report(60),
+    ));
+    results.push((
         "boot: Linux shell under hv-kernel answers console input".to_string(),
         linux_shell_under_hv(),
     ));

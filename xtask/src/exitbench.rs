@@ -136,7 +136,14 @@ pub fn table(rows: &[Row]) -> String {
 pub fn run(args: &ExitbenchArgs) -> Result<(), String> {
     prereq::for_build(Arch::Aarch64)?;
     prereq::for_qemu(&[Arch::Aarch64])?;
-    let bench = measure(args.timeout)?;
+    measure_and_report(args.timeout)
+}
+
+/// Measure, print the table, and fail if either run did not complete every
+/// operation (what `cargo xtask test` checks too, so its output carries
+/// the table of the same run as its Linux boot ratios).
+pub fn measure_and_report(timeout_s: u32) -> Result<(), String> {
+    let bench = measure(timeout_s)?;
     println!("\n{}", table(&bench.rows));
     if bench.problems.is_empty() {
         Ok(())
