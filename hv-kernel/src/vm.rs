@@ -8,6 +8,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 use hv_core::devices::gicv3::Vgic;
+use hv_core::devices::irq_line::IrqLine;
 use hv_core::devices::pl011::{CharSink, Pl011};
 use hv_core::machine;
 use hv_core::mem::GuestRam;
@@ -90,16 +91,6 @@ impl CharSink for GuestConsole {
     }
 }
 
-/// A virtio device's interrupt line on the bus and the (edge-triggered)
-/// INTID it drives.
-#[derive(Clone, Copy, Debug)]
-struct IrqLine {
-    base: GuestAddress,
-    intid: u32,
-    /// Level seen last time, to find rising edges.
-    last: bool,
-}
-
 /// A guest ready to run.
 pub struct Guest {
     /// Its devices (the virtio transports hold the guest RAM).
@@ -108,6 +99,7 @@ pub struct Guest {
     pub vgic: Vgic,
     /// Its console (kept off the bus so hv can feed it input).
     uart: Pl011<GuestConsole>,
+    uart_line: IrqLine,
     /// Console input the UART's FIFO had no room for yet: fed in as the
     /// guest reads, so pasted lines are not lost to FIFO overruns.
     input: VecDeque<u8>,
@@ -264,9 +256,8 @@ impl Guest {
 
     /// Pass the PL011's (level-sensitive) interrupt line to the vGIC.
     fn sample_uart(&mut self) {
-        let target = self.vgic.spi_target(machine::UART_INTID);
-        self.vgic
-            .set_level(target, machine::UART_INTID, self.uart.interrupt_level());
+        let level = self.uart.interrupt_level();
+        self.uart_line.update(&mut self.vgic, level);
     }
 
     /// After an access to the bus device at `ipa`: a rising edge of its
@@ -276,15 +267,8 @@ impl Guest {
         let Some((base, level)) = self.bus.interrupt_level_at(ipa) else {
             return;
         };
-        let Some(line) = self.lines.iter_mut().find(|l| l.base == base) else {
-            return;
-        };
-        let rising = level && !line.last;
-        line.last = level;
-        if rising {
-            let intid = line.intid;
-            let target = self.vgic.spi_target(intid);
-            self.vgic.pulse(target, intid);
+        if let Some(line) = self.lines.iter_mut().find(|l| l.base == base) {
+            line.update(&mut self.vgic, level);
         }
     }
 
@@ -294,12 +278,13 @@ impl Guest {
     pub fn reset(&mut self) -> Result<(GuestAddress, GuestAddress), VmError> {
         self.vgic = Vgic::new(self.software.vcpus as usize);
         self.uart = Pl011::new(GuestConsole::new());
+        self.uart_line.reset();
         for line in &mut self.lines {
             // Every slot is a virtio-mmio transport; the write cannot miss.
             if let Some(status) = line.base.checked_add(VIRTIO_MMIO_STATUS) {
                 let _ = self.bus.write(status, AccessWidth::Word, 0);
             }
-            line.last = false;
+            line.reset();
         }
         self.deferred_io = false;
         let (entry, dtb) = self.software.place(true)?;
@@ -351,14 +336,11 @@ pub fn build<B: BlockBackend + 'static>(
         bus,
         vgic: Vgic::new(vcpus as usize),
         uart: Pl011::new(GuestConsole::new()),
+        uart_line: IrqLine::new(machine::UART_BASE, machine::UART_INTID, false),
         input: VecDeque::new(),
         lines: attached
             .iter()
-            .map(|a| IrqLine {
-                base: a.base,
-                intid: a.intid,
-                last: false,
-            })
+            .map(|a| IrqLine::new(a.base, a.intid, true))
             .collect(),
         disks,
         deferred_io: false,

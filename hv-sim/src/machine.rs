@@ -8,6 +8,7 @@ use crate::dma::DmaRam;
 use crate::mmu::Mmu;
 use hv_core::devices::gicv3::Vgic;
 use hv_core::devices::gicv3_cpuif::CpuInterface;
+use hv_core::devices::irq_line::IrqLine;
 use hv_core::devices::pl011::{CharSink, Pl011};
 use hv_core::machine;
 use hv_core::mem::{GuestMemory, GuestRam, MemError};
@@ -178,17 +179,6 @@ impl<'a> Software<'a> {
     }
 }
 
-/// A device interrupt line on the MMIO bus and the INTID it drives.
-#[derive(Clone, Copy, Debug)]
-struct IrqLine {
-    base: GuestAddress,
-    intid: u32,
-    /// Edge-triggered (virtio) rather than level (PL011).
-    edge: bool,
-    /// Level seen last time, to find rising edges.
-    last: bool,
-}
-
 /// Everything the CPU reaches: RAM, the devices and the GIC. The
 /// interpreter's memory accesses all come here, through the soft MMU.
 #[derive(Debug)]
@@ -277,15 +267,7 @@ impl SimBus {
                 .interrupt_levels()
                 .find(|(b, _)| *b == line.base)
                 .is_some_and(|(_, l)| l);
-            if line.edge {
-                if level && !line.last {
-                    let target = self.vgic.spi_target(line.intid);
-                    self.vgic.pulse(target, line.intid);
-                }
-            } else {
-                self.vgic.set_level(0, line.intid, level);
-            }
-            line.last = level;
+            line.update(&mut self.vgic, level);
         }
     }
 
@@ -502,18 +484,13 @@ impl Machine {
                 error,
             ),
         })?;
-        let mut lines = vec![IrqLine {
-            base: machine::UART_BASE,
-            intid: machine::UART_INTID,
-            edge: false,
-            last: false,
-        }];
-        lines.extend(disks.slots().iter().map(|a| IrqLine {
-            base: a.base,
-            intid: a.intid,
-            edge: true,
-            last: false,
-        }));
+        let mut lines = vec![IrqLine::new(machine::UART_BASE, machine::UART_INTID, false)];
+        lines.extend(
+            disks
+                .slots()
+                .iter()
+                .map(|a| IrqLine::new(a.base, a.intid, true)),
+        );
         let slot_numbers: Vec<u32> = disks.slots().iter().map(|a| a.slot).collect();
         let software = GuestSoftware {
             kernel: sw.kernel,

@@ -3,4 +3,5 @@
 
 pub mod gicv3;
 pub mod gicv3_cpuif;
+pub mod irq_line;
 pub mod pl011;
