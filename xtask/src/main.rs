@@ -10,6 +10,7 @@ mod guest;
 mod image;
 mod linux;
 mod perf;
+mod perf_history;
 mod perf_host;
 mod prereq;
 mod sim_tests;
@@ -76,6 +77,11 @@ pub struct PerfArgs {
     /// toolchain); commit it saying why the counts changed.
     #[arg(long)]
     pub update: bool,
+    /// Draw the counts recorded at every commit of benches/baseline.json,
+    /// normalised to each metric's first value, to
+    /// target/xtask/perf-history.svg.
+    #[arg(long, conflicts_with_all = ["fast", "update", "inject_slowdown"])]
+    pub history: bool,
     /// Prove the gate works: build the workloads with hv-core's
     /// perf-slowdown-test feature (extra work on every TLB hit) and check
     /// the gate fails on exactly tlb/hit.
@@ -345,5 +351,11 @@ mod tests {
         // --update records a full run, never the fast part alone.
         assert!(perf(&["--fast", "--update"]).is_err());
         assert!(perf(&["--inject-slowdown", "--update"]).is_err());
+        assert!(perf(&["--history", "--update"]).is_err());
+        let cli = Cli::try_parse_from(["xtask", "perf", "--history"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Perf(PerfArgs { history: true, .. })
+        ));
     }
 }

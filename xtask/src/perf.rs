@@ -576,6 +576,9 @@ pub fn inject_slowdown(reference: Option<&[Metric]>) -> Result<(), String> {
 
 /// `cargo xtask perf`.
 pub fn run(args: &PerfArgs) -> Result<(), String> {
+    if args.history {
+        return crate::perf_history::run();
+    }
     if args.inject_slowdown {
         return inject_slowdown(None);
     }
