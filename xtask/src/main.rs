@@ -9,6 +9,9 @@ mod exitbench;
 mod guest;
 mod image;
 mod linux;
+mod perf;
+mod perf_history;
+mod perf_host;
 mod prereq;
 mod sim_tests;
 mod smp_guests;
@@ -48,6 +51,42 @@ enum Command {
     /// WFI): the exit-benchmark guest on plain QEMU at EL1 and under
     /// hv-kernel (both release builds, 2 CPUs), printed as a table.
     Exitbench(ExitbenchArgs),
+    /// The performance gate: count the instructions of fixed workloads
+    /// under valgrind's callgrind (deterministic), compare them with
+    /// benches/baseline.json and fail on a regression.
+    #[command(
+        long_about = "The performance gate: count the instructions of fixed workloads under \
+valgrind's callgrind, compare them with the committed benches/baseline.json and print a table \
+(metric | baseline | now | change). A count more than 5% above the baseline warns, more than \
+10% fails (callgrind's counts do not vary from run to run). If the baseline was taken with \
+another rustc or valgrind, failures are reported as warnings. Improvements beyond 5% are \
+reported too (record them with --update).\n\n\
+Host workloads (hv-sim/examples/perf_drivers.rs): guest memory read/write, 4 KiB bulk copies, \
+TLB hit and miss+walk, frame allocation (single, batch of 100), a 4 KiB virtio-blk read and \
+write through the whole queue path, decode + IR of a 64-instruction block."
+    )]
+    Perf(PerfArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PerfArgs {
+    /// Only the fast part of the gate (what `cargo xtask test` runs).
+    #[arg(long, conflicts_with = "update")]
+    pub fast: bool,
+    /// Rewrite benches/baseline.json from this run (all metrics, this
+    /// toolchain); commit it saying why the counts changed.
+    #[arg(long)]
+    pub update: bool,
+    /// Draw the counts recorded at every commit of benches/baseline.json,
+    /// normalised to each metric's first value, to
+    /// target/xtask/perf-history.svg.
+    #[arg(long, conflicts_with_all = ["fast", "update", "inject_slowdown"])]
+    pub history: bool,
+    /// Prove the gate works: build the workloads with hv-core's
+    /// perf-slowdown-test feature (extra work on every TLB hit) and check
+    /// the gate fails on exactly tlb/hit.
+    #[arg(long, conflicts_with_all = ["fast", "update"])]
+    pub inject_slowdown: bool,
 }
 
 #[derive(Args, Debug)]
@@ -243,6 +282,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => steps::bench(&args),
         Command::Stress(args) => stress::run(&args),
         Command::Exitbench(args) => exitbench::run(&args),
+        Command::Perf(args) => perf::run(&args),
         Command::Guest(GuestArgs {
             which: GuestKind::Linux(args),
         }) => linux::prepare(args.kernel.as_deref(), args.initrd.as_deref()).map(|_| ()),
@@ -294,5 +334,28 @@ mod tests {
         assert!(run.build.release);
         assert!(Cli::try_parse_from(["xtask", "run", "--smp", "0"]).is_err());
         assert!(Cli::try_parse_from(["xtask", "run", "--target", "riscv"]).is_err());
+    }
+
+    #[test]
+    fn cli_parses_perf_options() {
+        let perf = |args: &[&str]| {
+            Cli::try_parse_from(["xtask", "perf"].iter().chain(args)).map(|c| match c.command {
+                Command::Perf(p) => (p.fast, p.update, p.inject_slowdown),
+                _ => panic!("expected perf"),
+            })
+        };
+        assert_eq!(perf(&[]).unwrap(), (false, false, false));
+        assert_eq!(perf(&["--fast"]).unwrap(), (true, false, false));
+        assert_eq!(perf(&["--update"]).unwrap(), (false, true, false));
+        assert_eq!(perf(&["--inject-slowdown"]).unwrap(), (false, false, true));
+        // --update records a full run, never the fast part alone.
+        assert!(perf(&["--fast", "--update"]).is_err());
+        assert!(perf(&["--inject-slowdown", "--update"]).is_err());
+        assert!(perf(&["--history", "--update"]).is_err());
+        let cli = Cli::try_parse_from(["xtask", "perf", "--history"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Perf(PerfArgs { history: true, .. })
+        ));
     }
 }

@@ -163,6 +163,32 @@ pub fn for_qemu(archs: &[Arch]) -> Result<(), String> {
     }
 }
 
+/// valgrind (for the performance gate's callgrind counts) is present;
+/// installed from Debian's packages when we are root on Debian, otherwise a
+/// one-line request to install it.
+pub fn for_valgrind() -> Result<(), String> {
+    if on_path("valgrind") {
+        return Ok(());
+    }
+    let request = "valgrind is missing: the performance gate counts instructions with \
+                   valgrind's callgrind; install it (Debian: apt-get install valgrind)";
+    if !Path::new("/etc/debian_version").exists() || !is_root() {
+        return Err(request.into());
+    }
+    println!("xtask: valgrind not found; installing it with apt-get");
+    run_checked(Command::new("apt-get").args(["update", "-q"]))?;
+    run_checked(
+        Command::new("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["install", "-y", "-q", "--no-install-recommends", "valgrind"]),
+    )?;
+    if on_path("valgrind") {
+        Ok(())
+    } else {
+        Err(format!("still not found after apt-get. {request}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 //! The `run`, `test` and `bench` subcommands.
 
 use crate::image::{self, cargo, run_checked, workspace_root};
-use crate::{boot_tests, guest, linux, prereq, Arch, BenchArgs, RunArgs, TestArgs};
+use crate::{boot_tests, guest, linux, perf, prereq, Arch, BenchArgs, RunArgs, TestArgs};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
@@ -278,6 +278,24 @@ pub fn test(args: &TestArgs) -> Result<(), String> {
     step(
         "cargo test --workspace",
         cargo_in_root(&["test", "--workspace"]),
+    );
+
+    println!("\n==> performance gate");
+    let perf_start = Instant::now();
+    let gate = "perf gate (instruction counts vs benches/baseline.json)";
+    match perf::collect_all(false) {
+        Ok(metrics) => {
+            step(gate, perf::check(&metrics, false));
+            step(
+                "perf gate fails on an injected TLB slowdown (hv-core/perf-slowdown-test)",
+                perf::inject_slowdown(Some(&metrics)),
+            );
+        }
+        Err(e) => step(gate, Err(e)),
+    }
+    println!(
+        "xtask: the performance gate took {:.0} s",
+        perf_start.elapsed().as_secs_f64()
     );
 
     if args.no_boot {

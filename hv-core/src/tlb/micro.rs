@@ -28,6 +28,18 @@ fn size_of_code(code: u64) -> PageSize {
     }
 }
 
+/// Work the `perf-slowdown-test` feature adds to every hit: 16 rounds of
+/// arithmetic the optimiser must keep (about 60 instructions), a known
+/// slowdown for the performance gate to catch.
+#[cfg(feature = "perf-slowdown-test")]
+#[inline(always)]
+fn injected_slowdown(page: u64) {
+    let mut x = page;
+    for i in 0..16 {
+        x = core::hint::black_box(x.rotate_left(7) ^ i);
+    }
+}
+
 /// A direct-mapped TLB of `N` 4 KiB fragments (`N` a power of two).
 #[derive(Debug)]
 pub struct MicroTlb<const N: usize> {
@@ -79,6 +91,8 @@ impl<const N: usize> Tlb for MicroTlb<N> {
         let ctx = make_ctx(key.vmid, key.asid);
         if s.tag == (page << 1) | 1 && ((s.ctx as u32) ^ ctx) & ((s.ctx >> 32) as u32) == 0 {
             self.stats.hits += 1;
+            #[cfg(feature = "perf-slowdown-test")]
+            injected_slowdown(page);
             return Some(TlbHit {
                 pa: (s.data & !0xfff) | (key.va & 0xfff),
                 attrs: Attrs::from_bits_retain(s.data as u8 & 0x3f),
