@@ -20,9 +20,7 @@ pub const ZR: u8 = 31;
 /// Register number the decoder uses for the stack pointer.
 pub const SP: u8 = 32;
 
-/// A condition code (`cond` field, 0..=15: EQ NE CS CC MI PL VS VC HI LS GE
-/// LT GT LE AL NV).
-pub type Cond = u8;
+pub use super::cond::Cond;
 
 /// Shift of a shifted-register operand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -10,6 +10,7 @@
 
 use super::bus::{CpuBus, Fault, Maintenance};
 use super::cache::BlockCache;
+use super::cond::cond_holds;
 use super::decode::{
     AddrMode, Barrier, Bitfield, BranchReg, Csel, Dp1, Dp2, Dp3, ExclKind, Insn, LogicOp, MemKind,
     MemOp, MovWide, PstateField, Shift, SP,
@@ -152,30 +153,6 @@ pub fn add_with_carry(sf: bool, x: u64, y: u64, carry: bool) -> (u64, u32) {
         let (r, c2) = r1.overflowing_add(u32::from(carry));
         let v = ((x ^ r) & (y ^ r)) >> 31 != 0;
         (u64::from(r), pack_nzcv(r >> 31 != 0, r == 0, c1 || c2, v))
-    }
-}
-
-/// Whether condition `cond` holds for `nzcv` (PSTATE layout).
-#[inline]
-pub fn cond_holds(cond: u8, nzcv: u32) -> bool {
-    let n = nzcv & (1 << 31) != 0;
-    let z = nzcv & (1 << 30) != 0;
-    let c = nzcv & (1 << 29) != 0;
-    let v = nzcv & (1 << 28) != 0;
-    let r = match (cond >> 1) & 7 {
-        0 => z,
-        1 => c,
-        2 => n,
-        3 => v,
-        4 => c && !z,
-        5 => n == v,
-        6 => n == v && !z,
-        _ => true,
-    };
-    if cond & 1 != 0 && cond != 15 {
-        !r
-    } else {
-        r
     }
 }
 

@@ -5,6 +5,7 @@
 //!
 //! * [`decode`]: one 32-bit A64 word to one [`decode::Insn`]; an encoding it
 //!   does not know becomes [`decode::Insn::Undefined`], never a panic.
+//! * [`cond`]: condition codes and their test against NZCV.
 //! * [`ir`]: a translated block (the decoded ops up to a branch, a size limit
 //!   or a page end) with per-op flag liveness.
 //! * [`cache`]: blocks by guest physical address and translation regime,
@@ -17,8 +18,8 @@
 //!   block cache.
 //! * [`exception`]: exception entry (vector table, ESR/FAR/ELR/SPSR) and ERET.
 //! * [`sysreg`]: the EL0/EL1 system registers reached by MRS/MSR.
-//! * [`fp`]: the FP/SIMD subset: decoding and execution (Arm NaN rules,
-//!   exact FSQRT and fused multiply-add in software).
+//! * [`fp`]: FP/SIMD: decoding ([`fp::decode`]), execution, and the Arm FP
+//!   arithmetic ([`fp::soft`]: NaN rules, exact FSQRT and fused multiply-add).
 //! * [`asm`]: a small A64 encoder, used by tests, benchmarks and homes that
 //!   need to build guest code.
 //!
@@ -65,6 +66,7 @@
 pub mod asm;
 pub mod bus;
 pub mod cache;
+pub mod cond;
 pub mod decode;
 pub mod exception;
 pub mod fp;

@@ -1,0 +1,584 @@
+//! FP/SIMD decoding: A64 words to [`FpInsn`].
+
+use super::*;
+
+#[inline]
+const fn bits(w: u32, hi: u32, lo: u32) -> u32 {
+    (w >> lo) & ((1u32 << (hi - lo + 1)) - 1)
+}
+#[inline]
+const fn bit(w: u32, b: u32) -> bool {
+    (w >> b) & 1 != 0
+}
+#[inline]
+const fn reg(w: u32, lo: u32) -> u8 {
+    bits(w, lo + 4, lo) as u8
+}
+
+/// `VFPExpandImm`: the 8-bit FMOV immediate as an S (32-bit) or D value.
+pub fn expand_fp_imm(imm8: u32, ty: FpTy) -> u64 {
+    let sign = u64::from((imm8 >> 7) & 1);
+    let b6 = u64::from((imm8 >> 6) & 1);
+    let exp_lo = u64::from((imm8 >> 4) & 3);
+    let frac = u64::from(imm8 & 15);
+    match ty {
+        FpTy::S => {
+            // exp = NOT(b6) : Replicate(b6, 5) : imm8<5:4>
+            let exp = ((b6 ^ 1) << 7) | (if b6 != 0 { 0x1f << 2 } else { 0 }) | exp_lo;
+            (sign << 31) | (exp << 23) | (frac << 19)
+        }
+        FpTy::D => {
+            let exp = ((b6 ^ 1) << 10) | (if b6 != 0 { 0xff << 2 } else { 0 }) | exp_lo;
+            (sign << 63) | (exp << 52) | (frac << 48)
+        }
+    }
+}
+
+/// `AdvSIMDExpandImm(op, cmode, imm8)`; `None` for unallocated forms.
+fn expand_simd_imm(op: bool, cmode: u32, imm8: u32) -> Option<u64> {
+    let i = u64::from(imm8);
+    let rep32 = |v: u64| v | (v << 32);
+    let rep16 = |v: u64| v | (v << 16) | (v << 32) | (v << 48);
+    Some(match cmode >> 1 {
+        0 => rep32(i),
+        1 => rep32(i << 8),
+        2 => rep32(i << 16),
+        3 => rep32(i << 24),
+        4 => rep16(i),
+        5 => rep16(i << 8),
+        6 => {
+            if cmode & 1 == 0 {
+                rep32((i << 8) | 0xff)
+            } else {
+                rep32((i << 16) | 0xffff)
+            }
+        }
+        _ => match (cmode & 1, op) {
+            (0, false) => i * 0x0101_0101_0101_0101,
+            (0, true) => {
+                let mut v = 0u64;
+                for b in 0..8 {
+                    if i & (1 << b) != 0 {
+                        v |= 0xff << (8 * b);
+                    }
+                }
+                v
+            }
+            (1, false) => rep32(expand_fp_imm(imm8, FpTy::S)),
+            (1, true) => expand_fp_imm(imm8, FpTy::D),
+            _ => return None,
+        },
+    })
+}
+
+fn fp_ty(ftype: u32) -> Option<FpTy> {
+    match ftype {
+        0 => Some(FpTy::S),
+        1 => Some(FpTy::D),
+        _ => None,
+    }
+}
+
+/// Decode a word of the "data processing — scalar FP and Advanced SIMD"
+/// group (bits 28:25 = x111).
+pub fn decode(w: u32) -> Option<FpInsn> {
+    if bits(w, 28, 24) == 0b11110 && !bit(w, 30) {
+        return decode_scalar(w);
+    }
+    if bits(w, 28, 24) == 0b11111 && !bit(w, 30) && !bit(w, 29) && !bit(w, 31) {
+        let ty = fp_ty(bits(w, 23, 22))?;
+        return Some(FpInsn::Dp3 {
+            ty,
+            neg: bit(w, 21),
+            sub: bit(w, 15),
+            rd: reg(w, 0),
+            rn: reg(w, 5),
+            rm: reg(w, 16),
+            ra: reg(w, 10),
+        });
+    }
+    // Advanced SIMD scalar copy: 01 0 11110000 imm5 0 0000 1 Rn Rd (DUP).
+    if w & 0xffe0_fc00 == 0x5e00_0400 {
+        let imm5 = bits(w, 20, 16);
+        let size = imm5.trailing_zeros();
+        if size > 3 {
+            return None;
+        }
+        return Some(FpInsn::DupScalar {
+            size: size as u8,
+            index: (imm5 >> (size + 1)) as u8,
+            rd: reg(w, 0),
+            rn: reg(w, 5),
+        });
+    }
+    if bit(w, 31) || (bits(w, 28, 24) != 0b01110 && bits(w, 28, 23) != 0b011110) {
+        return None;
+    }
+    decode_simd(w)
+}
+
+fn decode_scalar(w: u32) -> Option<FpInsn> {
+    let sf = bit(w, 31);
+    let ftype = bits(w, 23, 22);
+    let rd = reg(w, 0);
+    let rn = reg(w, 5);
+    let rm = reg(w, 16);
+    if !bit(w, 21) || bit(w, 29) {
+        return None; // fixed-point conversions: not implemented
+    }
+    if bits(w, 15, 10) == 0 {
+        let rmode = bits(w, 20, 19);
+        let opcode = bits(w, 18, 16);
+        return match (opcode, rmode) {
+            (0b110, _) | (0b111, _) => {
+                let to_gp = opcode == 0b110;
+                let width = match (sf, ftype, rmode) {
+                    (false, 0, 0) => 32,
+                    (true, 1, 0) => 64,
+                    (true, 2, 1) => 128,
+                    _ => return None,
+                };
+                Some(if to_gp {
+                    FpInsn::MovToGp {
+                        bits: width,
+                        rd,
+                        rn,
+                    }
+                } else {
+                    FpInsn::MovFromGp {
+                        bits: width,
+                        rd,
+                        rn,
+                    }
+                })
+            }
+            (0b010, 0) | (0b011, 0) => Some(FpInsn::FromInt {
+                sf,
+                ty: fp_ty(ftype)?,
+                rd,
+                rn,
+                unsigned: opcode == 0b011,
+            }),
+            (0b000, _) | (0b001, _) | (0b100, 0) | (0b101, 0) => {
+                let round = match (opcode >> 2, rmode) {
+                    (1, _) => Round::NearestAway,
+                    (_, 0) => Round::NearestEven,
+                    (_, 1) => Round::Plus,
+                    (_, 2) => Round::Minus,
+                    _ => Round::Zero,
+                };
+                Some(FpInsn::ToInt {
+                    sf,
+                    ty: fp_ty(ftype)?,
+                    rd,
+                    rn,
+                    round,
+                    unsigned: opcode & 1 != 0,
+                })
+            }
+            _ => None,
+        };
+    }
+    if sf {
+        return None;
+    }
+    let ty = fp_ty(ftype)?;
+    match bits(w, 11, 10) {
+        0b01 => {
+            return Some(FpInsn::CondCmp {
+                ty,
+                rn,
+                rm,
+                cond: bits(w, 15, 12) as u8,
+                nzcv: bits(w, 3, 0) as u8,
+            })
+        }
+        0b10 => {
+            let op = match bits(w, 15, 12) {
+                0 => Fp2::Mul,
+                1 => Fp2::Div,
+                2 => Fp2::Add,
+                3 => Fp2::Sub,
+                4 => Fp2::Max,
+                5 => Fp2::Min,
+                6 => Fp2::MaxNm,
+                7 => Fp2::MinNm,
+                8 => Fp2::Nmul,
+                _ => return None,
+            };
+            return Some(FpInsn::Dp2 { ty, op, rd, rn, rm });
+        }
+        0b11 => {
+            return Some(FpInsn::Csel {
+                ty,
+                rd,
+                rn,
+                rm,
+                cond: bits(w, 15, 12) as u8,
+            })
+        }
+        _ => {}
+    }
+    if bits(w, 12, 10) == 0b100 {
+        if bits(w, 9, 5) != 0 {
+            return None;
+        }
+        return Some(FpInsn::Imm {
+            ty,
+            rd,
+            bits: expand_fp_imm(bits(w, 20, 13), ty),
+        });
+    }
+    if bits(w, 13, 10) == 0b1000 {
+        if bits(w, 15, 14) != 0 || bits(w, 2, 0) != 0 {
+            return None;
+        }
+        return Some(FpInsn::Cmp {
+            ty,
+            rn,
+            rm,
+            zero: bit(w, 3),
+        });
+    }
+    if bits(w, 14, 10) == 0b10000 {
+        let op = match bits(w, 20, 15) {
+            0b000000 => Fp1::Mov,
+            0b000001 => Fp1::Abs,
+            0b000010 => Fp1::Neg,
+            0b000011 => Fp1::Sqrt,
+            0b000100 if ty == FpTy::D => Fp1::Cvt(FpTy::S),
+            0b000101 if ty == FpTy::S => Fp1::Cvt(FpTy::D),
+            0b001000 => Fp1::Rint(Round::NearestEven),
+            0b001001 => Fp1::Rint(Round::Plus),
+            0b001010 => Fp1::Rint(Round::Minus),
+            0b001011 => Fp1::Rint(Round::Zero),
+            0b001100 => Fp1::Rint(Round::NearestAway),
+            // FRINTX/FRINTI use FPCR.RMode, which is always nearest-even here.
+            0b001110 | 0b001111 => Fp1::Rint(Round::NearestEven),
+            _ => return None,
+        };
+        return Some(FpInsn::Dp1 { ty, op, rd, rn });
+    }
+    None
+}
+
+fn decode_simd(w: u32) -> Option<FpInsn> {
+    let q = bit(w, 30);
+    let u = bit(w, 29);
+    let size = bits(w, 23, 22) as u8;
+    let rd = reg(w, 0);
+    let rn = reg(w, 5);
+    let rm = reg(w, 16);
+    // Modified immediate: 0 Q op 0111100000 abc cmode o2 1 defgh Rd.
+    if bits(w, 28, 19) == 0b01_1110_0000 && bit(w, 10) {
+        if bit(w, 11) {
+            return None;
+        }
+        let cmode = bits(w, 15, 12);
+        let imm8 = (bits(w, 18, 16) << 5) | bits(w, 9, 5);
+        if cmode == 0b1111 && u && !q {
+            return None;
+        }
+        let imm = expand_simd_imm(u, cmode, imm8)?;
+        // ORR/BIC: cmode 0xx1 and 10x1; MVNI: op = 1 below 1110.
+        let op = match (u, cmode) {
+            (_, 0b1110) | (_, 0b1111) => ModOp::Movi,
+            (false, c) if c & 1 == 1 && c < 0b1100 => ModOp::Orr,
+            (true, c) if c & 1 == 1 && c < 0b1100 => ModOp::Bic,
+            (false, _) => ModOp::Movi,
+            (true, _) => ModOp::Mvni,
+        };
+        return Some(FpInsn::ModImm { q, op, imm, rd });
+    }
+    // Shift by immediate: 0 Q U 011110 immh immb opcode 1 Rn Rd.
+    if bits(w, 28, 23) == 0b011110 && bit(w, 10) {
+        let immh = bits(w, 22, 19);
+        if immh == 0 {
+            return None;
+        }
+        let esize_log2 = 31 - immh.leading_zeros(); // 0..=3 -> B H S D
+        let immhb = bits(w, 22, 16);
+        let esize = 8u32 << esize_log2;
+        let (op, shift, size) = match (bits(w, 15, 11), u) {
+            (0b00000, false) => (VShift::Sshr, 2 * esize - immhb, esize_log2),
+            (0b00000, true) => (VShift::Ushr, 2 * esize - immhb, esize_log2),
+            (0b01010, false) => (VShift::Shl, immhb - esize, esize_log2),
+            (0b01010, true) => (VShift::Sli, immhb - esize, esize_log2),
+            (0b01000, true) => (VShift::Sri, 2 * esize - immhb, esize_log2),
+            (0b10000, false) if esize_log2 < 3 => (VShift::Shrn, 2 * esize - immhb, esize_log2 + 1),
+            (0b10100, false) if esize_log2 < 3 => (VShift::Sshll, immhb - esize, esize_log2),
+            (0b10100, true) if esize_log2 < 3 => (VShift::Ushll, immhb - esize, esize_log2),
+            _ => return None,
+        };
+        if esize_log2 == 3 && !q {
+            return None;
+        }
+        return Some(FpInsn::Shift {
+            q,
+            size: size as u8,
+            op,
+            shift: shift as u8,
+            rd,
+            rn,
+        });
+    }
+    if bits(w, 28, 24) != 0b01110 {
+        return None;
+    }
+    // Copy: 0 Q op 01110000 imm5 0 imm4 1 Rn Rd.
+    if bits(w, 28, 21) == 0b0111_0000 && !bit(w, 15) && bit(w, 10) {
+        let imm5 = bits(w, 20, 16);
+        let imm4 = bits(w, 14, 11);
+        let sz = imm5.trailing_zeros();
+        if sz > 3 {
+            return None;
+        }
+        let index = (imm5 >> (sz + 1)) as u8;
+        let size = sz as u8;
+        return match (u, imm4) {
+            (false, 0b0000) if size != 3 || q => Some(FpInsn::DupElem {
+                q,
+                size,
+                index,
+                rd,
+                rn,
+            }),
+            (false, 0b0001) if size != 3 || q => Some(FpInsn::DupGp { q, size, rd, rn }),
+            (false, 0b0011) if q => Some(FpInsn::InsGp {
+                size,
+                index,
+                rd,
+                rn,
+            }),
+            (false, 0b0101) if size < 3 && (q || size < 2) => Some(FpInsn::Mov {
+                size,
+                index,
+                rd,
+                rn,
+                signed: true,
+                x: q,
+            }),
+            (false, 0b0111) if (size == 3) == q => Some(FpInsn::Mov {
+                size,
+                index,
+                rd,
+                rn,
+                signed: false,
+                x: q,
+            }),
+            (true, _) if q => Some(FpInsn::InsElem {
+                size,
+                dst: index,
+                src: (imm4 >> sz) as u8,
+                rd,
+                rn,
+            }),
+            _ => None,
+        };
+    }
+    // EXT: 0 Q 101110 00 0 Rm 0 imm4 0 Rn Rd.
+    if bits(w, 29, 21) == 0b1_0111_0000 && !bit(w, 15) && !bit(w, 10) {
+        let index = bits(w, 14, 11) as u8;
+        if !q && index >= 8 {
+            return None;
+        }
+        return Some(FpInsn::Ext {
+            q,
+            index,
+            rd,
+            rn,
+            rm,
+        });
+    }
+    if !bit(w, 21) {
+        return None;
+    }
+    // Three same: bit 10 set.
+    if bit(w, 10) {
+        let opcode = bits(w, 15, 11);
+        if opcode == 0b00011 {
+            let op = match (u, size) {
+                (false, 0) => VLogic::And,
+                (false, 1) => VLogic::Bic,
+                (false, 2) => VLogic::Orr,
+                (false, _) => VLogic::Orn,
+                (true, 0) => VLogic::Eor,
+                (true, 1) => VLogic::Bsl,
+                (true, 2) => VLogic::Bit,
+                (true, _) => VLogic::Bif,
+            };
+            return Some(FpInsn::Logic { q, op, rd, rn, rm });
+        }
+        let fop = match (opcode, u, bit(w, 23)) {
+            (0b11010, false, false) => Some(Fp2::Add),
+            (0b11010, false, true) => Some(Fp2::Sub),
+            (0b11011, true, false) => Some(Fp2::Mul),
+            (0b11111, true, false) => Some(Fp2::Div),
+            (0b11110, false, false) => Some(Fp2::Max),
+            (0b11110, false, true) => Some(Fp2::Min),
+            (0b11000, false, false) => Some(Fp2::MaxNm),
+            (0b11000, false, true) => Some(Fp2::MinNm),
+            _ => None,
+        };
+        if let Some(op) = fop {
+            let dbl = bit(w, 22);
+            if dbl && !q {
+                return None;
+            }
+            return Some(FpInsn::FThree {
+                q,
+                dbl,
+                op,
+                rd,
+                rn,
+                rm,
+            });
+        }
+        let op = match (opcode, u) {
+            (0b10011, false) if size < 3 => V3::Mul,
+            (0b10000, false) => V3::Add,
+            (0b10000, true) => V3::Sub,
+            (0b10001, false) => V3::Cmtst,
+            (0b10001, true) => V3::Cmeq,
+            (0b00110, false) => V3::Cmgt,
+            (0b00110, true) => V3::Cmhi,
+            (0b00111, false) => V3::Cmge,
+            (0b00111, true) => V3::Cmhs,
+            (0b01100, false) => V3::Smax,
+            (0b01100, true) => V3::Umax,
+            (0b01101, false) => V3::Smin,
+            (0b01101, true) => V3::Umin,
+            (0b10111, false) => V3::Addp,
+            (0b10100, true) => V3::Umaxp,
+            (0b10101, true) => V3::Uminp,
+            _ => return None,
+        };
+        let wide_ok = matches!(
+            op,
+            V3::Add
+                | V3::Sub
+                | V3::Cmeq
+                | V3::Cmtst
+                | V3::Cmhi
+                | V3::Cmhs
+                | V3::Cmgt
+                | V3::Cmge
+                | V3::Addp
+        );
+        if size == 3 && (!q || !wide_ok) {
+            return None;
+        }
+        return Some(FpInsn::Three {
+            q,
+            size,
+            op,
+            rd,
+            rn,
+            rm,
+        });
+    }
+    if bits(w, 11, 10) != 0b10 {
+        return None;
+    }
+    let opcode = bits(w, 16, 12);
+    match bits(w, 20, 17) {
+        0b0000 if opcode == 0b01111 && bit(w, 23) => {
+            let dbl = bit(w, 22);
+            if dbl && !q {
+                return None;
+            }
+            Some(FpInsn::FTwo {
+                q,
+                dbl,
+                neg: u,
+                rd,
+                rn,
+            })
+        }
+        0b0000 => {
+            let op = match (opcode, u) {
+                (0b01001, false) => V2::Cmeq0,
+                (0b01001, true) => V2::Cmle0,
+                (0b01000, false) => V2::Cmgt0,
+                (0b01000, true) => V2::Cmge0,
+                (0b01010, false) => V2::Cmlt0,
+                (0b00101, false) if size == 0 => V2::Cnt,
+                (0b00101, true) if size == 0 => V2::Not,
+                (0b10010, false) if size < 3 => V2::Xtn,
+                (0b00000, false) if size < 3 => V2::Rev64,
+                (0b00000, true) if size < 2 => V2::Rev32,
+                (0b00001, false) if size == 0 => V2::Rev16,
+                _ => return None,
+            };
+            if size == 3 && !q {
+                return None;
+            }
+            Some(FpInsn::Two {
+                q,
+                size,
+                op,
+                rd,
+                rn,
+            })
+        }
+        0b1000 => {
+            let op = match (opcode, u) {
+                (0b11011, false) => Reduce::Addv,
+                (0b01010, true) => Reduce::Umaxv,
+                (0b11010, true) => Reduce::Uminv,
+                (0b01010, false) => Reduce::Smaxv,
+                (0b11010, false) => Reduce::Sminv,
+                (0b00011, true) => Reduce::Uaddlv,
+                _ => return None,
+            };
+            if size == 3 || (size == 2 && !q) {
+                return None;
+            }
+            Some(FpInsn::Across {
+                q,
+                size,
+                op,
+                rd,
+                rn,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Decode LD1/ST1 (multiple structures); the caller has checked bits
+/// 29:27 = 001 and V = 1 of the load/store group.
+pub fn decode_ldst_multi(w: u32) -> Option<FpInsn> {
+    if bit(w, 31) || bits(w, 29, 24) != 0b001100 || bit(w, 21) {
+        return None;
+    }
+    let post = bit(w, 23);
+    if !post && bits(w, 20, 16) != 0 {
+        return None;
+    }
+    let regs = match bits(w, 15, 12) {
+        0b0111 => 1,
+        0b1010 => 2,
+        0b0110 => 3,
+        0b0010 => 4,
+        _ => return None, // LD2/LD3/LD4 (interleaving): not implemented
+    };
+    let q = bit(w, 30);
+    let rm = reg(w, 16);
+    Some(FpInsn::LdSt1 {
+        q,
+        load: bit(w, 22),
+        regs,
+        esize_log2: bits(w, 11, 10) as u8,
+        rt: reg(w, 0),
+        rn: reg(w, 5),
+        post: match (post, rm) {
+            (false, _) => Post::None,
+            (true, 31) => Post::Imm,
+            (true, m) => Post::Reg(m),
+        },
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Scalar arithmetic with the Arm NaN rules.
