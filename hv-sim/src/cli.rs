@@ -12,7 +12,8 @@ use std::process::ExitCode;
 ///
 /// Exit status: 0 when the guest powers off (PSCI SYSTEM_OFF), 2 when it
 /// resets (SYSTEM_RESET; the test guests' FAIL), 3 when --max-insns ran
-/// out, 4 when it waits in WFI with nothing that could wake it, 1 on
+/// out, 4 when it waits in WFI with nothing that could wake it, 5 when an
+/// exception vector faults again with no progress (a fault loop), 1 on
 /// errors (bad image, missing file).
 #[derive(Debug, Parser)]
 #[command(name = "hv-sim", version)]

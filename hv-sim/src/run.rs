@@ -42,6 +42,16 @@ pub enum Outcome {
         /// Where the guest waits.
         pc: u64,
     },
+    /// A fault at an exception vector that re-enters the same vector with
+    /// no instruction retired: the guest can never make progress.
+    FaultLoop {
+        /// The vector address where the fault recurs.
+        pc: u64,
+        /// The fault's syndrome (ESR_EL1).
+        esr: u64,
+        /// VBAR_EL1.
+        vbar: u64,
+    },
 }
 
 impl Outcome {
@@ -52,6 +62,7 @@ impl Outcome {
             Outcome::Reset => 2,
             Outcome::InsnLimit { .. } => 3,
             Outcome::Hung { .. } => 4,
+            Outcome::FaultLoop { .. } => 5,
         }
     }
 }
@@ -68,6 +79,10 @@ impl fmt::Display for Outcome {
             Outcome::Hung { pc } => write!(
                 f,
                 "guest waits in WFI at {pc:#x} with no timer armed and no interrupt pending: it can never wake"
+            ),
+            Outcome::FaultLoop { pc, esr, vbar } => write!(
+                f,
+                "guest fault loop: the exception vector at {pc:#x} faults again before retiring an instruction (ESR {esr:#x}, VBAR_EL1 {vbar:#x}); the guest can never make progress"
             ),
         }
     }
@@ -173,6 +188,7 @@ pub fn run(m: &mut Machine, config: RunConfig) -> RunReport {
         m.bus.update_interrupts(&mut m.cpu);
         match exit {
             Exit::Budget | Exit::Wfe => {}
+            Exit::FaultLoop { pc, esr, vbar } => break Outcome::FaultLoop { pc, esr, vbar },
             Exit::Hvc { .. } | Exit::Smc { .. } => {
                 if let Some(o) = psci_call(m, config.trace) {
                     break o;

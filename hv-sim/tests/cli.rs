@@ -1,7 +1,8 @@
 //! The `hv-sim` binary: exit statuses, messages and the instruction report.
 
 use hv_core::machine;
-use hv_core::translate::asm;
+use hv_core::translate::{asm, sysreg};
+use hv_core::vm::loader;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -107,4 +108,60 @@ fn help_describes_every_option() {
     ] {
         assert!(help.contains(opt), "{opt} missing from:\n{help}");
     }
+}
+
+/// `udf #0` as the whole image: the UNDEF vectors to VBAR 0 + 0x200, outside
+/// RAM, where every fetch aborts again. This hung hv-sim for ever.
+#[test]
+fn a_fault_loop_at_a_vector_outside_ram_stops_with_status_five() {
+    let img = guest_file("udf.img", &[0x0000_0000]);
+    let out = hv_sim(&["run", img.to_str().unwrap()]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{err}");
+    assert!(err.contains("fault loop"), "{err}");
+    assert!(err.contains("vector at 0x200"), "{err}");
+    assert!(err.contains("ESR 0x86000"), "an instruction abort: {err}");
+    assert!(err.contains("VBAR_EL1 0x0"), "{err}");
+}
+
+/// A handler whose first instruction is UNDEF: the fault recurs at the
+/// current-EL synchronous vector inside RAM.
+#[test]
+fn a_handler_that_faults_at_once_is_a_fault_loop_too() {
+    // VBAR = image + 0x800 (ADR: the image's load address is the
+    // loader's business); vector +0x200 holds UDF; then raise UNDEF.
+    let mut code = vec![asm::adr(1, 0x800)];
+    code.push(asm::msr(sysreg::VBAR_EL1, 1));
+    code.push(asm::ISB);
+    code.push(0); // udf #0
+    code.resize(0x800 / 4 + 0x200 / 4, asm::NOP);
+    code.push(0); // udf #0 at VBAR + 0x200
+    let img = guest_file("udf-handler.img", &code);
+    let out = hv_sim(&["run", img.to_str().unwrap()]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{err}");
+    let load = machine::RAM_BASE.raw() + loader::DEFAULT_TEXT_OFFSET;
+    assert!(
+        err.contains(&format!("vector at {:#x}", load + 0xa00)),
+        "{err}"
+    );
+    assert!(err.contains("ESR 0x2000000"), "UNDEF, IL=1: {err}");
+}
+
+/// A fault loop still ends at --max-insns when it is not caught as one:
+/// exception entries count as instructions. Here the handler makes progress
+/// (one NOP) before faulting, so it is an endless loop, not a fault loop.
+#[test]
+fn max_insns_ends_an_endless_exception_loop() {
+    let mut code = vec![asm::adr(1, 0x800)];
+    code.push(asm::msr(sysreg::VBAR_EL1, 1));
+    code.push(asm::ISB);
+    code.push(0); // udf #0
+    code.resize(0x800 / 4 + 0x200 / 4, asm::NOP);
+    code.push(asm::NOP);
+    code.push(0); // udf #0 at VBAR + 0x204
+    let img = guest_file("udf-nop.img", &code);
+    let out = hv_sim(&["run", "--max-insns", "100000", img.to_str().unwrap()]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
 }

@@ -83,6 +83,20 @@ pub enum Exit {
     Wfi,
     /// WFE: the guest waits for an event.
     Wfe,
+    /// A synchronous exception was raised at the very vector the previous
+    /// one entered, with no instruction retired in between and the same
+    /// vector as its target (e.g. an instruction abort at a VBAR outside
+    /// RAM, or an UNDEF as a handler's first instruction): the guest can
+    /// never make progress again. The exception is not taken; the home
+    /// should stop the guest with a clear report.
+    FaultLoop {
+        /// Where the fault recurs (the vector address).
+        pc: u64,
+        /// The syndrome the fault would have (ESR_EL1).
+        esr: u64,
+        /// VBAR_EL1.
+        vbar: u64,
+    },
     /// The guest took an exception (only with
     /// [`CpuConfig::exit_on_exception`]); the CPU is already at the vector.
     Exception {
@@ -258,7 +272,11 @@ pub struct Cpu {
     /// The exclusive monitor: address, size and the value(s) the last
     /// LDXR/LDXP read; cleared by STXR, CLREX and exception return.
     monitor: Option<Monitor>,
+    /// Instructions retired plus exceptions entered.
     icount: u64,
+    /// The last synchronous exception entry: its vector address and
+    /// `icount` just after it, to recognise a fault loop.
+    last_sync_entry: Option<(u64, u64)>,
     /// Counter ticks that passed without instructions (idle time).
     idle_ticks: u64,
     irq: bool,
@@ -290,6 +308,7 @@ impl Cpu {
             sys: SysRegs::default(),
             monitor: None,
             icount: 0,
+            last_sync_entry: None,
             idle_ticks: 0,
             irq: false,
             fiq: false,
@@ -424,7 +443,10 @@ impl Cpu {
         }
     }
 
-    /// Instructions retired since construction.
+    /// Instructions retired and exceptions entered since construction. An
+    /// exception entry counts as one, so a guest that only takes
+    /// exceptions (a fault loop) still uses up [`Cpu::run`]'s budget and
+    /// advances the counter.
     pub fn icount(&self) -> u64 {
         self.icount
     }
@@ -581,6 +603,7 @@ impl Cpu {
         self.il = false;
         self.daif = DAIF_MASK as u32;
         self.pc = self.sys.vbar.wrapping_add(offset);
+        self.icount = self.icount.wrapping_add(1);
         Exit::Exception {
             esr: self.sys.esr,
             from_el,
@@ -647,11 +670,35 @@ impl Cpu {
                 Some(Ok(exit)) => return exit,
                 Some(Err(e)) => e,
             };
+            if let Some(stuck) = self.fault_loop(&exc) {
+                return stuck;
+            }
             let exit = self.take_exception(VectorKind::Sync, Some(exc));
+            self.last_sync_entry = Some((self.pc, self.icount));
             if self.config.exit_on_exception {
                 return exit;
             }
         }
+    }
+
+    /// [`Exit::FaultLoop`] if taking `exc` would repeat the previous
+    /// synchronous entry exactly: raised by the first instruction at the
+    /// vector that entry jumped to (its fetch, which counts nothing, or its
+    /// execution, which counts one), and bound for the same vector. The
+    /// state after taking it would equal the state before (interrupts are
+    /// masked by the entry), so the guest would loop for ever.
+    fn fault_loop(&self, exc: &SyncException) -> Option<Exit> {
+        let (vector, at) = self.last_sync_entry?;
+        let target =
+            self.sys
+                .vbar
+                .wrapping_add(vector_offset(VectorKind::Sync, self.el, self.spsel));
+        let first_insn = self.icount.wrapping_sub(at) <= 1;
+        (exc.elr == vector && first_insn && target == vector).then_some(Exit::FaultLoop {
+            pc: exc.elr,
+            esr: exc.esr,
+            vbar: self.sys.vbar,
+        })
     }
 
     /// Find or translate the block at `pc`.

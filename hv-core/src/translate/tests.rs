@@ -1777,3 +1777,39 @@ fn simd_sli_and_sri_insert_shifted_bits() {
     // SRI keeps the high 8 bits.
     assert_eq!(m.cpu.v(5), 0xff11_1111_ff22_2222_ff33_3333_ffa1_b2c3);
 }
+
+/// An exception entry counts as one towards the budget and the counter, so
+/// a guest that only takes exceptions still runs out of budget.
+#[test]
+fn exception_entries_count_towards_icount() {
+    // Start outside RAM: the fetch aborts, and the vector is HVC.
+    let mut m = Machine::new(&[]);
+    m.cpu.set_pc(0x10);
+    let exit = m.run();
+    assert_eq!(
+        exit,
+        Exit::Hvc {
+            imm: vector_hvc(VectorKind::Sync, 1)
+        }
+    );
+    assert_eq!(m.cpu.icount(), 2, "one entry and the HVC");
+}
+
+/// A fetch abort at the vector the last abort entered, with no progress,
+/// is reported once instead of looping for ever.
+#[test]
+fn a_fault_at_the_vector_just_entered_is_a_fault_loop() {
+    let mut m = Machine::new(&[]);
+    m.cpu.sys.vbar = 0x1000; // outside RAM
+    m.cpu.set_pc(0x10);
+    let exit = m.cpu.run(&mut m.bus, u64::MAX);
+    match exit {
+        Exit::FaultLoop { pc, esr, vbar } => {
+            assert_eq!(pc, 0x1200);
+            assert_eq!(vbar, 0x1000);
+            assert_eq!(esr >> 26, 0x21, "instruction abort, same EL: {esr:#x}");
+        }
+        other => panic!("expected a fault loop, got {other:?}"),
+    }
+    assert_eq!(m.cpu.icount(), 1, "one entry; the next fault is the loop");
+}
