@@ -1,5 +1,5 @@
 //! The soft MMU: EL1&0 stage-1 translation of the guest's own tables (4 KiB
-//! granule, 3 or 4 levels) with hv-core's walker, and hv-core's
+//! granule, 2 to 4 levels by TxSZ) with hv-core's walker, and hv-core's
 //! direct-mapped software TLB ([`MicroTlb`]) in front of it.
 //!
 //! Scope: TTBR0/TTBR1 selected by VA bit 55, top-byte-ignore (TBI0/1),
@@ -130,9 +130,11 @@ impl Mmu {
                 self.ttbr0,
             )
         };
-        // 4 KiB granule only; input sizes 25..=48 bits.
-        let ia_bits = 64u64.saturating_sub(tsz).min(48) as u32;
-        if epd || !tg_ok || ia_bits < 25 {
+        // 4 KiB granule only: TxSZ 16..=39, input sizes 25..=48 bits. A
+        // TxSZ outside that range is CONSTRAINED UNPREDICTABLE; like QEMU,
+        // use the nearest supported value.
+        let ia_bits = 64 - tsz.clamp(16, 39) as u32;
+        if epd || !tg_ok {
             return Err(translation);
         }
         // The bits above the input size must all equal bit 55's half.
@@ -142,7 +144,13 @@ impl Mmu {
             return Err(translation);
         }
         let ia = va & ((1u64 << ia_bits) - 1);
-        let levels: u8 = if ia_bits > 39 { 4 } else { 3 };
+        // The start level the Arm ARM gives for the 4 KiB granule: level 0
+        // above 39 bits, level 1 above 30, else level 2.
+        let levels: u8 = match ia_bits {
+            40.. => 4,
+            31..=39 => 3,
+            _ => 2,
+        };
         let start = 4 - levels;
         let w = paging::walk::<Stage1, _>(ram, PhysAddr(ttbr & TTBR_BADDR), levels, ia)
             .map_err(|_| Fault::EXTERNAL)?;
@@ -277,6 +285,48 @@ mod tests {
         assert_eq!(
             mmu.translate(&ram, 0x20_0000, AccessKind::Read, 1),
             Err(fault(FaultKind::Translation, 0))
+        );
+    }
+
+    /// T0SZ 34..=39 (25 to 30 input bits) starts the walk at level 2, with
+    /// the level-2 table at TTBR0; T0SZ 25..=33 at level 1.
+    #[test]
+    fn small_input_sizes_start_at_level_2_or_1() {
+        let ram = GuestRam::with_size(GuestAddress(RAM), 1 << 20).unwrap();
+        let w = |a: u64, v: u64| ram.write_u64(GuestAddress(a), v).unwrap();
+        // Level 2 at RAM: entry 1 -> level 3 at RAM + 0x1000, entry 0
+        // mapping KPAGE.
+        w(RAM + 8, (RAM + 0x1000) | 3);
+        w(RAM + 0x1000, KPAGE | 3 | AF);
+        let mut mmu = Mmu::default();
+        mmu.set(sysreg::SCTLR_EL1, sysreg::SCTLR_M);
+        mmu.set(sysreg::TTBR0_EL1, RAM);
+        for t0sz in [34u64, 39] {
+            mmu.set(sysreg::TCR_EL1, t0sz | TCR_EPD1);
+            assert_eq!(
+                mmu.translate(&ram, 0x20_0456, AccessKind::Read, 1),
+                Ok(KPAGE + 0x456),
+                "T0SZ {t0sz}"
+            );
+        }
+        // Bits above the 25-bit input size: translation fault at level 0.
+        mmu.set(sysreg::TCR_EL1, 39 | TCR_EPD1);
+        assert_eq!(
+            mmu.translate(&ram, 1 << 25, AccessKind::Read, 1),
+            Err(fault(FaultKind::Translation, 0))
+        );
+        // T0SZ 33 (31 bits): the same tables one level up, so the level-1
+        // entry 0 is invalid and the walk faults at level 1.
+        mmu.set(sysreg::TCR_EL1, 33 | TCR_EPD1);
+        assert_eq!(
+            mmu.translate(&ram, 0x20_0456, AccessKind::Read, 1),
+            Err(fault(FaultKind::Translation, 1))
+        );
+        // T0SZ past 39 is used as 39.
+        mmu.set(sysreg::TCR_EL1, 45 | TCR_EPD1);
+        assert_eq!(
+            mmu.translate(&ram, 0x20_0456, AccessKind::Read, 1),
+            Ok(KPAGE + 0x456)
         );
     }
 

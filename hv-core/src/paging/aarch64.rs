@@ -159,8 +159,9 @@ fn s1_leaf_bits(raw: u64, level: u8) -> Result<S1Desc, Desc> {
     }
 }
 
-/// AArch64 stage-1 EL1&0 translation (VA -> IPA), 3 or 4 levels, as a
-/// guest's own tables describe it (the soft MMU walks these).
+/// AArch64 stage-1 EL1&0 translation (VA -> IPA), 2 to 4 levels (TxSZ 16
+/// to 39 with the 4 KiB granule), as a guest's own tables describe it (the
+/// soft MMU walks these).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stage1 {}
 
@@ -170,7 +171,7 @@ impl Format for Stage1 {
     const OA_BITS: u32 = 48;
 
     fn supports_levels(levels: u8) -> bool {
-        levels == 3 || levels == 4
+        (2..=4).contains(&levels)
     }
 
     #[inline]
