@@ -14,6 +14,7 @@
 //! (as QEMU's GICv3), no LPIs, the binary point honoured for preemption.
 
 use super::gicv3::Vgic;
+use crate::arch::aarch64::sgi;
 use crate::translate::sysreg::SysRegEnc;
 use alloc::vec::Vec;
 
@@ -179,23 +180,11 @@ impl CpuInterface {
         }
     }
 
-    /// Generate SGIs from an ICC_SGI1R_EL1 value (Aff1..3 must be 0: vCPUs
-    /// are numbered by Aff0 in hv's MPIDR scheme).
+    /// Generate SGIs from an ICC_SGI1R_EL1 value.
     fn send_sgi(&self, vgic: &mut Vgic, value: u64) {
-        let intid = ((value >> 24) & 0xf) as u32;
-        let all_but_self = value & (1 << 40) != 0;
-        let aff123 =
-            (value >> 16) & 0xff | ((value >> 32) & 0xff) << 8 | ((value >> 48) & 0xff) << 16;
-        let targets = value & 0xffff;
-        for vcpu in 0..vgic.vcpus() {
-            let hit = if all_but_self {
-                vcpu != self.vcpu
-            } else {
-                aff123 == 0 && vcpu < 16 && targets & (1 << vcpu) != 0
-            };
-            if hit {
-                vgic.pulse(vcpu, intid);
-            }
+        let request = sgi::decode(value, self.vcpu, vgic.vcpus());
+        for vcpu in request.vcpus() {
+            vgic.pulse(vcpu, request.intid);
         }
     }
 
@@ -411,6 +400,10 @@ mod tests {
         // Other affinity or "all but self" reaches nobody on one vCPU.
         c.write(&mut v, ICC_SGI1R_EL1, (3 << 24) | (1 << 16) | 1);
         c.write(&mut v, ICC_SGI1R_EL1, (3 << 24) | (1 << 40));
+        assert!(!c.irq_line(&mut v));
+        // RS = 1 names vCPUs 16-31, not vCPU 0 (hv-sim delivered it to
+        // vCPU 0 before).
+        c.write(&mut v, ICC_SGI1R_EL1, (1 << 44) | (3 << 24) | 1);
         assert!(!c.irq_line(&mut v));
     }
 

@@ -604,7 +604,7 @@ fn synchronous(vm: &Vm, me: usize, regs: &mut VcpuRegs, gic: &mut CpuGic) -> Ste
             } else if is_sgi1r_write(&access) {
                 let request = sgi::decode(regs.get(access.rt), me, vm.vcpus);
                 vm.with_guest(me, gic, |guest, _| {
-                    for t in (0..vm.vcpus).filter(|t| request.targets & (1 << t) != 0) {
+                    for t in request.vcpus() {
                         guest.vgic.pulse(t, request.intid);
                     }
                 });
