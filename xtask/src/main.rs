@@ -5,6 +5,7 @@
 
 mod boot_tests;
 mod cpio;
+mod cprogs;
 mod exitbench;
 mod guest;
 mod image;
@@ -66,6 +67,21 @@ TLB hit and miss+walk, frame allocation (single, batch of 100), a 4 KiB virtio-b
 write through the whole queue path, decode + IR of a 64-instruction block."
     )]
     Perf(PerfArgs),
+    /// The C corpus (tests/cprogs): C programs compiled by Debian's gcc and
+    /// clang (-O2, -O3, and -O3 for ARMv8.1-A+crc+crypto) run on plain QEMU
+    /// and on hv-sim; their output must be identical.
+    Cprogs(CprogsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CprogsArgs {
+    /// Only this variant (gcc-O2, gcc-O3, clang-O2, clang-O3, gcc-O3-v8.1,
+    /// clang-O3-v8.1).
+    #[arg(long)]
+    pub variant: Option<String>,
+    /// Only this program (a file stem under tests/cprogs, e.g. sha256).
+    #[arg(long)]
+    pub program: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -283,6 +299,7 @@ fn main() -> ExitCode {
         Command::Stress(args) => stress::run(&args),
         Command::Exitbench(args) => exitbench::run(&args),
         Command::Perf(args) => perf::run(&args),
+        Command::Cprogs(args) => cprogs::run(&args),
         Command::Guest(GuestArgs {
             which: GuestKind::Linux(args),
         }) => linux::prepare(args.kernel.as_deref(), args.initrd.as_deref()).map(|_| ()),

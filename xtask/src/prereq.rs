@@ -163,30 +163,63 @@ pub fn for_qemu(archs: &[Arch]) -> Result<(), String> {
     }
 }
 
-/// valgrind (for the performance gate's callgrind counts) is present;
-/// installed from Debian's packages when we are root on Debian, otherwise a
-/// one-line request to install it.
-pub fn for_valgrind() -> Result<(), String> {
-    if on_path("valgrind") {
+/// `programs` are on PATH; if not, `packages` are installed from Debian's
+/// packages when we are root on Debian, otherwise the error is `request`.
+fn debian_packages(programs: &[&str], packages: &[&str], request: &str) -> Result<(), String> {
+    let missing: Vec<&str> = programs.iter().copied().filter(|p| !on_path(p)).collect();
+    if missing.is_empty() {
         return Ok(());
     }
-    let request = "valgrind is missing: the performance gate counts instructions with \
-                   valgrind's callgrind; install it (Debian: apt-get install valgrind)";
     if !Path::new("/etc/debian_version").exists() || !is_root() {
-        return Err(request.into());
+        return Err(format!("{} not found. {request}", missing.join(", ")));
     }
-    println!("xtask: valgrind not found; installing it with apt-get");
+    println!(
+        "xtask: {} not found; installing {} with apt-get",
+        missing.join(", "),
+        packages.join(" ")
+    );
     run_checked(Command::new("apt-get").args(["update", "-q"]))?;
     run_checked(
         Command::new("apt-get")
             .env("DEBIAN_FRONTEND", "noninteractive")
-            .args(["install", "-y", "-q", "--no-install-recommends", "valgrind"]),
+            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(packages),
     )?;
-    if on_path("valgrind") {
-        Ok(())
-    } else {
-        Err(format!("still not found after apt-get. {request}"))
+    match programs.iter().find(|p| !on_path(p)) {
+        Some(p) => Err(format!("{p} still not found after apt-get. {request}")),
+        None => Ok(()),
     }
+}
+
+/// valgrind (for the performance gate's callgrind counts) is present;
+/// installed from Debian's packages when we are root on Debian, otherwise a
+/// one-line request to install it.
+pub fn for_valgrind() -> Result<(), String> {
+    debian_packages(
+        &["valgrind"],
+        &["valgrind"],
+        "the performance gate counts instructions with valgrind's callgrind; \
+         install it (Debian: apt-get install valgrind)",
+    )
+}
+
+/// The C corpus's compilers: Debian's AArch64 gcc (with binutils) and clang.
+pub fn for_c_corpus() -> Result<(), String> {
+    debian_packages(
+        &[
+            "aarch64-linux-gnu-gcc",
+            "aarch64-linux-gnu-ld",
+            "aarch64-linux-gnu-objcopy",
+            "clang",
+        ],
+        &[
+            "gcc-aarch64-linux-gnu",
+            "binutils-aarch64-linux-gnu",
+            "clang",
+        ],
+        "the C corpus is compiled by Debian's cross gcc and clang; install them \
+         (Debian: apt-get install gcc-aarch64-linux-gnu clang)",
+    )
 }
 
 #[cfg(test)]
