@@ -8,6 +8,8 @@
 //! implement were left out of the "valid" list: SYSL, MRS/MSR with op0 = 0
 //! (IMPLEMENTATION DEFINED space), DCPS1-3 and HLT (debug state), and the
 //! SIMD structure loads/stores other than LD1/ST1 (multiple structures).
+//! The structure loads/stores, TBL/TBX, permutes and copies have their own
+//! lists in `fp/llvm_simd.rs`.
 
 use super::decode::{decode, Insn};
 
