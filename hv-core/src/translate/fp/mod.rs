@@ -1,7 +1,9 @@
 //! Floating-point and Advanced SIMD: the subset compilers emit for ordinary
 //! code — scalar FP arithmetic, compares, conversions and moves, and the
 //! vector moves, logic, compares and reductions of memcpy/memset/strlen and
-//! `count_ones`.
+//! `count_ones`; and, complete for ARMv8.0-A, the structure loads/stores
+//! (LD1-LD4/ST1-ST4 multiple, single lane and replicate), TBL/TBX,
+//! UZP/TRN/ZIP, EXT, REV16/32/64 and the copies (DUP, INS, UMOV, SMOV).
 //!
 //! Scalar arithmetic runs on the host FPU (round to nearest even) with the
 //! Arm NaN rules applied explicitly: the first signalling NaN operand,
