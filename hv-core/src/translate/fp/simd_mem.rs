@@ -221,29 +221,75 @@ impl Cpu {
                 }
             }
         } else {
-            // One structure of `selem` elements (one per register) at a time.
+            // Interleaved structures: element i of the transfer (register
+            // i % selem, lane i / selem) is at base + i * ebytes, so memory
+            // is accessed in ascending order. Fast path: move the whole
+            // transfer 8 bytes at a time (8 is a multiple of the element
+            // size, so a chunk holds whole elements and is aligned to the
+            // element size iff the base is); from the first chunk that
+            // faults on, go element by element, so the elements before the
+            // faulting one are transferred and the fault names its address,
+            // as with per-element accesses.
             let es = 8u32 << size;
             let ebytes = 1u64 << size;
-            let elements = (dbytes >> size) as u32;
-            let mut va = base;
-            for e in 0..elements {
-                for k in 0..usize::from(selem) {
-                    if load {
-                        match self.load(bus, va, size, el, align) {
-                            Ok(v) => set_lane(&mut regs[k], es, e, v as u64),
-                            Err(f) => {
-                                for (k, r) in regs.iter().enumerate().take(nregs) {
-                                    self.set_v(reg(k), *r);
-                                }
-                                return self.data_abort(f.1, f.0, false, pc);
-                            }
+            let sel = u32::from(selem);
+            let nelems = (total >> size) as u32;
+            let per_chunk = 8 >> size;
+            let elem = |buf: &[u64; 8], i: u32| -> u64 {
+                let off = i << size;
+                let m = if es == 64 { u64::MAX } else { (1 << es) - 1 };
+                (buf[(off / 8) as usize] >> (8 * (off % 8))) & m
+            };
+            let mut buf = [0u64; 8];
+            let chunks = (total / 8) as u32;
+            let mut done = chunks;
+            if load {
+                for c in 0..chunks {
+                    match self.load(bus, base.wrapping_add(u64::from(c) * 8), 3, el, align) {
+                        Ok(v) => buf[c as usize] = v as u64,
+                        Err(_) => {
+                            done = c;
+                            break;
                         }
-                    } else if let Err(f) =
-                        self.store(bus, va, size, u128::from(lane(regs[k], es, e)), el, align)
-                    {
-                        return self.data_abort(f.1, f.0, true, pc);
                     }
-                    va = va.wrapping_add(ebytes);
+                }
+                for i in 0..done * per_chunk {
+                    set_lane(&mut regs[(i % sel) as usize], es, i / sel, elem(&buf, i));
+                }
+            } else {
+                for i in 0..nelems {
+                    let x = lane(regs[(i % sel) as usize], es, i / sel);
+                    let off = i << size;
+                    buf[(off / 8) as usize] |= x << (8 * (off % 8));
+                }
+                for c in 0..chunks {
+                    let va = base.wrapping_add(u64::from(c) * 8);
+                    if self
+                        .store(bus, va, 3, u128::from(buf[c as usize]), el, align)
+                        .is_err()
+                    {
+                        done = c;
+                        break;
+                    }
+                }
+            }
+            for i in done * per_chunk..nelems {
+                let va = base.wrapping_add(u64::from(i) * ebytes);
+                let (k, e) = ((i % sel) as usize, i / sel);
+                if load {
+                    match self.load(bus, va, size, el, align) {
+                        Ok(v) => set_lane(&mut regs[k], es, e, v as u64),
+                        Err(f) => {
+                            for (k, r) in regs.iter().enumerate().take(nregs) {
+                                self.set_v(reg(k), *r);
+                            }
+                            return self.data_abort(f.1, f.0, false, pc);
+                        }
+                    }
+                } else if let Err(f) =
+                    self.store(bus, va, size, u128::from(lane(regs[k], es, e)), el, align)
+                {
+                    return self.data_abort(f.1, f.0, true, pc);
                 }
             }
         }

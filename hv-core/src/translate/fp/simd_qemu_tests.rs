@@ -213,6 +213,18 @@ fn faults_part_way_leave_base_and_later_elements() {
     assert_eq!(cpu.v(0), lane1(0, RAM_END - 8));
     assert_eq!(cpu.v(1), lane1(1, RAM_END - 4));
     assert_eq!(cpu.v(2), v_init(2));
+    // ld2 {v0.4s, v1.4s}, [x1] with 12 bytes left: the fault falls inside
+    // an 8-byte chunk of the fast path; per element, V0.S[0], V1.S[0] and
+    // V0.S[1] load and V1.S[1] (at RAM_END) faults.
+    let (cpu, _) = run_fault(0x4c40_8820, RAM_END - 12, RAM_END, EXTERNAL);
+    let lane = |v: u128, i: u32, from: u64| {
+        (v & !(0xffff_ffff << (32 * i))) | (bytes(from, 4) << (32 * i))
+    };
+    assert_eq!(
+        cpu.v(0),
+        lane(lane(v_init(0), 0, RAM_END - 12), 1, RAM_END - 4)
+    );
+    assert_eq!(cpu.v(1), lane(v_init(1), 0, RAM_END - 8));
 }
 
 /// With the MMU off (Device memory) each element must be aligned to its
