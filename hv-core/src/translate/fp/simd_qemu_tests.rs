@@ -129,6 +129,16 @@ fn run_case(c: &Case) {
     }
 }
 
+// 400 random LLVM-valid words of these groups (`qemu_expect.py --random 400`).
+include!("simd_qemu_random.rs");
+
+#[test]
+fn random_encodings_match_qemu() {
+    for c in RANDOM_CASES {
+        run_case(c);
+    }
+}
+
 #[test]
 fn structure_loads_stores_permutes_and_copies_match_qemu() {
     for c in CASES {

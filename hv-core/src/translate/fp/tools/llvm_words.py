@@ -69,4 +69,5 @@ def main():
         emit(f"{name}_INVALID", [w for w, ok in cls if not ok])
 
 
-main()
+if __name__ == "__main__":
+    main()
