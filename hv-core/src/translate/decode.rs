@@ -897,7 +897,7 @@ fn decode_ldst(w: u32) -> Insn {
     let rt = rz(w, 0);
     match bits(w, 29, 27) {
         0b001 if !v && bits(w, 25, 24) == 0 => decode_excl(w),
-        0b001 if v => super::fp::decode_ldst_multi(w).map_or(Insn::Undefined, Insn::Fp),
+        0b001 if v => super::fp::decode_ldst_simd(w).map_or(Insn::Undefined, Insn::Fp),
         0b011 if bits(w, 25, 24) == 0 => {
             let off = sext(bits(w, 23, 5), 19) << 2;
             let op = if v {

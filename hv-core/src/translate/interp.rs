@@ -19,7 +19,7 @@ use super::exception::{
     esr, vector_offset, ExceptionClass, Spsr, SyncException, VectorKind, DAIF_MASK, ISS_WNR,
     NZCV_MASK,
 };
-use super::fp::{self, FpInsn, Post};
+use super::fp::{self, FpInsn};
 use super::ir::{Block, Op, PAGE_SIZE};
 use super::sysreg::{self as sr, SysRegEnc, SysRegs};
 use super::TranslateError;
@@ -112,7 +112,7 @@ pub enum Exit {
 }
 
 /// What one instruction did.
-enum Flow {
+pub(in crate::translate) enum Flow {
     /// Fall through to the next instruction.
     Next,
     /// Continue at this address (ends the block).
@@ -129,7 +129,7 @@ enum Flow {
 /// the page that needs fixing, or the guest's fault handler fixes the wrong
 /// page and the access faults forever.
 #[derive(Clone, Copy, Debug)]
-struct MemFault(Fault, u64);
+pub(in crate::translate) struct MemFault(pub Fault, pub u64);
 
 /// Whether `size` bytes at `va` span two pages.
 #[inline]
@@ -551,7 +551,7 @@ impl Cpu {
         })
     }
 
-    fn undefined(&self, pc: u64) -> Flow {
+    pub(in crate::translate) fn undefined(&self, pc: u64) -> Flow {
         self.sync(ExceptionClass::Unknown, 0, None, pc)
     }
 
@@ -571,7 +571,13 @@ impl Cpu {
         self.sync(ExceptionClass::FpAccess, 0, None, pc)
     }
 
-    fn data_abort(&self, va: u64, fault: Fault, write: bool, pc: u64) -> Flow {
+    pub(in crate::translate) fn data_abort(
+        &self,
+        va: u64,
+        fault: Fault,
+        write: bool,
+        pc: u64,
+    ) -> Flow {
         let ec = if self.el == 0 {
             ExceptionClass::DataAbortLower
         } else {
@@ -1173,17 +1179,8 @@ impl Cpu {
                 if !self.fp_enabled() {
                     return self.fp_trap(pc);
                 }
-                if let FpInsn::LdSt1 {
-                    q,
-                    load,
-                    regs,
-                    esize_log2,
-                    rt,
-                    rn,
-                    post,
-                } = f
-                {
-                    return self.ldst1(bus, pc, q, load, regs, esize_log2, rt, rn, post);
+                if matches!(f, FpInsn::LdStMulti { .. } | FpInsn::LdStSingle { .. }) {
+                    return self.simd_ldst(bus, pc, &f);
                 }
                 if !fp::execute(self, &f, live) {
                     return self.undefined(pc);
@@ -1454,7 +1451,7 @@ impl Cpu {
 
     /// Load `1 << size_log2` bytes (up to 16) from an address that must be
     /// a multiple of `align` (a power of two; 1 for none).
-    fn load<B: CpuBus + ?Sized>(
+    pub(in crate::translate) fn load<B: CpuBus + ?Sized>(
         &mut self,
         bus: &mut B,
         va: u64,
@@ -1488,7 +1485,7 @@ impl Cpu {
 
     /// Store `1 << size_log2` bytes (up to 16) at a multiple of `align`,
     /// and drop translated code the store overwrote.
-    fn store<B: CpuBus + ?Sized>(
+    pub(in crate::translate) fn store<B: CpuBus + ?Sized>(
         &mut self,
         bus: &mut B,
         va: u64,
@@ -1526,7 +1523,7 @@ impl Cpu {
     /// then to Device memory, where unaligned accesses fault), else none.
     /// Device pages with the MMU on are the bus's business.
     #[inline]
-    fn align_for(&self, size_log2: u8) -> u64 {
+    pub(in crate::translate) fn align_for(&self, size_log2: u8) -> u64 {
         if self.sys.sctlr & (sr::SCTLR_A | sr::SCTLR_M) != sr::SCTLR_M {
             1 << (size_log2 & 7)
         } else {
@@ -1658,45 +1655,6 @@ impl Cpu {
         }
         if let Some(w) = wb {
             self.set_x(rn, w);
-        }
-        Flow::Next
-    }
-
-    /// LD1/ST1 of `regs` consecutive registers (no interleaving).
-    #[allow(clippy::too_many_arguments)]
-    fn ldst1<B: CpuBus + ?Sized>(
-        &mut self,
-        bus: &mut B,
-        pc: u64,
-        q: bool,
-        load: bool,
-        regs: u8,
-        esize_log2: u8,
-        rt: u8,
-        rn: u8,
-        post: Post,
-    ) -> Flow {
-        let base = self.x(rn);
-        let (size_log2, step) = if q { (4u8, 16u64) } else { (3u8, 8u64) };
-        let el = self.el;
-        // Device memory (MMU off) and SCTLR_EL1.A check the element size.
-        let align = self.align_for(esize_log2);
-        for i in 0..regs {
-            let va = base.wrapping_add(u64::from(i) * step);
-            let t = (rt + i) % 32;
-            if load {
-                match self.load(bus, va, size_log2, el, align) {
-                    Ok(v) => self.set_v(t, v),
-                    Err(f) => return self.data_abort(f.1, f.0, false, pc),
-                }
-            } else if let Err(f) = self.store(bus, va, size_log2, self.v(t), el, align) {
-                return self.data_abort(f.1, f.0, true, pc);
-            }
-        }
-        match post {
-            Post::None => {}
-            Post::Imm => self.set_x(rn, base.wrapping_add(u64::from(regs) * step)),
-            Post::Reg(m) => self.set_x(rn, base.wrapping_add(self.x(m))),
         }
         Flow::Next
     }

@@ -97,6 +97,9 @@ pub fn decode(w: u32) -> Option<FpInsn> {
             ra: reg(w, 10),
         });
     }
+    if w & permute::GROUP_MASK == permute::GROUP_VALUE {
+        return permute::decode(w);
+    }
     // Advanced SIMD scalar copy: 01 0 11110000 imm5 0 0000 1 Rn Rd (DUP).
     if w & 0xffe0_fc00 == 0x5e00_0400 {
         let imm5 = bits(w, 20, 16);
@@ -544,40 +547,6 @@ fn decode_simd(w: u32) -> Option<FpInsn> {
         }
         _ => None,
     }
-}
-
-/// Decode LD1/ST1 (multiple structures); the caller has checked bits
-/// 29:27 = 001 and V = 1 of the load/store group.
-pub fn decode_ldst_multi(w: u32) -> Option<FpInsn> {
-    if bit(w, 31) || bits(w, 29, 24) != 0b001100 || bit(w, 21) {
-        return None;
-    }
-    let post = bit(w, 23);
-    if !post && bits(w, 20, 16) != 0 {
-        return None;
-    }
-    let regs = match bits(w, 15, 12) {
-        0b0111 => 1,
-        0b1010 => 2,
-        0b0110 => 3,
-        0b0010 => 4,
-        _ => return None, // LD2/LD3/LD4 (interleaving): not implemented
-    };
-    let q = bit(w, 30);
-    let rm = reg(w, 16);
-    Some(FpInsn::LdSt1 {
-        q,
-        load: bit(w, 22),
-        regs,
-        esize_log2: bits(w, 11, 10) as u8,
-        rt: reg(w, 0),
-        rn: reg(w, 5),
-        post: match (post, rm) {
-            (false, _) => Post::None,
-            (true, 31) => Post::Imm,
-            (true, m) => Post::Reg(m),
-        },
-    })
 }
 
 // ---------------------------------------------------------------------------

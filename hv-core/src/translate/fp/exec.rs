@@ -587,7 +587,9 @@ pub fn execute(cpu: &mut Cpu, f: &FpInsn, flags_live: bool) -> bool {
             }
             cpu.set_v(rd, r);
         }
-        FpInsn::LdSt1 { .. } => return false, // handled by the interpreter
+        FpInsn::Tbl { .. } | FpInsn::Perm { .. } => return super::permute::execute(cpu, f),
+        // Handled by the interpreter (Cpu::simd_ldst).
+        FpInsn::LdStMulti { .. } | FpInsn::LdStSingle { .. } => return false,
     }
     true
 }

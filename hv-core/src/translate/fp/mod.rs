@@ -1,7 +1,9 @@
 //! Floating-point and Advanced SIMD: the subset compilers emit for ordinary
 //! code — scalar FP arithmetic, compares, conversions and moves, and the
 //! vector moves, logic, compares and reductions of memcpy/memset/strlen and
-//! `count_ones`.
+//! `count_ones`; and, complete for ARMv8.0-A, the structure loads/stores
+//! (LD1-LD4/ST1-ST4 multiple, single lane and replicate), TBL/TBX,
+//! UZP/TRN/ZIP, EXT, REV16/32/64 and the copies (DUP, INS, UMOV, SMOV).
 //!
 //! Scalar arithmetic runs on the host FPU (round to nearest even) with the
 //! Arm NaN rules applied explicitly: the first signalling NaN operand,
@@ -17,18 +19,27 @@
 //! * [`soft`]: the Arm FP arithmetic both tiers call (NaN rules, rounding,
 //!   exact square root and fused multiply-add).
 //! * [`lanes`]: vector lane access.
+//! * [`simd_mem`]: LD1-LD4/ST1-ST4 (multiple, single lane, replicate).
+//! * [`permute`]: TBL/TBX, UZP/TRN/ZIP.
 
 use super::cond::Cond;
 
 mod decode;
 mod exec;
 mod lanes;
+#[cfg(test)]
+mod llvm_simd;
+mod permute;
+mod simd_mem;
+#[cfg(test)]
+mod simd_qemu_tests;
 pub mod soft;
 #[cfg(test)]
 mod tests;
 
-pub use decode::{decode, decode_ldst_multi, expand_fp_imm};
+pub use decode::{decode, expand_fp_imm};
 pub use exec::execute;
+pub use simd_mem::decode as decode_ldst_simd;
 
 /// Precision of a scalar FP operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -397,16 +408,54 @@ pub enum FpInsn {
         rd: u8,
         rn: u8,
     },
-    /// LD1/ST1 (multiple structures, 1 to 4 consecutive registers).
-    LdSt1 {
+    // --- structure loads/stores (simd_mem.rs) and permutes (permute.rs) ---
+    /// LD1-LD4/ST1-ST4 (multiple structures): `rpt` repetitions of
+    /// `selem`-register interleaved structures (LD1 with 2 registers is
+    /// `rpt` 2, `selem` 1; LD2 is `rpt` 1, `selem` 2).
+    LdStMulti {
         q: bool,
         load: bool,
-        regs: u8,
-        /// Element size (log2 bytes), for alignment checks.
-        esize_log2: u8,
+        rpt: u8,
+        selem: u8,
+        /// Element size (log2 bytes).
+        size: u8,
         rt: u8,
+        /// Base register; 32 is SP.
         rn: u8,
         post: Post,
+    },
+    /// LD1-LD4/ST1-ST4 (single structure) to/from lane `index` of `selem`
+    /// consecutive registers, or LD1R-LD4R (`replicate`).
+    LdStSingle {
+        q: bool,
+        load: bool,
+        replicate: bool,
+        selem: u8,
+        /// Element size (log2 bytes).
+        size: u8,
+        index: u8,
+        rt: u8,
+        /// Base register; 32 is SP.
+        rn: u8,
+        post: Post,
+    },
+    /// TBL/TBX with `regs` (1-4) table registers from Vn.
+    Tbl {
+        q: bool,
+        tbx: bool,
+        regs: u8,
+        rd: u8,
+        rn: u8,
+        rm: u8,
+    },
+    /// UZP1/UZP2/TRN1/TRN2/ZIP1/ZIP2.
+    Perm {
+        q: bool,
+        size: u8,
+        op: PermOp,
+        rd: u8,
+        rn: u8,
+        rm: u8,
     },
 }
 
@@ -423,12 +472,29 @@ pub enum ModOp {
     Bic,
 }
 
-/// Post-index of LD1/ST1.
+/// UZP/TRN/ZIP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PermOp {
+    /// UZP1: even elements of Vn:Vm.
+    Uzp1,
+    /// UZP2: odd elements.
+    Uzp2,
+    /// TRN1.
+    Trn1,
+    /// TRN2.
+    Trn2,
+    /// ZIP1: interleave the low halves.
+    Zip1,
+    /// ZIP2: interleave the high halves.
+    Zip2,
+}
+
+/// Post-index of the structure loads/stores.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Post {
     /// No write-back.
     None,
-    /// Add the transfer size.
+    /// Add the transfer size (`Rm` = 31).
     Imm,
     /// Add Xm.
     Reg(u8),
