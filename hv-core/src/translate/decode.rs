@@ -3,7 +3,8 @@
 //! Coverage: the base integer ISA (data processing immediate and register,
 //! shifts, extends, conditional compare/select, bitfield, multiply/divide,
 //! CRC32, PC-relative addressing, all branches, the load/store addressing
-//! modes incl. pairs, exclusives and acquire/release), the system
+//! modes incl. pairs, exclusives and acquire/release, the LSE atomics of
+//! [`super::atomics`]), the system
 //! instructions of a kernel guest, and the FP/SIMD subset of [`super::fp`]
 //! and the interpreter. Anything else, including every reserved or
 //! unallocated encoding the decoder recognises as such, is
@@ -503,6 +504,8 @@ pub enum Insn {
     },
     /// A floating-point or SIMD instruction (see [`super::fp`]).
     Fp(super::fp::FpInsn),
+    /// An LSE atomic: CAS, CASP, SWP, LD<op> (see [`super::atomics`]).
+    Atomic(super::atomics::AtomicOp),
 }
 
 impl Insn {
@@ -556,7 +559,7 @@ impl Insn {
             | Insn::CondSel { .. }
             | Insn::BCond { .. }
             | Insn::Mrs { .. } => true,
-            Insn::Mem { .. } | Insn::Pair { .. } | Insn::Excl { .. } => true,
+            Insn::Mem { .. } | Insn::Pair { .. } | Insn::Excl { .. } | Insn::Atomic(_) => true,
             Insn::Fp(f) => f.reads_flags(),
             other => other.ends_block(),
         }
@@ -950,6 +953,10 @@ fn decode_excl(w: u32) -> Insn {
     let rt2 = rz(w, 10);
     let rt = rz(w, 0);
     let rn = rs(w, 5);
+    // CAS (o2 = o1 = 1) and CASP (o2 = 0, o1 = 1, size 0x): FEAT_LSE.
+    if o1 && (o2 || size_log2 < 2) {
+        return super::atomics::decode_cas(w);
+    }
     let (kind, pair) = match (o2, o1, l) {
         (false, false, false) => (ExclKind::StoreExcl, false),
         (false, false, true) => (ExclKind::LoadExcl, false),
@@ -1061,6 +1068,10 @@ fn decode_ldst_reg(w: u32) -> Insn {
     let opc = bits(w, 23, 22);
     let rt = rz(w, 0);
     let rn = rs(w, 5);
+    if bits(w, 25, 24) == 0 && bit(w, 21) && bits(w, 11, 10) == 0 {
+        // Atomic memory operations (FEAT_LSE).
+        return super::atomics::decode_amo(w);
+    }
     let Some(mut op) = single_op(size, v, opc) else {
         return Insn::Undefined;
     };
@@ -1093,7 +1104,7 @@ fn decode_ldst_reg(w: u32) -> Insn {
             shift: if bit(w, 12) { op.size_log2 } else { 0 },
         }
     } else {
-        // Atomic memory operations (LSE) and PAC loads: not implemented.
+        // PAC loads (LDRAA/LDRAB, FEAT_PAuth): not implemented.
         return Insn::Undefined;
     };
     if op.kind == MemKind::Prefetch

@@ -1175,6 +1175,7 @@ impl Cpu {
                 rt2,
                 rn,
             } => return self.excl(bus, pc, kind, size_log2, pair, rs, rt, rt2, rn),
+            Insn::Atomic(a) => return self.atomic(bus, pc, a),
             Insn::Fp(f) => {
                 if !self.fp_enabled() {
                     return self.fp_trap(pc);

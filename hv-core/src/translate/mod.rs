@@ -64,6 +64,7 @@
 //! ```
 
 pub mod asm;
+pub mod atomics;
 pub mod bus;
 pub mod cache;
 pub mod cond;
