@@ -82,6 +82,9 @@ fn fp_ty(ftype: u32) -> Option<FpTy> {
 /// Decode a word of the "data processing — scalar FP and Advanced SIMD"
 /// group (bits 28:25 = x111).
 pub fn decode(w: u32) -> Option<FpInsn> {
+    if let Some(c) = super::crypto::decode(w) {
+        return Some(c);
+    }
     if bits(w, 28, 24) == 0b11110 && !bit(w, 30) {
         return decode_scalar(w);
     }

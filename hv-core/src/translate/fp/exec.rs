@@ -590,6 +590,7 @@ pub fn execute(cpu: &mut Cpu, f: &FpInsn, flags_live: bool) -> bool {
         FpInsn::Tbl { .. } | FpInsn::Perm { .. } => return super::permute::execute(cpu, f),
         // Handled by the interpreter (Cpu::simd_ldst).
         FpInsn::LdStMulti { .. } | FpInsn::LdStSingle { .. } => return false,
+        FpInsn::Crypto(c) => super::crypto::execute(cpu, &c),
     }
     true
 }

@@ -24,6 +24,7 @@
 
 use super::cond::Cond;
 
+pub mod crypto;
 mod decode;
 mod exec;
 mod lanes;
@@ -457,6 +458,8 @@ pub enum FpInsn {
         rn: u8,
         rm: u8,
     },
+    /// AES, SHA1 and SHA256 (see [`crypto`]).
+    Crypto(crypto::Crypto),
 }
 
 /// What a vector modified-immediate instruction does with the immediate.
