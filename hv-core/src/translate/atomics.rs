@@ -1,13 +1,13 @@
 //! ARMv8.1 Large System Extensions (FEAT_LSE): the single-copy atomic
-//! read-modify-write instructions — CAS, CASP, SWP and the LD<op> family
-//! (LDADD, LDCLR, LDEOR, LDSET, LDSMAX, LDSMIN, LDUMAX, LDUMIN; ST<op> is
-//! LD<op> with Rt = ZR) in every size and ordering (plain, A, L, AL).
+//! read-modify-write instructions — CAS, CASP, SWP and the `LD<op>` family
+//! (LDADD, LDCLR, LDEOR, LDSET, LDSMAX, LDSMIN, LDUMAX, LDUMIN; `ST<op>` is
+//! `LD<op>` with Rt = ZR) in every size and ordering (plain, A, L, AL).
 //!
 //! Decoding: [`decode_cas`] for the CAS/CASP slots of the load/store
 //! exclusive group, [`decode_amo`] for the "atomic memory operations" slot
 //! of the load/store register group. Both give one [`Insn::Atomic`].
 //!
-//! Execution ([`Cpu::atomic`], the Arm ARM's `MemAtomic` and
+//! Execution (`Cpu::atomic`, the Arm ARM's `MemAtomic` and
 //! `MemAtomicCompareAndSwap`):
 //!
 //! * The address must be aligned to the access size (the pair's total for
@@ -71,9 +71,9 @@ pub struct AtomicOp {
     pub acquire: bool,
     /// Release semantics (the L forms).
     pub release: bool,
-    /// Rs: the operand (LD<op>, SWP) or compare value (CAS, CASP).
+    /// Rs: the operand (`LD<op>`, SWP) or compare value (CAS, CASP).
     pub rs: u8,
-    /// Rt: the old value (LD<op>, SWP) or new value (CAS, CASP).
+    /// Rt: the old value (`LD<op>`, SWP) or new value (CAS, CASP).
     pub rt: u8,
     /// Base register (32 = SP).
     pub rn: u8,
@@ -135,7 +135,7 @@ pub fn decode_cas(w: u32) -> Insn {
     })
 }
 
-/// LD<op>/SWP: `size 111 V 00 A R 1 Rs o3 opc 00 Rn Rt` (the caller has
+/// `LD<op>`/SWP: `size 111 V 00 A R 1 Rs o3 opc 00 Rn Rt` (the caller has
 /// matched bits 29:27, 25:24, 21 and 11:10). V = 1, LDAPR (o3:opc = 1100,
 /// FEAT_LRCPC) and the other o3 = 1 values are unallocated here.
 pub fn decode_amo(w: u32) -> Insn {
@@ -165,7 +165,7 @@ pub fn decode_amo(w: u32) -> Insn {
     })
 }
 
-/// The new memory value of an LD<op>/SWP on `bits`-bit data (both
+/// The new memory value of an `LD<op>`/SWP on `bits`-bit data (both
 /// operands already truncated to `bits`).
 #[inline]
 fn combine(op: AmoOp, old: u64, val: u64, bits: u32) -> u64 {

@@ -504,7 +504,7 @@ pub enum Insn {
     },
     /// A floating-point or SIMD instruction (see [`super::fp`]).
     Fp(super::fp::FpInsn),
-    /// An LSE atomic: CAS, CASP, SWP, LD<op> (see [`super::atomics`]).
+    /// An LSE atomic: CAS, CASP, SWP, `LD<op>` (see [`super::atomics`]).
     Atomic(super::atomics::AtomicOp),
 }
 

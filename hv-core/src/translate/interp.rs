@@ -201,26 +201,38 @@ const fn ones(width: u32) -> u64 {
     }
 }
 
-/// Reflected CRC-32 update over the low `bytes` bytes of `val`.
-fn crc32(acc: u32, val: u64, bytes: u32, poly: u32) -> u32 {
-    let mut crc = acc;
-    for i in 0..bytes {
-        crc ^= (val >> (8 * i)) as u8 as u32;
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ poly
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    crc
-}
-
-/// Identification register values (fixed for this tier).
-const ID_AA64PFR0: u64 = 0x11; // EL0 and EL1 AArch64 only; FP and AdvSIMD present
-const ID_AA64ISAR0: u64 = 1 << 16; // CRC32
-const ID_AA64MMFR0: u64 = 0x25; // 48-bit PA, 16-bit ASID, 4K and 64K granules
+// Identification registers (fixed for this tier). They advertise exactly
+// what this CPU implements, because guests choose code paths from them:
+// Linux patches its atomics to LSE and registers the aes-ce/sha*-ce
+// drivers, glibc's ifuncs and OpenSSL read the HWCAPs derived from them.
+// Every register of the ID space not listed reads as zero ("not
+// implemented"), which also covers ID_AA64ISAR1_EL1 (no PAuth, LRCPC,
+// DPB, JSCVT, FCMA...), ID_AA64PFR1_EL1 (no BTI, SSBS, MTE),
+// ID_AA64MMFR1/2_EL1 (no PAN, VHE, LOR, HAFDBS, UAO...) and
+// ID_AA64ZFR0_EL1 (no SVE).
+//
+// ID_AA64PFR0_EL1:
+//   EL0 [3:0] = 1, EL1 [7:4] = 1: AArch64 only; EL2 [11:8] = EL3 [15:12]
+//     = 0: this CPU has no EL2/EL3.
+//   FP [19:16] = 0 and AdvSIMD [23:20] = 0: implemented, without
+//     half-precision arithmetic (FEAT_FP16 would be 1; 0xF = absent).
+//   GIC [27:24] = 0: the CPU itself has no GIC system registers (a home
+//     may serve them through `CpuBus::sysreg_read`); RAS, SVE, ... = 0.
+const ID_AA64PFR0: u64 = 0x11;
+// ID_AA64ISAR0_EL1:
+//   AES [7:4] = 2: AESE/AESD/AESMC/AESIMC (`fp::crypto`) plus PMULL/PMULL2
+//     on 64-bit elements (FEAT_PMULL, implemented in the FP/SIMD tier).
+//   SHA1 [11:8] = 1: SHA1C/P/M/H/SU0/SU1 (`fp::crypto`).
+//   SHA2 [15:12] = 1: SHA256H/H2/SU0/SU1; not 2 (no SHA512).
+//   CRC32 [19:16] = 1: CRC32B/H/W/X and CRC32CB/H/W/X (`Dp2::Crc32`).
+//   Atomic [23:20] = 2: the FEAT_LSE atomics (`atomics`).
+//   RDM, SHA3, SM3, SM4, DP, FHM, TS, TLB, RNDR [63:28] = 0: not
+//     implemented (ARMv8.0 plus the above).
+const ID_AA64ISAR0: u64 = (2 << 4) | (1 << 8) | (1 << 12) | (1 << 16) | (2 << 20);
+// ID_AA64MMFR0_EL1 (unchanged): PARange [3:0] = 5 (48-bit PA), ASIDBits
+// [7:4] = 2 (16-bit ASID), TGran16 [23:20] = 0 (16K granule not
+// supported), TGran64 [27:24] = 0 and TGran4 [31:28] = 0 (supported).
+const ID_AA64MMFR0: u64 = 0x25;
 const CTR_EL0: u64 = 0x8444_c004; // 64-byte lines, PIPT I-cache
 const DCZID_EL0: u64 = 4; // DC ZVA zeroes 64 bytes
 const DC_ZVA_BYTES: u64 = 64;
@@ -1263,10 +1275,7 @@ impl Cpu {
             Dp2::Crc32 {
                 size_log2,
                 castagnoli,
-            } => {
-                let poly = if castagnoli { 0x82f6_3b78 } else { 0xedb8_8320 };
-                u64::from(crc32(a as u32, b, 1 << size_log2, poly))
-            }
+            } => u64::from(super::crc::crc32(a as u32, b, 1 << size_log2, castagnoli)),
         };
         mask(sf, r)
     }

@@ -6,6 +6,8 @@
 //! * [`decode`]: one 32-bit A64 word to one [`decode::Insn`]; an encoding it
 //!   does not know becomes [`decode::Insn::Undefined`], never a panic.
 //! * [`cond`]: condition codes and their test against NZCV.
+//! * [`crc`]: the CRC32/CRC32C arithmetic (FEAT_CRC32).
+//! * [`atomics`]: the ARMv8.1 LSE atomics (CAS, CASP, SWP, `LD<op>`).
 //! * [`ir`]: a translated block (the decoded ops up to a branch, a size limit
 //!   or a page end) with per-op flag liveness.
 //! * [`cache`]: blocks by guest physical address and translation regime,
@@ -68,6 +70,7 @@ pub mod atomics;
 pub mod bus;
 pub mod cache;
 pub mod cond;
+pub mod crc;
 pub mod decode;
 pub mod exception;
 pub mod fp;
