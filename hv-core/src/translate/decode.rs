@@ -847,7 +847,9 @@ fn decode_system(w: u32) -> Insn {
     let rt = rz(w, 0);
     match (l, op0) {
         (false, 0) => {
-            if crn == 0b0010 && rt == 31 {
+            // Hints and barriers have op1 = 011; other op1 values are
+            // unallocated (LLVM prints them as `msr S0_<op1>_...`).
+            if crn == 0b0010 && rt == 31 && op1 == 0b011 {
                 // Hints: everything not listed executes as NOP.
                 return match (crm, op2) {
                     (0, 2) => Insn::Wfe,
@@ -855,10 +857,12 @@ fn decode_system(w: u32) -> Insn {
                     _ => Insn::Nop,
                 };
             }
-            if crn == 0b0011 && rt == 31 {
+            if crn == 0b0011 && rt == 31 && op1 == 0b011 {
                 return match op2 {
                     0b010 => Insn::Barrier(Barrier::Clrex),
-                    0b100 if crm != 0 => Insn::Barrier(Barrier::Dsb),
+                    // CRm = 0000 and 0100 are SSBB and PSSBB, DSB encodings
+                    // every ARMv8.0 CPU has (a DSB here).
+                    0b100 => Insn::Barrier(Barrier::Dsb),
                     0b101 => Insn::Barrier(Barrier::Dmb),
                     0b110 => Insn::Barrier(Barrier::Isb),
                     _ => Insn::Undefined,

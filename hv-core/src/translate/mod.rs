@@ -81,6 +81,8 @@ pub mod sysreg;
 #[cfg(test)]
 mod llvm_check;
 #[cfg(test)]
+mod llvm_scan;
+#[cfg(test)]
 mod prop;
 #[cfg(test)]
 mod tests;
