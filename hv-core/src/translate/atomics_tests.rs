@@ -83,6 +83,8 @@ fn abort(cpu: &Cpu, exit: Exit) -> (u64, u64) {
 /// Arm ARM (FEAT_LSE without FEAT_LSE2): an unaligned atomic is an
 /// Alignment fault (DFSC 0b100001) whatever SCTLR_EL1.A says, with the
 /// registers and memory unchanged. EC 0x25 (data abort, same EL), IL = 1.
+/// qemu-system-aarch64 -M virt -cpu max (QEMU 10.0.2, MMU off) reports
+/// the same ESR, 0x96000021, for both instructions.
 #[test]
 fn unaligned_atomics_fault() {
     // ldadd x2, x4, [x1]; casp x2, x3, x4, x5, [x1] (16-byte alignment).
@@ -101,7 +103,8 @@ fn unaligned_atomics_fault() {
 }
 
 /// An atomic outside RAM and devices: a synchronous external abort on the
-/// read (DFSC 0b010000, WnR = 0).
+/// read (DFSC 0b010000, WnR = 0): ESR 0x96000010, as qemu-system-aarch64
+/// reports for an LDADD to an unassigned address of `-M virt`.
 #[test]
 fn atomic_external_abort() {
     // swpal w2, w4, [x1]

@@ -879,7 +879,7 @@ fn decode_system(w: u32) -> Insn {
             }
             Insn::Undefined
         }
-        (false, 1) => Insn::Sys {
+        (false, 1) if sys_allocated(op1, crn, crm, op2) => Insn::Sys {
             op1,
             crn,
             crm,
@@ -896,6 +896,25 @@ fn decode_system(w: u32) -> Insn {
         }
         _ => Insn::Undefined,
     }
+}
+
+/// The SYS operations of ARMv8.0 at EL0/EL1 (`op1:CRn:CRm:op2`): IC
+/// IALLUIS/IALLU/IVAU, DC IVAC/ISW/CSW/CISW/ZVA/CVAC/CVAU/CIVAC, AT
+/// S1E1R/S1E1W/S1E0R/S1E0W and the TLBI ...E1 operations. Everything else
+/// is UNDEFINED here: EL2/EL3 operations (op1 = 4 or 6; this CPU has no
+/// EL2/EL3), later extensions' (DC CVAP, AT S1E1RP, TLBI ranges and
+/// outer-shareable forms, none advertised) and the unallocated slots.
+fn sys_allocated(op1: u8, crn: u8, crm: u8, op2: u8) -> bool {
+    matches!(
+        (op1, crn, crm, op2),
+        (0, 7, 1 | 5, 0)
+            | (3, 7, 5, 1)
+            | (0, 7, 6, 1 | 2)
+            | (0, 7, 10 | 14, 2)
+            | (3, 7, 4 | 10 | 11 | 14, 1)
+            | (0, 7, 8, 0..=3)
+            | (0, 8, 3 | 7, 0 | 1 | 2 | 3 | 5 | 7)
+    )
 }
 
 fn decode_ldst(w: u32) -> Insn {
