@@ -19,6 +19,8 @@ mod decode;
 mod exec;
 mod lanes;
 #[cfg(test)]
+mod llvm_fp;
+#[cfg(test)]
 mod qemu_vectors;
 pub mod soft;
 #[cfg(test)]
