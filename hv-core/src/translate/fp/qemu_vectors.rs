@@ -15,6 +15,13 @@
 //! Each case: Vn = 1, Vm = 2, Va = 3, Vd = 0 (also Xd = 0 and Xn = 1 for
 //! the general-register forms); V0..V3 are loaded with the case's values
 //! (X0..X2 with their low halves), FPSR is cleared.
+//!
+//! Two longer runs compare live without storing (both ignored, need QEMU):
+//! `qemu_fp_random_live` (`HV_FP_SCALE` times the stored sample, seed
+//! `HV_FP_SEED`) and `qemu_fp_edge_cross_live` (every pair of edge values
+//! for the two-source ops, every edge value under all 32 FPCR
+//! RMode/FZ/DN/AHP combinations for the one-source ops and conversions,
+//! edge triples for the fused ops: 297988 cases).
 
 use super::super::{Cpu, CpuConfig, Exit, FlatBus};
 use crate::addr::GuestAddress;
@@ -945,6 +952,128 @@ fn qemu_fp_random_live() {
         }
     }
     std::println!("{} cases compared, {} differ", cases.len(), bad.len());
+    let shown: Vec<_> = bad.iter().take(30).cloned().collect();
+    assert!(bad.is_empty(), "{}", shown.join("\n"));
+}
+
+/// Edge operands crossed exhaustively: every pair of edge values for the
+/// two-source ops, every edge value for the one-source ops and conversions
+/// under every FPCR mode combination, edge triples for the fused ops.
+fn edge_cases() -> Vec<Case> {
+    let mut rng = Rng(0xed6e_5eed);
+    let mut out = Vec::new();
+    let fpcrs: Vec<u64> = (0..32u64)
+        .map(|i| ((i & 3) << 22) | ((i >> 2) & 7) << 24)
+        .collect();
+    let mut push = |word: u32, fpcr: u64, a: u64, b: u64, c: u64| {
+        out.push(Case {
+            word,
+            fpcr,
+            nzcv: 0,
+            v: [
+                0x5555_5555_5555_5555_5555_5555_5555_5555,
+                u128::from(a),
+                u128::from(b),
+                u128::from(c),
+            ],
+        });
+    };
+    for (t, w) in [(0u32, 32u32), (1, 64)] {
+        let e = edge(w);
+        let sz = t;
+        // Two sources: FP data processing and the AdvSIMD scalar three-same.
+        let mut two: Vec<u32> = (0..9)
+            .map(|op| 0x1e20_0800 | t << 22 | M | op << 12 | N | D)
+            .collect();
+        for &(u, a, op, vec_only) in THREE_SAME {
+            if !vec_only {
+                two.push(0x5e20_0400 | u << 29 | a << 23 | sz << 22 | M | op << 11 | N | D);
+            }
+        }
+        two.push(0x1e20_2000 | t << 22 | M | N | 0x10); // fcmpe
+        two.push(0x1e20_2000 | t << 22 | M | N); // fcmp
+        for &word in &two {
+            for &x in e {
+                for &y in e {
+                    let fpcr = rng.pick(&fpcrs);
+                    push(word, fpcr, x, y, 0);
+                }
+            }
+        }
+        // Fused: edge triples, a sample.
+        for o in 0..4u32 {
+            let word = 0x1f00_0000 | t << 22 | (o >> 1) << 21 | M | (o & 1) << 15 | A | N | D;
+            for _ in 0..3000 {
+                let (x, y, z) = (rng.pick(e), rng.pick(e), rng.pick(e));
+                let fpcr = rng.pick(&fpcrs);
+                push(word, fpcr, x, y, z);
+            }
+        }
+        // One source, under every FPCR combination.
+        let mut one: Vec<u32> = [1u32, 2, 3, 8, 9, 10, 11, 12, 14, 15]
+            .iter()
+            .map(|op| 0x1e20_4000 | t << 22 | op << 15 | N | D)
+            .collect();
+        one.push(0x1e20_4000 | t << 22 | (4 | (1 - t)) << 15 | N | D); // fcvt s<->d
+        one.push(0x1e20_4000 | t << 22 | (4 | 3) << 15 | N | D); // fcvt to h
+        for &(u, a, op, scalar, int) in TWO_MISC {
+            if scalar && !int {
+                one.push(0x5e20_0800 | u << 29 | a << 23 | sz << 22 | op << 12 | N | D);
+            }
+        }
+        one.push(0x5ea1_f800 | sz << 22 | N | D); // frecpx
+        for (rmode, op) in [
+            (0u32, 0u32),
+            (0, 1),
+            (1, 0),
+            (1, 1),
+            (2, 0),
+            (2, 1),
+            (3, 0),
+            (3, 1),
+            (0, 4),
+            (0, 5),
+        ] {
+            for sf in 0..2u32 {
+                one.push(sf << 31 | 0x1e20_0000 | t << 22 | rmode << 19 | op << 16 | N | D);
+            }
+        }
+        if t == 1 {
+            one.push(0x7e61_6800 | N | D); // fcvtxn
+        }
+        for &word in &one {
+            for &x in e {
+                for &fpcr in &fpcrs {
+                    push(word, fpcr, x, 0, 0);
+                }
+            }
+        }
+    }
+    // Half to single and double under every FPCR combination.
+    for word in [0x1ee2_4000 | N | D, 0x1ee2_c000 | N | D] {
+        for &x in EDGE_H {
+            for &fpcr in &fpcrs {
+                push(word, fpcr, x, 0, 0);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+#[ignore = "needs qemu-aarch64"]
+fn qemu_fp_edge_cross_live() {
+    extern crate std;
+    let cases = edge_cases();
+    let outs = run_qemu(&cases);
+    let mut bad = Vec::new();
+    for (c, w) in cases.iter().zip(&outs) {
+        let got = run_interp(c);
+        if got != *w {
+            bad.push(describe(c, w, &got));
+        }
+    }
+    std::println!("{} edge cases compared, {} differ", cases.len(), bad.len());
     let shown: Vec<_> = bad.iter().take(30).cloned().collect();
     assert!(bad.is_empty(), "{}", shown.join("\n"));
 }
