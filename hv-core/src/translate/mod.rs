@@ -21,7 +21,8 @@
 //! * [`exception`]: exception entry (vector table, ESR/FAR/ELR/SPSR) and ERET.
 //! * [`sysreg`]: the EL0/EL1 system registers reached by MRS/MSR.
 //! * [`fp`]: FP/SIMD: decoding ([`fp::decode`]), execution, and the Arm FP
-//!   arithmetic ([`fp::soft`]: NaN rules, exact FSQRT and fused multiply-add).
+//!   arithmetic ([`fp::soft`]: the Arm ARM's FPRound, FPCR rounding modes,
+//!   FZ, DN and AHP, the FPSR flags; [`fp::arith`] its instructions).
 //! * [`asm`]: a small A64 encoder, used by tests, benchmarks and homes that
 //!   need to build guest code.
 //!

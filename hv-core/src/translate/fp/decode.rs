@@ -85,20 +85,11 @@ pub fn decode(w: u32) -> Option<FpInsn> {
     if let Some(c) = super::crypto::decode(w) {
         return Some(c);
     }
+    if let Some(f) = arith::decode(w) {
+        return Some(f);
+    }
     if bits(w, 28, 24) == 0b11110 && !bit(w, 30) {
         return decode_scalar(w);
-    }
-    if bits(w, 28, 24) == 0b11111 && !bit(w, 30) && !bit(w, 29) && !bit(w, 31) {
-        let ty = fp_ty(bits(w, 23, 22))?;
-        return Some(FpInsn::Dp3 {
-            ty,
-            neg: bit(w, 21),
-            sub: bit(w, 15),
-            rd: reg(w, 0),
-            rn: reg(w, 5),
-            rm: reg(w, 16),
-            ra: reg(w, 10),
-        });
     }
     if w & permute::GROUP_MASK == permute::GROUP_VALUE {
         return permute::decode(w);
@@ -123,6 +114,8 @@ pub fn decode(w: u32) -> Option<FpInsn> {
     decode_simd(w)
 }
 
+/// The scalar FP encodings that are not arithmetic (FMOV to and from
+/// general registers, FMOV immediate, FCSEL); [`arith`] has the rest.
 fn decode_scalar(w: u32) -> Option<FpInsn> {
     let sf = bit(w, 31);
     let ftype = bits(w, 23, 22);
@@ -130,100 +123,46 @@ fn decode_scalar(w: u32) -> Option<FpInsn> {
     let rn = reg(w, 5);
     let rm = reg(w, 16);
     if !bit(w, 21) || bit(w, 29) {
-        return None; // fixed-point conversions: not implemented
+        return None;
     }
     if bits(w, 15, 10) == 0 {
         let rmode = bits(w, 20, 19);
         let opcode = bits(w, 18, 16);
-        return match (opcode, rmode) {
-            (0b110, _) | (0b111, _) => {
-                let to_gp = opcode == 0b110;
-                let width = match (sf, ftype, rmode) {
-                    (false, 0, 0) => 32,
-                    (true, 1, 0) => 64,
-                    (true, 2, 1) => 128,
-                    _ => return None,
-                };
-                Some(if to_gp {
-                    FpInsn::MovToGp {
-                        bits: width,
-                        rd,
-                        rn,
-                    }
-                } else {
-                    FpInsn::MovFromGp {
-                        bits: width,
-                        rd,
-                        rn,
-                    }
-                })
-            }
-            (0b010, 0) | (0b011, 0) => Some(FpInsn::FromInt {
-                sf,
-                ty: fp_ty(ftype)?,
+        if opcode < 0b110 {
+            return None;
+        }
+        let width = match (sf, ftype, rmode) {
+            (false, 0, 0) => 32,
+            (true, 1, 0) => 64,
+            (true, 2, 1) => 128,
+            _ => return None,
+        };
+        return Some(if opcode == 0b110 {
+            FpInsn::MovToGp {
+                bits: width,
                 rd,
                 rn,
-                unsigned: opcode == 0b011,
-            }),
-            (0b000, _) | (0b001, _) | (0b100, 0) | (0b101, 0) => {
-                let round = match (opcode >> 2, rmode) {
-                    (1, _) => Round::NearestAway,
-                    (_, 0) => Round::NearestEven,
-                    (_, 1) => Round::Plus,
-                    (_, 2) => Round::Minus,
-                    _ => Round::Zero,
-                };
-                Some(FpInsn::ToInt {
-                    sf,
-                    ty: fp_ty(ftype)?,
-                    rd,
-                    rn,
-                    round,
-                    unsigned: opcode & 1 != 0,
-                })
             }
-            _ => None,
-        };
+        } else {
+            FpInsn::MovFromGp {
+                bits: width,
+                rd,
+                rn,
+            }
+        });
     }
     if sf {
         return None;
     }
     let ty = fp_ty(ftype)?;
-    match bits(w, 11, 10) {
-        0b01 => {
-            return Some(FpInsn::CondCmp {
-                ty,
-                rn,
-                rm,
-                cond: bits(w, 15, 12) as u8,
-                nzcv: bits(w, 3, 0) as u8,
-            })
-        }
-        0b10 => {
-            let op = match bits(w, 15, 12) {
-                0 => Fp2::Mul,
-                1 => Fp2::Div,
-                2 => Fp2::Add,
-                3 => Fp2::Sub,
-                4 => Fp2::Max,
-                5 => Fp2::Min,
-                6 => Fp2::MaxNm,
-                7 => Fp2::MinNm,
-                8 => Fp2::Nmul,
-                _ => return None,
-            };
-            return Some(FpInsn::Dp2 { ty, op, rd, rn, rm });
-        }
-        0b11 => {
-            return Some(FpInsn::Csel {
-                ty,
-                rd,
-                rn,
-                rm,
-                cond: bits(w, 15, 12) as u8,
-            })
-        }
-        _ => {}
+    if bits(w, 11, 10) == 0b11 {
+        return Some(FpInsn::Csel {
+            ty,
+            rd,
+            rn,
+            rm,
+            cond: bits(w, 15, 12) as u8,
+        });
     }
     if bits(w, 12, 10) == 0b100 {
         if bits(w, 9, 5) != 0 {
@@ -234,36 +173,6 @@ fn decode_scalar(w: u32) -> Option<FpInsn> {
             rd,
             bits: expand_fp_imm(bits(w, 20, 13), ty),
         });
-    }
-    if bits(w, 13, 10) == 0b1000 {
-        if bits(w, 15, 14) != 0 || bits(w, 2, 0) != 0 {
-            return None;
-        }
-        return Some(FpInsn::Cmp {
-            ty,
-            rn,
-            rm,
-            zero: bit(w, 3),
-        });
-    }
-    if bits(w, 14, 10) == 0b10000 {
-        let op = match bits(w, 20, 15) {
-            0b000000 => Fp1::Mov,
-            0b000001 => Fp1::Abs,
-            0b000010 => Fp1::Neg,
-            0b000011 => Fp1::Sqrt,
-            0b000100 if ty == FpTy::D => Fp1::Cvt(FpTy::S),
-            0b000101 if ty == FpTy::S => Fp1::Cvt(FpTy::D),
-            0b001000 => Fp1::Rint(Round::NearestEven),
-            0b001001 => Fp1::Rint(Round::Plus),
-            0b001010 => Fp1::Rint(Round::Minus),
-            0b001011 => Fp1::Rint(Round::Zero),
-            0b001100 => Fp1::Rint(Round::NearestAway),
-            // FRINTX/FRINTI use FPCR.RMode, which is always nearest-even here.
-            0b001110 | 0b001111 => Fp1::Rint(Round::NearestEven),
-            _ => return None,
-        };
-        return Some(FpInsn::Dp1 { ty, op, rd, rn });
     }
     None
 }
@@ -415,31 +324,6 @@ fn decode_simd(w: u32) -> Option<FpInsn> {
             };
             return Some(FpInsn::Logic { q, op, rd, rn, rm });
         }
-        let fop = match (opcode, u, bit(w, 23)) {
-            (0b11010, false, false) => Some(Fp2::Add),
-            (0b11010, false, true) => Some(Fp2::Sub),
-            (0b11011, true, false) => Some(Fp2::Mul),
-            (0b11111, true, false) => Some(Fp2::Div),
-            (0b11110, false, false) => Some(Fp2::Max),
-            (0b11110, false, true) => Some(Fp2::Min),
-            (0b11000, false, false) => Some(Fp2::MaxNm),
-            (0b11000, false, true) => Some(Fp2::MinNm),
-            _ => None,
-        };
-        if let Some(op) = fop {
-            let dbl = bit(w, 22);
-            if dbl && !q {
-                return None;
-            }
-            return Some(FpInsn::FThree {
-                q,
-                dbl,
-                op,
-                rd,
-                rn,
-                rm,
-            });
-        }
         let op = match (opcode, u) {
             (0b10011, false) if size < 3 => V3::Mul,
             (0b10000, false) => V3::Add,
@@ -488,19 +372,6 @@ fn decode_simd(w: u32) -> Option<FpInsn> {
     }
     let opcode = bits(w, 16, 12);
     match bits(w, 20, 17) {
-        0b0000 if opcode == 0b01111 && bit(w, 23) => {
-            let dbl = bit(w, 22);
-            if dbl && !q {
-                return None;
-            }
-            Some(FpInsn::FTwo {
-                q,
-                dbl,
-                neg: u,
-                rd,
-                rn,
-            })
-        }
         0b0000 => {
             let op = match (opcode, u) {
                 (0b01001, false) => V2::Cmeq0,
@@ -551,6 +422,3 @@ fn decode_simd(w: u32) -> Option<FpInsn> {
         _ => None,
     }
 }
-
-// ---------------------------------------------------------------------------
-// Scalar arithmetic with the Arm NaN rules.

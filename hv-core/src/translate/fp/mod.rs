@@ -1,36 +1,35 @@
-//! Floating-point and Advanced SIMD: the subset compilers emit for ordinary
-//! code — scalar FP arithmetic, compares, conversions and moves, and the
-//! vector moves, logic, compares and reductions of memcpy/memset/strlen and
-//! `count_ones`; and, complete for ARMv8.0-A, the structure loads/stores
-//! (LD1-LD4/ST1-ST4 multiple, single lane and replicate), TBL/TBX,
-//! UZP/TRN/ZIP, EXT, REV16/32/64 and the copies (DUP, INS, UMOV, SMOV).
-//!
-//! Scalar arithmetic runs on the host FPU (round to nearest even) with the
-//! Arm NaN rules applied explicitly: the first signalling NaN operand,
-//! quietened, else the first quiet NaN, else the default NaN for invalid
-//! operations (and always the default NaN with FPCR.DN). Not modelled:
-//! FPCR rounding modes other than nearest-even, flush-to-zero, and the FPSR
-//! cumulative exception flags. Half precision is only moved, never
-//! computed on (FEAT_FP16 is not advertised).
-
+//! Floating-point and Advanced SIMD: scalar and vector FP arithmetic
+//! ([`arith`], on the Arm FP model of [`soft`]: every FPCR rounding mode,
+//! FZ, DN and AHP, and the FPSR cumulative flags); complete for ARMv8.0-A,
+//! the structure loads/stores (LD1-LD4/ST1-ST4 multiple, single lane and
+//! replicate), TBL/TBX, UZP/TRN/ZIP, EXT, REV16/32/64 and the copies (DUP,
+//! INS, UMOV, SMOV); the crypto instructions ([`crypto`]); and the vector
+//! moves, logic, compares and reductions. Half precision is only converted
+//! to and from (FEAT_FP16 is not advertised).
 //!
 //! * [`decode`]: A64 words to [`FpInsn`].
 //! * [`exec`]: [`FpInsn`] on a [`Cpu`](super::interp::Cpu).
-//! * [`soft`]: the Arm FP arithmetic both tiers call (NaN rules, rounding,
-//!   exact square root and fused multiply-add).
+//! * [`arith`]: the FP arithmetic instructions, decoded and executed.
+//! * [`soft`]: the Arm FP arithmetic both tiers call (FPCR, FPSR flags,
+//!   NaN rules, one exact rounding for H, S and D).
 //! * [`lanes`]: vector lane access.
 //! * [`simd_mem`]: LD1-LD4/ST1-ST4 (multiple, single lane, replicate).
 //! * [`permute`]: TBL/TBX, UZP/TRN/ZIP.
 
 use super::cond::Cond;
 
+pub mod arith;
 pub mod crypto;
 mod decode;
 mod exec;
 mod lanes;
 #[cfg(test)]
+mod llvm_fp;
+#[cfg(test)]
 mod llvm_simd;
 mod permute;
+#[cfg(test)]
+mod qemu_vectors;
 mod simd_mem;
 #[cfg(test)]
 mod simd_qemu_tests;
@@ -49,61 +48,6 @@ pub enum FpTy {
     S,
     /// Double precision (D registers).
     D,
-}
-
-/// Rounding of FRINT* and FCVT*.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Round {
-    /// To nearest, ties to even.
-    NearestEven,
-    /// Towards +infinity.
-    Plus,
-    /// Towards -infinity.
-    Minus,
-    /// Towards zero.
-    Zero,
-    /// To nearest, ties away from zero.
-    NearestAway,
-}
-
-/// FP data processing, one source.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fp1 {
-    /// FMOV (register).
-    Mov,
-    /// FABS.
-    Abs,
-    /// FNEG.
-    Neg,
-    /// FSQRT.
-    Sqrt,
-    /// FCVT to the other precision.
-    Cvt(FpTy),
-    /// FRINT* with this rounding.
-    Rint(Round),
-}
-
-/// FP data processing, two sources.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fp2 {
-    /// FMUL.
-    Mul,
-    /// FDIV.
-    Div,
-    /// FADD.
-    Add,
-    /// FSUB.
-    Sub,
-    /// FMAX.
-    Max,
-    /// FMIN.
-    Min,
-    /// FMAXNM.
-    MaxNm,
-    /// FMINNM.
-    MinNm,
-    /// FNMUL.
-    Nmul,
 }
 
 /// Vector bitwise operations.
@@ -234,41 +178,8 @@ pub enum VShift {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[allow(missing_docs)] // fields follow the Arm ARM operand names
 pub enum FpInsn {
-    /// FMOV/FABS/FNEG/FSQRT/FCVT/FRINT*.
-    Dp1 { ty: FpTy, op: Fp1, rd: u8, rn: u8 },
-    /// FMUL/FDIV/FADD/FSUB/FMAX/FMIN/FMAXNM/FMINNM/FNMUL.
-    Dp2 {
-        ty: FpTy,
-        op: Fp2,
-        rd: u8,
-        rn: u8,
-        rm: u8,
-    },
-    /// FMADD (`neg` false, `sub` false), FMSUB, FNMADD, FNMSUB.
-    Dp3 {
-        ty: FpTy,
-        neg: bool,
-        sub: bool,
-        rd: u8,
-        rn: u8,
-        rm: u8,
-        ra: u8,
-    },
-    /// FCMP/FCMPE (`zero`: against +0.0).
-    Cmp {
-        ty: FpTy,
-        rn: u8,
-        rm: u8,
-        zero: bool,
-    },
-    /// FCCMP/FCCMPE.
-    CondCmp {
-        ty: FpTy,
-        rn: u8,
-        rm: u8,
-        cond: Cond,
-        nzcv: u8,
-    },
+    /// FP arithmetic, scalar and vector (see [`arith`]).
+    Arith(arith::Arith),
     /// FCSEL.
     Csel {
         ty: FpTy,
@@ -279,23 +190,6 @@ pub enum FpInsn {
     },
     /// FMOV (scalar immediate); `bits` is the expanded value.
     Imm { ty: FpTy, rd: u8, bits: u64 },
-    /// FCVT{N,P,M,Z,A}{S,U}: FP to integer in Rd (W or X per `sf`).
-    ToInt {
-        sf: bool,
-        ty: FpTy,
-        rd: u8,
-        rn: u8,
-        round: Round,
-        unsigned: bool,
-    },
-    /// SCVTF/UCVTF: integer in Rn to FP.
-    FromInt {
-        sf: bool,
-        ty: FpTy,
-        rd: u8,
-        rn: u8,
-        unsigned: bool,
-    },
     /// FMOV to a general register: `bits` 32 (Wd, Sn), 64 (Xd, Dn) or 128
     /// (Xd, Vn.D\[1\]).
     MovToGp { bits: u8, rd: u8, rn: u8 },
@@ -308,24 +202,6 @@ pub enum FpInsn {
         rd: u8,
         rn: u8,
         rm: u8,
-    },
-    /// FP three-same (vector FADD/FSUB/FMUL/FDIV/FMAX/FMIN/FMAXNM/FMINNM);
-    /// `dbl`: 2D lanes, else 2S/4S.
-    FThree {
-        q: bool,
-        dbl: bool,
-        op: Fp2,
-        rd: u8,
-        rn: u8,
-        rm: u8,
-    },
-    /// Vector FABS (`neg` false) / FNEG.
-    FTwo {
-        q: bool,
-        dbl: bool,
-        neg: bool,
-        rd: u8,
-        rn: u8,
     },
     /// Integer three-same.
     Three {
@@ -506,7 +382,7 @@ pub enum Post {
 impl FpInsn {
     /// Whether the instruction writes NZCV.
     pub fn writes_flags(&self) -> bool {
-        matches!(self, FpInsn::Cmp { .. } | FpInsn::CondCmp { .. })
+        matches!(self, FpInsn::Arith(a) if a.writes_flags())
     }
     /// Whether the instruction reads NZCV (explicitly, or because it may
     /// raise an exception: all of them may, through the CPACR trap).
