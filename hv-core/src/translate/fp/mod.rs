@@ -17,18 +17,25 @@
 //! * [`soft`]: the Arm FP arithmetic both tiers call (NaN rules, rounding,
 //!   exact square root and fused multiply-add).
 //! * [`lanes`]: vector lane access.
+//! * [`simd_int`]: integer Advanced SIMD (vector and scalar).
 
 use super::cond::Cond;
 
 mod decode;
 mod exec;
 mod lanes;
+pub mod simd_int;
+#[cfg(test)]
+mod simd_int_cases;
+#[cfg(test)]
+mod simd_int_tests;
 pub mod soft;
 #[cfg(test)]
 mod tests;
 
 pub use decode::{decode, decode_ldst_multi, expand_fp_imm};
 pub use exec::execute;
+pub use simd_int::SimdInt;
 
 /// Precision of a scalar FP operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,108 +120,6 @@ pub enum VLogic {
     Bit,
     /// BIF: insert Vn where Vm is 0.
     Bif,
-}
-
-/// Vector three-same integer operations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum V3 {
-    /// ADD.
-    Add,
-    /// SUB.
-    Sub,
-    /// CMEQ.
-    Cmeq,
-    /// CMTST.
-    Cmtst,
-    /// CMHI (unsigned >).
-    Cmhi,
-    /// CMHS (unsigned >=).
-    Cmhs,
-    /// CMGT (signed >).
-    Cmgt,
-    /// CMGE (signed >=).
-    Cmge,
-    /// UMAX.
-    Umax,
-    /// UMIN.
-    Umin,
-    /// SMAX.
-    Smax,
-    /// SMIN.
-    Smin,
-    /// ADDP (pairwise).
-    Addp,
-    /// UMAXP.
-    Umaxp,
-    /// UMINP.
-    Uminp,
-    /// MUL.
-    Mul,
-}
-
-/// Vector compare against zero and other two-register operations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum V2 {
-    /// CMEQ #0.
-    Cmeq0,
-    /// CMGT #0.
-    Cmgt0,
-    /// CMGE #0.
-    Cmge0,
-    /// CMLE #0.
-    Cmle0,
-    /// CMLT #0.
-    Cmlt0,
-    /// CNT (bytes).
-    Cnt,
-    /// NOT (MVN).
-    Not,
-    /// XTN: narrow each element to half its size.
-    Xtn,
-    /// REV64: reverse elements in each doubleword.
-    Rev64,
-    /// REV32: reverse elements in each word.
-    Rev32,
-    /// REV16: reverse bytes in each halfword.
-    Rev16,
-}
-
-/// Across-lanes reductions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Reduce {
-    /// ADDV.
-    Addv,
-    /// UMAXV.
-    Umaxv,
-    /// UMINV.
-    Uminv,
-    /// SMAXV.
-    Smaxv,
-    /// SMINV.
-    Sminv,
-    /// UADDLV (the sum is twice the element width).
-    Uaddlv,
-}
-
-/// Vector shift by immediate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum VShift {
-    /// USHR.
-    Ushr,
-    /// SSHR.
-    Sshr,
-    /// SHL.
-    Shl,
-    /// SHRN (narrowing; the "2" form writes the upper half).
-    Shrn,
-    /// USHLL (widening; UXTL with shift 0).
-    Ushll,
-    /// SSHLL.
-    Sshll,
-    /// SLI: shift left and insert (keeps the destination's low bits).
-    Sli,
-    /// SRI: shift right and insert (keeps the destination's high bits).
-    Sri,
 }
 
 /// A decoded FP/SIMD instruction. Register fields are 0..=31 (V registers,
@@ -315,31 +220,6 @@ pub enum FpInsn {
         rd: u8,
         rn: u8,
     },
-    /// Integer three-same.
-    Three {
-        q: bool,
-        size: u8,
-        op: V3,
-        rd: u8,
-        rn: u8,
-        rm: u8,
-    },
-    /// Integer two-register misc.
-    Two {
-        q: bool,
-        size: u8,
-        op: V2,
-        rd: u8,
-        rn: u8,
-    },
-    /// Across lanes.
-    Across {
-        q: bool,
-        size: u8,
-        op: Reduce,
-        rd: u8,
-        rn: u8,
-    },
     /// DUP (element).
     DupElem {
         q: bool,
@@ -388,15 +268,9 @@ pub enum FpInsn {
         rn: u8,
         rm: u8,
     },
-    /// Shift by immediate; `size` is the (source) element size.
-    Shift {
-        q: bool,
-        size: u8,
-        op: VShift,
-        shift: u8,
-        rd: u8,
-        rn: u8,
-    },
+    /// Integer AdvSIMD (three same/different, two-register misc, across
+    /// lanes, pairwise, shifts by immediate, by element; vector and scalar).
+    Int(SimdInt),
     /// LD1/ST1 (multiple structures, 1 to 4 consecutive registers).
     LdSt1 {
         q: bool,
