@@ -1,7 +1,8 @@
-//! Floating-point and Advanced SIMD: the subset compilers emit for ordinary
-//! code — scalar FP arithmetic, compares, conversions and moves, and the
-//! vector moves, logic, compares and reductions of memcpy/memset/strlen and
-//! `count_ones`.
+//! Floating-point and Advanced SIMD: scalar FP arithmetic, compares,
+//! conversions and moves; vector moves and logic; and all of the integer
+//! AdvSIMD of ARMv8.0 ([`simd_int`]: arithmetic, saturating and rounding
+//! forms, shifts, long/wide/narrow, pairwise, across lanes, by element,
+//! polynomial multiply; vector and scalar).
 //!
 //! Scalar arithmetic runs on the host FPU (round to nearest even) with the
 //! Arm NaN rules applied explicitly: the first signalling NaN operand,

@@ -195,3 +195,37 @@ fn whole_field_spaces_agree_with_llvm() {
         bad.join("\n")
     );
 }
+
+/// Every 8th case again, through `Cpu::run` (decode cache, CPACR check,
+/// the interpreter's dispatch to `fp::execute`).
+#[test]
+fn cases_run_through_the_interpreter() {
+    use crate::addr::GuestAddress;
+    use crate::mem::{GuestMemory, GuestRam};
+    use crate::mmio::MmioBus;
+    use crate::translate::{Exit, FlatBus};
+    const RAM: u64 = 0x4000_0000;
+    const HALT: u32 = 0xd41f_ffe2; // hvc #0xffff
+    let ram = GuestRam::with_size(GuestAddress(RAM), 0x1000).unwrap();
+    let mut bus = FlatBus::new(ram, MmioBus::new());
+    let mut n = 0;
+    for (i, &(w, want, want_fpsr)) in QEMU_CASES.iter().enumerate().step_by(8) {
+        bus.mem.write_u32(GuestAddress(RAM), w).unwrap();
+        bus.mem.write_u32(GuestAddress(RAM + 4), HALT).unwrap();
+        let mut cpu = Cpu::new(CpuConfig::default()).unwrap();
+        cpu.reset(RAM);
+        cpu.sys.cpacr = 3 << 20;
+        for (r, v) in inputs(i).iter().enumerate() {
+            cpu.set_v(r as u8, *v);
+        }
+        assert_eq!(
+            cpu.run(&mut bus, 10),
+            Exit::Hvc { imm: 0xffff },
+            "{w:#010x}"
+        );
+        assert_eq!(cpu.v((w & 31) as u8), want, "{w:#010x}");
+        assert_eq!(cpu.sys.fpsr, u64::from(want_fpsr), "{w:#010x}");
+        n += 1;
+    }
+    assert!(n > 400);
+}
