@@ -694,7 +694,7 @@ fn cmp(c: bool, es: u32) -> u64 {
 
 /// One lane of an elementwise same-width operation: `a` from Vn, `b` from
 /// Vm (or the shift amount of an immediate shift), `d` the old Vd lane.
-#[inline]
+#[inline(always)]
 fn same(op: IntOp, es: u32, a: u64, b: u64, d: u64, sat: &mut bool) -> u64 {
     use IntOp::*;
     let sa = i128::from(sext(a, es));
@@ -791,7 +791,7 @@ fn same(op: IntOp, es: u32, a: u64, b: u64, d: u64, sat: &mut bool) -> u64 {
 
 /// One lane of a long or wide operation: `a`, `b` narrow lanes (`a` wide
 /// for the W forms), `d` the old wide Vd lane; the result is 2 * `es` bits.
-#[inline]
+#[inline(always)]
 fn long(op: IntOp, es: u32, a: u64, b: u64, d: u64, sat: &mut bool) -> u64 {
     use IntOp::*;
     let w = 2 * es;
@@ -835,7 +835,7 @@ fn long(op: IntOp, es: u32, a: u64, b: u64, d: u64, sat: &mut bool) -> u64 {
 
 /// One lane of a narrowing operation: `a`, `b` wide (2 * `es`) lanes, or
 /// `b` the shift amount; the result is `es` bits.
-#[inline]
+#[inline(always)]
 fn narrow(op: IntOp, es: u32, a: u64, b: u64, sat: &mut bool) -> u64 {
     use IntOp::*;
     let w = 2 * es;
@@ -885,39 +885,44 @@ pub fn execute(cpu: &mut Cpu, s: &SimdInt) {
     let mut sat = false;
     let mut r = 0u128;
     let op = s.op;
-    let op2 = |m: u128, i: u32, es: u32| {
-        if elem {
-            lane(m, es, u32::from(s.imm))
-        } else {
-            lane(m, es, i)
-        }
-    };
     match op {
         Add | Sub | Mul | Mla | Mls | Pmul | Shadd | Uhadd | Srhadd | Urhadd | Shsub | Uhsub
         | Sqadd | Uqadd | Sqsub | Uqsub | Sshl | Ushl | Srshl | Urshl | Sqshl | Uqshl | Sqrshl
         | Uqrshl | Smax | Umax | Smin | Umin | Sabd | Uabd | Saba | Uaba | Cmgt | Cmhi | Cmge
         | Cmhs | Cmeq | Cmtst | Sqdmulh | Sqrdmulh | Cls | Clz | Cnt | Not | Rbit | Suqadd
-        | Usqadd | Sqabs | Sqneg | Abs | Neg | Cmgt0 | Cmge0 | Cmeq0 | Cmle0 | Cmlt0 => {
-            let lanes = if scalar { 1 } else { bits / es };
-            for i in 0..lanes {
-                let x = same(
-                    op,
-                    es,
-                    lane(n, es, i),
-                    op2(m, i, es),
-                    lane(d, es, i),
-                    &mut sat,
-                );
-                put(&mut r, es, i, x);
-            }
-        }
-        Sshr | Ushr | Ssra | Usra | Srshr | Urshr | Srsra | Ursra | Sri | Shl | Sli | SqshlImm
+        | Usqadd | Sqabs | Sqneg | Abs | Neg | Cmgt0 | Cmge0 | Cmeq0 | Cmle0 | Cmlt0 | Sshr
+        | Ushr | Ssra | Usra | Srshr | Urshr | Srsra | Ursra | Sri | Shl | Sli | SqshlImm
         | UqshlImm | Sqshlu => {
             let lanes = if scalar { 1 } else { bits / es };
             let sh = u64::from(s.imm);
-            for i in 0..lanes {
-                let x = same(op, es, lane(n, es, i), sh, lane(d, es, i), &mut sat);
-                put(&mut r, es, i, x);
+            // One loop per operation (`same` is inlined with a constant
+            // `op`), so the per-lane work is the operation alone.
+            macro_rules! each {
+                ($b:expr; $($o:ident)*) => {
+                    match op {
+                        $($o => {
+                            for i in 0..lanes {
+                                let b = $b(i);
+                                let x = same($o, es, lane(n, es, i), b, lane(d, es, i), &mut sat);
+                                put(&mut r, es, i, x);
+                            }
+                        })*
+                        _ => {}
+                    }
+                };
+            }
+            if elem {
+                let b = lane(m, es, u32::from(s.imm));
+                each!(|_| b; Mul Mla Mls Sqdmulh Sqrdmulh);
+            } else {
+                each!(|i| lane(m, es, i);
+                    Add Sub Mul Mla Mls Pmul Shadd Uhadd Srhadd Urhadd Shsub Uhsub Sqadd Uqadd
+                    Sqsub Uqsub Sshl Ushl Srshl Urshl Sqshl Uqshl Sqrshl Uqrshl Smax Umax Smin
+                    Umin Sabd Uabd Saba Uaba Cmgt Cmhi Cmge Cmhs Cmeq Cmtst Sqdmulh Sqrdmulh);
+                each!(|_| 0; Cls Clz Cnt Not Rbit Suqadd Usqadd Sqabs Sqneg Abs Neg Cmgt0 Cmge0
+                    Cmeq0 Cmle0 Cmlt0);
+                each!(|_| sh; Sshr Ushr Ssra Usra Srshr Urshr Srsra Ursra Sri Shl Sli SqshlImm
+                    UqshlImm Sqshlu);
             }
         }
         Addp | Smaxp | Umaxp | Sminp | Uminp => {
@@ -981,36 +986,54 @@ pub fn execute(cpu: &mut Cpu, s: &SimdInt) {
             let part = q && !scalar;
             let hn = if part { n >> 64 } else { n };
             let hm = if part && !elem { m >> 64 } else { m };
-            let wide_n = matches!(op, Saddw | Uaddw | Ssubw | Usubw);
             let lanes = if scalar { 1 } else { 64 / es };
-            for i in 0..lanes {
-                let a = if wide_n {
-                    lane(n, 2 * es, i)
-                } else {
-                    lane(hn, es, i)
+            let sh = u64::from(s.imm);
+            macro_rules! each {
+                ($a:expr, $b:expr; $($o:ident)*) => {
+                    match op {
+                        $($o => {
+                            for i in 0..lanes {
+                                let (a, b) = ($a(i), $b(i));
+                                let x = long($o, es, a, b, lane(d, 2 * es, i), &mut sat);
+                                put(&mut r, 2 * es, i, x);
+                            }
+                        })*
+                        _ => {}
+                    }
                 };
-                let b = match op {
-                    Sshll | Ushll => u64::from(s.imm),
-                    Shll => 0,
-                    _ => op2(hm, i, es),
-                };
-                let x = long(op, es, a, b, lane(d, 2 * es, i), &mut sat);
-                put(&mut r, 2 * es, i, x);
+            }
+            let half = |i| lane(hn, es, i);
+            if elem {
+                let eb = lane(m, es, u32::from(s.imm));
+                each!(half, |_| eb; Smlal Umlal Smlsl Umlsl Smull Umull Sqdmlal Sqdmlsl Sqdmull);
+            } else {
+                each!(half, |i| lane(hm, es, i);
+                    Saddl Uaddl Ssubl Usubl Sabal Uabal Sabdl Uabdl Smlal Umlal Smlsl Umlsl Smull
+                    Umull Sqdmlal Sqdmlsl Sqdmull Pmull);
+                each!(|i| lane(n, 2 * es, i), |i| lane(hm, es, i); Saddw Uaddw Ssubw Usubw);
+                each!(half, |_| sh; Shll Sshll Ushll);
             }
         }
         Addhn | Raddhn | Subhn | Rsubhn | Xtn | Sqxtn | Uqxtn | Sqxtun | Shrn | Rshrn | Sqshrn
         | Uqshrn | Sqrshrn | Uqrshrn | Sqshrun | Sqrshrun => {
             let lanes = if scalar { 1 } else { 64 / es };
-            let shifts = !matches!(op, Addhn | Raddhn | Subhn | Rsubhn);
-            for i in 0..lanes {
-                let b = if shifts {
-                    u64::from(s.imm)
-                } else {
-                    lane(m, 2 * es, i)
+            let sh = u64::from(s.imm);
+            macro_rules! each {
+                ($b:expr; $($o:ident)*) => {
+                    match op {
+                        $($o => {
+                            for i in 0..lanes {
+                                let x = narrow($o, es, lane(n, 2 * es, i), $b(i), &mut sat);
+                                put(&mut r, es, i, x);
+                            }
+                        })*
+                        _ => {}
+                    }
                 };
-                let x = narrow(op, es, lane(n, 2 * es, i), b, &mut sat);
-                put(&mut r, es, i, x);
             }
+            each!(|i| lane(m, 2 * es, i); Addhn Raddhn Subhn Rsubhn);
+            each!(|_| sh; Xtn Sqxtn Uqxtn Sqxtun Shrn Rshrn Sqshrn Uqshrn Sqrshrn Uqrshrn Sqshrun
+                Sqrshrun);
             if q && !scalar {
                 r = (d & u128::from(u64::MAX)) | (r << 64);
             }
@@ -1022,19 +1045,28 @@ pub fn execute(cpu: &mut Cpu, s: &SimdInt) {
                 Saddlv | Smaxv | Sminv => i128::from(sext(first, es)),
                 _ => i128::from(first),
             };
-            for i in 1..lanes {
-                let a = lane(n, es, i);
-                let sa = i128::from(sext(a, es));
-                let ua = i128::from(a);
-                acc = match op {
-                    Addv | Uaddlv => acc + ua,
-                    Saddlv => acc + sa,
-                    Smaxv => acc.max(sa),
-                    Umaxv => acc.max(ua),
-                    Sminv => acc.min(sa),
-                    _ => acc.min(ua),
+            macro_rules! fold {
+                ($($o:ident: $f:expr),*) => {
+                    match op {
+                        $($o => {
+                            for i in 1..lanes {
+                                let a = lane(n, es, i);
+                                acc = $f(acc, i128::from(sext(a, es)), i128::from(a));
+                            }
+                        })*
+                        _ => {}
+                    }
                 };
             }
+            fold!(
+                Addv: |x, _, u| x + u,
+                Uaddlv: |x, _, u| x + u,
+                Saddlv: |x, s, _| x + s,
+                Smaxv: |x: i128, s, _| x.max(s),
+                Umaxv: |x: i128, _, u| x.max(u),
+                Sminv: |x: i128, s, _| x.min(s),
+                Uminv: |x: i128, _, u| x.min(u)
+            );
             let out = if matches!(op, Saddlv | Uaddlv) {
                 2 * es
             } else {
