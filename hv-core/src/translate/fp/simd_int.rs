@@ -11,7 +11,7 @@
 //! uses it (for long, wide and narrowing forms the narrow element size; for
 //! narrowing shifts the destination element size).
 
-use super::lanes::{lane, sext};
+use super::lanes::sext;
 use super::FpInsn;
 use crate::translate::interp::Cpu;
 
@@ -610,7 +610,7 @@ fn elem_index(w: u32, size: u8) -> Option<(u8, u8)> {
 // ---------------------------------------------------------------------------
 // Execution.
 
-#[inline]
+#[inline(always)]
 fn ones(es: u32) -> u64 {
     u64::MAX >> (64 - es)
 }
@@ -864,11 +864,53 @@ fn narrow(op: IntOp, es: u32, a: u64, b: u64, sat: &mut bool) -> u64 {
     }
 }
 
-#[inline]
+/// Lane `i` of `v` (`es` bits), through the 64-bit halves: cheaper than
+/// a variable 128-bit shift.
+#[inline(always)]
+fn lane(v: u128, es: u32, i: u32) -> u64 {
+    let bit = i * es;
+    let half = if bit >= 64 {
+        (v >> 64) as u64
+    } else {
+        v as u64
+    };
+    (half >> (bit & 63)) & ones(es)
+}
+
+/// OR lane `i` (`es` bits of `x`) into `r`, which is zero there.
+#[inline(always)]
 fn put(r: &mut u128, es: u32, i: u32, x: u64) {
-    // Lanes are written in order into a zeroed value: OR the masked lane.
-    let m = if es >= 64 { u64::MAX } else { (1u64 << es) - 1 };
-    *r |= u128::from(x & m) << (i * es);
+    let bit = i * es;
+    let x = u128::from((x & ones(es)) << (bit & 63));
+    *r |= if bit >= 64 { x << 64 } else { x };
+}
+
+/// The commonest vector operations on all lanes at once (SWAR on the
+/// 128-bit value): `None` for the others.
+#[inline]
+fn swar(op: IntOp, es: u32, n: u128, m: u128) -> Option<u128> {
+    use IntOp::*;
+    // Bit 0 and the top bit of every lane.
+    let low: u128 = match es {
+        8 => 0x0101_0101_0101_0101_0101_0101_0101_0101,
+        16 => 0x0001_0001_0001_0001_0001_0001_0001_0001,
+        32 => 0x0000_0001_0000_0001_0000_0001_0000_0001,
+        _ => 0x0000_0000_0000_0001_0000_0000_0000_0001,
+    };
+    let high = low << (es - 1);
+    // All-ones in each lane where `x`'s lane is zero.
+    let zero_lanes = |x: u128| {
+        let nonzero = (((x & !high).wrapping_add(!high)) | x) & high;
+        ((!nonzero & high) >> (es - 1)).wrapping_mul(u128::from(ones(es)))
+    };
+    Some(match op {
+        Add => ((n & !high).wrapping_add(m & !high)) ^ ((n ^ m) & high),
+        Sub => ((n | high).wrapping_sub(m & !high)) ^ ((n ^ !m) & high),
+        Cmeq => zero_lanes(n ^ m),
+        Cmeq0 => zero_lanes(n),
+        Cmtst => !zero_lanes(n & m),
+        _ => return None,
+    })
 }
 
 /// Execute `s` on `cpu` (the caller has done the CPACR check).
@@ -914,6 +956,12 @@ pub fn execute(cpu: &mut Cpu, s: &SimdInt) {
             if elem {
                 let b = lane(m, es, u32::from(s.imm));
                 each!(|_| b; Mul Mla Mls Sqdmulh Sqrdmulh);
+            } else if let Some(x) = swar(op, es, n, m).filter(|_| !scalar) {
+                r = if bits == 64 {
+                    x & u128::from(u64::MAX)
+                } else {
+                    x
+                };
             } else {
                 each!(|i| lane(m, es, i);
                     Add Sub Mul Mla Mls Pmul Shadd Uhadd Srhadd Urhadd Shsub Uhsub Sqadd Uqadd
