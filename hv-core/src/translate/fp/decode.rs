@@ -82,9 +82,6 @@ fn fp_ty(ftype: u32) -> Option<FpTy> {
 /// Decode a word of the "data processing — scalar FP and Advanced SIMD"
 /// group (bits 28:25 = x111).
 pub fn decode(w: u32) -> Option<FpInsn> {
-    if let Some(i) = super::simd_int::decode(w) {
-        return Some(i);
-    }
     if bits(w, 28, 24) == 0b11110 && !bit(w, 30) {
         return decode_scalar(w);
     }
@@ -99,6 +96,10 @@ pub fn decode(w: u32) -> Option<FpInsn> {
             rm: reg(w, 16),
             ra: reg(w, 10),
         });
+    }
+    // Integer AdvSIMD, vector and scalar.
+    if let Some(i) = super::simd_int::decode(w) {
+        return Some(i);
     }
     // Advanced SIMD scalar copy: 01 0 11110000 imm5 0 0000 1 Rn Rd (DUP).
     if w & 0xffe0_fc00 == 0x5e00_0400 {
