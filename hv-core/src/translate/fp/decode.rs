@@ -94,6 +94,10 @@ pub fn decode(w: u32) -> Option<FpInsn> {
     if w & permute::GROUP_MASK == permute::GROUP_VALUE {
         return permute::decode(w);
     }
+    // Integer AdvSIMD, vector and scalar.
+    if let Some(i) = super::simd_int::decode(w) {
+        return Some(i);
+    }
     // Advanced SIMD scalar copy: 01 0 11110000 imm5 0 0000 1 Rn Rd (DUP).
     if w & 0xffe0_fc00 == 0x5e00_0400 {
         let imm5 = bits(w, 20, 16);
@@ -205,38 +209,7 @@ fn decode_simd(w: u32) -> Option<FpInsn> {
         };
         return Some(FpInsn::ModImm { q, op, imm, rd });
     }
-    // Shift by immediate: 0 Q U 011110 immh immb opcode 1 Rn Rd.
-    if bits(w, 28, 23) == 0b011110 && bit(w, 10) {
-        let immh = bits(w, 22, 19);
-        if immh == 0 {
-            return None;
-        }
-        let esize_log2 = 31 - immh.leading_zeros(); // 0..=3 -> B H S D
-        let immhb = bits(w, 22, 16);
-        let esize = 8u32 << esize_log2;
-        let (op, shift, size) = match (bits(w, 15, 11), u) {
-            (0b00000, false) => (VShift::Sshr, 2 * esize - immhb, esize_log2),
-            (0b00000, true) => (VShift::Ushr, 2 * esize - immhb, esize_log2),
-            (0b01010, false) => (VShift::Shl, immhb - esize, esize_log2),
-            (0b01010, true) => (VShift::Sli, immhb - esize, esize_log2),
-            (0b01000, true) => (VShift::Sri, 2 * esize - immhb, esize_log2),
-            (0b10000, false) if esize_log2 < 3 => (VShift::Shrn, 2 * esize - immhb, esize_log2 + 1),
-            (0b10100, false) if esize_log2 < 3 => (VShift::Sshll, immhb - esize, esize_log2),
-            (0b10100, true) if esize_log2 < 3 => (VShift::Ushll, immhb - esize, esize_log2),
-            _ => return None,
-        };
-        if esize_log2 == 3 && !q {
-            return None;
-        }
-        return Some(FpInsn::Shift {
-            q,
-            size: size as u8,
-            op,
-            shift: shift as u8,
-            rd,
-            rn,
-        });
-    }
+    // Shift by immediate: simd_int.
     if bits(w, 28, 24) != 0b01110 {
         return None;
     }
@@ -324,101 +297,8 @@ fn decode_simd(w: u32) -> Option<FpInsn> {
             };
             return Some(FpInsn::Logic { q, op, rd, rn, rm });
         }
-        let op = match (opcode, u) {
-            (0b10011, false) if size < 3 => V3::Mul,
-            (0b10000, false) => V3::Add,
-            (0b10000, true) => V3::Sub,
-            (0b10001, false) => V3::Cmtst,
-            (0b10001, true) => V3::Cmeq,
-            (0b00110, false) => V3::Cmgt,
-            (0b00110, true) => V3::Cmhi,
-            (0b00111, false) => V3::Cmge,
-            (0b00111, true) => V3::Cmhs,
-            (0b01100, false) => V3::Smax,
-            (0b01100, true) => V3::Umax,
-            (0b01101, false) => V3::Smin,
-            (0b01101, true) => V3::Umin,
-            (0b10111, false) => V3::Addp,
-            (0b10100, true) => V3::Umaxp,
-            (0b10101, true) => V3::Uminp,
-            _ => return None,
-        };
-        let wide_ok = matches!(
-            op,
-            V3::Add
-                | V3::Sub
-                | V3::Cmeq
-                | V3::Cmtst
-                | V3::Cmhi
-                | V3::Cmhs
-                | V3::Cmgt
-                | V3::Cmge
-                | V3::Addp
-        );
-        if size == 3 && (!q || !wide_ok) {
-            return None;
-        }
-        return Some(FpInsn::Three {
-            q,
-            size,
-            op,
-            rd,
-            rn,
-            rm,
-        });
+        return None; // integer three same: simd_int
     }
-    if bits(w, 11, 10) != 0b10 {
-        return None;
-    }
-    let opcode = bits(w, 16, 12);
-    match bits(w, 20, 17) {
-        0b0000 => {
-            let op = match (opcode, u) {
-                (0b01001, false) => V2::Cmeq0,
-                (0b01001, true) => V2::Cmle0,
-                (0b01000, false) => V2::Cmgt0,
-                (0b01000, true) => V2::Cmge0,
-                (0b01010, false) => V2::Cmlt0,
-                (0b00101, false) if size == 0 => V2::Cnt,
-                (0b00101, true) if size == 0 => V2::Not,
-                (0b10010, false) if size < 3 => V2::Xtn,
-                (0b00000, false) if size < 3 => V2::Rev64,
-                (0b00000, true) if size < 2 => V2::Rev32,
-                (0b00001, false) if size == 0 => V2::Rev16,
-                _ => return None,
-            };
-            if size == 3 && !q {
-                return None;
-            }
-            Some(FpInsn::Two {
-                q,
-                size,
-                op,
-                rd,
-                rn,
-            })
-        }
-        0b1000 => {
-            let op = match (opcode, u) {
-                (0b11011, false) => Reduce::Addv,
-                (0b01010, true) => Reduce::Umaxv,
-                (0b11010, true) => Reduce::Uminv,
-                (0b01010, false) => Reduce::Smaxv,
-                (0b11010, false) => Reduce::Sminv,
-                (0b00011, true) => Reduce::Uaddlv,
-                _ => return None,
-            };
-            if size == 3 || (size == 2 && !q) {
-                return None;
-            }
-            Some(FpInsn::Across {
-                q,
-                size,
-                op,
-                rd,
-                rn,
-            })
-        }
-        _ => None,
-    }
+    // Two-register misc and across lanes: simd_int (integer) and arith (FP).
+    None
 }

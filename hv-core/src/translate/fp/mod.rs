@@ -3,8 +3,10 @@
 //! FZ, DN and AHP, and the FPSR cumulative flags); complete for ARMv8.0-A,
 //! the structure loads/stores (LD1-LD4/ST1-ST4 multiple, single lane and
 //! replicate), TBL/TBX, UZP/TRN/ZIP, EXT, REV16/32/64 and the copies (DUP,
-//! INS, UMOV, SMOV); the crypto instructions ([`crypto`]); and the vector
-//! moves, logic, compares and reductions. Half precision is only converted
+//! INS, UMOV, SMOV); all integer AdvSIMD ([`simd_int`]: arithmetic,
+//! saturating and rounding forms, shifts, long/wide/narrow, pairwise, across
+//! lanes, by element, polynomial multiply; vector and scalar); the crypto
+//! instructions ([`crypto`]); and the vector moves and logic. Half precision is only converted
 //! to and from (FEAT_FP16 is not advertised).
 //!
 //! * [`decode`]: A64 words to [`FpInsn`].
@@ -15,6 +17,7 @@
 //! * [`lanes`]: vector lane access.
 //! * [`simd_mem`]: LD1-LD4/ST1-ST4 (multiple, single lane, replicate).
 //! * [`permute`]: TBL/TBX, UZP/TRN/ZIP.
+//! * [`simd_int`]: integer Advanced SIMD (vector and scalar).
 
 use super::cond::Cond;
 
@@ -30,6 +33,11 @@ mod llvm_simd;
 mod permute;
 #[cfg(test)]
 mod qemu_vectors;
+pub mod simd_int;
+#[cfg(test)]
+mod simd_int_cases;
+#[cfg(test)]
+mod simd_int_tests;
 mod simd_mem;
 #[cfg(test)]
 mod simd_qemu_tests;
@@ -39,6 +47,7 @@ mod tests;
 
 pub use decode::{decode, expand_fp_imm};
 pub use exec::execute;
+pub use simd_int::SimdInt;
 pub use simd_mem::decode as decode_ldst_simd;
 
 /// Precision of a scalar FP operation.
@@ -71,108 +80,6 @@ pub enum VLogic {
     Bif,
 }
 
-/// Vector three-same integer operations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum V3 {
-    /// ADD.
-    Add,
-    /// SUB.
-    Sub,
-    /// CMEQ.
-    Cmeq,
-    /// CMTST.
-    Cmtst,
-    /// CMHI (unsigned >).
-    Cmhi,
-    /// CMHS (unsigned >=).
-    Cmhs,
-    /// CMGT (signed >).
-    Cmgt,
-    /// CMGE (signed >=).
-    Cmge,
-    /// UMAX.
-    Umax,
-    /// UMIN.
-    Umin,
-    /// SMAX.
-    Smax,
-    /// SMIN.
-    Smin,
-    /// ADDP (pairwise).
-    Addp,
-    /// UMAXP.
-    Umaxp,
-    /// UMINP.
-    Uminp,
-    /// MUL.
-    Mul,
-}
-
-/// Vector compare against zero and other two-register operations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum V2 {
-    /// CMEQ #0.
-    Cmeq0,
-    /// CMGT #0.
-    Cmgt0,
-    /// CMGE #0.
-    Cmge0,
-    /// CMLE #0.
-    Cmle0,
-    /// CMLT #0.
-    Cmlt0,
-    /// CNT (bytes).
-    Cnt,
-    /// NOT (MVN).
-    Not,
-    /// XTN: narrow each element to half its size.
-    Xtn,
-    /// REV64: reverse elements in each doubleword.
-    Rev64,
-    /// REV32: reverse elements in each word.
-    Rev32,
-    /// REV16: reverse bytes in each halfword.
-    Rev16,
-}
-
-/// Across-lanes reductions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Reduce {
-    /// ADDV.
-    Addv,
-    /// UMAXV.
-    Umaxv,
-    /// UMINV.
-    Uminv,
-    /// SMAXV.
-    Smaxv,
-    /// SMINV.
-    Sminv,
-    /// UADDLV (the sum is twice the element width).
-    Uaddlv,
-}
-
-/// Vector shift by immediate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum VShift {
-    /// USHR.
-    Ushr,
-    /// SSHR.
-    Sshr,
-    /// SHL.
-    Shl,
-    /// SHRN (narrowing; the "2" form writes the upper half).
-    Shrn,
-    /// USHLL (widening; UXTL with shift 0).
-    Ushll,
-    /// SSHLL.
-    Sshll,
-    /// SLI: shift left and insert (keeps the destination's low bits).
-    Sli,
-    /// SRI: shift right and insert (keeps the destination's high bits).
-    Sri,
-}
-
 /// A decoded FP/SIMD instruction. Register fields are 0..=31 (V registers,
 /// or general registers as named; 31 in a general-register field is ZR).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -202,31 +109,6 @@ pub enum FpInsn {
         rd: u8,
         rn: u8,
         rm: u8,
-    },
-    /// Integer three-same.
-    Three {
-        q: bool,
-        size: u8,
-        op: V3,
-        rd: u8,
-        rn: u8,
-        rm: u8,
-    },
-    /// Integer two-register misc.
-    Two {
-        q: bool,
-        size: u8,
-        op: V2,
-        rd: u8,
-        rn: u8,
-    },
-    /// Across lanes.
-    Across {
-        q: bool,
-        size: u8,
-        op: Reduce,
-        rd: u8,
-        rn: u8,
     },
     /// DUP (element).
     DupElem {
@@ -276,15 +158,9 @@ pub enum FpInsn {
         rn: u8,
         rm: u8,
     },
-    /// Shift by immediate; `size` is the (source) element size.
-    Shift {
-        q: bool,
-        size: u8,
-        op: VShift,
-        shift: u8,
-        rd: u8,
-        rn: u8,
-    },
+    /// Integer AdvSIMD (three same/different, two-register misc, across
+    /// lanes, pairwise, shifts by immediate, by element; vector and scalar).
+    Int(SimdInt),
     // --- structure loads/stores (simd_mem.rs) and permutes (permute.rs) ---
     /// LD1-LD4/ST1-ST4 (multiple structures): `rpt` repetitions of
     /// `selem`-register interleaved structures (LD1 with 2 registers is
