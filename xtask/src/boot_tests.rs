@@ -2,7 +2,7 @@
 //! qemu-runner.sh and checks what it printed and how QEMU exited.
 
 use crate::image::{self, workspace_root};
-use crate::{guest, linux, sim_tests};
+use crate::{cprogs, guest, linux, sim_tests};
 use crate::{Arch, BuildArgs};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -749,6 +749,10 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
         guest::build_test_guest(guest::FAULTS_GUEST)
             .and_then(|img| sim_tests::faults_guest(&sim_tests::build()?, &img)),
     ));
+    match sim_tests::build() {
+        Ok(sim) => results.extend(cprogs::checks(&sim)),
+        Err(e) => results.push(("C corpus: build hv-sim".to_string(), Err(e))),
+    }
     results.push((
         "boot: faulting guest under hv-kernel gets its exceptions, hv stays up".to_string(),
         faults_guest_under_hv(),

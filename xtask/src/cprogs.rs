@@ -381,6 +381,21 @@ pub fn run(args: &CprogsArgs) -> Result<(), String> {
     }
 }
 
+/// The corpus as checks of `cargo xtask test`: one per variant.
+pub fn checks(sim: &Path) -> Vec<(String, Result<(), String>)> {
+    if let Err(e) = crate::prereq::for_c_corpus() {
+        return vec![("C corpus compilers".into(), Err(e))];
+    }
+    VARIANTS
+        .iter()
+        .map(|v| {
+            let name = format!("C corpus ({}) on hv-sim = plain QEMU", v.name);
+            let result = check_variant(sim, v, None).and_then(|o| verdict(v, &o));
+            (name, result)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
