@@ -470,8 +470,8 @@ pub fn decide(rows: &[Row], against: &str, strict: bool, full: bool) -> Result<(
             );
         } else {
             println!(
-                "xtask: {} baseline metrics are not part of the fast gate (`cargo xtask perf` \
-                 runs them)",
+                "xtask: {} baseline metrics are not part of this run (the fast gate or one \
+                 source; `cargo xtask perf` runs them all)",
                 not_run.len()
             );
         }
