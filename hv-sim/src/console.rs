@@ -3,6 +3,7 @@
 
 use hv_core::devices::pl011::CharSink;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Guest console bytes to the host's stdout, flushed at each newline.
@@ -42,5 +43,75 @@ impl CharSink for Captured {
         if let Ok(mut b) = self.0.lock() {
             b.push(byte);
         }
+    }
+}
+
+/// A sink that passes every byte on to another and raises a flag once the
+/// output contains a marker (`hv-sim run --stop-at`): the run loop stops
+/// at the end of the slice in which the flag went up.
+#[derive(Debug)]
+pub struct Watch<S> {
+    inner: S,
+    marker: Vec<u8>,
+    /// The last `marker.len()` bytes.
+    window: std::collections::VecDeque<u8>,
+    seen: Arc<AtomicBool>,
+}
+
+impl<S: CharSink> Watch<S> {
+    /// Watch for `marker` (non-empty) in what goes to `inner`; the flag
+    /// it returns goes up once the marker was printed.
+    pub fn new(inner: S, marker: &str) -> (Self, Arc<AtomicBool>) {
+        let seen = Arc::new(AtomicBool::new(false));
+        let watch = Watch {
+            inner,
+            marker: marker.as_bytes().to_vec(),
+            window: std::collections::VecDeque::with_capacity(marker.len()),
+            seen: Arc::clone(&seen),
+        };
+        (watch, seen)
+    }
+}
+
+impl<S: CharSink> CharSink for Watch<S> {
+    fn put(&mut self, byte: u8) {
+        self.inner.put(byte);
+        if self.marker.is_empty() || self.seen.load(Ordering::Relaxed) {
+            return;
+        }
+        if self.window.len() == self.marker.len() {
+            self.window.pop_front();
+        }
+        self.window.push_back(byte);
+        if self.window.iter().eq(self.marker.iter()) {
+            self.seen.store(true, Ordering::Release);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feed(marker: &str, text: &str) -> (bool, String) {
+        let out = Captured::new();
+        let (mut w, seen) = Watch::new(out.clone(), marker);
+        for b in text.bytes() {
+            w.put(b);
+        }
+        (seen.load(Ordering::Acquire), out.text())
+    }
+
+    #[test]
+    fn watch_passes_everything_on_and_sees_the_marker() {
+        assert_eq!(
+            feed("up", "boot\nuserspace up\nmore"),
+            (true, "boot\nuserspace up\nmore".into())
+        );
+        assert!(!feed("up!", "userspace up").0);
+        // A partial match followed by the real one (window, not prefix).
+        assert!(feed("aab", "aaab").0);
+        assert!(feed("HV", "H\nHV").0);
+        assert!(!feed("", "anything").0);
     }
 }

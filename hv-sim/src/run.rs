@@ -7,19 +7,24 @@ use crate::machine::Machine;
 use hv_core::translate::Exit;
 use hv_core::vm::psci::{self, affinity, status, PsciCall};
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Most instructions between two looks at the interrupt lines.
 const SLICE: u64 = 1 << 14;
 
 /// How to run.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct RunConfig {
     /// Stop after this many guest instructions.
     pub max_insns: Option<u64>,
     /// Print guest exceptions, PSCI calls and WFI waits to stderr
     /// (needs a machine built with `trace`).
     pub trace: bool,
+    /// Stop at the end of the slice in which this flag went up (see
+    /// [`crate::console::Watch`]).
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 /// Why the guest stopped.
@@ -52,6 +57,8 @@ pub enum Outcome {
         /// VBAR_EL1.
         vbar: u64,
     },
+    /// The console printed the marker [`RunConfig::stop`] watches for.
+    Marker,
 }
 
 impl Outcome {
@@ -63,6 +70,19 @@ impl Outcome {
             Outcome::InsnLimit { .. } => 3,
             Outcome::Hung { .. } => 4,
             Outcome::FaultLoop { .. } => 5,
+            Outcome::Marker => 0,
+        }
+    }
+
+    /// A short stable name (the stats file's `outcome`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::PowerOff => "power-off",
+            Outcome::Reset => "reset",
+            Outcome::InsnLimit { .. } => "insn-limit",
+            Outcome::Hung { .. } => "hung",
+            Outcome::FaultLoop { .. } => "fault-loop",
+            Outcome::Marker => "marker",
         }
     }
 }
@@ -84,6 +104,7 @@ impl fmt::Display for Outcome {
                 f,
                 "guest fault loop: the exception vector at {pc:#x} faults again before retiring an instruction (ESR {esr:#x}, VBAR_EL1 {vbar:#x}); the guest can never make progress"
             ),
+            Outcome::Marker => write!(f, "stopped: the console printed the marker"),
         }
     }
 }
@@ -123,6 +144,23 @@ impl fmt::Display for RunReport {
     }
 }
 
+impl RunReport {
+    /// The report as one line of JSON (`hv-sim run --stats`): outcome,
+    /// exit status, guest instructions retired, host seconds. The
+    /// instruction count is exact and the same on every run of the same
+    /// guest (the counter ticks with instructions); the seconds are not.
+    pub fn to_json(&self, engine: &str) -> String {
+        format!(
+            "{{\"engine\": \"{engine}\", \"outcome\": \"{}\", \"exit_code\": {}, \
+             \"guest_insns\": {}, \"host_seconds\": {:.6}}}\n",
+            self.outcome.name(),
+            self.outcome.exit_code(),
+            self.insns,
+            self.elapsed.as_secs_f64()
+        )
+    }
+}
+
 /// Answer a PSCI/SMCCC call for the one vCPU (MPIDR 0), as hv-kernel does.
 fn psci_call(m: &mut Machine, trace: bool) -> Option<Outcome> {
     let c = &m.cpu;
@@ -156,7 +194,12 @@ fn psci_call(m: &mut Machine, trace: bool) -> Option<Outcome> {
 }
 
 /// Run the machine until the guest powers off or resets, the instruction
-/// limit is reached, or it waits for an interrupt that cannot come.
+/// limit is reached, the console printed the marker, or it waits for an
+/// interrupt that cannot come.
+///
+/// Never inlined: `cargo xtask perf` counts this function's host
+/// instructions under callgrind (`--toggle-collect=hv_sim::run::run`).
+#[inline(never)]
 pub fn run(m: &mut Machine, config: RunConfig) -> RunReport {
     let start = Instant::now();
     let first = m.cpu.icount();
@@ -175,6 +218,13 @@ pub fn run(m: &mut Machine, config: RunConfig) -> RunReport {
         // Look at the lines again when the next timer fires.
         if let Some(ticks) = m.cpu.ticks_to_timer() {
             budget = budget.min(ticks.max(1));
+        }
+        if config
+            .stop
+            .as_ref()
+            .is_some_and(|s| s.load(Ordering::Acquire))
+        {
+            break Outcome::Marker;
         }
         let exit = m.cpu.run(&mut m.bus, budget);
         // Queue work a notify left at its budget goes on after every exit.

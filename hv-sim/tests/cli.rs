@@ -50,6 +50,64 @@ fn console_to_stdout_and_power_off_exits_zero_with_a_report() {
     assert!(err.contains(" MIPS)"), "{err}");
 }
 
+/// Prints `text` on the console, then loops forever.
+fn print_then_spin(text: &[u8]) -> Vec<u32> {
+    let mut code = asm::mov64(1, machine::UART_BASE.raw()).to_vec();
+    for b in text {
+        code.push(asm::movz(false, 2, u32::from(*b), 0));
+        code.push(asm::str_imm(false, 2, 1, 0));
+    }
+    code.push(asm::b(0));
+    code
+}
+
+#[test]
+fn stop_at_ends_a_run_that_printed_the_marker_and_stats_count_it() {
+    let img = guest_file("marker.img", &print_then_spin(b"boot\nHV up\n"));
+    let stats = img.with_extension("json");
+    let out = hv_sim(&[
+        "run",
+        img.to_str().unwrap(),
+        "--stop-at",
+        "HV up",
+        "--stats",
+        stats.to_str().unwrap(),
+        "--max-insns",
+        "10000000",
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("console printed the marker"), "{err}");
+    assert_eq!(text(&out.stdout), "boot\nHV up\n");
+    let json = std::fs::read_to_string(&stats).expect("stats written");
+    // The marker's slice ends at the first budget (16384 instructions):
+    // 4 to set up the UART address, 2 per byte, then the loop.
+    assert!(
+        json.starts_with(
+            "{\"engine\": \"interp\", \"outcome\": \"marker\", \"exit_code\": 0, \
+             \"guest_insns\": 16384, \"host_seconds\": "
+        ),
+        "{json}"
+    );
+    // Without the marker in the output, the instruction limit ends it.
+    let out = hv_sim(&[
+        "run",
+        img.to_str().unwrap(),
+        "--stop-at",
+        "HV down",
+        "--stats",
+        stats.to_str().unwrap(),
+        "--max-insns",
+        "100000",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    let json = std::fs::read_to_string(&stats).expect("stats written");
+    assert!(
+        json.contains("\"outcome\": \"insn-limit\", \"exit_code\": 3, \"guest_insns\": 100000,"),
+        "{json}"
+    );
+}
+
 #[test]
 fn system_reset_exits_two() {
     let img = guest_file("reset.img", &psci(0x8400_0009));
@@ -105,6 +163,8 @@ fn help_describes_every_option() {
         "--engine",
         "--trace",
         "--max-insns",
+        "--stop-at",
+        "--stats",
     ] {
         assert!(help.contains(opt), "{opt} missing from:\n{help}");
     }

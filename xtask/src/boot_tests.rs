@@ -260,8 +260,18 @@ pub(crate) fn boot_guest(
 /// QEMU arguments that hand hv-kernel `guest_image` as its guest: a
 /// bundle (written to target/xtask/NAME.bundle) passed as the initrd.
 pub(crate) fn hv_guest_args(guest_image: &Path, name: &str) -> Result<Vec<String>, String> {
+    hv_guest_args_with(guest_image, name, "")
+}
+
+/// [`hv_guest_args`] with `cmdline` as the guest's command line (its DTB's
+/// /chosen/bootargs).
+pub(crate) fn hv_guest_args_with(
+    guest_image: &Path,
+    name: &str,
+    cmdline: &str,
+) -> Result<Vec<String>, String> {
     let bundle = workspace_root().join(format!("target/xtask/{name}.bundle"));
-    guest::write_bundle(guest_image, None, "", &bundle)?;
+    guest::write_bundle(guest_image, None, cmdline, &bundle)?;
     Ok(vec![
         "-initrd".to_string(),
         bundle.display().to_string(),

@@ -1,11 +1,12 @@
 //! `cargo xtask perf`: the deterministic performance gate.
 //!
 //! Every metric is a count of instructions (callgrind for the host
-//! operations), which is the same on every run of the same binary whatever
-//! else the machine does, so the counts are compared with a committed
-//! baseline (`benches/baseline.json`) and a regression fails the gate.
-//! Metrics come from a list of sources ([`SOURCES`]); [`collect_all`]
-//! gathers them.
+//! operations and for hv-sim running whole guests, QEMU's `-icount` PMU
+//! for hv-kernel's exits), which is the same on every run of the same
+//! binary whatever else the machine does, so the counts are compared with
+//! a committed baseline (`benches/baseline.json`) and a regression fails
+//! the gate. Metrics come from a list of sources ([`SOURCES`]);
+//! [`collect_all`] gathers them.
 
 use crate::image::workspace_root;
 use crate::perf_host::{self, Build};
@@ -40,10 +41,12 @@ pub const WARN_PCT: f64 = 5.0;
 /// A count that grows by more than this (percent) fails the gate.
 pub const FAIL_PCT: f64 = 10.0;
 
-/// A source of metrics: a name for messages and what collects them. The
-/// argument is `full`: false for the fast part of the gate (what `cargo
-/// xtask test` runs), true for all of it.
+/// A source of metrics: a key (`cargo xtask perf --only KEY`), a name for
+/// messages and what collects them. The argument is `full`: false for the
+/// fast part of the gate (what `cargo xtask test` runs), true for all of
+/// it.
 pub struct Source {
+    pub key: &'static str,
     pub name: &'static str,
     pub collect: fn(bool) -> Result<Vec<Metric>, String>,
 }
@@ -51,12 +54,15 @@ pub struct Source {
 /// Every metric source of the gate, in report order.
 pub const SOURCES: &[Source] = &[
     Source {
+        key: "host",
         name: "host operations (callgrind)",
         collect: host_metrics,
     },
-    // Guest-level counts (hv-kernel's exit path under QEMU -icount, whole
-    // guests on hv-sim) join here with one line:
-    // Source { name: "guests", collect: crate::perf_guests::collect },
+    Source {
+        key: "guests",
+        name: "guests (hv-sim under callgrind; hv-kernel's exits under QEMU -icount)",
+        collect: crate::perf_guests::collect,
+    },
 ];
 
 fn host_metrics(_full: bool) -> Result<Vec<Metric>, String> {
@@ -66,8 +72,22 @@ fn host_metrics(_full: bool) -> Result<Vec<Metric>, String> {
 /// The metrics of every source (`full`: the whole gate, not only its fast
 /// part).
 pub fn collect_all(full: bool) -> Result<Vec<Metric>, String> {
+    collect(full, None)
+}
+
+/// The metrics of every source, or of the one whose key is `only`.
+fn collect(full: bool, only: Option<&str>) -> Result<Vec<Metric>, String> {
+    if let Some(key) = only {
+        if SOURCES.iter().all(|s| s.key != key) {
+            let keys: Vec<&str> = SOURCES.iter().map(|s| s.key).collect();
+            return Err(format!(
+                "no metric source {key:?} (sources: {})",
+                keys.join(", ")
+            ));
+        }
+    }
     let mut all = Vec::new();
-    for source in SOURCES {
+    for source in SOURCES.iter().filter(|s| only.is_none_or(|k| k == s.key)) {
         println!("\nxtask: perf: {}", source.name);
         let metrics = (source.collect)(full).map_err(|e| format!("{}: {e}", source.name))?;
         all.extend(metrics);
@@ -77,14 +97,19 @@ pub fn collect_all(full: bool) -> Result<Vec<Metric>, String> {
 
 /// What a count depends on besides the code: a different compiler, valgrind
 /// or CPU model changes counts (glibc picks its memcpy by CPU features,
-/// which moves the copy-heavy counts), so a mismatch with the baseline
-/// turns failures into warnings: CI on another machine kind must not go red
-/// for a reason that is not a code change.
+/// which moves the copy-heavy counts), and so may another QEMU (the exit
+/// counts run on its `-cpu max`, whose features steer hv's and the guest's
+/// code), so a mismatch with the baseline turns failures into warnings: CI
+/// on another machine kind must not go red for a reason that is not a code
+/// change.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Toolchain {
     pub rustc: String,
     pub valgrind: String,
     pub cpu: String,
+    /// `qemu-system-aarch64 --version`'s first line ("" in baselines from
+    /// before the exit counts).
+    pub qemu: String,
 }
 
 impl Toolchain {
@@ -102,12 +127,17 @@ impl Toolchain {
                         .map(|v| v.trim_start_matches([' ', '\t', ':']).trim().to_string())
                 })
                 .unwrap_or_else(|| "unknown".into()),
+            qemu: first_line_of("qemu-system-aarch64", &["--version"])
+                .unwrap_or_else(|_| "qemu-system-aarch64 not installed".into()),
         })
     }
 
     /// Whether counts taken with `self` and `other` may be compared strictly.
     pub fn comparable(&self, other: &Toolchain) -> bool {
-        self.rustc == other.rustc && self.valgrind == other.valgrind && self.cpu == other.cpu
+        self.rustc == other.rustc
+            && self.valgrind == other.valgrind
+            && self.cpu == other.cpu
+            && self.qemu == other.qemu
     }
 }
 
@@ -170,6 +200,7 @@ impl Baseline {
         out += &format!("  \"rustc\": {},\n", s(&self.toolchain.rustc));
         out += &format!("  \"valgrind\": {},\n", s(&self.toolchain.valgrind));
         out += &format!("  \"cpu\": {},\n", s(&self.toolchain.cpu));
+        out += &format!("  \"qemu\": {},\n", s(&self.toolchain.qemu));
         out += "  \"metrics\": [\n";
         for (i, m) in self.metrics.iter().enumerate() {
             out += &format!(
@@ -210,6 +241,7 @@ impl Baseline {
                 rustc: field("rustc")?,
                 valgrind: field("valgrind")?,
                 cpu: field("cpu").unwrap_or_default(),
+                qemu: field("qemu").unwrap_or_default(),
             },
             metrics,
         })
@@ -438,8 +470,8 @@ pub fn decide(rows: &[Row], against: &str, strict: bool, full: bool) -> Result<(
             );
         } else {
             println!(
-                "xtask: {} baseline metrics are not part of the fast gate (`cargo xtask perf` \
-                 runs them)",
+                "xtask: {} baseline metrics are not part of this run (the fast gate or one \
+                 source; `cargo xtask perf` runs them all)",
                 not_run.len()
             );
         }
@@ -482,17 +514,19 @@ pub fn check(metrics: &[Metric], full: bool) -> Result<(), String> {
     if !strict {
         println!(
             "\nxtask: WARNING: THE BASELINE WAS TAKEN WITH A DIFFERENT TOOLCHAIN OR CPU\n\
-             xtask:   baseline: {}, {}, {}\n\
-             xtask:   this run: {}, {}, {}\n\
-             xtask: instruction counts change with the compiler, valgrind and (through \
+             xtask:   baseline: {}, {}, {}, {}\n\
+             xtask:   this run: {}, {}, {}, {}\n\
+             xtask: instruction counts change with the compiler, valgrind, QEMU and (through \
              glibc's memcpy) the CPU, so regressions are only warnings until the baseline is \
              retaken here (`cargo xtask perf --update`, saying why in the commit).\n",
             baseline.toolchain.rustc,
             baseline.toolchain.valgrind,
             baseline.toolchain.cpu,
+            baseline.toolchain.qemu,
             now.rustc,
             now.valgrind,
-            now.cpu
+            now.cpu,
+            now.qemu
         );
     }
     decide(&rows, BASELINE, strict, full)
@@ -584,7 +618,7 @@ pub fn run(args: &PerfArgs) -> Result<(), String> {
     }
     let start = Instant::now();
     let full = !args.fast;
-    let metrics = collect_all(full)?;
+    let metrics = collect(full, args.only.as_deref())?;
     println!(
         "xtask: measured {} metrics in {:.0} s",
         metrics.len(),
@@ -593,7 +627,9 @@ pub fn run(args: &PerfArgs) -> Result<(), String> {
     if args.update {
         update(&metrics)
     } else {
-        check(&metrics, full)
+        // A run of one source compares like the fast part: the other
+        // sources' baseline metrics are expected to be missing.
+        check(&metrics, full && args.only.is_none())
     }
 }
 
@@ -742,6 +778,7 @@ mod tests {
                 rustc: "rustc 1.95.0 (59807616e 2026-04-14)".into(),
                 valgrind: "valgrind-3.19.0".into(),
                 cpu: "Some \"quoted\" CPU".into(),
+                qemu: "QEMU emulator version 10.0.2".into(),
             },
             metrics: vec![
                 recorded("tlb/hit", 30.0),
@@ -764,11 +801,33 @@ mod tests {
     }
 
     #[test]
-    fn toolchains_differ_by_compiler_valgrind_or_cpu() {
+    fn committed_baseline_covers_the_guest_metrics() {
+        use crate::perf_guests::{ENGINES, EXIT_OPS, SIM_WORKLOADS};
+        let b = read_baseline(&baseline_path()).unwrap().expect("committed");
+        let has = |name: String| {
+            assert!(b.metrics.iter().any(|m| m.name == name), "{name}");
+        };
+        for e in ENGINES {
+            for w in SIM_WORKLOADS {
+                has(format!("sim-{e}/{}", w.name));
+            }
+        }
+        for (op, _) in EXIT_OPS {
+            has(format!("hv-exit/{op}"));
+        }
+    }
+
+    #[test]
+    fn toolchains_differ_by_compiler_valgrind_cpu_or_qemu() {
         let a = Toolchain {
             rustc: "rustc 1.95.0".into(),
             valgrind: "valgrind-3.19.0".into(),
             cpu: "A".into(),
+            qemu: "QEMU emulator version 10.0.2".into(),
+        };
+        let other_qemu = Toolchain {
+            qemu: "QEMU emulator version 9.2.0".into(),
+            ..a.clone()
         };
         let other_cpu = Toolchain {
             cpu: "B".into(),
@@ -781,6 +840,24 @@ mod tests {
         assert!(a.comparable(&a.clone()));
         assert!(!a.comparable(&other_cpu));
         assert!(!a.comparable(&other_rustc));
+        assert!(!a.comparable(&other_qemu));
+    }
+
+    #[test]
+    fn baselines_without_qemu_still_parse() {
+        let old = "{\"date\": \"2026-12-01\", \"rustc\": \"r\", \"valgrind\": \"v\", \
+                   \"cpu\": \"c\", \"metrics\": []}";
+        let b = Baseline::from_json(old).unwrap();
+        assert_eq!(b.toolchain.qemu, "");
+    }
+
+    #[test]
+    fn sources_have_distinct_keys_and_only_names_one() {
+        for (i, s) in SOURCES.iter().enumerate() {
+            assert!(SOURCES[..i].iter().all(|o| o.key != s.key), "{}", s.key);
+        }
+        let err = collect(false, Some("nonsense")).unwrap_err();
+        assert!(err.contains("host, guests"), "{err}");
     }
 
     #[test]

@@ -199,6 +199,7 @@ mod tests {
                 rustc: "rustc 1.95.0".into(),
                 valgrind: "valgrind-3.19.0".into(),
                 cpu: "test".into(),
+                qemu: "QEMU emulator version 10.0.2".into(),
             },
             metrics: values
                 .iter()

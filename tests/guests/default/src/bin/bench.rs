@@ -1,6 +1,9 @@
 //! hv's benchmark guest: one compute workload per run, chosen by the
 //! command line (`bench=sieve|crc32|sha256|matmul|qsort|printf`), whose
-//! result it prints. The same image runs on plain QEMU and on hv-sim; the
+//! result it prints. `size=small` runs a smaller instance of it (a few
+//! million instructions), so `cargo xtask perf` can run each under
+//! callgrind in seconds. Sizes are const generic parameters: the full-size
+//! code is what it was before there were two sizes. The same image runs on plain QEMU and on hv-sim; the
 //! printed results must match, and the runs' times give the simulator's
 //! speed relative to QEMU.
 #![cfg_attr(target_os = "none", no_std, no_main)]
@@ -49,8 +52,7 @@ mod guest {
         }
     }
 
-    fn sieve() {
-        const N: usize = 2_000_000;
+    fn sieve<const N: usize>() {
         let composite = &mut bytes()[..N];
         let mut count = 0;
         for i in 2..N {
@@ -66,8 +68,8 @@ mod guest {
         println!("bench sieve: {count} primes below {N}");
     }
 
-    fn crc32() {
-        let data = &mut bytes()[..1 << 20];
+    fn crc32<const LEN: usize>() {
+        let data = &mut bytes()[..LEN];
         let mut rng = Rng(0x1234_5678);
         for b in data.iter_mut() {
             *b = rng.next() as u8;
@@ -159,11 +161,11 @@ mod guest {
         h
     }
 
-    fn sha256_bench() {
+    fn sha256_bench<const LEN: usize>() {
         // The known answer first: SHA-256("abc").
         let abc = sha256(b"abc");
         let ok = abc[0] == 0xba7816bf && abc[7] == 0xf20015ad;
-        let data = &mut bytes()[..1 << 20];
+        let data = &mut bytes()[..LEN];
         let mut rng = Rng(0xdead_beef);
         for b in data.iter_mut() {
             *b = rng.next() as u8;
@@ -184,8 +186,7 @@ mod guest {
         );
     }
 
-    fn matmul() {
-        const N: usize = 160;
+    fn matmul<const N: usize>() {
         let mem = words();
         let (a, rest) = mem.split_at_mut(N * N);
         let (b, rest) = rest.split_at_mut(N * N);
@@ -246,8 +247,7 @@ mod guest {
         }
     }
 
-    fn qsort_bench() {
-        const N: usize = 200_000;
+    fn qsort_bench<const N: usize>() {
         let v = &mut words()[..N];
         let mut rng = Rng(7);
         for x in v.iter_mut() {
@@ -261,10 +261,10 @@ mod guest {
         println!("bench qsort: {N} values, sorted {sorted}, digest {digest:08x}");
     }
 
-    fn printf_bench() {
+    fn printf_bench<const LINES: u32>() {
         let mut rng = Rng(99);
         let mut sum = 0u64;
-        for i in 0..3000u32 {
+        for i in 0..LINES {
             let x = rng.next();
             sum = sum.wrapping_add(u64::from(x));
             println!(
@@ -274,11 +274,12 @@ mod guest {
                 i as i32 - 1500
             );
         }
-        println!("bench printf: 3000 lines, sum {sum}");
+        println!("bench printf: {LINES} lines, sum {sum}");
     }
 
-    /// Run the workload named by `bench=` in the DTB's /chosen/bootargs;
-    /// false if there is none or it is unknown.
+    /// Run the workload named by `bench=` in the DTB's /chosen/bootargs
+    /// (the small instance with `size=small`); false if there is none or it
+    /// is unknown.
     fn run_workload(dtb: usize) -> bool {
         // SAFETY: x0 holds the DTB the loader left in RAM (boot protocol);
         // `from_ptr` validates its header before reading more.
@@ -291,13 +292,20 @@ mod guest {
             .split_whitespace()
             .find_map(|a| a.strip_prefix("bench="))
             .unwrap_or("");
-        match name {
-            "sieve" => sieve(),
-            "crc32" => crc32(),
-            "sha256" => sha256_bench(),
-            "matmul" => matmul(),
-            "qsort" => qsort_bench(),
-            "printf" => printf_bench(),
+        let small = args.split_whitespace().any(|a| a == "size=small");
+        match (name, small) {
+            ("sieve", false) => sieve::<2_000_000>(),
+            ("sieve", true) => sieve::<200_000>(),
+            ("crc32", false) => crc32::<{ 1 << 20 }>(),
+            ("crc32", true) => crc32::<{ 64 << 10 }>(),
+            ("sha256", false) => sha256_bench::<{ 1 << 20 }>(),
+            ("sha256", true) => sha256_bench::<{ 64 << 10 }>(),
+            ("matmul", false) => matmul::<160>(),
+            ("matmul", true) => matmul::<64>(),
+            ("qsort", false) => qsort_bench::<200_000>(),
+            ("qsort", true) => qsort_bench::<20_000>(),
+            ("printf", false) => printf_bench::<3000>(),
+            ("printf", true) => printf_bench::<300>(),
             _ => {
                 println!("guest-bench: unknown workload {name:?} (bench=sieve|crc32|sha256|matmul|qsort|printf)");
                 return false;
