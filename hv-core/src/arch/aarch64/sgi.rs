@@ -12,9 +12,17 @@ pub struct SgiRequest {
 }
 
 impl SgiRequest {
-    /// The target vCPUs, in order.
-    pub fn vcpus(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..64).filter(|&n| self.targets & (1 << n) != 0)
+    /// The target vCPUs, in order (one step per target: this runs on
+    /// every guest SGI, and the perf gate's hv-exit/self-ipi counts it).
+    pub fn vcpus(&self) -> impl Iterator<Item = usize> {
+        let mut left = self.targets;
+        core::iter::from_fn(move || {
+            let n = left.trailing_zeros();
+            (left != 0).then(|| {
+                left &= left - 1;
+                n as usize
+            })
+        })
     }
 }
 
