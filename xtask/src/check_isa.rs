@@ -32,6 +32,9 @@ pub fn run(args: &CheckIsaArgs) -> Result<(), String> {
     if args.fpcr_zero {
         cmd.arg("--fpcr-zero");
     }
+    if let Some(mask) = &args.fpcr_mask {
+        cmd.args(["--fpcr-mask", mask]);
+    }
     run_checked(&mut cmd)
 }
 

@@ -110,8 +110,12 @@ pub struct CheckIsaArgs {
     pub list: bool,
     /// FPCR = 0 in every sequence (default: random rounding mode, FZ, DN
     /// and AHP per sequence).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "fpcr_mask")]
     pub fpcr_zero: bool,
+    /// Draw only these FPCR bits at random (hex, e.g. 0x06000000 for DN and
+    /// AHP; default 0x07c00000: AHP, DN, FZ and RMode).
+    #[arg(long)]
+    pub fpcr_mask: Option<String>,
 }
 
 #[derive(Args, Debug)]

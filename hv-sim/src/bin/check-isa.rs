@@ -33,8 +33,12 @@ struct Args {
     #[arg(long)]
     list: bool,
     /// FPCR = 0 in every sequence (default: random rounding mode, FZ, DN, AHP).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "fpcr_mask")]
     fpcr_zero: bool,
+    /// Draw only these FPCR bits at random, e.g. 0x06000000 for DN and AHP
+    /// (default 0x07c00000: AHP, DN, FZ, RMode).
+    #[arg(long, value_parser = parse_hex)]
+    fpcr_mask: Option<u64>,
     /// Mismatching sequences cut down to their first bad instruction, per class.
     #[arg(long, default_value_t = 200)]
     minimize: usize,
@@ -50,6 +54,11 @@ struct Args {
     /// Directory for the generated programs (default: a temporary one).
     #[arg(long)]
     work_dir: Option<PathBuf>,
+}
+
+fn parse_hex(s: &str) -> Result<u64, String> {
+    let t = s.trim_start_matches("0x");
+    u64::from_str_radix(t, 16).map_err(|e| format!("`{s}`: {e}"))
 }
 
 fn main() -> ExitCode {
@@ -89,13 +98,17 @@ fn main() -> ExitCode {
                 .to_string()
         })
         .unwrap_or_else(|e| format!("cannot run: {e}"));
+    let fpcr_mask = if args.fpcr_zero {
+        0
+    } else {
+        args.fpcr_mask.unwrap_or(isacheck::gen::FPCR_BITS) & isacheck::gen::FPCR_BITS
+    };
     println!(
-        "check-isa: seed {}, {} sequences per class, {} -cpu {} ({version}), FPCR {}",
+        "check-isa: seed {}, {} sequences per class, {} -cpu {} ({version}), FPCR bits {fpcr_mask:#010x} random",
         args.seed,
         args.count,
         args.qemu.display(),
         args.qemu_cpu,
-        if args.fpcr_zero { "0" } else { "random" }
     );
     let opts = report::Options {
         count: args.count,
@@ -103,9 +116,7 @@ fn main() -> ExitCode {
         classes: args.class.clone(),
         show: args.show,
         strict: args.strict,
-        gen: GenOptions {
-            fpcr_zero: args.fpcr_zero,
-        },
+        gen: GenOptions { fpcr_mask },
         minimize: args.minimize,
         objdump,
     };

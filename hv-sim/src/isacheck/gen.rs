@@ -52,11 +52,23 @@ pub struct Case {
     pub input: State,
 }
 
+/// The FPCR bits of ARMv8.0 that change results: AHP, DN, FZ, RMode.
+pub const FPCR_BITS: u64 = 0x07c0_0000;
+
 /// Options of the generator.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct GenOptions {
-    /// FPCR = 0 (round to nearest, no FZ/DN/AHP) instead of random.
-    pub fpcr_zero: bool,
+    /// The FPCR bits drawn at random (the rest are 0): of AHP (26), DN
+    /// (25), FZ (24) and RMode (23:22), the ARMv8.0 controls.
+    pub fpcr_mask: u64,
+}
+
+impl Default for GenOptions {
+    fn default() -> Self {
+        GenOptions {
+            fpcr_mask: FPCR_BITS,
+        }
+    }
 }
 
 // ---- values ----
@@ -203,7 +215,7 @@ pub fn random_state(rng: &mut Rng, opts: GenOptions) -> State {
         *v = vreg_value(rng);
     }
     s.nzcv = rng.below(16) << 28;
-    s.fpcr_fpsr = if opts.fpcr_zero { 0 } else { random_fpcr(rng) };
+    s.fpcr_fpsr = random_fpcr(rng) & opts.fpcr_mask;
     for b in s.mem.iter_mut() {
         *b = rng.next_u64() as u8;
     }

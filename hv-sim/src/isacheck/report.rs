@@ -52,6 +52,20 @@ pub struct Culprit {
     pub hv: Result<State, String>,
 }
 
+impl Culprit {
+    /// Whether only FPSR differs (the values are right).
+    pub fn fpsr_only(&self) -> bool {
+        match &self.hv {
+            Ok(h) => {
+                let mut h = h.clone();
+                h.fpcr_fpsr = self.qemu.fpcr_fpsr;
+                h == self.qemu
+            }
+            Err(_) => false,
+        }
+    }
+}
+
 /// The counts and findings of one class.
 #[derive(Clone, Debug, Default)]
 pub struct ClassReport {
@@ -111,7 +125,8 @@ pub fn run_class(
         name: class.name,
         ..ClassReport::default()
     };
-    let mut to_cut = Vec::new();
+    // Sequences to cut down: wrong values first, then wrong FPSR only.
+    let (mut to_cut, mut fpsr_cut) = (Vec::new(), Vec::new());
     for (case, r) in cases.iter().zip(&ran) {
         match &r.verdict {
             Verdict::QemuFault(why) => {
@@ -127,8 +142,10 @@ pub fn run_class(
                 h2.fpcr_fpsr = q.fpcr_fpsr;
                 if h2 == *q {
                     rep.fpsr_only += 1;
-                }
-                if to_cut.len() < opts.minimize {
+                    if fpsr_cut.len() < opts.minimize {
+                        fpsr_cut.push((case, r));
+                    }
+                } else if to_cut.len() < opts.minimize {
                     to_cut.push((case, r));
                 }
             }
@@ -146,6 +163,8 @@ pub fn run_class(
         }
         rep.compared += 1;
     }
+    let room = opts.minimize - to_cut.len();
+    to_cut.extend(fpsr_cut.into_iter().take(room));
     rep.culprits = cut_down(runner, &to_cut)?;
     rep.seconds = start.elapsed().as_secs_f64();
     Ok(rep)
@@ -416,30 +435,44 @@ pub fn print_details(rep: &ClassReport, opts: &Options, dir: &std::path::Path) {
         }
     }
     if !rep.culprits.is_empty() {
-        let mut by_mn: HashMap<String, u64> = HashMap::new();
+        let mut by_mn: HashMap<String, (u64, u64)> = HashMap::new();
         for c in &rep.culprits {
-            *by_mn
+            let e = by_mn
                 .entry(disasm::mnemonic(&texts.get(c.word)).to_string())
-                .or_default() += 1;
+                .or_default();
+            e.0 += 1;
+            if c.fpsr_only() {
+                e.1 += 1;
+            }
         }
         let mut v: Vec<_> = by_mn.into_iter().collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let list: Vec<String> = v.iter().map(|(m, n)| format!("{m} {n}")).collect();
+        v.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(&b.0)));
+        let list: Vec<String> = v
+            .iter()
+            .map(|(m, (n, f))| {
+                if *f > 0 {
+                    format!("{m} {n} ({f} FPSR only)")
+                } else {
+                    format!("{m} {n}")
+                }
+            })
+            .collect();
         println!(
-            "  mismatches by first mismatching instruction ({} of {} cut down): {}",
+            "  mismatches by first mismatching instruction ({} of {} cut down, wrong values first): {}",
             rep.culprits.len(),
             rep.mismatched,
             list.join(", ")
         );
-        // One example per mnemonic first, then more of the same.
-        let mut shown = 0;
+        // Wrong values before wrong FPSR flags; one example per mnemonic.
+        let mut order: Vec<&Culprit> = rep.culprits.iter().collect();
+        order.sort_by_key(|c| c.fpsr_only());
         let mut seen = Vec::new();
-        for c in &rep.culprits {
+        for c in order {
             let mn = disasm::mnemonic(&texts.get(c.word)).to_string();
-            if shown < opts.show && !seen.contains(&mn) {
+            let key = (mn, c.fpsr_only());
+            if seen.len() < opts.show && !seen.contains(&key) {
                 print!("{}", describe(c, &texts));
-                seen.push(mn);
-                shown += 1;
+                seen.push(key);
             }
         }
     }
