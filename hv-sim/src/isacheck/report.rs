@@ -276,10 +276,7 @@ fn registers_in(text: &str) -> Vec<(bool, u8)> {
                 continue;
             }
             let Ok(n) = rest.parse::<u8>() else { continue };
-            if n > 31
-                || part.len() != 1 + rest.len()
-                    && !part[1 + rest.len()..].starts_with(char::is_alphabetic)
-            {
+            if n > 31 || part.len() != 1 + rest.len() {
                 continue;
             }
             match first {
@@ -289,13 +286,15 @@ fn registers_in(text: &str) -> Vec<(bool, u8)> {
             }
         }
     }
-    // Expand vector ranges {vA.T-vB.T}.
+    // Expand a vector range {vA.T-vB.T} (it may wrap past v31).
+    let number = |t: &str| -> Option<u8> {
+        let t = t.trim().trim_start_matches(['{', ' ', 'v']);
+        t.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+    };
     if let (Some(a), Some(b)) = (ops.find('{'), ops.find('}')) {
-        if a < b && ops[a..b].contains('-') {
-            let list: Vec<u8> = regs.iter().filter(|r| r.0).map(|r| r.1).collect();
-            if let (Some(&lo), Some(&hi)) = (list.first(), list.get(1)) {
-                let mut n = lo;
-                while n != hi {
+        if let Some((lo, hi)) = ops.get(a..b).and_then(|l| l.split_once('-')) {
+            if let (Some(mut n), Some(hi)) = (number(lo), number(hi)) {
+                while n != hi && n < 32 {
                     n = (n + 1) % 32;
                     regs.push((true, n));
                 }
@@ -577,5 +576,31 @@ pub fn run(runner: &mut Runner, opts: &Options, dir: &std::path::Path) -> Result
     } else {
         println!("check-isa: FAILED: {}", failed.join(", "));
         Ok(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::registers_in;
+
+    #[test]
+    fn registers_are_found_in_disassembly() {
+        let v = |n: &[u8]| n.iter().map(|&r| (true, r)).collect::<Vec<_>>();
+        let mut ld4 = v(&[0, 1, 2, 3]);
+        ld4.insert(0, (false, 1));
+        assert_eq!(
+            registers_in("ld4 { v0.16b, v1.16b, v2.16b, v3.16b }, [x1]"),
+            ld4
+        );
+        assert_eq!(registers_in("fmadd d1, d2, d3, d4"), v(&[1, 2, 3, 4]));
+        assert_eq!(registers_in("add x0, sp, #0x1"), [(false, 0), (false, 31)]);
+        // A wrapping list and a lane index.
+        assert_eq!(
+            registers_in("tbl v0.16b, { v30.16b-v1.16b }, v5.16b"),
+            v(&[0, 1, 5, 30, 31])
+        );
+        assert_eq!(registers_in("mov w3, v2.s[1]"), [(false, 3), (true, 2)]);
+        // Comments are not operands.
+        assert_eq!(registers_in("mov x2, #0x5 // =5"), [(false, 2)]);
     }
 }
