@@ -231,4 +231,41 @@ mod tests {
             bad.iter().take(40).cloned().collect::<Vec<_>>().join("\n")
         );
     }
+
+    /// Sequences use every form of their class (the steering of load and
+    /// store bases starves none), and SP serves as a base now and then.
+    #[test]
+    fn every_form_appears_in_generated_sequences() {
+        for (i, class) in classes().iter().enumerate() {
+            let Gen::Forms { forms, .. } = &class.gen else {
+                continue;
+            };
+            let cases = generate(9, i, class, 3000, GenOptions::default());
+            let mut seen = vec![0u32; forms.len()];
+            let mut sp_base = 0;
+            for c in &cases {
+                for &w in &c.insns {
+                    let hits: Vec<usize> =
+                        (0..forms.len()).filter(|&k| forms[k].matches(w)).collect();
+                    assert!(
+                        !hits.is_empty(),
+                        "{}: {w:#010x} matches no form",
+                        class.name
+                    );
+                    for k in hits {
+                        seen[k] += 1;
+                    }
+                    if forms[0].mem != super::forms::Mem::None && (w >> 5) & 31 == 31 {
+                        sp_base += 1;
+                    }
+                }
+            }
+            for (f, n) in forms.iter().zip(&seen) {
+                assert!(*n >= 10, "{}: form {} drawn {n} times", class.name, f.name);
+            }
+            if forms[0].mem != super::forms::Mem::None {
+                assert!(sp_base >= 10, "{}: SP as base {sp_base} times", class.name);
+            }
+        }
+    }
 }

@@ -158,7 +158,12 @@ pub fn run_class(
             }
             Verdict::HvException(why) => {
                 rep.hv_exception += 1;
-                rep.other.push((r.insns.clone(), format!("hv: {why}")));
+                // Name the instruction when the exception is at one.
+                let at = (0..r.insns.len())
+                    .find(|&i| why.contains(&format!(" at {:#x},", r.place.start + 4 * i as u64)))
+                    .map(|i| format!(" (instruction {})", i + 1))
+                    .unwrap_or_default();
+                rep.other.push((r.insns.clone(), format!("hv: {why}{at}")));
             }
         }
         rep.compared += 1;
