@@ -9,11 +9,14 @@
 //! * [`run`]: the run loop (interpreter slices, PSCI, WFI, interrupts).
 //! * [`console`]: where guest console output goes.
 //! * [`cli`]: the `hv-sim` command line.
+//! * [`isacheck`]: `check-isa`, the interpreter checked instruction by
+//!   instruction against QEMU user mode.
 #![forbid(unsafe_code)]
 
 pub mod cli;
 pub mod console;
 pub mod dma;
+pub mod isacheck;
 pub mod machine;
 pub mod mmu;
 pub mod run;

@@ -4,6 +4,7 @@
 //! llvm-tools) are checked before any work starts.
 
 mod boot_tests;
+mod check_isa;
 mod cpio;
 mod cprogs;
 mod exitbench;
@@ -78,6 +79,25 @@ minus the same on plain QEMU."
     /// clang (-O2, -O3, and -O3 for ARMv8.1-A+crc+crypto) run on plain QEMU
     /// and on hv-sim; their output must be identical.
     Cprogs(CprogsArgs),
+    /// Check hv-core's interpreter instruction by instruction against QEMU
+    /// user mode (qemu-aarch64): random valid encodings per instruction
+    /// class, the same inputs on both, every register, flag and the
+    /// scratch memory compared.
+    #[command(
+        long_about = "Check hv-core's interpreter instruction by instruction against QEMU user mode \
+(qemu-aarch64 from Debian's qemu-user, installed if missing). For each instruction class a \
+generator draws random valid encodings (every operand field random: registers, sizes, lanes, \
+shifts, immediates; FPCR rounding mode, FZ, DN and AHP random per sequence) into short \
+sequences. Each sequence runs from the same inputs (X0-X30, SP, NZCV, V0-V31, FPCR, a 256-byte \
+scratch buffer the load/store bases point into) in a generated static AArch64 Linux ELF under \
+qemu-aarch64 and on hv-core's interpreter at EL0; X0-X30, SP, NZCV, V0-V31, FPSR and the \
+scratch memory must match.\n\n\
+The report gives per class the sequences compared, matched, mismatched and undefined-in-hv \
+(the interpreter raised UNDEF where QEMU executed the sequence), and the first mismatches with \
+their disassembly (llvm-objdump), inputs and both outputs. Fails if a class listed as \
+implemented mismatches or is undefined; other classes fail only with --strict."
+    )]
+    CheckIsa(CheckIsaArgs),
 }
 
 #[derive(Args, Debug)]
@@ -89,6 +109,36 @@ pub struct CprogsArgs {
     /// Only this program (a file stem under tests/cprogs, e.g. sha256).
     #[arg(long)]
     pub program: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckIsaArgs {
+    /// Sequences per class.
+    #[arg(long, default_value_t = 2000)]
+    pub count: u32,
+    /// Seed of the generator (the same seed draws the same sequences).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Only these classes (repeat the option, or comma separated); see --list.
+    #[arg(long, value_delimiter = ',')]
+    pub class: Vec<String>,
+    /// Mismatches shown in full per class.
+    #[arg(long, default_value_t = 3)]
+    pub show: u32,
+    /// Fail on mismatches in any class, not only those listed as implemented.
+    #[arg(long)]
+    pub strict: bool,
+    /// List the classes (and whether each is listed as implemented) and stop.
+    #[arg(long)]
+    pub list: bool,
+    /// FPCR = 0 in every sequence (default: random rounding mode, FZ, DN
+    /// and AHP per sequence).
+    #[arg(long, conflicts_with = "fpcr_mask")]
+    pub fpcr_zero: bool,
+    /// Draw only these FPCR bits at random (hex, e.g. 0x06000000 for DN and
+    /// AHP; default 0x07c00000: AHP, DN, FZ and RMode).
+    #[arg(long)]
+    pub fpcr_mask: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -311,6 +361,7 @@ fn main() -> ExitCode {
         Command::Exitbench(args) => exitbench::run(&args),
         Command::Perf(args) => perf::run(&args),
         Command::Cprogs(args) => cprogs::run(&args),
+        Command::CheckIsa(args) => check_isa::run(&args),
         Command::Guest(GuestArgs {
             which: GuestKind::Linux(args),
         }) => linux::prepare(args.kernel.as_deref(), args.initrd.as_deref()).map(|_| ()),
@@ -362,6 +413,30 @@ mod tests {
         assert!(run.build.release);
         assert!(Cli::try_parse_from(["xtask", "run", "--smp", "0"]).is_err());
         assert!(Cli::try_parse_from(["xtask", "run", "--target", "riscv"]).is_err());
+    }
+
+    #[test]
+    fn cli_parses_check_isa_options() {
+        let cli = Cli::try_parse_from([
+            "xtask",
+            "check-isa",
+            "--count",
+            "20000",
+            "--class",
+            "lse,simd-tbl",
+            "--class",
+            "crc32",
+            "--strict",
+        ])
+        .unwrap();
+        let Command::CheckIsa(a) = cli.command else {
+            panic!("expected check-isa")
+        };
+        assert_eq!(a.count, 20000);
+        assert_eq!(a.class, ["lse", "simd-tbl", "crc32"]);
+        assert!(a.strict && !a.list && !a.fpcr_zero);
+        assert_eq!(a.seed, 1);
+        assert!(Cli::try_parse_from(["xtask", "check-isa", "--count", "x"]).is_err());
     }
 
     #[test]

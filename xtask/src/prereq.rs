@@ -41,27 +41,45 @@ pub fn rust_target(triple: &str) -> Result<(), String> {
 
 /// Path of llvm-objcopy from rustup's llvm-tools component, installed if missing.
 pub fn llvm_objcopy() -> Result<PathBuf, String> {
+    llvm_tool("llvm-objcopy")
+}
+
+/// Path of llvm-objdump from rustup's llvm-tools component, installed if
+/// missing (`cargo xtask check-isa` disassembles with it).
+pub fn llvm_objdump() -> Result<PathBuf, String> {
+    llvm_tool("llvm-objdump")
+}
+
+/// Path of `tool` from rustup's llvm-tools component, installed if missing.
+fn llvm_tool(tool: &str) -> Result<PathBuf, String> {
     let find = || -> Result<Option<PathBuf>, String> {
         let lib = rustc_sysroot()?.join("lib/rustlib");
         let found = std::fs::read_dir(&lib)
             .map_err(|e| format!("cannot read {}: {e}", lib.display()))?
             .filter_map(Result::ok)
-            .map(|d| d.path().join("bin/llvm-objcopy"))
+            .map(|d| d.path().join("bin").join(tool))
             .find(|p| p.is_file());
         Ok(found)
     };
     if let Some(p) = find()? {
         return Ok(p);
     }
-    println!("xtask: installing rustup's llvm-tools (for llvm-objcopy)");
+    println!("xtask: installing rustup's llvm-tools (for {tool})");
     run_checked(Command::new("rustup").args(["component", "add", "llvm-tools"]))
         .map_err(|e| format!("{e}; run `rustup component add llvm-tools`"))?;
-    find()?.ok_or_else(|| "llvm-objcopy still missing after installing llvm-tools".into())
+    find()?.ok_or_else(|| format!("{tool} still missing after installing llvm-tools"))
 }
 
 fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+    find_on_path(program).is_some()
+}
+
+/// Where `program` is on PATH.
+pub fn find_on_path(program: &str) -> Option<PathBuf> {
+    let paths = std::env::var_os("PATH")?;
+    std::env::split_paths(&paths)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
 }
 
 fn qemu_binary(arch: Arch) -> &'static str {
@@ -129,6 +147,33 @@ pub fn for_qemu(archs: &[Arch]) -> Result<(), String> {
     let request = "QEMU is missing: install qemu-system-arm and qemu-system-x86 \
                    (on Debian bookworm from bookworm-backports: \
                    apt-get install -t bookworm-backports qemu-system-arm qemu-system-x86)";
+    install_qemu_packages(&missing, &["qemu-system-arm", "qemu-system-x86"], request)?;
+    match archs.iter().map(|&a| qemu_binary(a)).find(|b| !on_path(b)) {
+        Some(b) => Err(format!("{b} still missing after apt-get. {request}")),
+        None => Ok(()),
+    }
+}
+
+/// QEMU's AArch64 user-mode emulator (`qemu-aarch64`, Debian's `qemu-user`),
+/// the reference `cargo xtask check-isa` compares hv's interpreter with:
+/// installed like [`for_qemu`] (from bookworm-backports, QEMU 10, on
+/// bookworm), otherwise a one-line request. Returns its path.
+pub fn for_qemu_user() -> Result<PathBuf, String> {
+    const BIN: &str = "qemu-aarch64";
+    let request = "qemu-aarch64 is missing: install Debian's qemu-user \
+                   (on Debian bookworm from bookworm-backports: \
+                   apt-get install --no-install-recommends -t bookworm-backports qemu-user)";
+    if !on_path(BIN) {
+        install_qemu_packages(&[BIN], &["qemu-user"], request)?;
+    }
+    find_on_path(BIN).ok_or_else(|| format!("{BIN} still missing after apt-get. {request}"))
+}
+
+/// Install Debian's QEMU `packages` because `missing` were not found: as
+/// root on Debian (from bookworm-backports on bookworm: bookworm's own QEMU
+/// conflicts with the newer qemu-utils these machines carry, and the
+/// backports suite has a matching QEMU 10), otherwise fail with `request`.
+fn install_qemu_packages(missing: &[&str], packages: &[&str], request: &str) -> Result<(), String> {
     if !Path::new("/etc/debian_version").exists() || !is_root() {
         return Err(format!("{} not found. {request}", missing.join(", ")));
     }
@@ -141,11 +186,9 @@ pub fn for_qemu(archs: &[Arch]) -> Result<(), String> {
     install
         .env("DEBIAN_FRONTEND", "noninteractive")
         // Recommends would pull in ~180 packages (GPU drivers, firmware for
-        // other machines); the two emulators need none of them.
+        // other machines); the emulators need none of them.
         .args(["install", "-y", "-q", "--no-install-recommends"]);
     if codename == "bookworm" {
-        // Bookworm's own QEMU conflicts with the newer qemu-utils these
-        // machines carry; the backports suite has a matching QEMU 10.
         let text = std::fs::read_to_string(DEBIAN_SOURCES)
             .map_err(|e| format!("cannot read {DEBIAN_SOURCES}: {e}. {request}"))?;
         if let Some(new) = add_suite(&text, "bookworm", "bookworm-backports") {
@@ -155,12 +198,40 @@ pub fn for_qemu(archs: &[Arch]) -> Result<(), String> {
         }
         install.args(["-t", "bookworm-backports"]);
     }
-    run_checked(Command::new("apt-get").args(["update", "-q"]))?;
-    run_checked(install.args(["qemu-system-arm", "qemu-system-x86"]))?;
-    match archs.iter().map(|&a| qemu_binary(a)).find(|b| !on_path(b)) {
-        Some(b) => Err(format!("{b} still missing after apt-get. {request}")),
-        None => Ok(()),
+    apt_get(Command::new("apt-get").args(["update", "-q"]))?;
+    apt_get(install.args(packages))
+}
+
+/// Run an apt-get command; when another apt-get or dpkg holds its lock
+/// (other jobs on the machine may be installing too), wait and retry, for
+/// up to about 5 minutes.
+fn apt_get(cmd: &mut Command) -> Result<(), String> {
+    // Newer apt waits for the dpkg frontend lock itself with this option.
+    cmd.args(["-o", "DPkg::Lock::Timeout=120"]);
+    let shown = format!("{cmd:?}").replace('"', "");
+    for attempt in 1..=30 {
+        println!("xtask: $ {shown}");
+        let out = cmd
+            .output()
+            .map_err(|e| format!("could not start `{shown}`: {e}"))?;
+        print!("{}", String::from_utf8_lossy(&out.stdout));
+        let err = String::from_utf8_lossy(&out.stderr);
+        eprint!("{err}");
+        if out.status.success() {
+            return Ok(());
+        }
+        if !is_lock_error(&err) || attempt == 30 {
+            return Err(format!("`{shown}` failed ({})", out.status));
+        }
+        println!("xtask: another apt-get or dpkg holds the lock; retrying in 10 s");
+        std::thread::sleep(std::time::Duration::from_secs(10));
     }
+    Err(format!("`{shown}` kept finding the apt lock held"))
+}
+
+/// Whether apt-get's error output says a lock is held by another process.
+fn is_lock_error(stderr: &str) -> bool {
+    stderr.contains("Could not get lock") || stderr.contains("Unable to acquire the dpkg")
 }
 
 /// `programs` are on PATH; if not, `packages` are installed from Debian's
@@ -178,8 +249,8 @@ fn debian_packages(programs: &[&str], packages: &[&str], request: &str) -> Resul
         missing.join(", "),
         packages.join(" ")
     );
-    run_checked(Command::new("apt-get").args(["update", "-q"]))?;
-    run_checked(
+    apt_get(Command::new("apt-get").args(["update", "-q"]))?;
+    apt_get(
         Command::new("apt-get")
             .env("DEBIAN_FRONTEND", "noninteractive")
             .args(["install", "-y", "-q", "--no-install-recommends"])
@@ -237,6 +308,17 @@ mod tests {
         assert!(new.contains("Suites: bookworm bookworm-updates bookworm-backports\n"));
         assert!(new.contains("Suites: bookworm-security\n"));
         assert_eq!(new.len(), SOURCES.len() + " bookworm-backports".len());
+    }
+
+    #[test]
+    fn apt_lock_errors_are_recognised() {
+        assert!(is_lock_error(
+            "E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4242 (apt-get)"
+        ));
+        assert!(is_lock_error(
+            "E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend)"
+        ));
+        assert!(!is_lock_error("E: Unable to locate package qemu-usr"));
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The `run`, `test` and `bench` subcommands.
 
 use crate::image::{self, cargo, run_checked, workspace_root};
-use crate::{boot_tests, guest, linux, perf, prereq, Arch, BenchArgs, RunArgs, TestArgs};
+use crate::{
+    boot_tests, check_isa, guest, linux, perf, prereq, Arch, BenchArgs, RunArgs, TestArgs,
+};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
@@ -296,6 +298,20 @@ pub fn test(args: &TestArgs) -> Result<(), String> {
     println!(
         "xtask: the performance gate took {:.0} s",
         perf_start.elapsed().as_secs_f64()
+    );
+
+    println!("\n==> instruction set against QEMU user mode (check-isa sample)");
+    let isa_start = Instant::now();
+    step(
+        &format!(
+            "check-isa: {} sequences per class vs qemu-aarch64, implemented classes match",
+            check_isa::TEST_SAMPLE_COUNT
+        ),
+        check_isa::test_sample(),
+    );
+    println!(
+        "xtask: the check-isa sample took {:.0} s",
+        isa_start.elapsed().as_secs_f64()
     );
 
     if args.no_boot {
