@@ -429,6 +429,32 @@ pub fn parse_objdump_line(line: &str) -> Option<(u64, Option<String>)> {
     Some((addr, Some(text)))
 }
 
+/// One line of binutils' `objdump -b binary -m aarch64 -D -z`: the
+/// address and the instruction (`None` for `.inst 0x... ; undefined`).
+pub fn parse_binutils_line(line: &str) -> Option<(u64, Option<String>)> {
+    let (addr, rest) = line.split_once(':')?;
+    let addr = addr.trim();
+    if addr.is_empty() || !addr.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let addr = u64::from_str_radix(addr, 16).ok()?;
+    let rest = rest.trim_start();
+    let (word, text) = rest.split_once(char::is_whitespace)?;
+    if word.len() != 8 || !word.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let text = text.trim();
+    if text.starts_with(".inst") && text.ends_with("undefined") {
+        return Some((addr, None));
+    }
+    let text = text.split("//").next().unwrap_or(text);
+    let text = text.split(" <").next().unwrap_or(text);
+    Some((
+        addr,
+        Some(text.split_whitespace().collect::<Vec<_>>().join(" ")),
+    ))
+}
+
 /// Mnemonic and operands of a parsed instruction.
 fn split_insn(text: &str) -> (&str, &str) {
     text.split_once(' ').unwrap_or((text, ""))
@@ -570,6 +596,10 @@ pub struct DecodeCoverageArgs {
     /// An AArch64 ELF whose .text is counted instead of Debian's busybox.
     #[arg(long)]
     pub busybox: Option<PathBuf>,
+    /// Also disassemble with binutils (aarch64-linux-gnu-objdump) and
+    /// report the words where it and LLVM disagree on being instructions.
+    #[arg(long)]
+    pub binutils: bool,
 }
 
 fn work_dir() -> PathBuf {
@@ -812,9 +842,78 @@ struct Report {
     features: BTreeMap<Feature, Tally>,
     /// Words where the feature table and LLVM disagree: mnemonic -> (count, example).
     disagree: BTreeMap<String, (usize, u32, String)>,
+    /// With --binutils: words binutils decodes, then the words only one of
+    /// the two disassemblers decodes (binutils only, LLVM only), with
+    /// examples, and how many of the binutils-only words hv calls Undefined.
+    binutils: Option<Binutils>,
 }
 
-fn measure(code: &Code, od: &Path, decoder: &Path) -> Result<Report, String> {
+#[derive(Default)]
+struct Binutils {
+    decoded: usize,
+    only_binutils: usize,
+    only_llvm: usize,
+    only_binutils_hv_undefined: usize,
+    examples: Vec<(u32, String)>,
+}
+
+/// Binutils' view of `bin`, against LLVM's (`llvm[i]`: LLVM decodes word i).
+fn binutils_check(
+    bin: &Path,
+    words: &[u32],
+    llvm: &[bool],
+    undefined: &HashSet<usize>,
+) -> Result<Binutils, String> {
+    let mut child = Command::new("aarch64-linux-gnu-objdump")
+        .args(["-b", "binary", "-m", "aarch64", "-D", "-z"])
+        .arg(bin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| {
+            format!("aarch64-linux-gnu-objdump: {e} (apt-get install binutils-aarch64-linux-gnu)")
+        })?;
+    let stdout = child.stdout.take().ok_or("objdump: no stdout")?;
+    let mut b = Binutils::default();
+    let mut seen = vec![false; words.len()];
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.map_err(|e| format!("objdump output: {e}"))?;
+        let Some((addr, text)) = parse_binutils_line(&line) else {
+            continue;
+        };
+        let i = (addr / 4) as usize;
+        if i >= words.len() || seen[i] {
+            continue;
+        }
+        seen[i] = true;
+        match (text, llvm[i]) {
+            (Some(t), false) => {
+                b.decoded += 1;
+                b.only_binutils += 1;
+                if undefined.contains(&i) {
+                    b.only_binutils_hv_undefined += 1;
+                }
+                if b.only_binutils <= 5 {
+                    b.examples.push((words[i], format!("binutils: {t}")));
+                }
+            }
+            (Some(_), true) => b.decoded += 1,
+            (None, true) => {
+                b.only_llvm += 1;
+                if b.only_llvm <= 5 {
+                    b.examples.push((words[i], "binutils: undefined".into()));
+                }
+            }
+            (None, false) => {}
+        }
+    }
+    if !child.wait().map_err(|e| e.to_string())?.success() {
+        return Err("aarch64-linux-gnu-objdump failed".into());
+    }
+    Ok(b)
+}
+
+fn measure(code: &Code, od: &Path, decoder: &Path, binutils: bool) -> Result<Report, String> {
     let words = words_of(&code.bytes);
     let elf = to_elf(&code.bytes, code.name)?;
     let undefined = hv_undefined(decoder, &elf.with_extension("bin"), words.len())?;
@@ -833,10 +932,12 @@ fn measure(code: &Code, od: &Path, decoder: &Path) -> Result<Report, String> {
         total: words.len(),
         ..Report::default()
     };
+    let mut llvm = vec![false; words.len()];
     objdump(od, &elf, "+all", |i, t| {
         let (Some(all), Some(&word)) = (t, words.get(i)) else {
             return;
         };
+        llvm[i] = true;
         r.llvm_decoded += 1;
         let res = if decoded_restricted[i] {
             Some(restricted[i].as_deref().unwrap_or("(decoded)"))
@@ -845,15 +946,21 @@ fn measure(code: &Code, od: &Path, decoder: &Path) -> Result<Report, String> {
         };
         let (group, feature, disagree) = classify(res, &all);
         let mnemonic = split_insn(&all).0;
+        let key = match feature {
+            Feature::Base => mnemonic.to_string(),
+            f => format!("{mnemonic} [{}]", f.name()),
+        };
         let undef = undefined.contains(&i);
         r.groups
             .entry(group)
             .or_default()
-            .add(undef, mnemonic, word, &all);
-        r.features
-            .entry(feature)
-            .or_default()
-            .add(undef, mnemonic, word, &all);
+            .add(undef, &key, word, &all);
+        if group != Group::Udf {
+            r.features
+                .entry(feature)
+                .or_default()
+                .add(undef, &key, word, &all);
+        }
         if disagree {
             let e = r
                 .disagree
@@ -862,6 +969,10 @@ fn measure(code: &Code, od: &Path, decoder: &Path) -> Result<Report, String> {
             e.0 += 1;
         }
     })?;
+    if binutils {
+        let bin = elf.with_extension("bin");
+        r.binutils = Some(binutils_check(&bin, &words, &llvm, &undefined)?);
+    }
     Ok(r)
 }
 
@@ -920,6 +1031,16 @@ fn print_report(code: &Code, r: &Report, top: usize) {
             print_top(t, top);
         }
     }
+    if let Some(b) = &r.binutils {
+        println!(
+            "  binutils decodes {} words; only binutils: {} ({} of them hv Undefined), \
+             only LLVM: {}",
+            b.decoded, b.only_binutils, b.only_binutils_hv_undefined, b.only_llvm
+        );
+        for (w, t) in &b.examples {
+            println!("    {w:08x} {t}");
+        }
+    }
     if !r.disagree.is_empty() {
         println!("  the feature table disagrees with LLVM's restricted run on:");
         for (m, (n, w, s)) in &r.disagree {
@@ -952,7 +1073,7 @@ pub fn run(args: &DecodeCoverageArgs) -> Result<(), String> {
     let mut required = 0;
     let mut extension = 0;
     for code in &inputs {
-        let r = measure(code, &od, &decoder)?;
+        let r = measure(code, &od, &decoder, args.binutils)?;
         print_report(code, &r, args.top);
         let undef = |g| r.groups.get(&g).map_or(0, |t: &Tally| t.undefined);
         required += undef(Group::Required);
@@ -1006,6 +1127,24 @@ mod tests {
             parse_objdump_line("img.o:\tfile format elf64-littleaarch64"),
             None
         );
+    }
+
+    #[test]
+    fn binutils_lines_parse() {
+        assert_eq!(
+            parse_binutils_line("   4:\tb8200000 \tldadd\tw0, w0, [x0]"),
+            Some((4, Some("ldadd w0, w0, [x0]".into())))
+        );
+        assert_eq!(
+            parse_binutils_line("  1c:\tffffffff \t.inst\t0xffffffff ; undefined"),
+            Some((0x1c, None))
+        );
+        assert_eq!(
+            parse_binutils_line("  20:\t94000010 \tbl\t0x60 <.data+0x60>"),
+            Some((0x20, Some("bl 0x60".into())))
+        );
+        assert_eq!(parse_binutils_line("0000000000000000 <.data>:"), None);
+        assert_eq!(parse_binutils_line("u.bin:     file format binary"), None);
     }
 
     #[test]

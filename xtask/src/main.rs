@@ -87,7 +87,8 @@ llvm-objdump twice: with --mattr=+all, and with ARMv8.0 plus the extensions hv i
 (+v8a,+fp-armv8,+neon,+crc,+lse,+aes,+sha2). Words LLVM decodes in the restricted run must \
 decode in hv (HINT-space words such as PACIASP decode there as hints); words only the +all run \
 decodes belong to extensions hv does not advertise and are listed separately. UDF words are \
-counted apart (Undefined is right for them).\n\n\
+counted apart (Undefined is right for them). --binutils also runs aarch64-linux-gnu-objdump \
+and reports the words it and LLVM disagree on.\n\n\
 Exit status: non-zero if any ARMv8.0/advertised word is Undefined (with --strict, any word)."
     )]
     DecodeCoverage(deccov::DecodeCoverageArgs),
