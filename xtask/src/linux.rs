@@ -119,6 +119,12 @@ fn apt(args: &[&str], dir: &Path) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// Debian's unpacked kernel and busybox packages (downloaded once, see
+/// [`prepare`]).
+pub fn debian_root() -> Result<PathBuf, String> {
+    fetch_debian(&cache_dir())
+}
+
 /// Download (once) Debian's arm64 cloud kernel and busybox-static; returns
 /// the unpacked tree.
 fn fetch_debian(dir: &Path) -> Result<PathBuf, String> {
@@ -179,7 +185,7 @@ fn fetch_debian(dir: &Path) -> Result<PathBuf, String> {
 }
 
 /// (Image, modules directory) in an unpacked kernel package.
-fn find_kernel(root: &Path) -> Option<(PathBuf, PathBuf)> {
+pub fn find_kernel(root: &Path) -> Option<(PathBuf, PathBuf)> {
     let boot = std::fs::read_dir(root.join("boot")).ok()?;
     let image = boot.flatten().map(|e| e.path()).find(|p| {
         p.file_name()
@@ -194,7 +200,7 @@ fn find_kernel(root: &Path) -> Option<(PathBuf, PathBuf)> {
 }
 
 /// The kernel as a plain arm64 Image (gzip-compressed ones are inflated).
-fn plain_image(path: &Path) -> Result<Vec<u8>, String> {
+pub fn plain_image(path: &Path) -> Result<Vec<u8>, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();

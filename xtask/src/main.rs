@@ -7,6 +7,7 @@ mod boot_tests;
 mod check_isa;
 mod cpio;
 mod cprogs;
+mod deccov;
 mod exitbench;
 mod guest;
 mod image;
@@ -98,6 +99,26 @@ their disassembly (llvm-objdump), inputs and both outputs. Fails if a class list
 implemented mismatches or is undefined; other classes fail only with --strict."
     )]
     CheckIsa(CheckIsaArgs),
+    /// Count the words of Debian's arm64 kernel text and busybox's .text
+    /// that LLVM's disassembler decodes and hv's decoder calls Undefined,
+    /// by mnemonic and architecture feature; fails if any is ARMv8.0 or an
+    /// advertised extension (CRC32, LSE, AES/PMULL, SHA1, SHA256).
+    #[command(
+        long_about = "Count the words of Debian's arm64 kernel text and busybox's .text \
+that LLVM's disassembler decodes and hv's decoder calls Undefined, by mnemonic and architecture \
+feature.\n\n\
+Every 32-bit word of the kernel's _text.._etext (from --system-map, or _stext from the Image's \
+PE header to an estimated _etext, since Debian ships a placeholder System.map) and of busybox's \
+.text goes through hv's decoder (hv-sim's decode_undefined example) and through rustup's \
+llvm-objdump twice: with --mattr=+all, and with ARMv8.0 plus the extensions hv is to advertise \
+(+v8a,+fp-armv8,+neon,+crc,+lse,+aes,+sha2). Words LLVM decodes in the restricted run must \
+decode in hv (HINT-space words such as PACIASP decode there as hints); words only the +all run \
+decodes belong to extensions hv does not advertise and are listed separately. UDF words are \
+counted apart (Undefined is right for them). --binutils also runs aarch64-linux-gnu-objdump \
+and reports the words it and LLVM disagree on.\n\n\
+Exit status: non-zero if any ARMv8.0/advertised word is Undefined (with --strict, any word)."
+    )]
+    DecodeCoverage(deccov::DecodeCoverageArgs),
 }
 
 #[derive(Args, Debug)]
@@ -362,6 +383,7 @@ fn main() -> ExitCode {
         Command::Perf(args) => perf::run(&args),
         Command::Cprogs(args) => cprogs::run(&args),
         Command::CheckIsa(args) => check_isa::run(&args),
+        Command::DecodeCoverage(args) => deccov::run(&args),
         Command::Guest(GuestArgs {
             which: GuestKind::Linux(args),
         }) => linux::prepare(args.kernel.as_deref(), args.initrd.as_deref()).map(|_| ()),
