@@ -1,11 +1,12 @@
 //! Frame allocation: one 4 KiB frame, and a batch of 100. Frees happen
 //! outside the timed region so only allocation is measured.
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, Criterion};
 use hv_core::frame::{
     BitmapFrameAllocator, FrameAllocator, FrameSize, MemoryRange, NodeId, NumaPolicy,
 };
 use hv_core::PhysAddr;
+use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 /// 4 GiB of frames: room for any chunk below.

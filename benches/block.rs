@@ -5,10 +5,11 @@
 //!
 //! `cargo bench -p hv-sim --bench block`
 
-use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use hv_core::mem::{GuestMemory, GuestRam};
 use hv_core::mmio::{AccessWidth, MmioDevice};
 use hv_core::GuestAddress;
+use std::hint::black_box;
 use std::sync::Arc;
 use virtio::blk::{
     BlockBackend, BlockConfig, MemoryBackend, VirtioBlock, VIRTIO_BLK_S_IOERR, VIRTIO_BLK_S_OK,

@@ -1,9 +1,10 @@
 //! Guest memory access: typed reads/writes, bulk copies against a plain
 //! `copy_from_slice` of the same size measured in the same run.
 
-use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use hv_core::mem::{GuestMemory, GuestRam};
 use hv_core::GuestAddress;
+use std::hint::black_box;
 
 const BASE: u64 = 0x4000_0000;
 const SIZE: u64 = 16 << 20;

@@ -6,12 +6,13 @@
 //! sum in native Rust with the same element count, so the two read as a
 //! ratio.
 
-use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use hv_core::machine::RAM_BASE;
 use hv_core::translate::asm::*;
 use hv_sim::console::Captured;
 use hv_sim::machine::{Machine, MachineConfig, Software};
 use hv_sim::run::{run, Outcome, RunConfig};
+use std::hint::black_box;
 
 /// Words summed per pass, passes per run.
 const WORDS: u64 = 8192;

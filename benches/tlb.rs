@@ -2,7 +2,7 @@
 //! 1000 lookups, bare walks of 3- and 4-level stage-2 tables, and lookups
 //! from 1 and 2 threads each with its own TLB in one shootdown domain.
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use hv_core::frame::{BitmapFrameAllocator, MemoryRange, NodeId, NumaPolicy};
 use hv_core::mem::GuestRam;
 use hv_core::paging::aarch64::Stage2;
@@ -10,6 +10,7 @@ use hv_core::paging::{Asid, Attrs, FramePool, PageTable, Vmid};
 use hv_core::tlb::shootdown::{Shootdown, VcpuTlb};
 use hv_core::tlb::{MicroTlb, Replacement, SetAssocTlb, Tlb, TlbEntry, TlbKey, TwoLevelTlb};
 use hv_core::{GuestAddress, PhysAddr};
+use std::hint::black_box;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 

@@ -13,7 +13,7 @@
 //!   Rust, with the same element count (so its "throughput" is the native
 //!   speed expressed in guest-instruction units).
 
-use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use hv_core::mem::{GuestMemory, GuestRam};
 use hv_core::mmio::MmioBus;
 use hv_core::translate::asm::*;
@@ -21,6 +21,7 @@ use hv_core::translate::decode::decode;
 use hv_core::translate::ir::Block;
 use hv_core::translate::{Cpu, CpuConfig, Exit, FlatBus};
 use hv_core::GuestAddress;
+use std::hint::black_box;
 use std::time::Duration;
 
 const RAM: u64 = 0x4000_0000;
