@@ -10,6 +10,9 @@ use hv_core::mem::{GuestMemory, GuestRam};
 use hv_core::mmio::{AccessWidth, MmioDevice};
 use hv_core::GuestAddress;
 use std::hint::black_box;
+
+mod common;
+use common::BenchClock;
 use std::sync::Arc;
 use virtio::blk::{
     BlockBackend, BlockConfig, MemoryBackend, VirtioBlock, VIRTIO_BLK_S_IOERR, VIRTIO_BLK_S_OK,
@@ -96,7 +99,7 @@ impl Guest {
     }
 }
 
-fn memcpy_ref(c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, len: usize) {
+fn memcpy_ref(c: &mut common::Group<'_>, len: usize) {
     let src = vec![0x5au8; len];
     let mut dst = vec![0u8; len];
     c.bench_with_input(BenchmarkId::new("memcpy", len), &len, |b, _| {
@@ -107,7 +110,7 @@ fn memcpy_ref(c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::Wall
     });
 }
 
-fn throughput(c: &mut Criterion) {
+fn throughput(c: &mut Criterion<BenchClock>) {
     for (name, write) in [("block_read", false), ("block_write", true)] {
         let mut g = c.benchmark_group(name);
         for sectors in [1u32, 10, 100, 1000] {
@@ -138,7 +141,7 @@ fn throughput(c: &mut Criterion) {
     }
 }
 
-fn requests(c: &mut Criterion) {
+fn requests(c: &mut Criterion<BenchClock>) {
     let mut g = c.benchmark_group("block_request");
     // Flush moves no data: measured before the group gets a throughput.
     let mut flush = Guest::new(BlockConfig::default());
@@ -154,7 +157,7 @@ fn requests(c: &mut Criterion) {
     g.finish();
 }
 
-fn validation(c: &mut Criterion) {
+fn validation(c: &mut Criterion<BenchClock>) {
     let mut g = c.benchmark_group("block_validation");
     let sectors = DISK / 512;
     let mut cases: Vec<(&str, Guest)> = Vec::new();
@@ -228,7 +231,7 @@ fn validation(c: &mut Criterion) {
     g.finish();
 }
 
-fn sector_size(c: &mut Criterion) {
+fn sector_size(c: &mut Criterion<BenchClock>) {
     let mut g = c.benchmark_group("block_sector_size");
     g.throughput(Throughput::Bytes(4096));
     for bs in [512u32, 4096] {
@@ -245,7 +248,7 @@ fn sector_size(c: &mut Criterion) {
     g.finish();
 }
 
-fn creation(c: &mut Criterion) {
+fn creation(c: &mut Criterion<BenchClock>) {
     let mut g = c.benchmark_group("block_create");
     for (name, size) in [
         ("basic", 1u64 << 20),
@@ -263,7 +266,7 @@ fn creation(c: &mut Criterion) {
     g.finish();
 }
 
-fn getters(c: &mut Criterion) {
+fn getters(c: &mut Criterion<BenchClock>) {
     let mut g = c.benchmark_group("block_getters");
     let dev =
         VirtioBlock::new(MemoryBackend::new(400 << 20), BlockConfig::default()).expect("config");
@@ -276,13 +279,9 @@ fn getters(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(
-    benches,
-    requests,
-    throughput,
-    validation,
-    sector_size,
-    creation,
-    getters
-);
+criterion_group! {
+    name = benches;
+    config = common::criterion();
+    targets = requests, throughput, validation, sector_size, creation, getters
+}
 criterion_main!(benches);

@@ -6,6 +6,9 @@ use hv_core::mem::{GuestMemory, GuestRam};
 use hv_core::GuestAddress;
 use std::hint::black_box;
 
+mod common;
+use common::BenchClock;
+
 const BASE: u64 = 0x4000_0000;
 const SIZE: u64 = 16 << 20;
 
@@ -13,7 +16,7 @@ fn ram() -> GuestRam {
     GuestRam::with_size(GuestAddress(BASE), SIZE).expect("guest RAM")
 }
 
-fn typed(c: &mut Criterion) {
+fn typed(c: &mut Criterion<BenchClock>) {
     let ram = ram();
     // An address in the middle of RAM, not naturally aligned for 8 bytes
     // so the unaligned path is what gets measured.
@@ -75,7 +78,7 @@ impl Aligned {
     }
 }
 
-fn bulk(c: &mut Criterion) {
+fn bulk(c: &mut Criterion<BenchClock>) {
     let ram = ram();
     let at = GuestAddress(BASE + 0x10_0000);
     // The reference copies between two page-aligned host buffers of the
@@ -115,7 +118,7 @@ fn bulk(c: &mut Criterion) {
 
 /// A device-model-like mix: header read, descriptor walk, payload copy,
 /// status write.
-fn mixed(c: &mut Criterion) {
+fn mixed(c: &mut Criterion<BenchClock>) {
     let ram = ram();
     let mut payload = vec![0u8; 512];
     let mut host = vec![0u8; 512];
@@ -159,5 +162,9 @@ fn mixed(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, typed, bulk, mixed);
+criterion_group! {
+    name = benches;
+    config = common::criterion();
+    targets = typed, bulk, mixed
+}
 criterion_main!(benches);

@@ -14,6 +14,9 @@ use hv_sim::machine::{Machine, MachineConfig, Software};
 use hv_sim::run::{run, Outcome, RunConfig};
 use std::hint::black_box;
 
+mod common;
+use common::BenchClock;
+
 /// Words summed per pass, passes per run.
 const WORDS: u64 = 8192;
 const PASSES: u64 = 16;
@@ -41,7 +44,7 @@ fn guest() -> (Vec<u8>, u64) {
     (c.iter().flat_map(|w| w.to_le_bytes()).collect(), insns)
 }
 
-fn sim(c: &mut Criterion) {
+fn sim(c: &mut Criterion<BenchClock>) {
     let (image, insns) = guest();
     let config = MachineConfig {
         ram_size: 16 << 20,
@@ -81,5 +84,9 @@ fn sim(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, sim);
+criterion_group! {
+    name = benches;
+    config = common::criterion();
+    targets = sim
+}
 criterion_main!(benches);

@@ -11,8 +11,11 @@ use hv_core::tlb::shootdown::{Shootdown, VcpuTlb};
 use hv_core::tlb::{MicroTlb, Replacement, SetAssocTlb, Tlb, TlbEntry, TlbKey, TwoLevelTlb};
 use hv_core::{GuestAddress, PhysAddr};
 use std::hint::black_box;
+
+mod common;
+use common::BenchClock;
 use std::sync::Barrier;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 type Table = PageTable<Stage2, FramePool<GuestRam, BitmapFrameAllocator>>;
 
@@ -83,7 +86,7 @@ fn translate(t: &mut impl Tlb, pt: &Table, va: u64) -> Option<u64> {
     Some(tr.oa.raw())
 }
 
-fn lookups(c: &mut Criterion) {
+fn lookups(c: &mut Criterion<BenchClock>) {
     let pt = table(3);
     let mut g = c.benchmark_group("tlb");
     let mut t = tlb();
@@ -148,7 +151,7 @@ fn lookups(c: &mut Criterion) {
     g.finish();
 }
 
-fn walks(c: &mut Criterion) {
+fn walks(c: &mut Criterion<BenchClock>) {
     let mut g = c.benchmark_group("page_walk");
     for levels in [3u8, 4] {
         let pt = table(levels);
@@ -160,7 +163,7 @@ fn walks(c: &mut Criterion) {
     g.finish();
 }
 
-fn concurrent(c: &mut Criterion) {
+fn concurrent(c: &mut Criterion<BenchClock>) {
     let pt = table(3);
     let mut g = c.benchmark_group("tlb/concurrent_lookup");
     for threads in [1usize, 2] {
@@ -194,14 +197,14 @@ fn concurrent(c: &mut Criterion) {
                             let barrier = &barrier;
                             s.spawn(move || {
                                 barrier.wait();
-                                let start = Instant::now();
+                                let start = common::now();
                                 let mut acc = 0u64;
                                 for n in 0..iters {
                                     let va = 0x4000_0000 + (n % 64) * PAGE;
                                     acc ^= v.lookup(key(black_box(va))).map_or(0, |h| h.pa);
                                 }
                                 black_box(acc);
-                                start.elapsed()
+                                common::now() - start
                             })
                         })
                         .collect();
@@ -217,5 +220,9 @@ fn concurrent(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, lookups, walks, concurrent);
+criterion_group! {
+    name = benches;
+    config = common::criterion();
+    targets = lookups, walks, concurrent
+}
 criterion_main!(benches);

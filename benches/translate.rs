@@ -22,6 +22,9 @@ use hv_core::translate::ir::Block;
 use hv_core::translate::{Cpu, CpuConfig, Exit, FlatBus};
 use hv_core::GuestAddress;
 use std::hint::black_box;
+
+mod common;
+use common::BenchClock;
 use std::time::Duration;
 
 const RAM: u64 = 0x4000_0000;
@@ -162,7 +165,7 @@ fn native_crc32(data: &[u8]) -> u32 {
     !crc
 }
 
-fn decode_bench(c: &mut Criterion) {
+fn decode_bench(c: &mut Criterion<BenchClock>) {
     let mut words = straight_line(1024);
     words.extend_from_slice(&sieve_program());
     words.extend_from_slice(&crc32_program());
@@ -185,7 +188,7 @@ fn decode_bench(c: &mut Criterion) {
     g.finish();
 }
 
-fn block_bench(c: &mut Criterion) {
+fn block_bench(c: &mut Criterion<BenchClock>) {
     let mut g = c.benchmark_group("translate/block");
     for n in [64usize, 512, 1024] {
         let words = straight_line(n);
@@ -206,7 +209,7 @@ fn block_bench(c: &mut Criterion) {
     g.finish();
 }
 
-fn interp_bench(c: &mut Criterion) {
+fn interp_bench(c: &mut Criterion<BenchClock>) {
     let mut g = c.benchmark_group("translate/interp");
 
     const N: u64 = 8192;
@@ -242,7 +245,7 @@ fn interp_bench(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
+    config = common::criterion()
         .sample_size(20)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
