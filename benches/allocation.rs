@@ -47,7 +47,7 @@ fn timed(a: &mut BitmapFrameAllocator, iters: u64, per_round: u64) -> Duration {
 
 fn allocation(c: &mut Criterion<BenchClock>) {
     let mut a = allocator();
-    let mut g = c.benchmark_group("allocation");
+    let mut g = common::group(c, "allocation");
     g.bench_function("single", |b| b.iter_custom(|iters| timed(&mut a, iters, 1)));
     g.bench_function("batch_100", |b| {
         b.iter_custom(|iters| timed(&mut a, iters, 100))

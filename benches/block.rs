@@ -112,7 +112,7 @@ fn memcpy_ref(c: &mut common::Group<'_>, len: usize) {
 
 fn throughput(c: &mut Criterion<BenchClock>) {
     for (name, write) in [("block_read", false), ("block_write", true)] {
-        let mut g = c.benchmark_group(name);
+        let mut g = common::group(c, name);
         for sectors in [1u32, 10, 100, 1000] {
             let bytes = u64::from(sectors) * 512;
             g.throughput(Throughput::Bytes(bytes));
@@ -142,7 +142,7 @@ fn throughput(c: &mut Criterion<BenchClock>) {
 }
 
 fn requests(c: &mut Criterion<BenchClock>) {
-    let mut g = c.benchmark_group("block_request");
+    let mut g = common::group(c, "block_request");
     // Flush moves no data: measured before the group gets a throughput.
     let mut flush = Guest::new(BlockConfig::default());
     flush.prepare(VIRTIO_BLK_T_FLUSH, 0, &[]);
@@ -158,7 +158,7 @@ fn requests(c: &mut Criterion<BenchClock>) {
 }
 
 fn validation(c: &mut Criterion<BenchClock>) {
-    let mut g = c.benchmark_group("block_validation");
+    let mut g = common::group(c, "block_validation");
     let sectors = DISK / 512;
     let mut cases: Vec<(&str, Guest)> = Vec::new();
     let mut add = |name, config: BlockConfig, ty, sector, data: &[Buf], status, used| {
@@ -232,7 +232,7 @@ fn validation(c: &mut Criterion<BenchClock>) {
 }
 
 fn sector_size(c: &mut Criterion<BenchClock>) {
-    let mut g = c.benchmark_group("block_sector_size");
+    let mut g = common::group(c, "block_sector_size");
     g.throughput(Throughput::Bytes(4096));
     for bs in [512u32, 4096] {
         let mut guest = Guest::new(BlockConfig {
@@ -249,7 +249,7 @@ fn sector_size(c: &mut Criterion<BenchClock>) {
 }
 
 fn creation(c: &mut Criterion<BenchClock>) {
-    let mut g = c.benchmark_group("block_create");
+    let mut g = common::group(c, "block_create");
     for (name, size) in [
         ("basic", 1u64 << 20),
         ("memory_5mb", 5 << 20),
@@ -267,7 +267,7 @@ fn creation(c: &mut Criterion<BenchClock>) {
 }
 
 fn getters(c: &mut Criterion<BenchClock>) {
-    let mut g = c.benchmark_group("block_getters");
+    let mut g = common::group(c, "block_getters");
     let dev =
         VirtioBlock::new(MemoryBackend::new(400 << 20), BlockConfig::default()).expect("config");
     let dev = black_box(&dev);

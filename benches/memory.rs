@@ -21,7 +21,7 @@ fn typed(c: &mut Criterion<BenchClock>) {
     // An address in the middle of RAM, not naturally aligned for 8 bytes
     // so the unaligned path is what gets measured.
     let at = GuestAddress(BASE + 0x12_3454);
-    let mut g = c.benchmark_group("memory_read");
+    let mut g = common::group(c, "memory_read");
     g.bench_function("1", |b| {
         b.iter(|| ram.read_u8(black_box(at)).map_or(u64::MAX, u64::from))
     });
@@ -35,7 +35,7 @@ fn typed(c: &mut Criterion<BenchClock>) {
         b.iter(|| ram.read_u64(black_box(at)).map_or(u64::MAX, u64::from))
     });
     g.finish();
-    let mut g = c.benchmark_group("memory_write");
+    let mut g = common::group(c, "memory_write");
     g.bench_function("1", |b| {
         b.iter(|| ram.write_u8(black_box(at), black_box(0x5a)).is_ok())
     });
@@ -83,7 +83,7 @@ fn bulk(c: &mut Criterion<BenchClock>) {
     let at = GuestAddress(BASE + 0x10_0000);
     // The reference copies between two page-aligned host buffers of the
     // same size, one of them the very buffer the guest copy uses.
-    let mut g = c.benchmark_group("bulk_memory_read");
+    let mut g = common::group(c, "bulk_memory_read");
     for size in BULK {
         let mut buf = Aligned::new(size, 0);
         let src = Aligned::new(size, 0xa5);
@@ -96,7 +96,7 @@ fn bulk(c: &mut Criterion<BenchClock>) {
         });
     }
     g.finish();
-    let mut g = c.benchmark_group("bulk_memory_write");
+    let mut g = common::group(c, "bulk_memory_write");
     for size in BULK {
         let data = Aligned::new(size, 0x3c);
         let mut dst = Aligned::new(size, 0);
@@ -123,7 +123,7 @@ fn mixed(c: &mut Criterion<BenchClock>) {
     let mut payload = vec![0u8; 512];
     let mut host = vec![0u8; 512];
     let src = vec![1u8; 512];
-    let mut g = c.benchmark_group("bulk_mixed_ops");
+    let mut g = common::group(c, "bulk_mixed_ops");
     g.throughput(Throughput::Bytes(16 + 4 * 16 + 512 + 512 + 1));
     g.bench_function("guest", |b| {
         b.iter(|| {

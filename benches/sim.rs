@@ -55,7 +55,7 @@ fn sim(c: &mut Criterion<BenchClock>) {
         initrd: None,
         cmdline: "",
     };
-    let mut g = c.benchmark_group("sim/sum_loop");
+    let mut g = common::group(c, "sim/sum_loop");
     g.throughput(Throughput::Elements(insns));
     g.bench_function("interp", |b| {
         b.iter_batched(

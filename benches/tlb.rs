@@ -88,7 +88,7 @@ fn translate(t: &mut impl Tlb, pt: &Table, va: u64) -> Option<u64> {
 
 fn lookups(c: &mut Criterion<BenchClock>) {
     let pt = table(3);
-    let mut g = c.benchmark_group("tlb");
+    let mut g = common::group(c, "tlb");
     let mut t = tlb();
     let va = 0x4000_0000 + 42 * PAGE + 8;
     translate(&mut t, &pt, va);
@@ -152,7 +152,7 @@ fn lookups(c: &mut Criterion<BenchClock>) {
 }
 
 fn walks(c: &mut Criterion<BenchClock>) {
-    let mut g = c.benchmark_group("page_walk");
+    let mut g = common::group(c, "page_walk");
     for levels in [3u8, 4] {
         let pt = table(levels);
         let va = GuestAddress(0x4000_0000 + 1234 * PAGE);
@@ -165,7 +165,7 @@ fn walks(c: &mut Criterion<BenchClock>) {
 
 fn concurrent(c: &mut Criterion<BenchClock>) {
     let pt = table(3);
-    let mut g = c.benchmark_group("tlb/concurrent_lookup");
+    let mut g = common::group(c, "tlb/concurrent_lookup");
     for threads in [1usize, 2] {
         let domain = Shootdown::new(threads);
         let mut vcpus: Vec<VcpuTlb<VcpuL12>> = (0..threads)

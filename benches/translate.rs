@@ -169,7 +169,7 @@ fn decode_bench(c: &mut Criterion<BenchClock>) {
     let mut words = straight_line(1024);
     words.extend_from_slice(&sieve_program());
     words.extend_from_slice(&crc32_program());
-    let mut g = c.benchmark_group("translate/decode");
+    let mut g = common::group(c, "translate/decode");
     g.throughput(Throughput::Elements(words.len() as u64));
     g.bench_function("a64", |b| {
         b.iter(|| {
@@ -189,7 +189,7 @@ fn decode_bench(c: &mut Criterion<BenchClock>) {
 }
 
 fn block_bench(c: &mut Criterion<BenchClock>) {
-    let mut g = c.benchmark_group("translate/block");
+    let mut g = common::group(c, "translate/block");
     for n in [64usize, 512, 1024] {
         let words = straight_line(n);
         g.throughput(Throughput::Elements(n as u64));
@@ -210,7 +210,7 @@ fn block_bench(c: &mut Criterion<BenchClock>) {
 }
 
 fn interp_bench(c: &mut Criterion<BenchClock>) {
-    let mut g = c.benchmark_group("translate/interp");
+    let mut g = common::group(c, "translate/interp");
 
     const N: u64 = 8192;
     let mut sieve = Guest::new(&sieve_program());

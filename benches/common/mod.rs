@@ -122,3 +122,20 @@ pub fn criterion() -> Criterion<BenchClock> {
 
 /// A benchmark group measured with [`BenchClock`].
 pub type Group<'a> = BenchmarkGroup<'a, BenchClock>;
+
+/// A benchmark group with flat sampling: every sample runs the same number
+/// of iterations, so every sample is equally long (measurement time / sample
+/// count, 20 ms with `--measurement-time 2`). Criterion's default linear
+/// sampling makes the first samples 1/100 of the last: those short samples
+/// catch a preemption's cache refill or a slow phase of the machine whole
+/// (with thread CPU time, `bulk_memory_write/64`'s first sample came out
+/// 23% above the median, the next three 9%). Interleaved runs of the `memory_read`/`memory_write` benches
+/// (three of each mode, load 9-12) put 8.5% of the samples outside the
+/// fences with linear sampling and 5.0% with flat. Criterion then reports
+/// the mean per iteration instead of a regression slope; with samples of
+/// milliseconds the per-sample overhead (two clock reads) is below 0.01%.
+pub fn group<'a>(c: &'a mut Criterion<BenchClock>, name: &str) -> Group<'a> {
+    let mut g = c.benchmark_group(name);
+    g.sampling_mode(criterion::SamplingMode::Flat);
+    g
+}
