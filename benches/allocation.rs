@@ -1,12 +1,16 @@
 //! Frame allocation: one 4 KiB frame, and a batch of 100. Frees happen
 //! outside the timed region so only allocation is measured.
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, Criterion};
 use hv_core::frame::{
     BitmapFrameAllocator, FrameAllocator, FrameSize, MemoryRange, NodeId, NumaPolicy,
 };
 use hv_core::PhysAddr;
-use std::time::{Duration, Instant};
+use std::hint::black_box;
+
+mod common;
+use common::BenchClock;
+use std::time::Duration;
 
 /// 4 GiB of frames: room for any chunk below.
 fn allocator() -> BitmapFrameAllocator {
@@ -26,13 +30,13 @@ fn timed(a: &mut BitmapFrameAllocator, iters: u64, per_round: u64) -> Duration {
     let mut left = iters;
     while left > 0 {
         let rounds = left.min(CHUNK / per_round);
-        let start = Instant::now();
+        let start = common::now();
         for _ in 0..rounds {
             for _ in 0..per_round {
                 held.push(black_box(a.alloc(FrameSize::Size4K).expect("frame")));
             }
         }
-        total += start.elapsed();
+        total += common::now() - start;
         for f in held.drain(..) {
             a.free(f, FrameSize::Size4K).expect("free");
         }
@@ -41,9 +45,9 @@ fn timed(a: &mut BitmapFrameAllocator, iters: u64, per_round: u64) -> Duration {
     total
 }
 
-fn allocation(c: &mut Criterion) {
+fn allocation(c: &mut Criterion<BenchClock>) {
     let mut a = allocator();
-    let mut g = c.benchmark_group("allocation");
+    let mut g = common::group(c, "allocation");
     g.bench_function("single", |b| b.iter_custom(|iters| timed(&mut a, iters, 1)));
     g.bench_function("batch_100", |b| {
         b.iter_custom(|iters| timed(&mut a, iters, 100))
@@ -57,5 +61,9 @@ fn allocation(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, allocation);
+criterion_group! {
+    name = benches;
+    config = common::criterion();
+    targets = allocation
+}
 criterion_main!(benches);

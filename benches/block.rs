@@ -5,10 +5,14 @@
 //!
 //! `cargo bench -p hv-sim --bench block`
 
-use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use hv_core::mem::{GuestMemory, GuestRam};
 use hv_core::mmio::{AccessWidth, MmioDevice};
 use hv_core::GuestAddress;
+use std::hint::black_box;
+
+mod common;
+use common::BenchClock;
 use std::sync::Arc;
 use virtio::blk::{
     BlockBackend, BlockConfig, MemoryBackend, VirtioBlock, VIRTIO_BLK_S_IOERR, VIRTIO_BLK_S_OK,
@@ -95,7 +99,7 @@ impl Guest {
     }
 }
 
-fn memcpy_ref(c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, len: usize) {
+fn memcpy_ref(c: &mut common::Group<'_>, len: usize) {
     let src = vec![0x5au8; len];
     let mut dst = vec![0u8; len];
     c.bench_with_input(BenchmarkId::new("memcpy", len), &len, |b, _| {
@@ -106,9 +110,9 @@ fn memcpy_ref(c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::Wall
     });
 }
 
-fn throughput(c: &mut Criterion) {
+fn throughput(c: &mut Criterion<BenchClock>) {
     for (name, write) in [("block_read", false), ("block_write", true)] {
-        let mut g = c.benchmark_group(name);
+        let mut g = common::group(c, name);
         for sectors in [1u32, 10, 100, 1000] {
             let bytes = u64::from(sectors) * 512;
             g.throughput(Throughput::Bytes(bytes));
@@ -137,8 +141,8 @@ fn throughput(c: &mut Criterion) {
     }
 }
 
-fn requests(c: &mut Criterion) {
-    let mut g = c.benchmark_group("block_request");
+fn requests(c: &mut Criterion<BenchClock>) {
+    let mut g = common::group(c, "block_request");
     // Flush moves no data: measured before the group gets a throughput.
     let mut flush = Guest::new(BlockConfig::default());
     flush.prepare(VIRTIO_BLK_T_FLUSH, 0, &[]);
@@ -153,8 +157,8 @@ fn requests(c: &mut Criterion) {
     g.finish();
 }
 
-fn validation(c: &mut Criterion) {
-    let mut g = c.benchmark_group("block_validation");
+fn validation(c: &mut Criterion<BenchClock>) {
+    let mut g = common::group(c, "block_validation");
     let sectors = DISK / 512;
     let mut cases: Vec<(&str, Guest)> = Vec::new();
     let mut add = |name, config: BlockConfig, ty, sector, data: &[Buf], status, used| {
@@ -227,8 +231,8 @@ fn validation(c: &mut Criterion) {
     g.finish();
 }
 
-fn sector_size(c: &mut Criterion) {
-    let mut g = c.benchmark_group("block_sector_size");
+fn sector_size(c: &mut Criterion<BenchClock>) {
+    let mut g = common::group(c, "block_sector_size");
     g.throughput(Throughput::Bytes(4096));
     for bs in [512u32, 4096] {
         let mut guest = Guest::new(BlockConfig {
@@ -244,8 +248,8 @@ fn sector_size(c: &mut Criterion) {
     g.finish();
 }
 
-fn creation(c: &mut Criterion) {
-    let mut g = c.benchmark_group("block_create");
+fn creation(c: &mut Criterion<BenchClock>) {
+    let mut g = common::group(c, "block_create");
     for (name, size) in [
         ("basic", 1u64 << 20),
         ("memory_5mb", 5 << 20),
@@ -262,8 +266,8 @@ fn creation(c: &mut Criterion) {
     g.finish();
 }
 
-fn getters(c: &mut Criterion) {
-    let mut g = c.benchmark_group("block_getters");
+fn getters(c: &mut Criterion<BenchClock>) {
+    let mut g = common::group(c, "block_getters");
     let dev =
         VirtioBlock::new(MemoryBackend::new(400 << 20), BlockConfig::default()).expect("config");
     let dev = black_box(&dev);
@@ -275,13 +279,9 @@ fn getters(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(
-    benches,
-    requests,
-    throughput,
-    validation,
-    sector_size,
-    creation,
-    getters
-);
+criterion_group! {
+    name = benches;
+    config = common::criterion();
+    targets = requests, throughput, validation, sector_size, creation, getters
+}
 criterion_main!(benches);

@@ -1,9 +1,13 @@
 //! Guest memory access: typed reads/writes, bulk copies against a plain
 //! `copy_from_slice` of the same size measured in the same run.
 
-use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use hv_core::mem::{GuestMemory, GuestRam};
 use hv_core::GuestAddress;
+use std::hint::black_box;
+
+mod common;
+use common::BenchClock;
 
 const BASE: u64 = 0x4000_0000;
 const SIZE: u64 = 16 << 20;
@@ -12,12 +16,12 @@ fn ram() -> GuestRam {
     GuestRam::with_size(GuestAddress(BASE), SIZE).expect("guest RAM")
 }
 
-fn typed(c: &mut Criterion) {
+fn typed(c: &mut Criterion<BenchClock>) {
     let ram = ram();
     // An address in the middle of RAM, not naturally aligned for 8 bytes
     // so the unaligned path is what gets measured.
     let at = GuestAddress(BASE + 0x12_3454);
-    let mut g = c.benchmark_group("memory_read");
+    let mut g = common::group(c, "memory_read");
     g.bench_function("1", |b| {
         b.iter(|| ram.read_u8(black_box(at)).map_or(u64::MAX, u64::from))
     });
@@ -31,7 +35,7 @@ fn typed(c: &mut Criterion) {
         b.iter(|| ram.read_u64(black_box(at)).map_or(u64::MAX, u64::from))
     });
     g.finish();
-    let mut g = c.benchmark_group("memory_write");
+    let mut g = common::group(c, "memory_write");
     g.bench_function("1", |b| {
         b.iter(|| ram.write_u8(black_box(at), black_box(0x5a)).is_ok())
     });
@@ -74,12 +78,12 @@ impl Aligned {
     }
 }
 
-fn bulk(c: &mut Criterion) {
+fn bulk(c: &mut Criterion<BenchClock>) {
     let ram = ram();
     let at = GuestAddress(BASE + 0x10_0000);
     // The reference copies between two page-aligned host buffers of the
     // same size, one of them the very buffer the guest copy uses.
-    let mut g = c.benchmark_group("bulk_memory_read");
+    let mut g = common::group(c, "bulk_memory_read");
     for size in BULK {
         let mut buf = Aligned::new(size, 0);
         let src = Aligned::new(size, 0xa5);
@@ -92,7 +96,7 @@ fn bulk(c: &mut Criterion) {
         });
     }
     g.finish();
-    let mut g = c.benchmark_group("bulk_memory_write");
+    let mut g = common::group(c, "bulk_memory_write");
     for size in BULK {
         let data = Aligned::new(size, 0x3c);
         let mut dst = Aligned::new(size, 0);
@@ -114,12 +118,12 @@ fn bulk(c: &mut Criterion) {
 
 /// A device-model-like mix: header read, descriptor walk, payload copy,
 /// status write.
-fn mixed(c: &mut Criterion) {
+fn mixed(c: &mut Criterion<BenchClock>) {
     let ram = ram();
     let mut payload = vec![0u8; 512];
     let mut host = vec![0u8; 512];
     let src = vec![1u8; 512];
-    let mut g = c.benchmark_group("bulk_mixed_ops");
+    let mut g = common::group(c, "bulk_mixed_ops");
     g.throughput(Throughput::Bytes(16 + 4 * 16 + 512 + 512 + 1));
     g.bench_function("guest", |b| {
         b.iter(|| {
@@ -158,5 +162,9 @@ fn mixed(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, typed, bulk, mixed);
+criterion_group! {
+    name = benches;
+    config = common::criterion();
+    targets = typed, bulk, mixed
+}
 criterion_main!(benches);

@@ -6,12 +6,16 @@
 //! sum in native Rust with the same element count, so the two read as a
 //! ratio.
 
-use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use hv_core::machine::RAM_BASE;
 use hv_core::translate::asm::*;
 use hv_sim::console::Captured;
 use hv_sim::machine::{Machine, MachineConfig, Software};
 use hv_sim::run::{run, Outcome, RunConfig};
+use std::hint::black_box;
+
+mod common;
+use common::BenchClock;
 
 /// Words summed per pass, passes per run.
 const WORDS: u64 = 8192;
@@ -40,7 +44,7 @@ fn guest() -> (Vec<u8>, u64) {
     (c.iter().flat_map(|w| w.to_le_bytes()).collect(), insns)
 }
 
-fn sim(c: &mut Criterion) {
+fn sim(c: &mut Criterion<BenchClock>) {
     let (image, insns) = guest();
     let config = MachineConfig {
         ram_size: 16 << 20,
@@ -51,7 +55,7 @@ fn sim(c: &mut Criterion) {
         initrd: None,
         cmdline: "",
     };
-    let mut g = c.benchmark_group("sim/sum_loop");
+    let mut g = common::group(c, "sim/sum_loop");
     g.throughput(Throughput::Elements(insns));
     g.bench_function("interp", |b| {
         b.iter_batched(
@@ -80,5 +84,9 @@ fn sim(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, sim);
+criterion_group! {
+    name = benches;
+    config = common::criterion();
+    targets = sim
+}
 criterion_main!(benches);

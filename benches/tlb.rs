@@ -2,7 +2,7 @@
 //! 1000 lookups, bare walks of 3- and 4-level stage-2 tables, and lookups
 //! from 1 and 2 threads each with its own TLB in one shootdown domain.
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use hv_core::frame::{BitmapFrameAllocator, MemoryRange, NodeId, NumaPolicy};
 use hv_core::mem::GuestRam;
 use hv_core::paging::aarch64::Stage2;
@@ -10,8 +10,12 @@ use hv_core::paging::{Asid, Attrs, FramePool, PageTable, Vmid};
 use hv_core::tlb::shootdown::{Shootdown, VcpuTlb};
 use hv_core::tlb::{MicroTlb, Replacement, SetAssocTlb, Tlb, TlbEntry, TlbKey, TwoLevelTlb};
 use hv_core::{GuestAddress, PhysAddr};
+use std::hint::black_box;
+
+mod common;
+use common::BenchClock;
 use std::sync::Barrier;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 type Table = PageTable<Stage2, FramePool<GuestRam, BitmapFrameAllocator>>;
 
@@ -82,9 +86,9 @@ fn translate(t: &mut impl Tlb, pt: &Table, va: u64) -> Option<u64> {
     Some(tr.oa.raw())
 }
 
-fn lookups(c: &mut Criterion) {
+fn lookups(c: &mut Criterion<BenchClock>) {
     let pt = table(3);
-    let mut g = c.benchmark_group("tlb");
+    let mut g = common::group(c, "tlb");
     let mut t = tlb();
     let va = 0x4000_0000 + 42 * PAGE + 8;
     translate(&mut t, &pt, va);
@@ -147,8 +151,8 @@ fn lookups(c: &mut Criterion) {
     g.finish();
 }
 
-fn walks(c: &mut Criterion) {
-    let mut g = c.benchmark_group("page_walk");
+fn walks(c: &mut Criterion<BenchClock>) {
+    let mut g = common::group(c, "page_walk");
     for levels in [3u8, 4] {
         let pt = table(levels);
         let va = GuestAddress(0x4000_0000 + 1234 * PAGE);
@@ -159,9 +163,9 @@ fn walks(c: &mut Criterion) {
     g.finish();
 }
 
-fn concurrent(c: &mut Criterion) {
+fn concurrent(c: &mut Criterion<BenchClock>) {
     let pt = table(3);
-    let mut g = c.benchmark_group("tlb/concurrent_lookup");
+    let mut g = common::group(c, "tlb/concurrent_lookup");
     for threads in [1usize, 2] {
         let domain = Shootdown::new(threads);
         let mut vcpus: Vec<VcpuTlb<VcpuL12>> = (0..threads)
@@ -193,14 +197,14 @@ fn concurrent(c: &mut Criterion) {
                             let barrier = &barrier;
                             s.spawn(move || {
                                 barrier.wait();
-                                let start = Instant::now();
+                                let start = common::now();
                                 let mut acc = 0u64;
                                 for n in 0..iters {
                                     let va = 0x4000_0000 + (n % 64) * PAGE;
                                     acc ^= v.lookup(key(black_box(va))).map_or(0, |h| h.pa);
                                 }
                                 black_box(acc);
-                                start.elapsed()
+                                common::now() - start
                             })
                         })
                         .collect();
@@ -216,5 +220,9 @@ fn concurrent(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, lookups, walks, concurrent);
+criterion_group! {
+    name = benches;
+    config = common::criterion();
+    targets = lookups, walks, concurrent
+}
 criterion_main!(benches);

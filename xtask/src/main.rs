@@ -3,6 +3,7 @@
 //! Every subcommand has `--help`. Prerequisites (QEMU, the rustup targets and
 //! llvm-tools) are checked before any work starts.
 
+mod bench_stability;
 mod boot_tests;
 mod check_isa;
 mod cpio;
@@ -44,6 +45,19 @@ enum Command {
     /// Run everything CI runs: format and lint checks, host tests, QEMU boot tests.
     Test(TestArgs),
     /// Run the Criterion benchmarks (`cargo bench -p hv-sim`); extra arguments go to Criterion.
+    #[command(
+        long_about = "Run the Criterion benchmarks (`cargo bench -p hv-sim`, the sources in \
+benches/); arguments after the options go to Criterion, e.g. \
+`cargo xtask bench -- --save-baseline main` then, on another branch, \
+`cargo xtask bench -- --baseline main`, or a filter and shorter runs: \
+`cargo xtask bench --bench tlb -- lookup --warm-up-time 1 --measurement-time 2`.\n\n\
+--stability then reads what Criterion wrote (target/criterion/*/new/sample.json, \
+estimates.json) and reports, per benchmark and per group, the outlier fraction (Tukey's \
+fences on the per-iteration times, as Criterion classifies them: mild beyond 1.5 IQR, severe \
+beyond 3 IQR), the coefficient of variation (std dev / mean) and P99 / mean, against the \
+targets outliers < 2% of samples, CV < 0.1, P99 < 5x mean. Misses are listed; --strict makes \
+them an error. --report-only reads the existing results without running anything."
+    )]
     Bench(BenchArgs),
     /// Prepare a guest (download and build it) without running it.
     Guest(GuestArgs),
@@ -351,7 +365,24 @@ pub struct TestArgs {
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    /// Arguments passed to Criterion after `--` (e.g. a filter, --quick).
+    /// After the run, report each benchmark's stability (outliers, CV,
+    /// P99/mean) from Criterion's samples under target/criterion.
+    #[arg(long)]
+    pub stability: bool,
+    /// Run nothing: report the stability of the results already under
+    /// target/criterion (implies --stability).
+    #[arg(long, conflicts_with_all = ["benches", "args"])]
+    pub report_only: bool,
+    /// Exit with an error when a benchmark misses a stability target
+    /// (implies --stability).
+    #[arg(long)]
+    pub strict: bool,
+    /// Only this bench target: block, memory, allocation, tlb, translate or
+    /// sim (repeatable).
+    #[arg(long = "bench", value_name = "NAME")]
+    pub benches: Vec<String>,
+    /// Arguments passed to Criterion after `--` (e.g. a filter,
+    /// --save-baseline NAME, --baseline NAME, --measurement-time S).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub args: Vec<String>,
 }
@@ -459,6 +490,43 @@ mod tests {
         assert!(a.strict && !a.list && !a.fpcr_zero);
         assert_eq!(a.seed, 1);
         assert!(Cli::try_parse_from(["xtask", "check-isa", "--count", "x"]).is_err());
+    }
+
+    #[test]
+    fn cli_parses_bench_options() {
+        let bench = |args: &[&str]| {
+            Cli::try_parse_from(["xtask", "bench"].iter().chain(args)).map(|c| match c.command {
+                Command::Bench(b) => b,
+                _ => panic!("expected bench"),
+            })
+        };
+        // Criterion's own flags pass through, with or without `--`.
+        let b = bench(&["--save-baseline", "main"]).unwrap();
+        assert_eq!(b.args, ["--save-baseline", "main"]);
+        assert!(!b.stability);
+        let b = bench(&["--", "--baseline", "main"]).unwrap();
+        assert_eq!(b.args, ["--baseline", "main"]);
+        let b = bench(&[
+            "--stability",
+            "--strict",
+            "--bench",
+            "tlb",
+            "--bench",
+            "sim",
+            "--",
+            "lookup",
+            "--measurement-time",
+            "2",
+        ])
+        .unwrap();
+        assert!(b.stability && b.strict && !b.report_only);
+        assert_eq!(b.benches, ["tlb", "sim"]);
+        assert_eq!(b.args, ["lookup", "--measurement-time", "2"]);
+        let b = bench(&["--report-only"]).unwrap();
+        assert!(b.report_only && b.args.is_empty());
+        // Reading old results runs nothing, so it takes nothing for a run.
+        assert!(bench(&["--report-only", "--bench", "tlb"]).is_err());
+        assert!(bench(&["--report-only", "--", "--quick"]).is_err());
     }
 
     #[test]

@@ -447,14 +447,56 @@ fn unsafe_policy_problems(root: &str, files: &[(String, String)], allowed: &[&st
 
 /// `cargo xtask bench`: the Criterion benchmarks of hv-sim.
 pub fn bench(args: &BenchArgs) -> Result<(), String> {
-    let mut cmd = Command::new(cargo());
-    cmd.current_dir(workspace_root())
-        .args(["bench", "-p", "hv-sim"]);
-    if !args.args.is_empty() {
-        cmd.arg("--").args(&args.args);
+    let stability = args.stability || args.report_only || args.strict;
+    // Results written by this run only (a little slack for coarse mtimes).
+    let mut since = None;
+    if !args.report_only {
+        let mut cmd = Command::new(cargo());
+        cmd.current_dir(workspace_root())
+            .args(["bench", "-p", "hv-sim"]);
+        for b in &args.benches {
+            cmd.args(["--bench", b]);
+        }
+        if !args.args.is_empty() {
+            cmd.arg("--").args(&args.args);
+        }
+        println!("xtask: running benchmarks (this takes minutes)");
+        since = Some(std::time::SystemTime::now() - std::time::Duration::from_secs(2));
+        run_checked(&mut cmd)?;
     }
-    println!("xtask: running benchmarks (this takes minutes)");
-    run_checked(&mut cmd)
+    if !stability {
+        return Ok(());
+    }
+    let dir = crate::bench_stability::criterion_dir();
+    let benches = crate::bench_stability::collect(&dir, since)?;
+    if benches.is_empty() {
+        return Err(format!(
+            "no benchmark results {} under {}",
+            if since.is_some() {
+                "written by this run (--load-baseline and --discard-baseline write none)"
+            } else {
+                "found"
+            },
+            dir.display()
+        ));
+    }
+    println!(
+        "xtask: stability of Criterion's results under {}{}",
+        dir.display(),
+        if since.is_some() {
+            " from this run"
+        } else {
+            ""
+        }
+    );
+    let targets = crate::bench_stability::TARGETS;
+    let missed = crate::bench_stability::report(&benches, &targets);
+    if missed > 0 && args.strict {
+        return Err(format!(
+            "{missed} benchmark(s) miss the stability targets (--strict)"
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
