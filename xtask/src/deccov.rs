@@ -846,6 +846,9 @@ struct Report {
     /// the two disassemblers decodes (binutils only, LLVM only), with
     /// examples, and how many of the binutils-only words hv calls Undefined.
     binutils: Option<Binutils>,
+    /// Words LLVM does not decode (even with +all) that hv decodes.
+    hv_only: usize,
+    hv_only_examples: Vec<u32>,
 }
 
 #[derive(Default)]
@@ -969,6 +972,14 @@ fn measure(code: &Code, od: &Path, decoder: &Path, binutils: bool) -> Result<Rep
             e.0 += 1;
         }
     })?;
+    for (i, &w) in words.iter().enumerate() {
+        if !llvm[i] && !undefined.contains(&i) {
+            r.hv_only += 1;
+            if r.hv_only_examples.len() < 5 {
+                r.hv_only_examples.push(w);
+            }
+        }
+    }
     if binutils {
         let bin = elf.with_extension("bin");
         r.binutils = Some(binutils_check(&bin, &words, &llvm, &undefined)?);
@@ -996,6 +1007,17 @@ fn print_report(code: &Code, r: &Report, top: usize) {
         r.llvm_decoded,
         r.total - r.llvm_decoded,
         r.groups.values().map(|t| t.undefined).sum::<usize>()
+    );
+    let ex: Vec<String> = r
+        .hv_only_examples
+        .iter()
+        .map(|w| format!("{w:08x}"))
+        .collect();
+    println!(
+        "  of the {} words LLVM does not decode, hv decodes {} (e.g. {})",
+        r.total - r.llvm_decoded,
+        r.hv_only,
+        ex.join(" ")
     );
     println!("  by feature, without UDF (words LLVM decodes / hv Undefined):");
     for (f, t) in &r.features {
