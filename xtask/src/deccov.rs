@@ -67,6 +67,12 @@ pub enum Feature {
     Ras,
     Spe,
     Wfxt,
+    /// TLBI by address range (`tlbi rvae1is`, ...; ARMv8.4).
+    TlbiRange,
+    /// DC CVAP (ARMv8.2).
+    Dpb,
+    /// DC CVADP (ARMv8.5).
+    Dpb2,
     /// CPY*/SET* memory copy and set (FEAT_MOPS).
     Mops,
     /// Recognised by its Z/P register operands.
@@ -123,6 +129,9 @@ impl Feature {
             Feature::Ras => "RAS",
             Feature::Spe => "SPE",
             Feature::Wfxt => "WFxT",
+            Feature::TlbiRange => "TLBIRANGE",
+            Feature::Dpb => "DPB",
+            Feature::Dpb2 => "DPB2",
             Feature::Mops => "MOPS",
             Feature::Sve => "SVE",
             Feature::Sme => "SME",
@@ -379,6 +388,20 @@ pub fn feature_of(mnemonic: &str, ops: &str) -> Feature {
             "dit" => return Feature::Dit,
             "ssbs" => return Feature::Ssbs,
             "tco" => return Feature::Mte,
+            _ => {}
+        }
+    }
+    // SYS aliases of later extensions: LLVM names them even without the
+    // feature; ARMv8.0 has no TLBI operation starting with R and no DC
+    // operation CVAP, CVADP or starting with G (the MTE tag operations).
+    if m == "tlbi" && first.starts_with('r') {
+        return Feature::TlbiRange;
+    }
+    if m == "dc" {
+        match first.as_str() {
+            "cvap" => return Feature::Dpb,
+            "cvadp" => return Feature::Dpb2,
+            op if op.starts_with('g') || op.starts_with("cg") => return Feature::Mte,
             _ => {}
         }
     }
@@ -1186,6 +1209,13 @@ mod tests {
         assert_eq!(feature_of("pmull", "v0.8h, v1.8b, v2.8b"), Feature::Base);
         assert_eq!(feature_of("msr", "PAN, #0x1"), Feature::Pan);
         assert_eq!(feature_of("msr", "SPSel, #0x0"), Feature::Base);
+        assert_eq!(feature_of("tlbi", "rvae1is, x7"), Feature::TlbiRange);
+        assert_eq!(feature_of("tlbi", "vae1is, x7"), Feature::Base);
+        assert_eq!(feature_of("dc", "cvap, x3"), Feature::Dpb);
+        assert_eq!(feature_of("dc", "cvadp, x3"), Feature::Dpb2);
+        assert_eq!(feature_of("dc", "gzva, x2"), Feature::Mte);
+        assert_eq!(feature_of("dc", "civac, x2"), Feature::Base);
+        assert_eq!(feature_of("dc", "cvac, x2"), Feature::Base);
         assert_eq!(feature_of("paciasp", ""), Feature::PAuth);
         assert_eq!(feature_of("ld1d", "{ z0.d }, p0/z, [x0]"), Feature::Sve);
         assert_eq!(feature_of("ld1", "{ v0.2d }, [x0]"), Feature::Base);
