@@ -67,6 +67,10 @@ pub enum Feature {
     Ras,
     Spe,
     Wfxt,
+    /// System operations only EL2 or EL3 may execute (`tlbi alle2`, `tlbi
+    /// ipas2e1is`, `at s12e1r`, ...): UNDEFINED at EL1, where hv-sim's
+    /// guests run (the kernel carries them for KVM at EL2).
+    El2Sys,
     /// TLBI by address range (`tlbi rvae1is`, ...; ARMv8.4).
     TlbiRange,
     /// DC CVAP (ARMv8.2).
@@ -129,6 +133,7 @@ impl Feature {
             Feature::Ras => "RAS",
             Feature::Spe => "SPE",
             Feature::Wfxt => "WFxT",
+            Feature::El2Sys => "EL2/EL3 system op",
             Feature::TlbiRange => "TLBIRANGE",
             Feature::Dpb => "DPB",
             Feature::Dpb2 => "DPB2",
@@ -397,6 +402,26 @@ pub fn feature_of(mnemonic: &str, ops: &str) -> Feature {
     if m == "tlbi" && first.starts_with('r') {
         return Feature::TlbiRange;
     }
+    const EL1_TLBI: &[&str] = &[
+        "vmalle1",
+        "vmalle1is",
+        "vae1",
+        "vae1is",
+        "aside1",
+        "aside1is",
+        "vaae1",
+        "vaae1is",
+        "vale1",
+        "vale1is",
+        "vaale1",
+        "vaale1is",
+    ];
+    const EL1_AT: &[&str] = &["s1e1r", "s1e1w", "s1e0r", "s1e0w"];
+    if (m == "tlbi" && !EL1_TLBI.contains(&first.as_str()))
+        || (m == "at" && !EL1_AT.contains(&first.as_str()))
+    {
+        return Feature::El2Sys;
+    }
     if m == "dc" {
         match first.as_str() {
             "cvap" => return Feature::Dpb,
@@ -558,6 +583,12 @@ pub fn classify(restricted: Option<&str>, all: &str) -> (Group, Feature, bool) {
     // MSR PAN without +pan) as a generic `msr S0_...`: that is no ARMv8.0
     // instruction.
     match restricted.filter(|r| !r.contains("S0_")) {
+        // LLVM names the SYS aliases of later extensions and of EL2/EL3
+        // even without the feature (`tlbi rvae1is`, `dc cvap`, `tlbi
+        // alle2`): [`feature_of`] decides for those.
+        Some(_) if matches!(m, "tlbi" | "dc" | "at") && feature != Feature::Base => {
+            (Group::Extension, feature, false)
+        }
         Some(r) => {
             let hint = split_insn(r).0 == "hint";
             (Group::Required, feature, !feature.required() && !hint)
@@ -1211,6 +1242,10 @@ mod tests {
         assert_eq!(feature_of("msr", "SPSel, #0x0"), Feature::Base);
         assert_eq!(feature_of("tlbi", "rvae1is, x7"), Feature::TlbiRange);
         assert_eq!(feature_of("tlbi", "vae1is, x7"), Feature::Base);
+        assert_eq!(feature_of("tlbi", "ipas2e1is, x1"), Feature::El2Sys);
+        assert_eq!(feature_of("tlbi", "alle2"), Feature::El2Sys);
+        assert_eq!(feature_of("at", "s1e1r, x0"), Feature::Base);
+        assert_eq!(feature_of("at", "s12e1r, x0"), Feature::El2Sys);
         assert_eq!(feature_of("dc", "cvap, x3"), Feature::Dpb);
         assert_eq!(feature_of("dc", "cvadp, x3"), Feature::Dpb2);
         assert_eq!(feature_of("dc", "gzva, x2"), Feature::Mte);
@@ -1256,6 +1291,14 @@ mod tests {
             (Group::Required, Feature::Lse, false)
         );
         assert_eq!(classify(Some("udf #0x0"), "udf #0x0").0, Group::Udf);
+        assert_eq!(
+            classify(Some("tlbi rvae1is, x7"), "tlbi rvae1is, x7"),
+            (Group::Extension, Feature::TlbiRange, false)
+        );
+        assert_eq!(
+            classify(Some("tlbi vae1is, x7"), "tlbi vae1is, x7"),
+            (Group::Required, Feature::Base, false)
+        );
         // A mnemonic the table misses: flagged.
         assert_eq!(
             classify(None, "frecpx h0, h1"),
