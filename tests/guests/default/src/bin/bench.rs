@@ -1,8 +1,11 @@
 //! hv's benchmark guest: one compute workload per run, chosen by the
-//! command line (`bench=sieve|crc32|sha256|matmul|qsort|printf`), whose
-//! result it prints. The same image runs on plain QEMU and on hv-sim; the
-//! printed results must match, and the runs' times give the simulator's
-//! speed relative to QEMU.
+//! command line (`bench=sieve|crc32|sha256|matmul|qsort|printf`), run
+//! `reps=N` times in a row (default 1), each run printing its result. The
+//! same image runs on plain QEMU and on hv-sim; the printed results must
+//! match, and the runs' times give the simulator's speed relative to QEMU.
+//! `reps=0` boots, reads the command line and powers off without running
+//! anything: the machine's start-up and shut-down, measured on its own so
+//! it can be told apart from the workload's time.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 #[cfg(not(target_os = "none"))]
@@ -18,23 +21,27 @@ mod guest {
     use guest_default::rt::psci;
 
     /// Working memory for the workloads (BSS), as bytes and as words. One
-    /// CPU runs one workload per boot, which takes one of them once.
+    /// CPU runs one workload at a time, which takes one of them and gives it
+    /// back (drops the reference) when it returns.
     const ARENA: usize = 2 << 20;
     #[repr(C, align(4096))]
     struct Arena<T>(UnsafeCell<T>);
-    // SAFETY: the guest is single-threaded and each arena is handed out at
-    // most once per run (one workload per boot).
+    // SAFETY: the guest is single-threaded and the workloads run one after
+    // another, so at most one reference to an arena is alive at a time.
     unsafe impl<T> Sync for Arena<T> {}
     static BYTES: Arena<[u8; ARENA]> = Arena(UnsafeCell::new([0; ARENA]));
     static WORDS: Arena<[u32; ARENA / 4]> = Arena(UnsafeCell::new([0; ARENA / 4]));
 
+    /// The byte arena; the caller must drop the reference before the next
+    /// call (each workload calls it once and returns).
     fn bytes() -> &'static mut [u8; ARENA] {
-        // SAFETY: see Arena: one workload, one call, one CPU.
+        // SAFETY: see Arena: one CPU, one workload at a time, one call each.
         unsafe { &mut *BYTES.0.get() }
     }
 
+    /// The word arena; same rule as [`bytes`].
     fn words() -> &'static mut [u32; ARENA / 4] {
-        // SAFETY: see Arena: one workload, one call, one CPU.
+        // SAFETY: see Arena: one CPU, one workload at a time, one call each.
         unsafe { &mut *WORDS.0.get() }
     }
 
@@ -52,6 +59,8 @@ mod guest {
     fn sieve() {
         const N: usize = 2_000_000;
         let composite = &mut bytes()[..N];
+        // Zero again: an earlier repetition left its marks.
+        composite.fill(0);
         let mut count = 0;
         for i in 2..N {
             if composite[i] == 0 {
@@ -277,8 +286,9 @@ mod guest {
         println!("bench printf: 3000 lines, sum {sum}");
     }
 
-    /// Run the workload named by `bench=` in the DTB's /chosen/bootargs;
-    /// false if there is none or it is unknown.
+    /// Run the workload named by `bench=` in the DTB's /chosen/bootargs,
+    /// `reps=` times (default 1); false if there is none, it is unknown or
+    /// `reps` is not a number.
     fn run_workload(dtb: usize) -> bool {
         // SAFETY: x0 holds the DTB the loader left in RAM (boot protocol);
         // `from_ptr` validates its header before reading more.
@@ -287,22 +297,28 @@ mod guest {
             return false;
         };
         let args = fdt.chosen().bootargs().unwrap_or("");
-        let name = args
-            .split_whitespace()
-            .find_map(|a| a.strip_prefix("bench="))
-            .unwrap_or("");
-        match name {
-            "sieve" => sieve(),
-            "crc32" => crc32(),
-            "sha256" => sha256_bench(),
-            "matmul" => matmul(),
-            "qsort" => qsort_bench(),
-            "printf" => printf_bench(),
+        let arg = |key: &str| args.split_whitespace().find_map(|a| a.strip_prefix(key));
+        let name = arg("bench=").unwrap_or("");
+        let Ok(reps) = arg("reps=").unwrap_or("1").parse::<u32>() else {
+            println!("guest-bench: reps= takes a number");
+            return false;
+        };
+        let workload: fn() = match name {
+            "sieve" => sieve,
+            "crc32" => crc32,
+            "sha256" => sha256_bench,
+            "matmul" => matmul,
+            "qsort" => qsort_bench,
+            "printf" => printf_bench,
             _ => {
                 println!("guest-bench: unknown workload {name:?} (bench=sieve|crc32|sha256|matmul|qsort|printf)");
                 return false;
             }
+        };
+        for _ in 0..reps {
+            workload();
         }
+        println!("bench {name}: {reps} reps");
         true
     }
 
