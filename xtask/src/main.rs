@@ -56,7 +56,10 @@ estimates.json) and reports, per benchmark and per group, the outlier fraction (
 fences on the per-iteration times, as Criterion classifies them: mild beyond 1.5 IQR, severe \
 beyond 3 IQR), the coefficient of variation (std dev / mean) and P99 / mean, against the \
 targets outliers < 2% of samples, CV < 0.1, P99 < 5x mean. Misses are listed; --strict makes \
-them an error. --report-only reads the existing results without running anything."
+them an error. --report-only reads the existing results without running anything.\n\n\
+--vs-qemu runs no Criterion bench: it times the benchmark guest (tests/guests/default/src/bin/\
+bench.rs) on plain QEMU and on hv-sim, each workload repeated (reps=N on its command line) \
+until QEMU's start-up, measured with reps=0, is under 5% of the run."
     )]
     Bench(BenchArgs),
     /// Prepare a guest (download and build it) without running it.
@@ -377,6 +380,12 @@ pub struct BenchArgs {
     /// (implies --stability).
     #[arg(long)]
     pub strict: bool,
+    /// Instead of Criterion: the benchmark guest's workloads on plain QEMU
+    /// and on hv-sim, each repeated until QEMU's start-up (measured with
+    /// reps=0) is under 5% of its run; prints times, the start-up share and
+    /// the hv-sim/QEMU ratio with start-up subtracted.
+    #[arg(long, conflicts_with_all = ["stability", "report_only", "strict", "benches", "args"])]
+    pub vs_qemu: bool,
     /// Only this bench target: block, memory, allocation, tlb, translate or
     /// sim (repeatable).
     #[arg(long = "bench", value_name = "NAME")]
@@ -527,6 +536,9 @@ mod tests {
         // Reading old results runs nothing, so it takes nothing for a run.
         assert!(bench(&["--report-only", "--bench", "tlb"]).is_err());
         assert!(bench(&["--report-only", "--", "--quick"]).is_err());
+        assert!(bench(&["--vs-qemu"]).unwrap().vs_qemu);
+        assert!(bench(&["--vs-qemu", "--stability"]).is_err());
+        assert!(bench(&["--vs-qemu", "--", "--quick"]).is_err());
     }
 
     #[test]

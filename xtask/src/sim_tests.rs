@@ -23,9 +23,23 @@ pub fn build() -> Result<PathBuf, String> {
     Ok(workspace_root().join("target/release/hv-sim"))
 }
 
+/// Wall-clock limit for one run of the benchmark guest on hv-sim:
+/// `--vs-qemu` lengthens workloads to several seconds of QEMU's time, which
+/// hv-sim's interpreter may take ten times longer for.
+const BENCH_TIMEOUT: Duration = Duration::from_secs(900);
+
 /// Run hv-sim with `args`; returns (stdout + stderr, exit code). Output is
 /// drained while it runs (a full pipe would stall the guest).
 fn run(sim: &Path, args: &[String]) -> Result<(String, Option<i32>), String> {
+    run_limited(sim, args, SIM_TIMEOUT)
+}
+
+/// [`run`] with a time limit of `limit`.
+fn run_limited(
+    sim: &Path,
+    args: &[String],
+    limit: Duration,
+) -> Result<(String, Option<i32>), String> {
     use std::io::Read;
     let mut child = Command::new(sim)
         .arg("run")
@@ -63,12 +77,12 @@ fn run(sim: &Path, args: &[String]) -> Result<(String, Option<i32>), String> {
         if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
             break status;
         }
-        if start.elapsed() > SIM_TIMEOUT {
+        if start.elapsed() > limit {
             let _ = child.kill();
             let _ = child.wait();
             return Err(format!(
                 "hv-sim did not finish within {} s",
-                SIM_TIMEOUT.as_secs()
+                limit.as_secs()
             ));
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -199,54 +213,292 @@ fn mips(text: &str) -> Option<f64> {
         .ok()
 }
 
-/// Each benchmark workload on plain QEMU and on hv-sim: identical output,
-/// and a table of hv-sim's guest MIPS and both wall times.
-pub fn bench_differential(sim: &Path) -> Result<(), String> {
-    let image = guest::build_guest(guest::BENCH_GUEST, true)?;
-    let mut problems = Vec::new();
-    println!("xtask: workload   hv-sim MIPS   hv-sim s   QEMU s   hv-sim/QEMU time");
-    for w in WORKLOADS {
-        let arg = format!("bench={w}");
-        let qemu_start = Instant::now();
-        let out = Command::new(workspace_root().join("qemu-runner.sh"))
-            .arg(&image)
-            .args(["-append", &arg])
-            .env("HV_SMP", "1")
-            .env("HV_MEM", "256M")
-            .env("HV_TIMEOUT", "120")
-            .env("HV_QEMU_EL1", "1")
-            .output()
-            .map_err(|e| format!("could not start qemu-runner.sh: {e}"))?;
-        let qemu_s = qemu_start.elapsed().as_secs_f64();
-        let qemu_text = String::from_utf8_lossy(&out.stdout).into_owned();
-        let sim_start = Instant::now();
-        let (sim_text, code) = run(
-            sim,
-            &[image.display().to_string(), "--cmdline".into(), arg.clone()],
-        )?;
-        let sim_s = sim_start.elapsed().as_secs_f64();
-        let (want, got) = (results(&qemu_text), results(&sim_text));
-        if want.last() != Some(&"PASS") || out.status.code() != Some(0) {
-            problems.push(format!("{w}: did not pass on plain QEMU"));
-        } else if got != want || code != Some(0) {
-            let first = got
-                .iter()
-                .zip(&want)
-                .position(|(a, b)| a != b)
-                .unwrap_or(got.len().min(want.len()));
-            problems.push(format!(
-                "{w}: hv-sim differs from QEMU at result line {first}: {:?} vs {:?} (exit {code:?})",
-                got.get(first),
-                want.get(first)
+/// The benchmark guest's wall time on one engine, start-up told apart.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Timing {
+    /// The whole run with the workload, seconds.
+    pub total: f64,
+    /// The same guest with `reps=0` (boot, read the command line, power
+    /// off), seconds: the median of [`STARTUP_RUNS`] runs.
+    pub startup: f64,
+}
+
+impl Timing {
+    /// The workload's own time: the run without its start-up.
+    pub fn work(&self) -> f64 {
+        (self.total - self.startup).max(0.0)
+    }
+
+    /// Start-up as a fraction of the whole run.
+    pub fn startup_share(&self) -> f64 {
+        if self.total > 0.0 {
+            (self.startup / self.total).min(1.0)
+        } else {
+            1.0
+        }
+    }
+}
+
+/// Runs of `reps=0` whose median is taken as the start-up time.
+pub const STARTUP_RUNS: usize = 3;
+
+/// Issue #15: QEMU's start-up must stay under 5% of a compared run.
+pub const MAX_STARTUP_SHARE: f64 = 0.05;
+
+/// The share `--vs-qemu` aims for, below [`MAX_STARTUP_SHARE`] so that run
+/// to run noise does not push the measured share over it.
+pub const AIM_STARTUP_SHARE: f64 = 0.035;
+
+/// Upper bound on repetitions (a workload faster than expected on QEMU must
+/// not turn the hv-sim side into an hour).
+pub const MAX_REPS: u32 = 500;
+
+/// The fewest repetitions of a workload taking `per_rep` s after a start-up
+/// of `startup` s for the start-up to be below `share` of the whole run:
+/// `startup / (startup + reps * per_rep) < share`.
+pub fn reps_for(startup: f64, per_rep: f64, share: f64) -> u32 {
+    if startup <= 0.0 {
+        return 1;
+    }
+    if per_rep <= 0.0 {
+        return MAX_REPS;
+    }
+    let share_at = |reps: f64| startup / (startup + reps * per_rep);
+    // From the closed form, then settled exactly (rounding).
+    let mut reps = (startup * (1.0 - share) / (share * per_rep))
+        .ceil()
+        .clamp(1.0, f64::from(MAX_REPS));
+    while share_at(reps) >= share && reps < f64::from(MAX_REPS) {
+        reps += 1.0;
+    }
+    while reps > 1.0 && share_at(reps - 1.0) < share {
+        reps -= 1.0;
+    }
+    reps as u32
+}
+
+/// The median of `xs` (not empty).
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    }
+}
+
+/// One run of the benchmark guest: wall seconds, output, exit code.
+struct Run {
+    secs: f64,
+    text: String,
+    code: Option<i32>,
+}
+
+/// The benchmark guest on plain QEMU (1 CPU, 256 MiB, EL1) with `cmdline`.
+fn run_qemu(image: &Path, cmdline: &str) -> Result<Run, String> {
+    let start = Instant::now();
+    let out = Command::new(workspace_root().join("qemu-runner.sh"))
+        .arg(image)
+        .args(["-append", cmdline])
+        .env("HV_SMP", "1")
+        .env("HV_MEM", "256M")
+        .env("HV_TIMEOUT", "600")
+        .env("HV_QEMU_EL1", "1")
+        .output()
+        .map_err(|e| format!("could not start qemu-runner.sh: {e}"))?;
+    Ok(Run {
+        secs: start.elapsed().as_secs_f64(),
+        text: String::from_utf8_lossy(&out.stdout).into_owned(),
+        code: out.status.code(),
+    })
+}
+
+/// The benchmark guest on hv-sim with `cmdline`.
+fn run_sim(sim: &Path, image: &Path, cmdline: &str) -> Result<Run, String> {
+    let start = Instant::now();
+    let (text, code) = run_limited(
+        sim,
+        &[
+            image.display().to_string(),
+            "--cmdline".into(),
+            cmdline.to_string(),
+        ],
+        BENCH_TIMEOUT,
+    )?;
+    Ok(Run {
+        secs: start.elapsed().as_secs_f64(),
+        text,
+        code,
+    })
+}
+
+/// Median wall time of [`STARTUP_RUNS`] runs of `reps=0`, each of which
+/// must pass.
+fn startup(what: &str, mut one: impl FnMut() -> Result<Run, String>) -> Result<f64, String> {
+    let mut times = Vec::new();
+    for _ in 0..STARTUP_RUNS {
+        let r = one()?;
+        if r.code != Some(0) || results(&r.text).last() != Some(&"PASS") {
+            return Err(format!(
+                "the benchmark guest with reps=0 did not pass on {what}:\n{}",
+                r.text.trim_end()
             ));
         }
-        println!(
-            "xtask: {w:<8} {:>12} {:>10.2} {:>8.2} {:>10.2}x",
-            mips(&sim_text).map_or("?".to_string(), |m| format!("{m:.1}")),
-            sim_s,
-            qemu_s,
-            sim_s / qemu_s.max(1e-3)
-        );
+        times.push(r.secs);
+    }
+    Ok(median(times))
+}
+
+/// What differs between QEMU's and hv-sim's results of one workload, if
+/// anything.
+fn compare(w: &str, qemu: &Run, sim: &Run) -> Option<String> {
+    let (want, got) = (results(&qemu.text), results(&sim.text));
+    if want.last() != Some(&"PASS") || qemu.code != Some(0) {
+        return Some(format!("{w}: did not pass on plain QEMU"));
+    }
+    if got != want || sim.code != Some(0) {
+        let first = got
+            .iter()
+            .zip(&want)
+            .position(|(a, b)| a != b)
+            .unwrap_or(got.len().min(want.len()));
+        return Some(format!(
+            "{w}: hv-sim differs from QEMU at result line {first}: {:?} vs {:?} (exit {:?})",
+            got.get(first),
+            want.get(first),
+            sim.code
+        ));
+    }
+    None
+}
+
+/// One row of the comparison table.
+fn row(w: &str, reps: u32, sim: &Run, sim_t: Timing, qemu_t: Timing) {
+    let share = qemu_t.startup_share();
+    println!(
+        "xtask: {w:<8} {reps:>5} {:>9} {:>8.2} {:>8.2} {:>7.1}%{} {:>9.2}x",
+        mips(&sim.text).map_or("?".to_string(), |m| format!("{m:.1}")),
+        sim_t.total,
+        qemu_t.total,
+        100.0 * share,
+        if share < MAX_STARTUP_SHARE { " " } else { "!" },
+        sim_t.work() / qemu_t.work().max(1e-3),
+    );
+}
+
+fn header() {
+    println!(
+        "xtask: workload  reps  sim MIPS    sim s   QEMU s  QEMU start-up  sim/QEMU (start-up subtracted)"
+    );
+}
+
+/// Start-up of both engines: the benchmark guest with `reps=0`.
+fn startups(sim: &Path, image: &Path) -> Result<(f64, f64), String> {
+    let q = startup("plain QEMU", || run_qemu(image, "bench=sieve reps=0"))?;
+    let s = startup("hv-sim", || run_sim(sim, image, "bench=sieve reps=0"))?;
+    println!("xtask: start-up (reps=0, median of {STARTUP_RUNS}): QEMU {q:.3} s, hv-sim {s:.3} s");
+    Ok((q, s))
+}
+
+/// Each benchmark workload once on plain QEMU and on hv-sim: identical
+/// output, and a table of hv-sim's guest MIPS, both wall times, QEMU's
+/// start-up share and the time ratio with each engine's start-up (measured
+/// with `reps=0`) subtracted. One repetition keeps `cargo xtask test`
+/// short, so QEMU's start-up is most of its time and the ratio is only
+/// indicative (a `!` marks a share of 5% or more); `cargo xtask bench
+/// --vs-qemu` lengthens the workloads until it is below 5%.
+pub fn bench_differential(sim: &Path) -> Result<(), String> {
+    let image = guest::build_guest(guest::BENCH_GUEST, true)?;
+    let (q0, s0) = startups(sim, &image)?;
+    let mut problems = Vec::new();
+    header();
+    for w in WORKLOADS {
+        let arg = format!("bench={w}");
+        let qemu = run_qemu(&image, &arg)?;
+        let simr = run_sim(sim, &image, &arg)?;
+        problems.extend(compare(w, &qemu, &simr));
+        let qemu_t = Timing {
+            total: qemu.secs,
+            startup: q0,
+        };
+        let sim_t = Timing {
+            total: simr.secs,
+            startup: s0,
+        };
+        row(w, 1, &simr, sim_t, qemu_t);
+    }
+    println!(
+        "xtask: one repetition each: QEMU's start-up dominates its times; `cargo xtask bench --vs-qemu` runs workloads long enough to compare"
+    );
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+/// The next repetition count to try on QEMU after `reps` repetitions took
+/// `total` s with a start-up of `startup` s: once the work is at least the
+/// start-up, its per-repetition time is trusted and extrapolated to
+/// [`AIM_STARTUP_SHARE`] (at least doubling); before that, four times as
+/// many.
+pub fn next_reps(reps: u32, total: f64, startup: f64) -> u32 {
+    let work = total - startup;
+    let next = if work >= startup {
+        reps_for(startup, work / f64::from(reps), AIM_STARTUP_SHARE).max(reps.saturating_mul(2))
+    } else {
+        reps.saturating_mul(4)
+    };
+    next.min(MAX_REPS)
+}
+
+/// `cargo xtask bench --vs-qemu`: each workload repeated on plain QEMU until
+/// its start-up (`reps=0`, measured again before each workload, as the
+/// machine's load drifts) is under 5% of the run, then the same repetitions
+/// on hv-sim; same output required. Fails if a workload cannot get there
+/// within [`MAX_REPS`].
+pub fn vs_qemu(sim: &Path) -> Result<(), String> {
+    let image = guest::build_guest(guest::BENCH_GUEST, true)?;
+    let mut problems = Vec::new();
+    let mut rows = Vec::new();
+    for w in WORKLOADS {
+        let (q0, s0) = startups(sim, &image)?;
+        let mut reps = 1;
+        let qemu = loop {
+            let run = run_qemu(&image, &format!("bench={w} reps={reps}"))?;
+            let share = q0 / run.secs;
+            println!(
+                "xtask: {w}: {reps} reps on QEMU in {:.2} s, start-up {:.1}%",
+                run.secs,
+                100.0 * share
+            );
+            if share < MAX_STARTUP_SHARE || reps >= MAX_REPS || run.code != Some(0) {
+                break run;
+            }
+            reps = next_reps(reps, run.secs, q0);
+        };
+        let simr = run_sim(sim, &image, &format!("bench={w} reps={reps}"))?;
+        problems.extend(compare(w, &qemu, &simr));
+        let qemu_t = Timing {
+            total: qemu.secs,
+            startup: q0,
+        };
+        let sim_t = Timing {
+            total: simr.secs,
+            startup: s0,
+        };
+        if qemu_t.startup_share() >= MAX_STARTUP_SHARE {
+            problems.push(format!(
+                "{w}: QEMU's start-up is still {:.1}% of a {reps}-repetition run",
+                100.0 * qemu_t.startup_share()
+            ));
+        }
+        rows.push((w, reps, simr, sim_t, qemu_t));
+    }
+    header();
+    for (w, reps, simr, sim_t, qemu_t) in &rows {
+        row(w, *reps, simr, *sim_t, *qemu_t);
     }
     if problems.is_empty() {
         Ok(())
@@ -265,5 +517,51 @@ mod tests {
         assert_eq!(results(out), ["bench sieve: 1 primes", "line 1: x", "PASS"]);
         assert_eq!(mips(out), Some(50.0));
         assert_eq!(mips("nothing"), None);
+    }
+
+    #[test]
+    fn reps_put_startup_below_the_share() {
+        // 0.1 s start-up, 0.05 s per repetition, under 5%: 0.1 / (0.1 +
+        // r * 0.05) < 0.05 needs r > 38, so 39.
+        assert_eq!(reps_for(0.1, 0.05, 0.05), 39);
+        let share = |r: u32| 0.1 / (0.1 + f64::from(r) * 0.05);
+        assert!(share(39) < 0.05 && share(38) >= 0.05);
+        // A long workload needs one repetition.
+        assert_eq!(reps_for(0.1, 10.0, 0.05), 1);
+        // No start-up, nothing to dilute; no measurable work, the cap.
+        assert_eq!(reps_for(0.0, 0.05, 0.05), 1);
+        assert_eq!(reps_for(0.1, 0.0, 0.05), MAX_REPS);
+        assert_eq!(reps_for(10.0, 0.001, 0.05), MAX_REPS);
+    }
+
+    #[test]
+    fn repetitions_grow_until_start_up_can_be_diluted() {
+        // Work (0.05 s) below the start-up (0.2 s): four times as many.
+        assert_eq!(next_reps(1, 0.25, 0.2), 4);
+        // Work 0.4 s for 4 repetitions (0.1 s each), start-up 0.2 s: under
+        // 3.5% needs 0.2 / (0.2 + r * 0.1) < 0.035, r > 55.1: 56.
+        assert_eq!(next_reps(4, 0.6, 0.2), 56);
+        // At least double, even when the estimate says fewer (noise).
+        assert_eq!(next_reps(56, 100.0, 0.2), 112);
+        assert_eq!(next_reps(MAX_REPS, 0.3, 0.2), MAX_REPS);
+    }
+
+    #[test]
+    fn timing_subtracts_startup() {
+        let t = Timing {
+            total: 2.0,
+            startup: 0.5,
+        };
+        assert_eq!(t.work(), 1.5);
+        assert_eq!(t.startup_share(), 0.25);
+        // A run faster than the measured start-up (noise): no negative work.
+        let t = Timing {
+            total: 0.4,
+            startup: 0.5,
+        };
+        assert_eq!(t.work(), 0.0);
+        assert_eq!(t.startup_share(), 1.0);
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), 2.5);
     }
 }

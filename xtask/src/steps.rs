@@ -447,6 +447,11 @@ fn unsafe_policy_problems(root: &str, files: &[(String, String)], allowed: &[&st
 
 /// `cargo xtask bench`: the Criterion benchmarks of hv-sim.
 pub fn bench(args: &BenchArgs) -> Result<(), String> {
+    if args.vs_qemu {
+        prereq::for_qemu(&[Arch::Aarch64])?;
+        let sim = crate::sim_tests::build()?;
+        return crate::sim_tests::vs_qemu(&sim);
+    }
     let stability = args.stability || args.report_only || args.strict;
     // Results written by this run only (a little slack for coarse mtimes).
     let mut since = None;

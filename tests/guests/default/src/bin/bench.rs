@@ -1,11 +1,14 @@
 //! hv's benchmark guest: one compute workload per run, chosen by the
-//! command line (`bench=sieve|crc32|sha256|matmul|qsort|printf`), whose
-//! result it prints. `size=small` runs a smaller instance of it (a few
-//! million instructions), so `cargo xtask perf` can run each under
-//! callgrind in seconds. Sizes are const generic parameters: the full-size
-//! code is what it was before there were two sizes. The same image runs on plain QEMU and on hv-sim; the
-//! printed results must match, and the runs' times give the simulator's
-//! speed relative to QEMU.
+//! command line (`bench=sieve|crc32|sha256|matmul|qsort|printf`), run
+//! `reps=N` times in a row (default 1), each run printing its result.
+//! `size=small` runs a smaller instance of it (a few million
+//! instructions), so `cargo xtask perf` can run each under callgrind in
+//! seconds; sizes are const generic parameters. The same image runs on
+//! plain QEMU and on hv-sim; the printed results must match, and the runs'
+//! times give the simulator's speed relative to QEMU. `reps=0` boots, reads
+//! the command line and powers off without running anything: the machine's
+//! start-up and shut-down, measured on its own so it can be told apart
+//! from the workload's time.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 #[cfg(not(target_os = "none"))]
@@ -21,23 +24,27 @@ mod guest {
     use guest_default::rt::psci;
 
     /// Working memory for the workloads (BSS), as bytes and as words. One
-    /// CPU runs one workload per boot, which takes one of them once.
+    /// CPU runs one workload at a time, which takes one of them and gives it
+    /// back (drops the reference) when it returns.
     const ARENA: usize = 2 << 20;
     #[repr(C, align(4096))]
     struct Arena<T>(UnsafeCell<T>);
-    // SAFETY: the guest is single-threaded and each arena is handed out at
-    // most once per run (one workload per boot).
+    // SAFETY: the guest is single-threaded and the workloads run one after
+    // another, so at most one reference to an arena is alive at a time.
     unsafe impl<T> Sync for Arena<T> {}
     static BYTES: Arena<[u8; ARENA]> = Arena(UnsafeCell::new([0; ARENA]));
     static WORDS: Arena<[u32; ARENA / 4]> = Arena(UnsafeCell::new([0; ARENA / 4]));
 
+    /// The byte arena; the caller must drop the reference before the next
+    /// call (each workload calls it once and returns).
     fn bytes() -> &'static mut [u8; ARENA] {
-        // SAFETY: see Arena: one workload, one call, one CPU.
+        // SAFETY: see Arena: one CPU, one workload at a time, one call each.
         unsafe { &mut *BYTES.0.get() }
     }
 
+    /// The word arena; same rule as [`bytes`].
     fn words() -> &'static mut [u32; ARENA / 4] {
-        // SAFETY: see Arena: one workload, one call, one CPU.
+        // SAFETY: see Arena: one CPU, one workload at a time, one call each.
         unsafe { &mut *WORDS.0.get() }
     }
 
@@ -54,6 +61,8 @@ mod guest {
 
     fn sieve<const N: usize>() {
         let composite = &mut bytes()[..N];
+        // Zero again: an earlier repetition left its marks.
+        composite.fill(0);
         let mut count = 0;
         for i in 2..N {
             if composite[i] == 0 {
@@ -278,8 +287,8 @@ mod guest {
     }
 
     /// Run the workload named by `bench=` in the DTB's /chosen/bootargs
-    /// (the small instance with `size=small`); false if there is none or it
-    /// is unknown.
+    /// (the small instance with `size=small`), `reps=` times (default 1);
+    /// false if there is none, it is unknown or `reps` is not a number.
     fn run_workload(dtb: usize) -> bool {
         // SAFETY: x0 holds the DTB the loader left in RAM (boot protocol);
         // `from_ptr` validates its header before reading more.
@@ -288,29 +297,35 @@ mod guest {
             return false;
         };
         let args = fdt.chosen().bootargs().unwrap_or("");
-        let name = args
-            .split_whitespace()
-            .find_map(|a| a.strip_prefix("bench="))
-            .unwrap_or("");
+        let arg = |key: &str| args.split_whitespace().find_map(|a| a.strip_prefix(key));
+        let name = arg("bench=").unwrap_or("");
         let small = args.split_whitespace().any(|a| a == "size=small");
-        match (name, small) {
-            ("sieve", false) => sieve::<2_000_000>(),
-            ("sieve", true) => sieve::<200_000>(),
-            ("crc32", false) => crc32::<{ 1 << 20 }>(),
-            ("crc32", true) => crc32::<{ 64 << 10 }>(),
-            ("sha256", false) => sha256_bench::<{ 1 << 20 }>(),
-            ("sha256", true) => sha256_bench::<{ 64 << 10 }>(),
-            ("matmul", false) => matmul::<160>(),
-            ("matmul", true) => matmul::<64>(),
-            ("qsort", false) => qsort_bench::<200_000>(),
-            ("qsort", true) => qsort_bench::<20_000>(),
-            ("printf", false) => printf_bench::<3000>(),
-            ("printf", true) => printf_bench::<300>(),
+        let Ok(reps) = arg("reps=").unwrap_or("1").parse::<u32>() else {
+            println!("guest-bench: reps= takes a number");
+            return false;
+        };
+        let workload: fn() = match (name, small) {
+            ("sieve", false) => sieve::<2_000_000>,
+            ("sieve", true) => sieve::<200_000>,
+            ("crc32", false) => crc32::<{ 1 << 20 }>,
+            ("crc32", true) => crc32::<{ 64 << 10 }>,
+            ("sha256", false) => sha256_bench::<{ 1 << 20 }>,
+            ("sha256", true) => sha256_bench::<{ 64 << 10 }>,
+            ("matmul", false) => matmul::<160>,
+            ("matmul", true) => matmul::<64>,
+            ("qsort", false) => qsort_bench::<200_000>,
+            ("qsort", true) => qsort_bench::<20_000>,
+            ("printf", false) => printf_bench::<3000>,
+            ("printf", true) => printf_bench::<300>,
             _ => {
                 println!("guest-bench: unknown workload {name:?} (bench=sieve|crc32|sha256|matmul|qsort|printf)");
                 return false;
             }
+        };
+        for _ in 0..reps {
+            workload();
         }
+        println!("bench {name}: {reps} reps");
         true
     }
 
