@@ -36,6 +36,10 @@ pub enum Engine {
     /// The translator's block interpreter.
     #[default]
     Interp,
+    /// hv-core's JIT (x86_64 Linux hosts): blocks that ran a few times
+    /// run as generated code; the rest, and the instructions the JIT does
+    /// not compile, are interpreted.
+    Jit,
 }
 
 /// `hv-sim run`.
@@ -87,6 +91,7 @@ impl Engine {
     pub fn name(self) -> &'static str {
         match self {
             Engine::Interp => "interp",
+            Engine::Jit => "jit",
         }
     }
 }
@@ -148,6 +153,7 @@ fn try_run(args: &RunArgs) -> Result<u8, String> {
         ram_size: args.mem,
         disks,
         trace: args.trace,
+        jit: (args.engine == Engine::Jit).then_some(hv_core::translate::jit::DEFAULT_THRESHOLD),
     };
     let (machine, stop) = match &args.stop_at {
         Some(marker) => {

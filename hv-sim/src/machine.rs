@@ -14,6 +14,7 @@ use hv_core::machine;
 use hv_core::mem::{GuestMemory, GuestRam, MemError};
 use hv_core::mmio::{AccessWidth, BusError, MmioBus};
 use hv_core::translate::bus::Maintenance;
+use hv_core::translate::jit::Jit;
 use hv_core::translate::sysreg::{self, SysRegEnc};
 use hv_core::translate::{AccessKind, Cpu, CpuBus, CpuConfig, Fault, TranslateError};
 use hv_core::vm::bundle::{self, BundleError};
@@ -57,6 +58,9 @@ pub enum SimError {
     Disk(PathBuf, ConfigError),
     /// The translator refused its configuration.
     Cpu(TranslateError),
+    /// The JIT could not be set up (no back end for this host, or no
+    /// executable memory).
+    Jit(String),
     /// More disks than virtio-mmio slots.
     TooManyDisks,
     /// RAM size below [`MIN_RAM`] or not page-aligned.
@@ -76,6 +80,7 @@ impl fmt::Display for SimError {
             SimError::Bus(e) => write!(f, "guest devices: {e}"),
             SimError::Disk(p, e) => write!(f, "{}: unusable as a disk: {e:?}", p.display()),
             SimError::Cpu(e) => write!(f, "CPU: {e}"),
+            SimError::Jit(e) => write!(f, "JIT: {e} (use --engine interp)"),
             SimError::TooManyDisks => write!(
                 f,
                 "too many disks: the machine has {} virtio-mmio slots",
@@ -134,6 +139,9 @@ pub struct MachineConfig {
     pub disks: Vec<DiskSpec>,
     /// Stop and report each guest exception ([`CpuConfig::exit_on_exception`]).
     pub trace: bool,
+    /// Compile hot blocks once they ran this many times (hv-core's JIT);
+    /// `None`: interpret everything.
+    pub jit: Option<u32>,
 }
 
 impl Default for MachineConfig {
@@ -142,6 +150,7 @@ impl Default for MachineConfig {
             ram_size: 128 << 20,
             disks: Vec::new(),
             trace: false,
+            jit: None,
         }
     }
 }
@@ -504,6 +513,9 @@ impl Machine {
             exit_on_exception: config.trace,
             ..CpuConfig::default()
         })?;
+        if let Some(threshold) = config.jit {
+            cpu.attach_jit(new_jit(threshold)?);
+        }
         cpu.reset(placed.entry.raw());
         cpu.set_x(0, dtb);
         Ok(Machine {
@@ -524,4 +536,24 @@ impl Machine {
             format: placed.format,
         })
     }
+}
+
+/// Size of the JIT's code arena. When it fills up, all code is dropped and
+/// hot blocks are compiled again.
+pub const JIT_ARENA_BYTES: usize = 64 << 20;
+
+/// A JIT over a fresh dual-mapped arena.
+#[cfg(target_os = "linux")]
+pub fn new_jit(threshold: u32) -> Result<Jit, SimError> {
+    let arena = crate::code_arena::DualMappedArena::new(JIT_ARENA_BYTES)
+        .map_err(|e| SimError::Jit(format!("no executable memory: {e}")))?;
+    Jit::new(Box::new(arena), threshold).map_err(|e| SimError::Jit(e.to_string()))
+}
+
+/// A JIT needs executable memory, which hv-sim only sets up on Linux.
+#[cfg(not(target_os = "linux"))]
+pub fn new_jit(_threshold: u32) -> Result<Jit, SimError> {
+    Err(SimError::Jit(
+        "hv-sim's JIT needs a Linux host for its executable memory".into(),
+    ))
 }

@@ -21,8 +21,11 @@ use super::exception::{
 };
 use super::fp::{self, FpInsn};
 use super::ir::{Block, Op, PAGE_SIZE};
+use super::jit::{Jit, JitKey};
+use super::regs::ArchRegs;
 use super::sysreg::{self as sr, SysRegEnc, SysRegs};
 use super::TranslateError;
+use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -119,7 +122,7 @@ pub(in crate::translate) enum Flow {
     Jump(u64),
     /// Take a synchronous exception.
     Exc(SyncException),
-    /// Return to the home; `self.pc` is already set.
+    /// Return to the home; `self.regs.pc` is already set.
     Exit(Exit),
 }
 
@@ -255,23 +258,32 @@ struct Monitor {
 }
 
 /// A jump-cache entry: the block at virtual address `va` for exception
-/// level `el`, valid while the VA->PA mapping and the block itself are.
+/// level `el`, valid while the VA->PA mapping and the block itself are,
+/// and what the JIT knows of it.
 #[derive(Debug, Clone)]
 struct JumpEntry {
     va: u64,
     el: u8,
     block: Arc<Block>,
+    /// The regime tag the block was found under.
+    regime: u32,
+    /// Runs through this entry (counted only with a JIT attached).
+    hits: u32,
+    /// Compiled code (for `code_spsel`), [`DECLINED`], or 0 (not yet).
+    code: u64,
+    code_spsel: bool,
 }
+
+/// [`JumpEntry::code`] of a block the JIT declined to compile.
+const DECLINED: u64 = 1;
 
 /// One AArch64 virtual CPU (EL0 and EL1) with its block cache.
 #[derive(Debug)]
 pub struct Cpu {
-    x: [u64; 31],
-    /// SP_EL0 and SP_EL1.
-    sp: [u64; 2],
-    pc: u64,
-    /// NZCV in PSTATE layout.
-    nzcv: u32,
+    /// X0..X30, the SPs, PC, NZCV and the instruction counter (retired
+    /// instructions plus exceptions entered), in the layout translated
+    /// code addresses.
+    pub(in crate::translate) regs: ArchRegs,
     /// DAIF in PSTATE layout.
     daif: u32,
     el: u8,
@@ -284,8 +296,6 @@ pub struct Cpu {
     /// The exclusive monitor: address, size and the value(s) the last
     /// LDXR/LDXP read; cleared by STXR, CLREX and exception return.
     monitor: Option<Monitor>,
-    /// Instructions retired plus exceptions entered.
-    icount: u64,
     /// The last synchronous exception entry: its vector address and
     /// `icount` just after it, to recognise a fault loop.
     last_sync_entry: Option<(u64, u64)>,
@@ -298,6 +308,8 @@ pub struct Cpu {
     /// Virtual-PC lookup in front of the block cache; flushed when blocks
     /// are dropped and on TLB maintenance or translation-control writes.
     jump_cache: Vec<Option<JumpEntry>>,
+    /// The JIT tier, if attached ([`Cpu::attach_jit`]).
+    jit: Option<Box<Jit>>,
     config: CpuConfig,
 }
 
@@ -308,10 +320,7 @@ impl Cpu {
             return Err(TranslateError::BadConfig);
         }
         let mut cpu = Cpu {
-            x: [0; 31],
-            sp: [0; 2],
-            pc: 0,
-            nzcv: 0,
+            regs: ArchRegs::default(),
             daif: 0,
             el: 1,
             spsel: true,
@@ -319,7 +328,6 @@ impl Cpu {
             v: [0; 32],
             sys: SysRegs::default(),
             monitor: None,
-            icount: 0,
             last_sync_entry: None,
             idle_ticks: 0,
             irq: false,
@@ -327,6 +335,7 @@ impl Cpu {
             oslsr: 0,
             cache: BlockCache::new(),
             jump_cache: vec![None; JUMP_CACHE_SIZE],
+            jit: None,
             config,
         };
         cpu.reset(0);
@@ -337,11 +346,11 @@ impl Cpu {
     /// general and FP registers zero, FP/SIMD trapped (CPACR_EL1.FPEN = 0,
     /// as on hardware; guests enable it). The block cache is kept.
     pub fn reset(&mut self, pc: u64) {
-        self.x = [0; 31];
-        self.sp = [0; 2];
+        self.regs.x = [0; 31];
+        self.regs.sp = [0; 2];
         self.v = [0; 32];
-        self.pc = pc;
-        self.nzcv = 0;
+        self.regs.pc = pc;
+        self.regs.nzcv = 0;
         self.daif = DAIF_MASK as u32;
         self.el = 1;
         self.spsel = true;
@@ -360,48 +369,48 @@ impl Cpu {
 
     /// General register `n` (0..=30); 31 reads as zero, 32 is the current SP.
     pub fn x(&self, n: u8) -> u64 {
-        match self.x.get(usize::from(n)) {
+        match self.regs.x.get(usize::from(n)) {
             Some(v) => *v,
-            None if n == SP => self.sp[self.sp_index()],
+            None if n == SP => self.regs.sp[self.sp_index()],
             None => 0,
         }
     }
 
     /// Write general register `n`; 31 is discarded, 32 is the current SP.
     pub fn set_x(&mut self, n: u8, value: u64) {
-        if let Some(r) = self.x.get_mut(usize::from(n)) {
+        if let Some(r) = self.regs.x.get_mut(usize::from(n)) {
             *r = value;
         } else if n == SP {
             let i = self.sp_index();
-            self.sp[i] = value;
+            self.regs.sp[i] = value;
         }
     }
 
     /// The current stack pointer.
     pub fn sp(&self) -> u64 {
-        self.sp[self.sp_index()]
+        self.regs.sp[self.sp_index()]
     }
 
     /// SP_EL0 and SP_EL1.
     pub fn banked_sp(&self) -> [u64; 2] {
-        self.sp
+        self.regs.sp
     }
 
     /// Set SP_EL0 (`el` 0) or SP_EL1 (`el` 1); other values are ignored.
     pub fn set_banked_sp(&mut self, el: u8, value: u64) {
-        if let Some(s) = self.sp.get_mut(usize::from(el)) {
+        if let Some(s) = self.regs.sp.get_mut(usize::from(el)) {
             *s = value;
         }
     }
 
     /// The program counter.
     pub fn pc(&self) -> u64 {
-        self.pc
+        self.regs.pc
     }
 
     /// Set the program counter.
     pub fn set_pc(&mut self, pc: u64) {
-        self.pc = pc;
+        self.regs.pc = pc;
     }
 
     /// SIMD&FP register `n` (0..=31) as 128 bits; other `n` read 0.
@@ -418,12 +427,12 @@ impl Cpu {
 
     /// NZCV in PSTATE layout (bits 31:28).
     pub fn nzcv(&self) -> u32 {
-        self.nzcv
+        self.regs.nzcv
     }
 
     /// Set NZCV (bits 31:28; other bits ignored).
     pub fn set_nzcv(&mut self, nzcv: u32) {
-        self.nzcv = nzcv & NZCV_MASK as u32;
+        self.regs.nzcv = nzcv & NZCV_MASK as u32;
     }
 
     /// Current exception level (0 or 1).
@@ -433,7 +442,7 @@ impl Cpu {
 
     /// PSTATE in the SPSR layout.
     pub fn pstate(&self) -> Spsr {
-        let mut bits = u64::from(self.nzcv) | u64::from(self.daif) | (u64::from(self.el) << 2);
+        let mut bits = u64::from(self.regs.nzcv) | u64::from(self.daif) | (u64::from(self.el) << 2);
         if self.spsel {
             bits |= 1;
         }
@@ -446,7 +455,7 @@ impl Cpu {
     /// Set PSTATE from an SPSR-layout value (EL 0 or 1 only; other ELs and
     /// AArch32 are ignored).
     pub fn set_pstate(&mut self, p: Spsr) {
-        self.nzcv = (p.bits() & NZCV_MASK) as u32;
+        self.regs.nzcv = (p.bits() & NZCV_MASK) as u32;
         self.daif = (p.bits() & DAIF_MASK) as u32;
         self.il = p.contains(Spsr::IL);
         if p.el() <= 1 && !p.contains(Spsr::M4) {
@@ -460,14 +469,14 @@ impl Cpu {
     /// exceptions (a fault loop) still uses up [`Cpu::run`]'s budget and
     /// advances the counter.
     pub fn icount(&self) -> u64 {
-        self.icount
+        self.regs.icount
     }
 
     /// The generic-timer counter (CNTPCT_EL0 = CNTVCT_EL0; CNTVOFF is not
     /// modelled): one tick per retired instruction plus the ticks the home
     /// skipped while the guest idled. The n-th instruction reads at least n.
     pub fn counter(&self) -> u64 {
-        self.icount.wrapping_add(self.idle_ticks)
+        self.regs.icount.wrapping_add(self.idle_ticks)
     }
 
     /// Advance the counter by `ticks` without executing (e.g. while the
@@ -523,8 +532,29 @@ impl Cpu {
     /// that bypasses the CPU (DMA, the home loading an image).
     pub fn invalidate_code(&mut self, pa: u64, len: u64) {
         if self.cache.invalidate_range(pa, len) {
-            self.flush_jump_cache();
+            self.code_dropped(pa, len);
         }
+    }
+
+    /// Blocks in `[pa, pa + len)` were dropped from the block cache: drop
+    /// their compiled code and every cached association.
+    fn code_dropped(&mut self, pa: u64, len: u64) {
+        if let Some(j) = self.jit.as_mut() {
+            j.invalidate(pa, len);
+        }
+        self.flush_jump_cache();
+    }
+
+    /// Attach a JIT: from the next [`Cpu::run`], blocks that have run
+    /// [`Jit::threshold`] times run as generated code.
+    pub fn attach_jit(&mut self, jit: Jit) {
+        self.jit = Some(Box::new(jit));
+        self.flush_jump_cache();
+    }
+
+    /// The attached JIT, if any.
+    pub fn jit(&self) -> Option<&Jit> {
+        self.jit.as_deref()
     }
 
     /// Forget every virtual-to-block association. A home whose
@@ -613,15 +643,15 @@ impl Cpu {
                 }
                 e.elr
             }
-            None => self.pc,
+            None => self.regs.pc,
         };
         self.sys.elr = elr;
         self.el = 1;
         self.spsel = true;
         self.il = false;
         self.daif = DAIF_MASK as u32;
-        self.pc = self.sys.vbar.wrapping_add(offset);
-        self.icount = self.icount.wrapping_add(1);
+        self.regs.pc = self.sys.vbar.wrapping_add(offset);
+        self.regs.icount = self.regs.icount.wrapping_add(1);
         Exit::Exception {
             esr: self.sys.esr,
             from_el,
@@ -633,9 +663,9 @@ impl Cpu {
     fn eret(&mut self) {
         let spsr = Spsr::from_bits_retain(self.sys.spsr);
         self.monitor = None;
-        self.nzcv = (spsr.bits() & NZCV_MASK) as u32;
+        self.regs.nzcv = (spsr.bits() & NZCV_MASK) as u32;
         self.daif = (spsr.bits() & DAIF_MASK) as u32;
-        self.pc = self.sys.elr;
+        self.regs.pc = self.sys.elr;
         let target = spsr.el();
         let illegal = spsr.contains(Spsr::M4)
             || target > 1
@@ -653,9 +683,9 @@ impl Cpu {
     /// Run until `budget` instructions have retired (checked at block
     /// boundaries, so up to one block more may run) or the home is needed.
     pub fn run<B: CpuBus + ?Sized>(&mut self, bus: &mut B, budget: u64) -> Exit {
-        let start = self.icount;
+        let start = self.regs.icount;
         loop {
-            if self.icount.wrapping_sub(start) >= budget {
+            if self.regs.icount.wrapping_sub(start) >= budget {
                 return Exit::Budget;
             }
             if self.fiq && self.daif & Spsr::F.bits() as u32 == 0 {
@@ -669,7 +699,7 @@ impl Cpu {
                     return e;
                 }
             }
-            let pc = self.pc;
+            let pc = self.regs.pc;
             let block = if self.il {
                 Err(SyncException {
                     esr: esr(ExceptionClass::IllegalState, 0),
@@ -680,7 +710,10 @@ impl Cpu {
                 self.lookup(bus, pc)
             };
             let result = match block {
-                Ok(b) => self.exec_block(&b, bus),
+                Ok((b, slot)) => match self.jit_code(bus, slot, &b) {
+                    Some(code) => self.exec_jit(bus, code),
+                    None => self.exec_block(&b, bus),
+                },
                 Err(e) => Some(Err(e)),
             };
             let exc = match result {
@@ -692,7 +725,7 @@ impl Cpu {
                 return stuck;
             }
             let exit = self.take_exception(VectorKind::Sync, Some(exc));
-            self.last_sync_entry = Some((self.pc, self.icount));
+            self.last_sync_entry = Some((self.regs.pc, self.regs.icount));
             if self.config.exit_on_exception {
                 return exit;
             }
@@ -711,7 +744,7 @@ impl Cpu {
             self.sys
                 .vbar
                 .wrapping_add(vector_offset(VectorKind::Sync, self.el, self.spsel));
-        let first_insn = self.icount.wrapping_sub(at) <= 1;
+        let first_insn = self.regs.icount.wrapping_sub(at) <= 1;
         (exc.elr == vector && first_insn && target == vector).then_some(Exit::FaultLoop {
             pc: exc.elr,
             esr: exc.esr,
@@ -719,12 +752,13 @@ impl Cpu {
         })
     }
 
-    /// Find or translate the block at `pc`.
+    /// Find or translate the block at `pc`; also returns its jump-cache
+    /// slot.
     fn lookup<B: CpuBus + ?Sized>(
         &mut self,
         bus: &mut B,
         pc: u64,
-    ) -> Result<Arc<Block>, SyncException> {
+    ) -> Result<(Arc<Block>, usize), SyncException> {
         let abort_ec = if self.el == 0 {
             ExceptionClass::InstAbortLower
         } else {
@@ -741,7 +775,7 @@ impl Cpu {
         let slot = ((pc >> 2) as usize) & (JUMP_CACHE_SIZE - 1);
         if let Some(Some(e)) = self.jump_cache.get(slot) {
             if e.va == pc && e.el == self.el {
-                return Ok(e.block.clone());
+                return Ok((e.block.clone(), slot));
             }
         }
         let abort = |f: Fault| SyncException {
@@ -767,12 +801,87 @@ impl Cpu {
                 va: pc,
                 el: self.el,
                 block: block.clone(),
+                regime,
+                hits: 0,
+                code: 0,
+                code_spsel: false,
             });
         }
-        Ok(block)
+        Ok((block, slot))
     }
 
-    /// Execute one block from `self.pc`. `None`: continue with the next
+    /// The compiled code to run for the block just looked up in jump-cache
+    /// `slot`, compiling it once it is hot; `None` to interpret it.
+    #[inline]
+    fn jit_code<B: CpuBus + ?Sized>(
+        &mut self,
+        _bus: &B,
+        slot: usize,
+        block: &Arc<Block>,
+    ) -> Option<u64> {
+        let jit = self.jit.as_mut()?;
+        let e = self.jump_cache.get_mut(slot)?.as_mut()?;
+        if e.code > DECLINED && e.code_spsel == self.spsel {
+            return Some(e.code);
+        }
+        if e.code == DECLINED {
+            return None;
+        }
+        e.hits = e.hits.saturating_add(1);
+        if e.hits < jit.threshold() {
+            return None;
+        }
+        let key = JitKey {
+            pa: block.pa,
+            regime: e.regime,
+            va: e.va,
+            el: self.el,
+            spsel: self.spsel,
+        };
+        let mut flushed = false;
+        let code = match jit.lookup(&key) {
+            Some(c) => c,
+            None => jit.compile(key, block, jit_helper::<B>(), &mut flushed),
+        };
+        e.code = code.max(DECLINED);
+        e.code_spsel = self.spsel;
+        if flushed {
+            // Every other entry's code is gone.
+            for (i, other) in self.jump_cache.iter_mut().enumerate() {
+                if let (true, Some(o)) = (i != slot, other.as_mut()) {
+                    o.code = 0;
+                }
+            }
+        }
+        (code > DECLINED).then_some(code)
+    }
+
+    /// Run compiled code; results as [`Cpu::exec_block`].
+    fn exec_jit<B: CpuBus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        code: u64,
+    ) -> Option<Result<Exit, SyncException>> {
+        let entry = self.jit.as_ref().map(|j| j.entry())?;
+        let result = run_compiled(self, bus, entry, code);
+        if let Some(j) = self.jit.as_mut() {
+            j.note_run();
+            j.collect();
+        }
+        result
+    }
+
+    /// Execute one op at `pc` (the JIT's path into the interpreter).
+    pub(in crate::translate) fn exec_one<B: CpuBus + ?Sized>(
+        &mut self,
+        op: &Op,
+        pc: u64,
+        bus: &mut B,
+    ) -> Flow {
+        self.exec(op, pc, bus)
+    }
+
+    /// Execute one block from `self.regs.pc`. `None`: continue with the next
     /// block; `Some(Ok(exit))`: return to the home; `Some(Err(e))`: take
     /// the synchronous exception `e`.
     fn exec_block<B: CpuBus + ?Sized>(
@@ -780,30 +889,30 @@ impl Cpu {
         block: &Block,
         bus: &mut B,
     ) -> Option<Result<Exit, SyncException>> {
-        let mut pc = self.pc;
+        let mut pc = self.regs.pc;
         for op in &block.ops {
-            self.icount = self.icount.wrapping_add(1);
+            self.regs.icount = self.regs.icount.wrapping_add(1);
             match self.exec(op, pc, bus) {
                 Flow::Next => pc = pc.wrapping_add(4),
                 Flow::Jump(target) => {
-                    self.pc = target;
+                    self.regs.pc = target;
                     return None;
                 }
                 Flow::Exc(e) => {
-                    self.pc = pc;
+                    self.regs.pc = pc;
                     return Some(Err(e));
                 }
                 Flow::Exit(exit) => return Some(Ok(exit)),
             }
         }
-        self.pc = pc;
+        self.regs.pc = pc;
         None
     }
 
     #[inline]
     fn set_flags_if(&mut self, live: bool, nzcv: u32) {
         if live {
-            self.nzcv = nzcv;
+            self.regs.nzcv = nzcv;
         }
     }
 
@@ -826,14 +935,14 @@ impl Cpu {
                     // completes at once.
                     return Flow::Jump(pc.wrapping_add(4));
                 }
-                self.pc = pc.wrapping_add(4);
+                self.regs.pc = pc.wrapping_add(4);
                 return Flow::Exit(Exit::Wfi);
             }
             Insn::Wfe => {
                 if self.el == 0 && self.sys.sctlr & sr::SCTLR_NTWE == 0 {
                     return self.sync(ExceptionClass::Wf, WF_ISS | 1, None, pc);
                 }
-                self.pc = pc.wrapping_add(4);
+                self.regs.pc = pc.wrapping_add(4);
                 return Flow::Exit(Exit::Wfe);
             }
             Insn::Adr { rd, imm, page } => {
@@ -852,7 +961,7 @@ impl Cpu {
                 let a = self.x(rn);
                 if s && live {
                     let (r, f) = add_with_carry(sf, a, y, c);
-                    self.nzcv = f;
+                    self.regs.nzcv = f;
                     self.set_x(rd, r);
                 } else {
                     self.set_x(rd, mask(sf, a.wrapping_add(y).wrapping_add(u64::from(c))));
@@ -967,7 +1076,7 @@ impl Cpu {
             } => {
                 let b = self.x(rm);
                 let y = if sub { !b } else { b };
-                let carry = self.nzcv & (1 << 29) != 0;
+                let carry = self.regs.nzcv & (1 << 29) != 0;
                 let (r, f) = add_with_carry(sf, self.x(rn), y, carry);
                 self.set_flags_if(s && live, f);
                 self.set_x(rd, mask(sf, r));
@@ -982,7 +1091,7 @@ impl Cpu {
                 nzcv,
             } => {
                 if live {
-                    self.nzcv = if cond_holds(cond, self.nzcv) {
+                    self.regs.nzcv = if cond_holds(cond, self.regs.nzcv) {
                         let b = if imm {
                             u64::from(rm_imm)
                         } else {
@@ -1003,7 +1112,7 @@ impl Cpu {
                 rm,
                 cond,
             } => {
-                let r = if cond_holds(cond, self.nzcv) {
+                let r = if cond_holds(cond, self.regs.nzcv) {
                     self.x(rn)
                 } else {
                     let b = self.x(rm);
@@ -1056,7 +1165,7 @@ impl Cpu {
                 return Flow::Jump(pc.wrapping_add(off as u64));
             }
             Insn::BCond { cond, off } => {
-                return Flow::Jump(if cond_holds(cond, self.nzcv) {
+                return Flow::Jump(if cond_holds(cond, self.regs.nzcv) {
                     pc.wrapping_add(off as u64)
                 } else {
                     pc.wrapping_add(4)
@@ -1090,7 +1199,7 @@ impl Cpu {
                     return self.undefined(pc);
                 }
                 self.eret();
-                return Flow::Jump(self.pc);
+                return Flow::Jump(self.regs.pc);
             }
             Insn::Svc { imm } => {
                 return self.sync(
@@ -1104,14 +1213,14 @@ impl Cpu {
                 if self.el == 0 {
                     return self.undefined(pc);
                 }
-                self.pc = pc.wrapping_add(4);
+                self.regs.pc = pc.wrapping_add(4);
                 return Flow::Exit(Exit::Hvc { imm });
             }
             Insn::Smc { imm } => {
                 if self.el == 0 {
                     return self.undefined(pc);
                 }
-                self.pc = pc.wrapping_add(4);
+                self.regs.pc = pc.wrapping_add(4);
                 return Flow::Exit(Exit::Smc { imm });
             }
             Insn::Brk { imm } => {
@@ -1219,7 +1328,7 @@ impl Cpu {
         );
         if op == LogicOp::Ands && live {
             let n = if sf { r >> 63 } else { r >> 31 } & 1 != 0;
-            self.nzcv = pack_nzcv(n, r == 0, false, false);
+            self.regs.nzcv = pack_nzcv(n, r == 0, false, false);
         }
         r
     }
@@ -1229,7 +1338,7 @@ impl Cpu {
         let (y, c) = if sub { (!b, true) } else { (b, false) };
         if set_flags {
             let (r, f) = add_with_carry(sf, a, y, c);
-            self.nzcv = f;
+            self.regs.nzcv = f;
             self.set_x(rd, r);
         } else {
             self.set_x(rd, mask(sf, a.wrapping_add(y).wrapping_add(u64::from(c))));
@@ -1290,11 +1399,11 @@ impl Cpu {
         }
         let counter = self.counter();
         Some(match reg {
-            sr::NZCV => u64::from(self.nzcv),
+            sr::NZCV => u64::from(self.regs.nzcv),
             sr::DAIF => u64::from(self.daif),
             sr::CURRENT_EL => u64::from(self.el) << 2,
             sr::SPSEL => u64::from(self.spsel),
-            sr::SP_EL0 if self.spsel => self.sp[0],
+            sr::SP_EL0 if self.spsel => self.regs.sp[0],
             sr::SP_EL0 => return None,
             sr::REVIDR_EL1 => 0,
             sr::ID_AA64PFR0_EL1 => ID_AA64PFR0,
@@ -1335,10 +1444,10 @@ impl Cpu {
         }
         let counter = self.counter();
         match reg {
-            sr::NZCV => self.nzcv = (v & NZCV_MASK) as u32,
+            sr::NZCV => self.regs.nzcv = (v & NZCV_MASK) as u32,
             sr::DAIF => self.daif = (v & DAIF_MASK) as u32,
             sr::SPSEL => self.spsel = v & 1 != 0,
-            sr::SP_EL0 if self.spsel => self.sp[0] = v,
+            sr::SP_EL0 if self.spsel => self.regs.sp[0] = v,
             sr::SP_EL0 => return false,
             sr::CNTP_TVAL_EL0 => {
                 self.sys.cntp_cval = counter.wrapping_add(v as u32 as i32 as i64 as u64)
@@ -1406,6 +1515,9 @@ impl Cpu {
             // IC IALLUIS, IC IALLU.
             (0, 7, 1, 0) | (0, 7, 5, 0) => {
                 self.cache.clear();
+                if let Some(j) = self.jit.as_mut() {
+                    j.invalidate_all();
+                }
                 self.flush_jump_cache();
                 bus.maintenance(Maintenance::InstructionCache, arg);
             }
@@ -1548,7 +1660,7 @@ impl Cpu {
     #[inline]
     fn note_store(&mut self, pa: u64, len: u64) {
         if self.cache.may_hold_code(pa, len) && self.cache.invalidate_range(pa, len) {
-            self.flush_jump_cache();
+            self.code_dropped(pa, len);
         }
     }
 
@@ -1797,4 +1909,36 @@ fn dp1(sf: bool, op: Dp1, a: u64) -> u64 {
             u64::from(((w ^ (w << 1)) | 1).leading_zeros())
         }
     }
+}
+
+/// The interpreter callback generated code is built for, for bus type `B`.
+#[cfg(target_arch = "x86_64")]
+fn jit_helper<B: CpuBus + ?Sized>() -> u64 {
+    super::jit::native::interp_one_addr::<B>()
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn jit_helper<B: CpuBus + ?Sized>() -> u64 {
+    0
+}
+
+#[cfg(target_arch = "x86_64")]
+fn run_compiled<B: CpuBus + ?Sized>(
+    cpu: &mut Cpu,
+    bus: &mut B,
+    entry: u64,
+    code: u64,
+) -> Option<Result<Exit, SyncException>> {
+    super::jit::native::run_block(cpu, bus, entry, code)
+}
+
+/// Without a back end no code is ever compiled, so this is never reached.
+#[cfg(not(target_arch = "x86_64"))]
+fn run_compiled<B: CpuBus + ?Sized>(
+    _cpu: &mut Cpu,
+    _bus: &mut B,
+    _entry: u64,
+    _code: u64,
+) -> Option<Result<Exit, SyncException>> {
+    None
 }

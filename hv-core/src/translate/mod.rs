@@ -15,6 +15,8 @@
 //! * [`bus`]: the [`bus::CpuBus`] trait every guest memory access goes
 //!   through, and [`bus::FlatBus`] (MMU off: RAM through
 //!   [`crate::mem::GuestMemory`], the rest through [`crate::mmio::MmioBus`]).
+//! * [`regs`]: the general-purpose registers, PC and NZCV in the
+//!   `#[repr(C)]` layout translated code addresses.
 //! * [`interp`]: the CPU state and the interpreter ([`interp::Cpu::run`]),
 //!   with a direct-mapped jump cache (virtual PC -> block) in front of the
 //!   block cache.
@@ -77,6 +79,8 @@ pub mod exception;
 pub mod fp;
 pub mod interp;
 pub mod ir;
+pub mod jit;
+pub mod regs;
 pub mod sysreg;
 
 #[cfg(test)]

@@ -1,0 +1,391 @@
+//! The JIT's intermediate representation: what one translated block does,
+//! as a straight-line list of host-neutral operations on temporaries.
+//!
+//! A back end only needs to know how to load and store a guest register,
+//! do width-aware integer arithmetic, produce NZCV from an add, subtract or
+//! logical operation, test a condition, call the interpreter for one guest
+//! instruction, and leave the block. Guest registers live in
+//! [`crate::translate::regs::ArchRegs`]; [`IrOp::Get`] and [`IrOp::Set`] are
+//! its reads and writes, and the passes in [`super::opt`] remove the ones
+//! a block does not need, which is what keeps guest registers in host
+//! registers within a block.
+//!
+//! Temporaries are defined once (SSA within the block) and never live
+//! across an [`IrOp::Interp`] call: the interpreter reads and writes the
+//! register file, so every pass treats the call as a barrier.
+
+use alloc::vec::Vec;
+
+use crate::translate::cond::Cond;
+
+/// A temporary: a value computed inside the block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Tmp(pub u32);
+
+/// An operand: a temporary or a constant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Val {
+    /// A temporary.
+    T(Tmp),
+    /// A constant (for 32-bit operations only the low 32 bits count).
+    Imm(u64),
+}
+
+/// Operation width: W32 results are zero-extended to 64 bits, as A64
+/// writes W registers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Width {
+    /// 32 bits.
+    W32,
+    /// 64 bits.
+    W64,
+}
+
+impl Width {
+    /// The width of an A64 `sf` bit.
+    pub const fn of_sf(sf: bool) -> Width {
+        if sf {
+            Width::W64
+        } else {
+            Width::W32
+        }
+    }
+
+    /// Bits in the width.
+    pub const fn bits(self) -> u32 {
+        match self {
+            Width::W32 => 32,
+            Width::W64 => 64,
+        }
+    }
+
+    /// `v` truncated to the width.
+    pub const fn trunc(self, v: u64) -> u64 {
+        match self {
+            Width::W32 => v & 0xffff_ffff,
+            Width::W64 => v,
+        }
+    }
+}
+
+/// A guest general-purpose register as the block sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum GReg {
+    /// X0..X30.
+    X(u8),
+    /// The stack pointer selected by the block's EL and SPSel (fixed for a
+    /// block: only block-ending instructions change them).
+    Sp,
+}
+
+/// Two-operand integer operations. Results are truncated to the width.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    /// a + b.
+    Add,
+    /// a - b.
+    Sub,
+    /// a & b.
+    And,
+    /// a | b.
+    Or,
+    /// a ^ b.
+    Xor,
+    /// a << (b mod width).
+    Shl,
+    /// a >> (b mod width), logical.
+    Lshr,
+    /// a >> (b mod width), arithmetic.
+    Ashr,
+    /// a rotated right by (b mod width).
+    Ror,
+    /// Low half of a * b.
+    Mul,
+    /// High 64 bits of the unsigned 128-bit product (W64 only).
+    UMulHi,
+    /// High 64 bits of the signed 128-bit product (W64 only).
+    SMulHi,
+    /// a / b unsigned; 0 when b = 0 (A64 UDIV).
+    UDiv,
+    /// a / b signed, rounding to zero; 0 when b = 0, MIN when MIN / -1
+    /// (A64 SDIV).
+    SDiv,
+}
+
+/// One-operand integer operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnOp {
+    /// Bitwise NOT (truncated to the width).
+    Not,
+    /// Sign-extend the low 8, 16 or 32 bits to the width.
+    Sext(u8),
+    /// Zero-extend the low 8, 16 or 32 bits.
+    Zext(u8),
+    /// Count leading zeros (A64 CLZ).
+    Clz,
+    /// Reverse the bytes (A64 REV of the whole width).
+    Rev,
+}
+
+/// How a flag-setting operation computes NZCV, as the Arm ARM defines it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlagOp {
+    /// `AddWithCarry(a, b, 0)`: ADDS/CMN.
+    Add,
+    /// `AddWithCarry(a, NOT b, 1)`: SUBS/CMP.
+    Sub,
+    /// `AddWithCarry(a, b, C)`: ADCS.
+    Adc,
+    /// `AddWithCarry(a, NOT b, C)`: SBCS.
+    Sbc,
+    /// N and Z from `a & b`, C = V = 0: ANDS/TST.
+    And,
+}
+
+/// A condition a block can branch or select on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Test {
+    /// An A64 condition on the current NZCV.
+    Nzcv(Cond),
+    /// `v` (at the width) is zero (`nz` false) or non-zero (`nz` true).
+    Zero {
+        /// The value tested.
+        v: Val,
+        /// The width.
+        w: Width,
+        /// Test for non-zero instead.
+        nz: bool,
+    },
+    /// Bit `bit` of `v` is clear (`set` false) or set (`set` true).
+    Bit {
+        /// The value tested.
+        v: Val,
+        /// Bit number (0..=63).
+        bit: u8,
+        /// Test for a set bit instead.
+        set: bool,
+    },
+}
+
+/// One IR operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IrOp {
+    /// Start of the block's guest instruction `index` (at byte offset
+    /// `4 * index`): instruction accounting for exits after it.
+    Insn {
+        /// Index of the instruction in the block.
+        index: u16,
+    },
+    /// `dst = reg`.
+    Get {
+        /// Destination.
+        dst: Tmp,
+        /// Guest register.
+        reg: GReg,
+    },
+    /// `reg = val` (64 bits).
+    Set {
+        /// Guest register.
+        reg: GReg,
+        /// Value.
+        val: Val,
+    },
+    /// `dst` = the C flag of NZCV (0 or 1), for ADC/SBC without flags.
+    GetCarry {
+        /// Destination.
+        dst: Tmp,
+    },
+    /// `dst = val` (a copy; the passes fold most of them away).
+    Mov {
+        /// Destination.
+        dst: Tmp,
+        /// Value.
+        val: Val,
+    },
+    /// `dst = a op b` at width `w`.
+    Bin {
+        /// Operation.
+        op: BinOp,
+        /// Width.
+        w: Width,
+        /// Destination.
+        dst: Tmp,
+        /// First operand.
+        a: Val,
+        /// Second operand.
+        b: Val,
+    },
+    /// `dst = op a` at width `w`.
+    Un {
+        /// Operation.
+        op: UnOp,
+        /// Width.
+        w: Width,
+        /// Destination.
+        dst: Tmp,
+        /// Operand.
+        a: Val,
+    },
+    /// A flag-setting operation: writes NZCV and, if `dst` is given, the
+    /// result (the sum, difference or AND at width `w`).
+    Flags {
+        /// How NZCV is computed.
+        op: FlagOp,
+        /// Width.
+        w: Width,
+        /// Destination of the result, if used.
+        dst: Option<Tmp>,
+        /// First operand.
+        a: Val,
+        /// Second operand.
+        b: Val,
+    },
+    /// CCMP/CCMN: if `cond` holds, NZCV from `a - b` (`sub`) or `a + b`,
+    /// else NZCV = `nzcv << 28`.
+    CondFlags {
+        /// Condition on the incoming NZCV.
+        cond: Cond,
+        /// Subtract (CCMP) rather than add (CCMN).
+        sub: bool,
+        /// Width.
+        w: Width,
+        /// First operand.
+        a: Val,
+        /// Second operand.
+        b: Val,
+        /// NZCV (4 bits) when the condition fails.
+        nzcv: u8,
+    },
+    /// `dst = test ? a : b` (64-bit values).
+    Select {
+        /// Destination.
+        dst: Tmp,
+        /// Condition.
+        test: Test,
+        /// Value when it holds.
+        a: Val,
+        /// Value otherwise.
+        b: Val,
+    },
+    /// Execute the block's guest instruction `index` with the interpreter
+    /// (an instruction this back end does not compile). The instruction
+    /// may leave the block (a branch, an exception, an exit to the home);
+    /// otherwise execution continues with the next op.
+    Interp {
+        /// Index of the instruction in the block.
+        index: u16,
+    },
+    /// Leave the block to `pc` if `test` holds.
+    ExitIf {
+        /// Condition.
+        test: Test,
+        /// Next PC when it holds.
+        pc: u64,
+    },
+    /// Leave the block to `pc` (the last op of every block).
+    Exit {
+        /// Next PC.
+        pc: Val,
+    },
+}
+
+impl IrOp {
+    /// The temporary this op defines, if any.
+    pub fn def(&self) -> Option<Tmp> {
+        match *self {
+            IrOp::Get { dst, .. }
+            | IrOp::GetCarry { dst }
+            | IrOp::Mov { dst, .. }
+            | IrOp::Bin { dst, .. }
+            | IrOp::Un { dst, .. }
+            | IrOp::Select { dst, .. } => Some(dst),
+            IrOp::Flags { dst, .. } => dst,
+            _ => None,
+        }
+    }
+
+    /// Call `f` on every operand the op reads.
+    pub fn for_each_use(&self, mut f: impl FnMut(Val)) {
+        let test_use = |t: &Test, f: &mut dyn FnMut(Val)| match *t {
+            Test::Nzcv(_) => {}
+            Test::Zero { v, .. } | Test::Bit { v, .. } => f(v),
+        };
+        match self {
+            IrOp::Set { val, .. } | IrOp::Mov { val, .. } => f(*val),
+            IrOp::Bin { a, b, .. } | IrOp::Flags { a, b, .. } | IrOp::CondFlags { a, b, .. } => {
+                f(*a);
+                f(*b);
+            }
+            IrOp::Un { a, .. } => f(*a),
+            IrOp::Select { test, a, b, .. } => {
+                test_use(test, &mut f);
+                f(*a);
+                f(*b);
+            }
+            IrOp::ExitIf { test, .. } => test_use(test, &mut f),
+            IrOp::Exit { pc } => f(*pc),
+            IrOp::Insn { .. } | IrOp::Get { .. } | IrOp::GetCarry { .. } | IrOp::Interp { .. } => {}
+        }
+    }
+
+    /// Rewrite every operand the op reads with `f`.
+    pub fn map_uses(&mut self, mut f: impl FnMut(Val) -> Val) {
+        let map_test = |t: &mut Test, f: &mut dyn FnMut(Val) -> Val| match t {
+            Test::Nzcv(_) => {}
+            Test::Zero { v, .. } | Test::Bit { v, .. } => *v = f(*v),
+        };
+        match self {
+            IrOp::Set { val, .. } | IrOp::Mov { val, .. } => *val = f(*val),
+            IrOp::Bin { a, b, .. } | IrOp::Flags { a, b, .. } | IrOp::CondFlags { a, b, .. } => {
+                *a = f(*a);
+                *b = f(*b);
+            }
+            IrOp::Un { a, .. } => *a = f(*a),
+            IrOp::Select { test, a, b, .. } => {
+                map_test(test, &mut f);
+                *a = f(*a);
+                *b = f(*b);
+            }
+            IrOp::ExitIf { test, .. } => map_test(test, &mut f),
+            IrOp::Exit { pc } => *pc = f(*pc),
+            IrOp::Insn { .. } | IrOp::Get { .. } | IrOp::GetCarry { .. } | IrOp::Interp { .. } => {}
+        }
+    }
+
+    /// Whether the op reads NZCV.
+    pub fn reads_nzcv(&self) -> bool {
+        match self {
+            IrOp::Flags { op, .. } => matches!(op, FlagOp::Adc | FlagOp::Sbc),
+            IrOp::CondFlags { .. } | IrOp::Interp { .. } | IrOp::GetCarry { .. } => true,
+            IrOp::Select { test, .. } | IrOp::ExitIf { test, .. } => {
+                matches!(test, Test::Nzcv(_))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// A block in IR form.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IrBlock {
+    /// The operations; the last is an [`IrOp::Exit`].
+    pub ops: Vec<IrOp>,
+    /// Number of temporaries (`Tmp(0)..Tmp(temps)`).
+    pub temps: u32,
+    /// Guest instructions in the block.
+    pub insns: u16,
+}
+
+impl IrBlock {
+    /// A fresh temporary.
+    pub fn tmp(&mut self) -> Tmp {
+        let t = Tmp(self.temps);
+        self.temps += 1;
+        t
+    }
+
+    /// Append an op.
+    pub fn push(&mut self, op: IrOp) {
+        self.ops.push(op);
+    }
+}

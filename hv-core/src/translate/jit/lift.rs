@@ -1,0 +1,590 @@
+//! Lifting: a decoded block ([`crate::translate::ir::Block`]) to the JIT's
+//! IR ([`super::ir::IrBlock`]). Integer data processing and branches
+//! become IR; every other instruction becomes an [`IrOp::Interp`] call, so
+//! every block compiles and the interpreter's semantics stay the single
+//! definition of what is not lifted.
+//!
+//! The lifter is naive on purpose (each instruction reads its source
+//! registers and writes its result); [`super::opt`] removes the redundant
+//! reads and writes and folds constants.
+
+use crate::translate::decode::{
+    Bitfield, BranchReg, Csel, Dp1, Dp2, Dp3, Extend, Insn, LogicOp, MovWide, Shift, SP, ZR,
+};
+use crate::translate::ir::Block;
+
+use super::ir::{BinOp, FlagOp, GReg, IrBlock, IrOp, Test, Tmp, UnOp, Val, Width};
+
+/// Lift `block`, whose first instruction is at virtual address `va`.
+pub fn lift(block: &Block, va: u64) -> IrBlock {
+    let mut l = Lifter {
+        ir: IrBlock::default(),
+    };
+    let n = block.ops.len();
+    l.ir.insns = n as u16;
+    for (i, op) in block.ops.iter().enumerate() {
+        let pc = va.wrapping_add(4 * i as u64);
+        l.ir.push(IrOp::Insn { index: i as u16 });
+        if l.insn(i, op.insn, op.flags, pc) == End::Block {
+            return l.ir;
+        }
+    }
+    let next = va.wrapping_add(4 * n as u64);
+    l.ir.push(IrOp::Exit { pc: Val::Imm(next) });
+    l.ir
+}
+
+/// Whether lifting an instruction ended the block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum End {
+    /// Continue with the next instruction.
+    Next,
+    /// The instruction left the block on every path (an exit was emitted).
+    Block,
+}
+
+struct Lifter {
+    ir: IrBlock,
+}
+
+/// Low `width` bits set (1..=64).
+const fn ones(width: u32) -> u64 {
+    if width >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << width) - 1
+    }
+}
+
+impl Lifter {
+    fn tmp(&mut self) -> Tmp {
+        self.ir.tmp()
+    }
+
+    /// Read register `n` (31 = XZR, 32 = SP).
+    fn get(&mut self, n: u8) -> Val {
+        let reg = match n {
+            ZR => return Val::Imm(0),
+            SP => GReg::Sp,
+            _ => GReg::X(n),
+        };
+        let dst = self.tmp();
+        self.ir.push(IrOp::Get { dst, reg });
+        Val::T(dst)
+    }
+
+    /// Write register `n` (31 discards, 32 = SP).
+    fn set(&mut self, n: u8, val: Val) {
+        let reg = match n {
+            ZR => return,
+            SP => GReg::Sp,
+            _ => GReg::X(n),
+        };
+        self.ir.push(IrOp::Set { reg, val });
+    }
+
+    fn bin(&mut self, op: BinOp, w: Width, a: Val, b: Val) -> Val {
+        let dst = self.tmp();
+        self.ir.push(IrOp::Bin { op, w, dst, a, b });
+        Val::T(dst)
+    }
+
+    fn un(&mut self, op: UnOp, w: Width, a: Val) -> Val {
+        let dst = self.tmp();
+        self.ir.push(IrOp::Un { op, w, dst, a });
+        Val::T(dst)
+    }
+
+    /// A flag-setting op; `want` says whether NZCV is live (else a plain
+    /// op without flags is emitted, as the interpreter skips them too).
+    fn flags(&mut self, op: FlagOp, w: Width, a: Val, b: Val, want: bool) -> Val {
+        if want {
+            let dst = self.tmp();
+            self.ir.push(IrOp::Flags {
+                op,
+                w,
+                dst: Some(dst),
+                a,
+                b,
+            });
+            return Val::T(dst);
+        }
+        match op {
+            FlagOp::Add => self.bin(BinOp::Add, w, a, b),
+            FlagOp::Sub => self.bin(BinOp::Sub, w, a, b),
+            FlagOp::And => self.bin(BinOp::And, w, a, b),
+            FlagOp::Adc | FlagOp::Sbc => {
+                let b = if op == FlagOp::Sbc {
+                    self.un(UnOp::Not, w, b)
+                } else {
+                    b
+                };
+                let c = self.tmp();
+                self.ir.push(IrOp::GetCarry { dst: c });
+                let s = self.bin(BinOp::Add, w, a, b);
+                self.bin(BinOp::Add, w, s, Val::T(c))
+            }
+        }
+    }
+
+    /// `v` shifted as a shifted-register operand (amount < width).
+    fn shifted(&mut self, w: Width, v: Val, shift: Shift, amount: u8) -> Val {
+        if amount == 0 {
+            return self.trunc(w, v);
+        }
+        let op = match shift {
+            Shift::Lsl => BinOp::Shl,
+            Shift::Lsr => BinOp::Lshr,
+            Shift::Asr => BinOp::Ashr,
+            Shift::Ror => BinOp::Ror,
+        };
+        self.bin(op, w, v, Val::Imm(u64::from(amount)))
+    }
+
+    /// `v` truncated to `w` (a no-op for W64).
+    fn trunc(&mut self, w: Width, v: Val) -> Val {
+        match (w, v) {
+            (Width::W64, _) => v,
+            (Width::W32, Val::Imm(i)) => Val::Imm(i & 0xffff_ffff),
+            (Width::W32, _) => self.un(UnOp::Zext(32), Width::W64, v),
+        }
+    }
+
+    fn exit(&mut self, pc: Val) -> End {
+        self.ir.push(IrOp::Exit { pc });
+        End::Block
+    }
+
+    fn branch_if(&mut self, test: Test, taken: u64, pc: u64) -> End {
+        self.ir.push(IrOp::ExitIf { test, pc: taken });
+        self.exit(Val::Imm(pc.wrapping_add(4)))
+    }
+
+    fn interp(&mut self, index: usize) -> End {
+        self.ir.push(IrOp::Interp {
+            index: index as u16,
+        });
+        End::Next
+    }
+
+    /// Lift instruction `index` of the block, at `pc`, whose NZCV result
+    /// is live if `live`.
+    fn insn(&mut self, index: usize, insn: Insn, live: bool, pc: u64) -> End {
+        match insn {
+            Insn::Nop => End::Next,
+            Insn::Adr { rd, imm, page } => {
+                let base = if page { pc & !0xfff } else { pc };
+                self.set(rd, Val::Imm(base.wrapping_add(imm as u64)));
+                End::Next
+            }
+            Insn::AddSubImm {
+                sf,
+                sub,
+                s,
+                rd,
+                rn,
+                imm,
+            } => {
+                let w = Width::of_sf(sf);
+                let a = self.get(rn);
+                let op = if sub { FlagOp::Sub } else { FlagOp::Add };
+                let r = self.flags(op, w, a, Val::Imm(imm), s && live);
+                self.set(rd, r);
+                End::Next
+            }
+            Insn::LogicImm {
+                sf,
+                op,
+                rd,
+                rn,
+                imm,
+            } => {
+                let w = Width::of_sf(sf);
+                let a = self.get(rn);
+                let r = self.logic(w, op, a, Val::Imm(w.trunc(imm)), live);
+                self.set(rd, r);
+                End::Next
+            }
+            Insn::LogicReg {
+                sf,
+                op,
+                invert,
+                shift,
+                amount,
+                rd,
+                rn,
+                rm,
+            } => {
+                let w = Width::of_sf(sf);
+                let m = self.get(rm);
+                let mut b = self.shifted(w, m, shift, amount);
+                if invert {
+                    b = self.un(UnOp::Not, w, b);
+                }
+                let a = self.get(rn);
+                let r = self.logic(w, op, a, b, live);
+                self.set(rd, r);
+                End::Next
+            }
+            Insn::MovWide {
+                sf,
+                op,
+                rd,
+                imm16,
+                shift,
+            } => {
+                let w = Width::of_sf(sf);
+                let v = u64::from(imm16) << (shift & 63);
+                let r = match op {
+                    MovWide::Z => Val::Imm(w.trunc(v)),
+                    MovWide::N => Val::Imm(w.trunc(!v)),
+                    MovWide::K => {
+                        let old = self.get(rd);
+                        let keep = self.bin(
+                            BinOp::And,
+                            w,
+                            old,
+                            Val::Imm(w.trunc(!(0xffffu64 << (shift & 63)))),
+                        );
+                        self.bin(BinOp::Or, w, keep, Val::Imm(w.trunc(v)))
+                    }
+                };
+                self.set(rd, r);
+                End::Next
+            }
+            Insn::AddSubReg {
+                sf,
+                sub,
+                s,
+                shift,
+                amount,
+                rd,
+                rn,
+                rm,
+            } => {
+                let w = Width::of_sf(sf);
+                let m = self.get(rm);
+                let b = self.shifted(w, m, shift, amount);
+                let a = self.get(rn);
+                let op = if sub { FlagOp::Sub } else { FlagOp::Add };
+                let r = self.flags(op, w, a, b, s && live);
+                self.set(rd, r);
+                End::Next
+            }
+            Insn::AddSubExt {
+                sf,
+                sub,
+                s,
+                ext,
+                amount,
+                rd,
+                rn,
+                rm,
+            } => {
+                let w = Width::of_sf(sf);
+                let m = self.get(rm);
+                let e = match ext {
+                    Extend::Uxtb => self.un(UnOp::Zext(8), Width::W64, m),
+                    Extend::Uxth => self.un(UnOp::Zext(16), Width::W64, m),
+                    Extend::Uxtw => self.un(UnOp::Zext(32), Width::W64, m),
+                    Extend::Sxtb => self.un(UnOp::Sext(8), Width::W64, m),
+                    Extend::Sxth => self.un(UnOp::Sext(16), Width::W64, m),
+                    Extend::Sxtw => self.un(UnOp::Sext(32), Width::W64, m),
+                    Extend::Uxtx | Extend::Sxtx => m,
+                };
+                let b = if amount == 0 {
+                    e
+                } else {
+                    self.bin(BinOp::Shl, Width::W64, e, Val::Imm(u64::from(amount)))
+                };
+                let a = self.get(rn);
+                let op = if sub { FlagOp::Sub } else { FlagOp::Add };
+                let r = self.flags(op, w, a, b, s && live);
+                self.set(rd, r);
+                End::Next
+            }
+            Insn::AddSubCarry {
+                sf,
+                sub,
+                s,
+                rd,
+                rn,
+                rm,
+            } => {
+                let w = Width::of_sf(sf);
+                let b = self.get(rm);
+                let a = self.get(rn);
+                let op = if sub { FlagOp::Sbc } else { FlagOp::Adc };
+                let r = self.flags(op, w, a, b, s && live);
+                self.set(rd, r);
+                End::Next
+            }
+            Insn::CondCmp {
+                sf,
+                sub,
+                imm,
+                rn,
+                rm_imm,
+                cond,
+                nzcv,
+            } => {
+                if live {
+                    let b = if imm {
+                        Val::Imm(u64::from(rm_imm))
+                    } else {
+                        self.get(rm_imm)
+                    };
+                    let a = self.get(rn);
+                    self.ir.push(IrOp::CondFlags {
+                        cond,
+                        sub,
+                        w: Width::of_sf(sf),
+                        a,
+                        b,
+                        nzcv,
+                    });
+                }
+                End::Next
+            }
+            Insn::CondSel {
+                sf,
+                op,
+                rd,
+                rn,
+                rm,
+                cond,
+            } => {
+                let w = Width::of_sf(sf);
+                let m = self.get(rm);
+                let b = match op {
+                    Csel::Csel => m,
+                    Csel::Csinc => self.bin(BinOp::Add, w, m, Val::Imm(1)),
+                    Csel::Csinv => self.un(UnOp::Not, w, m),
+                    Csel::Csneg => self.bin(BinOp::Sub, w, Val::Imm(0), m),
+                };
+                let a = self.get(rn);
+                let dst = self.tmp();
+                self.ir.push(IrOp::Select {
+                    dst,
+                    test: Test::Nzcv(cond),
+                    a,
+                    b,
+                });
+                let r = self.trunc(w, Val::T(dst));
+                self.set(rd, r);
+                End::Next
+            }
+            Insn::Bitfield {
+                sf,
+                op,
+                rd,
+                rn,
+                immr,
+                imms,
+            } => {
+                let w = Width::of_sf(sf);
+                let src = self.get(rn);
+                let r = self.bitfield(w, op, rd, src, u32::from(immr), u32::from(imms));
+                self.set(rd, r);
+                End::Next
+            }
+            Insn::Extr {
+                sf,
+                rd,
+                rn,
+                rm,
+                lsb,
+            } => {
+                let w = Width::of_sf(sf);
+                let lo = self.get(rm);
+                let r = if lsb == 0 {
+                    self.trunc(w, lo)
+                } else {
+                    let hi = self.get(rn);
+                    let l = self.bin(BinOp::Lshr, w, lo, Val::Imm(u64::from(lsb)));
+                    let up = u64::from(w.bits()) - u64::from(lsb);
+                    let h = self.bin(BinOp::Shl, w, hi, Val::Imm(up));
+                    self.bin(BinOp::Or, w, l, h)
+                };
+                self.set(rd, r);
+                End::Next
+            }
+            Insn::Dp2 { sf, op, rd, rn, rm } => {
+                let w = Width::of_sf(sf);
+                let bop = match op {
+                    Dp2::Udiv => BinOp::UDiv,
+                    Dp2::Sdiv => BinOp::SDiv,
+                    Dp2::Lslv => BinOp::Shl,
+                    Dp2::Lsrv => BinOp::Lshr,
+                    Dp2::Asrv => BinOp::Ashr,
+                    Dp2::Rorv => BinOp::Ror,
+                    Dp2::Crc32 { .. } => return self.interp(index),
+                };
+                let a = self.get(rn);
+                let b = self.get(rm);
+                let r = self.bin(bop, w, a, b);
+                self.set(rd, r);
+                End::Next
+            }
+            Insn::Dp1 { sf, op, rd, rn } => {
+                let w = Width::of_sf(sf);
+                let uop = match op {
+                    Dp1::Clz => UnOp::Clz,
+                    Dp1::Rev => UnOp::Rev,
+                    _ => return self.interp(index),
+                };
+                let a = self.get(rn);
+                let r = self.un(uop, w, a);
+                self.set(rd, r);
+                End::Next
+            }
+            Insn::Dp3 {
+                sf,
+                op,
+                rd,
+                rn,
+                rm,
+                ra,
+            } => {
+                let w = Width::of_sf(sf);
+                let n = self.get(rn);
+                let m = self.get(rm);
+                let r = match op {
+                    Dp3::Madd | Dp3::Msub => {
+                        let p = self.bin(BinOp::Mul, w, n, m);
+                        let a = self.get(ra);
+                        let op = if op == Dp3::Madd {
+                            BinOp::Add
+                        } else {
+                            BinOp::Sub
+                        };
+                        self.bin(op, w, a, p)
+                    }
+                    Dp3::Smaddl | Dp3::Smsubl | Dp3::Umaddl | Dp3::Umsubl => {
+                        let ext = if matches!(op, Dp3::Smaddl | Dp3::Smsubl) {
+                            UnOp::Sext(32)
+                        } else {
+                            UnOp::Zext(32)
+                        };
+                        let n = self.un(ext, Width::W64, n);
+                        let m = self.un(ext, Width::W64, m);
+                        let p = self.bin(BinOp::Mul, Width::W64, n, m);
+                        let a = self.get(ra);
+                        let op = if matches!(op, Dp3::Smaddl | Dp3::Umaddl) {
+                            BinOp::Add
+                        } else {
+                            BinOp::Sub
+                        };
+                        self.bin(op, Width::W64, a, p)
+                    }
+                    Dp3::Smulh => self.bin(BinOp::SMulHi, Width::W64, n, m),
+                    Dp3::Umulh => self.bin(BinOp::UMulHi, Width::W64, n, m),
+                };
+                self.set(rd, r);
+                End::Next
+            }
+            Insn::B { off, link } => {
+                if link {
+                    self.set(30, Val::Imm(pc.wrapping_add(4)));
+                }
+                self.exit(Val::Imm(pc.wrapping_add(off as u64)))
+            }
+            Insn::BCond { cond, off } => {
+                let taken = pc.wrapping_add(off as u64);
+                if cond >= 14 {
+                    // AL and NV: always.
+                    return self.exit(Val::Imm(taken));
+                }
+                self.branch_if(Test::Nzcv(cond), taken, pc)
+            }
+            Insn::Cbz { sf, nz, rt, off } => {
+                let v = self.get(rt);
+                let test = Test::Zero {
+                    v,
+                    w: Width::of_sf(sf),
+                    nz,
+                };
+                self.branch_if(test, pc.wrapping_add(off as u64), pc)
+            }
+            Insn::Tbz { nz, bit, rt, off } => {
+                let v = self.get(rt);
+                let test = Test::Bit {
+                    v,
+                    bit: bit & 63,
+                    set: nz,
+                };
+                self.branch_if(test, pc.wrapping_add(off as u64), pc)
+            }
+            Insn::BrReg { op, rn } => {
+                let target = self.get(rn);
+                if op == BranchReg::Blr {
+                    self.set(30, Val::Imm(pc.wrapping_add(4)));
+                }
+                self.exit(target)
+            }
+            _ => self.interp(index),
+        }
+    }
+
+    fn logic(&mut self, w: Width, op: LogicOp, a: Val, b: Val, live: bool) -> Val {
+        match op {
+            LogicOp::And => self.bin(BinOp::And, w, a, b),
+            LogicOp::Orr => self.bin(BinOp::Or, w, a, b),
+            LogicOp::Eor => self.bin(BinOp::Xor, w, a, b),
+            LogicOp::Ands => self.flags(FlagOp::And, w, a, b, live),
+        }
+    }
+
+    /// UBFM/SBFM/BFM with the interpreter's field/width/position split.
+    fn bitfield(&mut self, w: Width, op: Bitfield, rd: u8, src: Val, r: u32, s: u32) -> Val {
+        let size = w.bits();
+        let (width, pos) = if s >= r {
+            (s - r + 1, 0)
+        } else {
+            (s + 1, size - r)
+        };
+        let imm = |v: u32| Val::Imm(u64::from(v));
+        match op {
+            Bitfield::Ubfm | Bitfield::Bfm => {
+                // The field at bit 0, then moved to `pos`.
+                let field = if s >= r {
+                    let sh = if r == 0 {
+                        self.trunc(w, src)
+                    } else {
+                        self.bin(BinOp::Lshr, w, src, imm(r))
+                    };
+                    self.bin(BinOp::And, w, sh, Val::Imm(ones(width)))
+                } else {
+                    self.bin(BinOp::And, w, src, Val::Imm(ones(width)))
+                };
+                let placed = if pos == 0 {
+                    field
+                } else {
+                    self.bin(BinOp::Shl, w, field, imm(pos))
+                };
+                if op == Bitfield::Ubfm {
+                    return placed;
+                }
+                let old = self.get(rd);
+                let hole = w.trunc(!(ones(width) << pos));
+                let kept = self.bin(BinOp::And, w, old, Val::Imm(hole));
+                self.bin(BinOp::Or, w, kept, placed)
+            }
+            Bitfield::Sbfm => {
+                // Bit `s` to the top, sign-extend the field down to bit 0,
+                // then move it to `pos`.
+                let up = self.bin(BinOp::Shl, w, src, imm(size - 1 - s));
+                let down = if s >= r {
+                    self.bin(BinOp::Ashr, w, up, imm(size - width))
+                } else {
+                    self.bin(BinOp::Ashr, w, up, imm(size - 1 - s))
+                };
+                if pos == 0 {
+                    down
+                } else {
+                    self.bin(BinOp::Shl, w, down, imm(pos))
+                }
+            }
+        }
+    }
+}

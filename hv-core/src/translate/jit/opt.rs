@@ -1,0 +1,349 @@
+//! The cheap IR passes, run on every block before code generation:
+//!
+//! 1. [`forward`]: guest-register forwarding (a read of a register the
+//!    block already holds in a temporary or a constant uses that value:
+//!    "get elimination"), copy propagation and constant folding (MOVZ/MOVK
+//!    chains, ADRP+ADD and friends become one constant).
+//! 2. [`dead_sets`]: a register write overwritten later in the block,
+//!    with no exit or interpreter call between, is dropped.
+//! 3. [`dead_code`]: pure ops whose result nobody reads are dropped.
+//!
+//! Flags that nothing reads were already left out by the lifter, from the
+//! block's NZCV liveness ([`crate::translate::ir::compute_flag_liveness`]).
+//! An [`IrOp::Interp`] call is a barrier for all three: the interpreter
+//! reads and writes the register file in memory.
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use super::ir::{BinOp, GReg, IrBlock, IrOp, Test, UnOp, Val, Width};
+
+/// Run all passes.
+pub fn optimize(b: &mut IrBlock) {
+    forward(b);
+    dead_sets(b);
+    dead_code(b);
+}
+
+/// Index of a guest register in the pass tables (X0..X30, then SP).
+fn slot(r: GReg) -> usize {
+    match r {
+        GReg::X(n) => usize::from(n.min(30)),
+        GReg::Sp => 31,
+    }
+}
+
+/// Evaluate a binary op on constants, as the back ends must.
+pub fn eval_bin(op: BinOp, w: Width, a: u64, b: u64) -> u64 {
+    let (a, b) = (w.trunc(a), w.trunc(b));
+    let bits = u64::from(w.bits());
+    let sh = (b % bits) as u32;
+    let r = match (op, w) {
+        (BinOp::Add, _) => a.wrapping_add(b),
+        (BinOp::Sub, _) => a.wrapping_sub(b),
+        (BinOp::And, _) => a & b,
+        (BinOp::Or, _) => a | b,
+        (BinOp::Xor, _) => a ^ b,
+        (BinOp::Shl, _) => a << sh,
+        (BinOp::Lshr, _) => a >> sh,
+        (BinOp::Ashr, Width::W64) => ((a as i64) >> sh) as u64,
+        (BinOp::Ashr, Width::W32) => u64::from(((a as u32 as i32) >> sh) as u32),
+        (BinOp::Ror, Width::W64) => a.rotate_right(sh),
+        (BinOp::Ror, Width::W32) => u64::from((a as u32).rotate_right(sh)),
+        (BinOp::Mul, _) => a.wrapping_mul(b),
+        (BinOp::UMulHi, _) => ((u128::from(a) * u128::from(b)) >> 64) as u64,
+        (BinOp::SMulHi, _) => ((i128::from(a as i64) * i128::from(b as i64)) >> 64) as u64,
+        (BinOp::UDiv, _) => a.checked_div(b).unwrap_or(0),
+        (BinOp::SDiv, Width::W64) => {
+            if b == 0 {
+                0
+            } else {
+                (a as i64).wrapping_div(b as i64) as u64
+            }
+        }
+        (BinOp::SDiv, Width::W32) => {
+            if b == 0 {
+                0
+            } else {
+                u64::from((a as u32 as i32).wrapping_div(b as u32 as i32) as u32)
+            }
+        }
+    };
+    w.trunc(r)
+}
+
+/// Evaluate a unary op on a constant.
+pub fn eval_un(op: UnOp, w: Width, a: u64) -> u64 {
+    let a = w.trunc(a);
+    let r = match (op, w) {
+        (UnOp::Not, _) => !a,
+        (UnOp::Sext(8), _) => a as i8 as i64 as u64,
+        (UnOp::Sext(16), _) => a as i16 as i64 as u64,
+        (UnOp::Sext(_), _) => a as i32 as i64 as u64,
+        (UnOp::Zext(8), _) => a & 0xff,
+        (UnOp::Zext(16), _) => a & 0xffff,
+        (UnOp::Zext(_), _) => a & 0xffff_ffff,
+        (UnOp::Clz, Width::W64) => u64::from(a.leading_zeros()),
+        (UnOp::Clz, Width::W32) => u64::from((a as u32).leading_zeros()),
+        (UnOp::Rev, Width::W64) => a.swap_bytes(),
+        (UnOp::Rev, Width::W32) => u64::from((a as u32).swap_bytes()),
+    };
+    w.trunc(r)
+}
+
+/// Forwarding, copy propagation and constant folding (one forward pass).
+pub fn forward(b: &mut IrBlock) {
+    // Replacement of each temporary, once known.
+    let mut subst: Vec<Option<Val>> = vec![None; b.temps as usize];
+    // What each guest register holds since the last barrier, if known.
+    let mut regs: [Option<Val>; 32] = [None; 32];
+    let mut out = Vec::with_capacity(b.ops.len());
+    for mut op in b.ops.drain(..) {
+        op.map_uses(|v| match v {
+            Val::T(t) => subst.get(t.0 as usize).copied().flatten().unwrap_or(v),
+            Val::Imm(_) => v,
+        });
+        let replace = |subst: &mut Vec<Option<Val>>, t: super::ir::Tmp, v: Val| {
+            if let Some(s) = subst.get_mut(t.0 as usize) {
+                *s = Some(v);
+            }
+        };
+        match op {
+            IrOp::Get { dst, reg } => match regs[slot(reg)] {
+                Some(v) => {
+                    replace(&mut subst, dst, v);
+                    continue;
+                }
+                None => regs[slot(reg)] = Some(Val::T(dst)),
+            },
+            IrOp::Set { reg, val } => regs[slot(reg)] = Some(val),
+            IrOp::Mov { dst, val } => {
+                replace(&mut subst, dst, val);
+                continue;
+            }
+            IrOp::Bin {
+                op: bop,
+                w,
+                dst,
+                a: Val::Imm(x),
+                b: Val::Imm(y),
+            } => {
+                replace(&mut subst, dst, Val::Imm(eval_bin(bop, w, x, y)));
+                continue;
+            }
+            IrOp::Un {
+                op: uop,
+                w,
+                dst,
+                a: Val::Imm(x),
+            } => {
+                replace(&mut subst, dst, Val::Imm(eval_un(uop, w, x)));
+                continue;
+            }
+            IrOp::Select {
+                dst,
+                test:
+                    Test::Zero {
+                        v: Val::Imm(x),
+                        w,
+                        nz,
+                    },
+                a,
+                b: other,
+            } => {
+                let holds = (w.trunc(x) != 0) == nz;
+                replace(&mut subst, dst, if holds { a } else { other });
+                continue;
+            }
+            IrOp::Interp { .. } => regs = [None; 32],
+            _ => {}
+        }
+        out.push(op);
+    }
+    b.ops = out;
+}
+
+/// Drop register writes that a later write to the same register makes
+/// unobservable (no exit, conditional exit or interpreter call between).
+pub fn dead_sets(b: &mut IrBlock) {
+    let mut overwritten = [false; 32];
+    let mut keep = vec![true; b.ops.len()];
+    for (i, op) in b.ops.iter().enumerate().rev() {
+        match *op {
+            IrOp::Exit { .. } | IrOp::ExitIf { .. } | IrOp::Interp { .. } => {
+                overwritten = [false; 32];
+            }
+            IrOp::Set { reg, .. } => {
+                if overwritten[slot(reg)] {
+                    keep[i] = false;
+                }
+                overwritten[slot(reg)] = true;
+            }
+            IrOp::Get { reg, .. } => overwritten[slot(reg)] = false,
+            _ => {}
+        }
+    }
+    let mut k = keep.into_iter();
+    b.ops.retain(|_| k.next().unwrap_or(true));
+}
+
+/// Drop pure ops whose results are never read; a flag-setting op whose
+/// result is unused keeps its flags and loses its destination.
+pub fn dead_code(b: &mut IrBlock) {
+    let mut used = vec![false; b.temps as usize];
+    let mut keep = vec![true; b.ops.len()];
+    for (i, op) in b.ops.iter_mut().enumerate().rev() {
+        let pure = matches!(
+            op,
+            IrOp::Get { .. }
+                | IrOp::GetCarry { .. }
+                | IrOp::Mov { .. }
+                | IrOp::Bin { .. }
+                | IrOp::Un { .. }
+                | IrOp::Select { .. }
+        );
+        if let Some(d) = op.def() {
+            let live = used.get(d.0 as usize).copied().unwrap_or(true);
+            if !live {
+                if pure {
+                    keep[i] = false;
+                    continue;
+                }
+                if let IrOp::Flags { dst, .. } = op {
+                    *dst = None;
+                }
+            }
+        }
+        op.for_each_use(|v| {
+            if let Val::T(t) = v {
+                if let Some(u) = used.get_mut(t.0 as usize) {
+                    *u = true;
+                }
+            }
+        });
+    }
+    let mut k = keep.into_iter();
+    b.ops.retain(|_| k.next().unwrap_or(true));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::lift::lift;
+    use super::*;
+    use crate::translate::asm;
+    use crate::translate::ir::Block;
+
+    fn lifted(words: &[u32]) -> IrBlock {
+        let block = Block::from_words(0x4000_0000, words, 64);
+        let mut ir = lift(&block, 0x4000_0000);
+        optimize(&mut ir);
+        ir
+    }
+
+    #[test]
+    fn movz_movk_chains_fold_to_one_constant_write() {
+        let ir = lifted(&[
+            asm::movz(true, 0, 0x1234, 0),
+            asm::movk(true, 0, 0x5678, 1),
+            asm::movk(true, 0, 0x9abc, 2),
+            asm::RET,
+        ]);
+        let sets: Vec<&IrOp> = ir
+            .ops
+            .iter()
+            .filter(|o| matches!(o, IrOp::Set { .. }))
+            .collect();
+        assert_eq!(
+            sets,
+            [&IrOp::Set {
+                reg: GReg::X(0),
+                val: Val::Imm(0x9abc_5678_1234)
+            }]
+        );
+        assert!(!ir.ops.iter().any(|o| matches!(o, IrOp::Bin { .. })));
+    }
+
+    #[test]
+    fn adrp_add_folds_and_reads_of_written_registers_are_forwarded() {
+        let ir = lifted(&[
+            asm::adrp(1, 2),
+            asm::add_imm(true, 1, 1, 0x10),
+            asm::add_imm(true, 2, 1, 1),
+            asm::RET,
+        ]);
+        assert!(ir.ops.contains(&IrOp::Set {
+            reg: GReg::X(1),
+            val: Val::Imm(0x4000_2010)
+        }));
+        assert!(ir.ops.contains(&IrOp::Set {
+            reg: GReg::X(2),
+            val: Val::Imm(0x4000_2011)
+        }));
+        // X30 is read once for the RET; nothing else reads the file.
+        let gets = ir
+            .ops
+            .iter()
+            .filter(|o| matches!(o, IrOp::Get { .. }))
+            .count();
+        assert_eq!(gets, 1);
+    }
+
+    #[test]
+    fn an_interpreter_call_is_a_barrier() {
+        // x0 = 1; (load, interpreted: may read x0 through the address) x0 = 2
+        let ir = lifted(&[
+            asm::movz(true, 0, 1, 0),
+            asm::ldr_imm(true, 3, 0, 0),
+            asm::movz(true, 0, 2, 0),
+            asm::add_imm(true, 4, 3, 1),
+            asm::RET,
+        ]);
+        let x0_sets = ir
+            .ops
+            .iter()
+            .filter(|o| {
+                matches!(
+                    o,
+                    IrOp::Set {
+                        reg: GReg::X(0),
+                        ..
+                    }
+                )
+            })
+            .count();
+        assert_eq!(x0_sets, 2, "the write before the call must stay");
+        // x3 is read again after the call (the load wrote it).
+        assert!(ir.ops.iter().any(|o| matches!(
+            o,
+            IrOp::Get {
+                reg: GReg::X(3),
+                ..
+            }
+        )));
+    }
+
+    #[test]
+    fn constant_evaluation_follows_the_arm_rules() {
+        assert_eq!(eval_bin(BinOp::UDiv, Width::W64, 7, 0), 0);
+        assert_eq!(
+            eval_bin(BinOp::SDiv, Width::W64, 1 << 63, u64::MAX),
+            1 << 63
+        );
+        assert_eq!(
+            eval_bin(BinOp::SDiv, Width::W32, 0x8000_0000, 0xffff_ffff),
+            0x8000_0000
+        );
+        assert_eq!(eval_bin(BinOp::Shl, Width::W32, 1, 33), 2);
+        assert_eq!(eval_bin(BinOp::Ror, Width::W32, 1, 1), 0x8000_0000);
+        assert_eq!(
+            eval_bin(BinOp::Ashr, Width::W32, 0x8000_0000, 31),
+            0xffff_ffff
+        );
+        assert_eq!(eval_un(UnOp::Not, Width::W32, 0), 0xffff_ffff);
+        assert_eq!(eval_un(UnOp::Clz, Width::W32, 1), 31);
+        assert_eq!(
+            eval_un(UnOp::Sext(8), Width::W64, 0x80),
+            0xffff_ffff_ffff_ff80
+        );
+    }
+}

@@ -1,0 +1,688 @@
+//! Instruction selection for x86_64: IR blocks to machine code.
+//!
+//! Conventions of generated code (System V):
+//! * RBX holds the register file ([`ArchRegs`]), R12 the callback context;
+//!   both are callee-saved, so they survive calls into the interpreter.
+//! * RAX, RCX and RDX are scratch within one IR op.
+//! * Temporaries live in RSI, RDI, R8-R11, RBP, R13-R15, or in spill slots
+//!   in the entry stub's frame. None lives across an interpreter call (the
+//!   passes guarantee it; [`compile`] declines the block otherwise).
+//! * A block leaves through the shared epilogue with RAX = 0 (the PC is
+//!   stored) or 1 (an interpreted instruction left the block).
+//! * NZCV is stored in PSTATE layout whenever a flag-setting op's flags
+//!   are live; x86's CF is Arm's C for additions and its inverse for
+//!   subtractions.
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use super::enc::{Alu, Asm, Cc, EncError, Label, Mem, Reg, Shift as XShift, W};
+use crate::translate::cond::cond_holds;
+use crate::translate::jit::ir::{BinOp, FlagOp, GReg, IrBlock, IrOp, Test, Tmp, UnOp, Val, Width};
+use crate::translate::regs::ArchRegs;
+
+/// What a block's code depends on besides its IR.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Env {
+    /// Exception level the block runs at.
+    pub el: u8,
+    /// PSTATE.SPSel the block runs with.
+    pub spsel: bool,
+    /// Virtual address of the block's first instruction.
+    pub va: u64,
+    /// Address of the block's first decoded op (the interpreter callback's
+    /// argument for instruction `i` is `ops + i * op_size`).
+    pub ops: u64,
+    /// Size of one decoded op in bytes.
+    pub op_size: u64,
+    /// The interpreter callback.
+    pub interp: u64,
+    /// The shared epilogue.
+    pub epilogue: u64,
+}
+
+/// Why a block was not compiled (it stays interpreted).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompileError {
+    /// More simultaneously live temporaries than registers and spill
+    /// slots.
+    TooManyTemps,
+    /// A temporary would live across an interpreter call.
+    LiveAcrossCall,
+    /// The encoder failed (a bug; reported, not hidden).
+    Encode(EncError),
+}
+
+impl From<EncError> for CompileError {
+    fn from(e: EncError) -> Self {
+        CompileError::Encode(e)
+    }
+}
+
+/// The entry stub and epilogue, see [`entry_stub`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stub {
+    /// The code, for placement at the arena's start.
+    pub bytes: Vec<u8>,
+    /// Offset of the shared epilogue.
+    pub epilogue: usize,
+}
+
+const BASE: Reg = Reg::Rbx;
+const CTX: Reg = Reg::R12;
+const RAX: Reg = Reg::Rax;
+const RCX: Reg = Reg::Rcx;
+const RDX: Reg = Reg::Rdx;
+/// Registers for temporaries; the first six are caller-saved.
+const POOL: [Reg; 10] = [
+    Reg::Rsi,
+    Reg::Rdi,
+    Reg::R8,
+    Reg::R9,
+    Reg::R10,
+    Reg::R11,
+    Reg::Rbp,
+    Reg::R13,
+    Reg::R14,
+    Reg::R15,
+];
+const CALLER_SAVED_IN_POOL: usize = 6;
+const SPILL_SLOTS: usize = 32;
+/// Stack space below the saved registers: spill slots plus 8 bytes that
+/// keep RSP 16-byte aligned at calls (return address + 6 pushes = 56).
+const FRAME: i32 = 8 + 8 * SPILL_SLOTS as i32;
+/// Multiplier gathering LAHF's SF (bit 15), ZF (14), CF (8) and SETO's OF
+/// (bit 0) into bits 31, 30, 29 and 28 without collisions.
+const NZCV_GATHER: u32 = (1 << 16) | (1 << 21) | (1 << 28);
+const ARM_C: u32 = 1 << 29;
+
+/// The entry stub `fn(regs, ctx, code) -> u64` and the epilogue blocks
+/// jump to with the result in RAX, for placement at `base`.
+pub fn entry_stub(base: u64) -> Result<Stub, CompileError> {
+    let mut a = Asm::new();
+    for r in [Reg::Rbx, Reg::Rbp, Reg::R12, Reg::R13, Reg::R14, Reg::R15] {
+        a.push(r);
+    }
+    a.alu_ri(Alu::Sub, W::B64, Reg::Rsp, FRAME);
+    a.mov_rr(W::B64, BASE, Reg::Rdi);
+    a.mov_rr(W::B64, CTX, Reg::Rsi);
+    a.jmp_r(Reg::Rdx);
+    let epilogue = a.len();
+    a.alu_ri(Alu::Add, W::B64, Reg::Rsp, FRAME);
+    for r in [Reg::R15, Reg::R14, Reg::R13, Reg::R12, Reg::Rbp, Reg::Rbx] {
+        a.pop(r);
+    }
+    a.ret();
+    Ok(Stub {
+        bytes: a.finish(base)?,
+        epilogue,
+    })
+}
+
+/// Where a temporary lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Loc {
+    R(Reg),
+    /// Offset from RSP.
+    Slot(i32),
+}
+
+fn xw(w: Width) -> W {
+    match w {
+        Width::W32 => W::B32,
+        Width::W64 => W::B64,
+    }
+}
+
+/// `v` as an x86 immediate for an operation of width `w`, if it is one.
+fn imm32(w: Width, v: Val) -> Option<i32> {
+    match (w, v) {
+        (Width::W32, Val::Imm(i)) => Some(i as u32 as i32),
+        (Width::W64, Val::Imm(i)) if i as i64 == i64::from(i as i32) => Some(i as i32),
+        _ => None,
+    }
+}
+
+/// For each of the 16 NZCV values, whether `cond` holds: bit `nzcv`.
+fn cond_mask(cond: u8) -> u32 {
+    (0..16u32)
+        .filter(|&i| cond_holds(cond, i << 28))
+        .fold(0, |m, i| m | (1 << i))
+}
+
+struct Lower<'a> {
+    a: Asm,
+    env: &'a Env,
+    loc: Vec<Option<Loc>>,
+    last_use: Vec<usize>,
+    free_regs: Vec<Reg>,
+    free_slots: Vec<i32>,
+    /// Guest instructions already added to the instruction counter.
+    added: u16,
+    /// The guest instruction being lowered.
+    cur: u16,
+    leave: Option<Label>,
+}
+
+/// Compile `ir` for placement at `at`.
+pub fn compile(ir: &IrBlock, env: &Env, at: u64) -> Result<Vec<u8>, CompileError> {
+    let n = ir.temps as usize;
+    let mut last_use = vec![usize::MAX; n];
+    for (i, op) in ir.ops.iter().enumerate() {
+        op.for_each_use(|v| {
+            if let Val::T(t) = v {
+                if let Some(u) = last_use.get_mut(t.0 as usize) {
+                    *u = i;
+                }
+            }
+        });
+    }
+    let mut l = Lower {
+        a: Asm::new(),
+        env,
+        loc: vec![None; n],
+        last_use,
+        // Popped from the end: hand out caller-saved registers first.
+        free_regs: POOL.iter().rev().copied().collect(),
+        free_slots: (0..SPILL_SLOTS as i32).rev().map(|k| 8 * k).collect(),
+        added: 0,
+        cur: 0,
+        leave: None,
+    };
+    for (i, op) in ir.ops.iter().enumerate() {
+        if let Some(t) = op.def() {
+            l.alloc(t)?;
+        }
+        l.op(i, op)?;
+        l.release(i, op);
+    }
+    if let Some(leave) = l.leave {
+        l.a.bind(leave)?;
+        l.a.mov_ri(RAX, 1);
+        l.a.jmp_abs(env.epilogue);
+    }
+    Ok(l.a.finish(at)?)
+}
+
+impl Lower<'_> {
+    fn alloc(&mut self, t: Tmp) -> Result<(), CompileError> {
+        let loc = if let Some(r) = self.free_regs.pop() {
+            Loc::R(r)
+        } else if let Some(s) = self.free_slots.pop() {
+            Loc::Slot(s)
+        } else {
+            return Err(CompileError::TooManyTemps);
+        };
+        if let Some(l) = self.loc.get_mut(t.0 as usize) {
+            *l = Some(loc);
+        }
+        Ok(())
+    }
+
+    /// Free the temporaries whose last use is op `i` (and a definition
+    /// nobody reads).
+    fn release(&mut self, i: usize, op: &IrOp) {
+        let mut dead: Vec<Tmp> = Vec::new();
+        op.for_each_use(|v| {
+            if let Val::T(t) = v {
+                dead.push(t);
+            }
+        });
+        if let Some(t) = op.def() {
+            dead.push(t);
+        }
+        for t in dead {
+            let k = t.0 as usize;
+            let last = self.last_use.get(k).copied().unwrap_or(usize::MAX);
+            let done = last == i || (last == usize::MAX && op.def() == Some(t));
+            if !done {
+                continue;
+            }
+            match self.loc.get_mut(k).and_then(Option::take) {
+                Some(Loc::R(r)) => self.free_regs.push(r),
+                Some(Loc::Slot(s)) => self.free_slots.push(s),
+                None => {}
+            }
+        }
+    }
+
+    fn loc_of(&self, t: Tmp) -> Loc {
+        // Every used temporary was allocated at its definition; a missing
+        // one would be an IR bug, read as slot 0 rather than panicking.
+        self.loc
+            .get(t.0 as usize)
+            .copied()
+            .flatten()
+            .unwrap_or(Loc::Slot(0))
+    }
+
+    fn reg_mem(&self, r: GReg) -> Mem {
+        let off = match r {
+            GReg::X(n) => ArchRegs::offset_x(n.min(30)),
+            GReg::Sp => ArchRegs::offset_sp(u8::from(self.env.el != 0 && self.env.spsel)),
+        };
+        Mem::base(BASE, off)
+    }
+
+    fn field(off: i32) -> Mem {
+        Mem::base(BASE, off)
+    }
+
+    /// Load `v` into `dst` (may clobber flags).
+    fn val_into(&mut self, dst: Reg, v: Val) {
+        match v {
+            Val::Imm(i) => self.a.mov_ri(dst, i),
+            Val::T(t) => self.tmp_into(dst, t),
+        }
+    }
+
+    /// Load `v` into `dst` without touching the flags.
+    fn val_into_keep(&mut self, dst: Reg, v: Val) {
+        match v {
+            Val::Imm(i) => self.a.mov_ri_keep_flags(dst, i),
+            Val::T(t) => self.tmp_into(dst, t),
+        }
+    }
+
+    fn tmp_into(&mut self, dst: Reg, t: Tmp) {
+        match self.loc_of(t) {
+            Loc::R(r) if r == dst => {}
+            Loc::R(r) => self.a.mov_rr(W::B64, dst, r),
+            Loc::Slot(s) => self.a.load(W::B64, dst, Mem::base(Reg::Rsp, s)),
+        }
+    }
+
+    /// `v` in some register: its own if it has one, else `scratch`.
+    fn val_reg(&mut self, v: Val, scratch: Reg) -> Reg {
+        if let Val::T(t) = v {
+            if let Loc::R(r) = self.loc_of(t) {
+                return r;
+            }
+        }
+        self.val_into(scratch, v);
+        scratch
+    }
+
+    /// Write `src` to temporary `t`'s home (flags are kept).
+    fn def_from(&mut self, t: Tmp, src: Reg) {
+        match self.loc_of(t) {
+            Loc::R(r) if r == src => {}
+            Loc::R(r) => self.a.mov_rr(W::B64, r, src),
+            Loc::Slot(s) => self.a.store(W::B64, Mem::base(Reg::Rsp, s), src),
+        }
+    }
+
+    /// `RAX op= b` at width `w`, with `b` as an immediate when it is one.
+    fn alu_b(&mut self, op: Alu, w: Width, b: Val) {
+        match imm32(w, b) {
+            Some(i) => self.a.alu_ri(op, xw(w), RAX, i),
+            None => {
+                let rb = self.val_reg(b, RCX);
+                self.a.alu_rr(op, xw(w), RAX, rb);
+            }
+        }
+    }
+
+    /// Store NZCV from the flags of the last x86 ALU op (`sub`: its CF is
+    /// a borrow, the inverse of Arm's C). Clobbers RAX and RCX.
+    fn store_nzcv(&mut self, sub: bool) {
+        self.a.lahf();
+        self.a.setcc(Cc::O, RAX);
+        self.a.alu_ri(Alu::And, W::B32, RAX, 0xc101);
+        self.a.mov_ri(RCX, u64::from(NZCV_GATHER));
+        self.a.imul_rr(W::B32, RAX, RCX);
+        self.a.alu_ri(Alu::And, W::B32, RAX, 0xf000_0000u32 as i32);
+        if sub {
+            self.a.alu_ri(Alu::Xor, W::B32, RAX, ARM_C as i32);
+        }
+        self.a
+            .store(W::B32, Self::field(ArchRegs::OFFSET_NZCV), RAX);
+    }
+
+    /// Set CF to whether `cond` holds for the stored NZCV. Clobbers RAX
+    /// and RCX.
+    fn cond_to_cf(&mut self, cond: u8) {
+        self.a.load(W::B32, RAX, Self::field(ArchRegs::OFFSET_NZCV));
+        self.a.shift_ri(XShift::Shr, W::B32, RAX, 28);
+        self.a.mov_ri(RCX, u64::from(cond_mask(cond)));
+        self.a.bt_rr(W::B32, RCX, RAX);
+    }
+
+    /// Emit `test` and return the x86 condition that means "holds".
+    fn test_cc(&mut self, test: Test) -> Cc {
+        match test {
+            Test::Nzcv(c) => {
+                self.cond_to_cf(c);
+                Cc::B
+            }
+            Test::Zero { v, w, nz } => {
+                let r = self.val_reg(v, RAX);
+                self.a.test_rr(xw(w), r, r);
+                if nz {
+                    Cc::Ne
+                } else {
+                    Cc::E
+                }
+            }
+            Test::Bit { v, bit, set } => {
+                let r = self.val_reg(v, RAX);
+                self.a.bt_ri(W::B64, r, bit & 63);
+                if set {
+                    Cc::B
+                } else {
+                    Cc::Ae
+                }
+            }
+        }
+    }
+
+    /// Add the instructions up to and including the current one to the
+    /// counter, once.
+    fn count_to(&mut self, upto: u16) {
+        let delta = upto.saturating_sub(self.added);
+        if delta > 0 {
+            self.a.alu_mi(
+                Alu::Add,
+                W::B64,
+                Self::field(ArchRegs::OFFSET_ICOUNT),
+                i32::from(delta),
+            );
+        }
+    }
+
+    /// Leave the block for `pc`.
+    fn exit(&mut self, pc: Val) {
+        self.count_to(self.cur + 1);
+        let m = Self::field(ArchRegs::OFFSET_PC);
+        match imm32(Width::W64, pc) {
+            Some(i) => self.a.store_i(W::B64, m, i),
+            None => {
+                let r = self.val_reg(pc, RAX);
+                self.a.store(W::B64, m, r);
+            }
+        }
+        self.a.alu_rr(Alu::Xor, W::B32, RAX, RAX);
+        self.a.jmp_abs(self.env.epilogue);
+    }
+
+    fn op(&mut self, i: usize, op: &IrOp) -> Result<(), CompileError> {
+        match *op {
+            IrOp::Insn { index } => self.cur = index,
+            IrOp::Get { dst, reg } => {
+                let m = self.reg_mem(reg);
+                match self.loc_of(dst) {
+                    Loc::R(r) => self.a.load(W::B64, r, m),
+                    Loc::Slot(_) => {
+                        self.a.load(W::B64, RAX, m);
+                        self.def_from(dst, RAX);
+                    }
+                }
+            }
+            IrOp::Set { reg, val } => {
+                let m = self.reg_mem(reg);
+                match imm32(Width::W64, val) {
+                    Some(imm) => self.a.store_i(W::B64, m, imm),
+                    None => {
+                        let r = self.val_reg(val, RAX);
+                        self.a.store(W::B64, m, r);
+                    }
+                }
+            }
+            IrOp::GetCarry { dst } => {
+                self.a.load(W::B32, RAX, Self::field(ArchRegs::OFFSET_NZCV));
+                self.a.shift_ri(XShift::Shr, W::B32, RAX, 29);
+                self.a.alu_ri(Alu::And, W::B32, RAX, 1);
+                self.def_from(dst, RAX);
+            }
+            IrOp::Mov { dst, val } => {
+                self.val_into(RAX, val);
+                self.def_from(dst, RAX);
+            }
+            IrOp::Bin { op, w, dst, a, b } => self.bin(op, w, dst, a, b)?,
+            IrOp::Un { op, w, dst, a } => self.un(op, w, dst, a),
+            IrOp::Flags { op, w, dst, a, b } => {
+                self.val_into(RAX, a);
+                match op {
+                    FlagOp::Add => self.alu_b(Alu::Add, w, b),
+                    FlagOp::Sub => self.alu_b(Alu::Sub, w, b),
+                    FlagOp::And => self.alu_b(Alu::And, w, b),
+                    FlagOp::Adc | FlagOp::Sbc => {
+                        let rb = self.val_reg(b, RCX);
+                        self.a.load(W::B32, RDX, Self::field(ArchRegs::OFFSET_NZCV));
+                        self.a.bt_ri(W::B32, RDX, 29);
+                        if op == FlagOp::Adc {
+                            self.a.alu_rr(Alu::Adc, xw(w), RAX, rb);
+                        } else {
+                            self.a.cmc();
+                            self.a.alu_rr(Alu::Sbb, xw(w), RAX, rb);
+                        }
+                    }
+                }
+                if let Some(d) = dst {
+                    self.def_from(d, RAX);
+                }
+                self.store_nzcv(matches!(op, FlagOp::Sub | FlagOp::Sbc));
+            }
+            IrOp::CondFlags {
+                cond,
+                sub,
+                w,
+                a,
+                b,
+                nzcv,
+            } => {
+                let other = self.a.new_label();
+                let done = self.a.new_label();
+                self.cond_to_cf(cond);
+                self.a.jcc(Cc::Ae, other);
+                self.val_into(RAX, a);
+                self.alu_b(if sub { Alu::Sub } else { Alu::Add }, w, b);
+                self.store_nzcv(sub);
+                self.a.jmp(done);
+                self.a.bind(other)?;
+                self.a.store_i(
+                    W::B32,
+                    Self::field(ArchRegs::OFFSET_NZCV),
+                    (u32::from(nzcv & 15) << 28) as i32,
+                );
+                self.a.bind(done)?;
+            }
+            IrOp::Select { dst, test, a, b } => {
+                self.val_into(RDX, b);
+                let cc = self.test_cc(test);
+                self.val_into_keep(RCX, a);
+                self.a.cmov(W::B64, cc, RDX, RCX);
+                self.def_from(dst, RDX);
+            }
+            IrOp::Interp { index } => {
+                self.check_nothing_live_in_caller_saved(i)?;
+                self.count_to(index + 1);
+                self.added = index + 1;
+                self.a.mov_rr(W::B64, Reg::Rdi, CTX);
+                let op_addr = self
+                    .env
+                    .ops
+                    .wrapping_add(u64::from(index).wrapping_mul(self.env.op_size));
+                self.a.mov_ri(Reg::Rsi, op_addr);
+                let pc = self.env.va.wrapping_add(4 * u64::from(index));
+                self.a.mov_ri(RDX, pc);
+                self.a.mov_ri(RAX, self.env.interp);
+                self.a.call_r(RAX);
+                self.a.test_rr(W::B64, RAX, RAX);
+                let leave = match self.leave {
+                    Some(l) => l,
+                    None => {
+                        let l = self.a.new_label();
+                        self.leave = Some(l);
+                        l
+                    }
+                };
+                self.a.jcc(Cc::Ne, leave);
+            }
+            IrOp::ExitIf { test, pc } => {
+                let skip = self.a.new_label();
+                let cc = self.test_cc(test);
+                self.a.jcc(cc.invert(), skip);
+                let added = self.added;
+                self.exit(Val::Imm(pc));
+                // The fall-through path has counted nothing more.
+                self.added = added;
+                self.a.bind(skip)?;
+            }
+            IrOp::Exit { pc } => {
+                self.exit(pc);
+                self.added = self.cur + 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn check_nothing_live_in_caller_saved(&self, i: usize) -> Result<(), CompileError> {
+        let caller_saved = &POOL[..CALLER_SAVED_IN_POOL];
+        for (k, l) in self.loc.iter().enumerate() {
+            if let Some(Loc::R(r)) = l {
+                let live_after = self
+                    .last_use
+                    .get(k)
+                    .is_some_and(|&u| u > i && u != usize::MAX);
+                if live_after && caller_saved.contains(r) {
+                    return Err(CompileError::LiveAcrossCall);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn bin(&mut self, op: BinOp, w: Width, dst: Tmp, a: Val, b: Val) -> Result<(), CompileError> {
+        let xw = xw(w);
+        match op {
+            BinOp::Add | BinOp::Sub | BinOp::And | BinOp::Or | BinOp::Xor => {
+                let alu = match op {
+                    BinOp::Add => Alu::Add,
+                    BinOp::Sub => Alu::Sub,
+                    BinOp::And => Alu::And,
+                    BinOp::Or => Alu::Or,
+                    _ => Alu::Xor,
+                };
+                self.val_into(RAX, a);
+                self.alu_b(alu, w, b);
+                self.def_from(dst, RAX);
+            }
+            BinOp::Shl | BinOp::Lshr | BinOp::Ashr | BinOp::Ror => {
+                let sh = match op {
+                    BinOp::Shl => XShift::Shl,
+                    BinOp::Lshr => XShift::Shr,
+                    BinOp::Ashr => XShift::Sar,
+                    _ => XShift::Ror,
+                };
+                match b {
+                    Val::Imm(i) => {
+                        self.val_into(RAX, a);
+                        let amount = (i % u64::from(w.bits())) as u8;
+                        if amount == 0 {
+                            self.a.mov_rr(xw, RAX, RAX);
+                        } else {
+                            self.a.shift_ri(sh, xw, RAX, amount);
+                        }
+                    }
+                    Val::T(_) => {
+                        // x86 masks the count to 5 or 6 bits: A64's
+                        // "modulo the data size".
+                        self.val_into(RCX, b);
+                        self.val_into(RAX, a);
+                        self.a.shift_cl(sh, xw, RAX);
+                        if w == Width::W32 {
+                            // A count of 0 may leave RAX's top half.
+                            self.a.mov_rr(W::B32, RAX, RAX);
+                        }
+                    }
+                }
+                self.def_from(dst, RAX);
+            }
+            BinOp::Mul => {
+                self.val_into(RAX, a);
+                let rb = self.val_reg(b, RCX);
+                self.a.imul_rr(xw, RAX, rb);
+                self.def_from(dst, RAX);
+            }
+            BinOp::UMulHi | BinOp::SMulHi => {
+                self.val_into(RAX, a);
+                let rb = self.val_reg(b, RCX);
+                if op == BinOp::UMulHi {
+                    self.a.mul_r(W::B64, rb);
+                } else {
+                    self.a.imul_r(W::B64, rb);
+                }
+                self.def_from(dst, RDX);
+            }
+            BinOp::UDiv | BinOp::SDiv => {
+                let zero = self.a.new_label();
+                let done = self.a.new_label();
+                self.val_into(RCX, b);
+                self.val_into(RAX, a);
+                self.a.test_rr(xw, RCX, RCX);
+                self.a.jcc(Cc::E, zero);
+                if op == BinOp::UDiv {
+                    self.a.alu_rr(Alu::Xor, W::B32, RDX, RDX);
+                    self.a.div_r(xw, RCX);
+                } else {
+                    // MIN / -1 overflows on x86; A64 gives MIN, which is
+                    // what negation gives for every x / -1.
+                    let normal = self.a.new_label();
+                    self.a.alu_ri(Alu::Cmp, xw, RCX, -1);
+                    self.a.jcc(Cc::Ne, normal);
+                    self.a.neg(xw, RAX);
+                    self.a.jmp(done);
+                    self.a.bind(normal)?;
+                    self.a.cdq_cqo(xw);
+                    self.a.idiv_r(xw, RCX);
+                }
+                self.a.jmp(done);
+                self.a.bind(zero)?;
+                self.a.alu_rr(Alu::Xor, W::B32, RAX, RAX);
+                self.a.bind(done)?;
+                self.def_from(dst, RAX);
+            }
+        }
+        Ok(())
+    }
+
+    fn un(&mut self, op: UnOp, w: Width, dst: Tmp, a: Val) {
+        let xw = xw(w);
+        match op {
+            UnOp::Not => {
+                self.val_into(RAX, a);
+                self.a.not(xw, RAX);
+            }
+            UnOp::Rev => {
+                self.val_into(RAX, a);
+                self.a.bswap(xw, RAX);
+            }
+            UnOp::Sext(bits) | UnOp::Zext(bits) => {
+                let src = self.val_reg(a, RAX);
+                let from = match bits {
+                    8 => W::B8,
+                    16 => W::B16,
+                    _ => W::B32,
+                };
+                match (op, from, w) {
+                    (UnOp::Zext(_), W::B32, _) | (UnOp::Sext(_), W::B32, Width::W32) => {
+                        self.a.mov_rr(W::B32, RAX, src)
+                    }
+                    (UnOp::Zext(_), _, _) => self.a.movzx_rr(from, RAX, src),
+                    _ => self.a.movsx_rr(from, xw, RAX, src),
+                }
+            }
+            UnOp::Clz => {
+                // CLZ = (bits - 1) - BSR, with BSR of 0 taken as -1.
+                let src = self.val_reg(a, RAX);
+                self.a.bsr(xw, RCX, src);
+                self.a.mov_ri_keep_flags(RAX, u64::MAX);
+                self.a.cmov(xw, Cc::E, RCX, RAX);
+                self.a.mov_ri_keep_flags(RAX, u64::from(w.bits() - 1));
+                self.a.alu_rr(Alu::Sub, xw, RAX, RCX);
+            }
+        }
+        self.def_from(dst, RAX);
+    }
+}
