@@ -77,6 +77,7 @@ pub mod exception;
 pub mod fp;
 pub mod interp;
 pub mod ir;
+pub mod jit;
 pub mod sysreg;
 
 #[cfg(test)]

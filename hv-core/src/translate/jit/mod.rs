@@ -1,0 +1,3 @@
+//! The JIT tier (work in progress).
+
+pub mod x86_64;
