@@ -4,6 +4,23 @@
 //! label and absolute-address branches once the code's final address is
 //! known. The encoder is pure safe Rust and never panics.
 //!
+//! ```
+//! use hv_core::translate::jit::x86_64::enc::{Alu, Asm, Cc, Mem, Reg, W};
+//!
+//! // rax = [rdi + 8]; if rax == 0 goto done; rax += 1; done: ret
+//! let mut a = Asm::new();
+//! let done = a.new_label();
+//! a.load(W::B64, Reg::Rax, Mem::base(Reg::Rdi, 8));
+//! a.test_rr(W::B64, Reg::Rax, Reg::Rax);
+//! a.jcc(Cc::E, done);
+//! a.alu_ri(Alu::Add, W::B64, Reg::Rax, 1);
+//! a.bind(done).unwrap();
+//! a.ret();
+//! let code = a.finish(0x1000).unwrap();
+//! assert_eq!(code[..4], [0x48, 0x8B, 0x47, 0x08]); // mov rax, [rdi+8]
+//! assert_eq!(code.last(), Some(&0xC3));
+//! ```
+//!
 //! # Errors
 //!
 //! Emitting methods return nothing: an operand combination that x86 cannot

@@ -869,3 +869,44 @@ fn sequence_decodes_in_order() {
         ]
     );
 }
+
+#[test]
+fn rel8_boundary() {
+    // A backward branch takes rel8 exactly while the displacement from its
+    // end is >= -128.
+    for (nops, want_len) in [(126, 2), (127, 5)] {
+        for cc in [None, Some(Cc::L)] {
+            let mut a = Asm::new();
+            let l = a.new_label();
+            a.bind(l).unwrap();
+            for _ in 0..nops {
+                a.nop();
+            }
+            match cc {
+                None => a.jmp(l),
+                Some(cc) => a.jcc(cc, l),
+            }
+            let code = a.finish(BASE).unwrap();
+            let (off, i) = decode_all(&code, BASE).pop().unwrap();
+            assert_eq!(off, nops);
+            let want_len = if cc.is_some() && want_len == 5 {
+                6
+            } else {
+                want_len
+            };
+            assert_eq!(i.len(), want_len);
+            assert_eq!(i.near_branch_target(), BASE);
+        }
+    }
+}
+
+#[test]
+fn finish_without_fixups_is_the_bytes() {
+    let mut a = Asm::new();
+    a.mov_ri(Reg::R15, u64::MAX);
+    a.store(W::B8, Mem::indexed(Reg::R12, Reg::R13, 8, 0), Reg::Rdi);
+    let raw = a.bytes().to_vec();
+    assert!(!a.is_empty());
+    assert_eq!(a.len(), raw.len());
+    assert_eq!(a.finish(0xFFFF_FFFF_0000).unwrap(), raw);
+}
