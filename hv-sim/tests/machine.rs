@@ -69,7 +69,6 @@ fn boot(img: &[u8], max_insns: u64) -> (Machine, RunReport, Captured) {
         RunConfig {
             max_insns: Some(max_insns),
             trace: false,
-            jit: None,
             ..RunConfig::default()
         },
     );
@@ -282,7 +281,6 @@ fn mmu_on_translates_through_the_guest_tables_and_checks_permissions() {
         RunConfig {
             max_insns: Some(10_000),
             trace: false,
-            jit: None,
             ..RunConfig::default()
         },
     );
@@ -453,7 +451,6 @@ fn disk_work_left_at_the_budget_is_polled_and_wfi_does_not_sleep_on_it() {
         RunConfig {
             max_insns: Some(100_000),
             trace: false,
-            jit: None,
             ..RunConfig::default()
         },
     );
