@@ -13,6 +13,7 @@ use hv_core::devices::pl011::{CharSink, Pl011};
 use hv_core::machine;
 use hv_core::mem::{GuestMemory, GuestRam, MemError};
 use hv_core::mmio::{AccessWidth, BusError, MmioBus};
+use hv_core::translate::bus::HostPage;
 use hv_core::translate::bus::Maintenance;
 use hv_core::translate::jit::Jit;
 use hv_core::translate::sysreg::{self, SysRegEnc};
@@ -378,6 +379,15 @@ impl CpuBus for SimBus {
         let pa = self.mmu.translate(&self.ram, va, AccessKind::Write, el)?;
         self.store_pa(pa, size, value)?;
         Ok(pa)
+    }
+
+    fn host_page(&mut self, va: u64, el: u8, kind: AccessKind) -> Option<HostPage> {
+        let page = va & !0xfff;
+        let pa = self.mmu.translate(&self.ram, page, kind, el).ok()?;
+        // Device writes are logged by `dma`; the CPU's are not, so RAM is
+        // all a page needs to be.
+        let host = self.ram.host_address(GuestAddress(pa), 4096)?;
+        Some(HostPage { pa, host })
     }
 
     fn fetch_pa(&mut self, va: u64, el: u8) -> Result<u64, Fault> {

@@ -123,6 +123,16 @@ pub trait GuestMemory {
     /// Whether `[addr, addr + len)` lies inside guest RAM.
     fn check_range(&self, addr: GuestAddress, len: u64) -> Result<(), MemError>;
 
+    /// The host address behind guest `[addr, addr + len)`, if this memory
+    /// is host memory and the range lies in one piece of it: for generated
+    /// code that accesses guest RAM directly (the JIT's load/store fast
+    /// path). The address stays valid as long as the memory; accesses
+    /// through it must follow this module's rules (no Rust references into
+    /// guest memory). The default: none.
+    fn host_address(&self, _addr: GuestAddress, _len: u64) -> Option<u64> {
+        None
+    }
+
     /// Atomic load of a naturally aligned u16.
     fn load_u16(&self, addr: GuestAddress, order: Ordering) -> Result<u16, MemError>;
     /// Atomic store of a naturally aligned u16.

@@ -277,6 +277,10 @@ macro_rules! typed_access {
 }
 
 impl GuestMemory for GuestRam {
+    fn host_address(&self, addr: GuestAddress, len: u64) -> Option<u64> {
+        self.host_range(addr, len).ok().map(|p| p as u64)
+    }
+
     #[inline]
     fn read(&self, addr: GuestAddress, buf: &mut [u8]) -> Result<(), MemError> {
         let p = self.host_range(addr, buf.len() as u64)?;

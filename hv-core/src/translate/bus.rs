@@ -151,6 +151,29 @@ pub trait CpuBus {
 
     /// Cache or TLB maintenance by the guest, with the Xt argument.
     fn maintenance(&mut self, _op: Maintenance, _arg: u64) {}
+
+    /// The page holding `va`, if an access of `kind` at `el` would reach
+    /// plain guest RAM with no side effect besides the data (no device, no
+    /// tracking): its guest physical page and the host address of the
+    /// page's first byte (see [`crate::mem::GuestRam::host_address`]).
+    /// Translated code then accesses that page directly until the CPU's
+    /// next [`super::Cpu::flush_jump_cache`] (TLBI, translation-register
+    /// writes, or the home's call). The default offers no page: every
+    /// access takes the slow path through [`CpuBus::load`] and
+    /// [`CpuBus::store`].
+    fn host_page(&mut self, _va: u64, _el: u8, _kind: AccessKind) -> Option<HostPage> {
+        None
+    }
+}
+
+/// A guest page translated code may access directly, see
+/// [`CpuBus::host_page`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostPage {
+    /// Guest physical address of the page.
+    pub pa: u64,
+    /// Host address of the page's first byte.
+    pub host: u64,
 }
 
 /// The MMU-off bus: virtual equals physical; RAM through a
@@ -204,6 +227,12 @@ impl<M: GuestMemory> CpuBus for FlatBus<M> {
             }
             Err(_) => Err(Fault::EXTERNAL),
         }
+    }
+
+    fn host_page(&mut self, va: u64, _el: u8, _kind: AccessKind) -> Option<HostPage> {
+        let pa = va & !0xfff;
+        let host = self.mem.host_address(GuestAddress(pa), 4096)?;
+        Some(HostPage { pa, host })
     }
 
     fn fetch_pa(&mut self, va: u64, _el: u8) -> Result<u64, Fault> {

@@ -102,6 +102,14 @@ impl BlockCache {
         hit(first) || (last != first && hit(last))
     }
 
+    /// Whether the page holding `pa` holds translated blocks now (exact,
+    /// unlike [`BlockCache::may_hold_code`]).
+    pub fn page_holds_code(&self, pa: u64) -> bool {
+        self.pages
+            .get(&(pa / PAGE_SIZE))
+            .is_some_and(|keys| !keys.is_empty())
+    }
+
     /// The guest wrote `[pa, pa + len)`: drop every block in the pages it
     /// touches. Returns whether anything was dropped.
     pub fn invalidate_range(&mut self, pa: u64, len: u64) -> bool {

@@ -8,7 +8,7 @@
 //! Guest faults — undefined instructions, aborts, SVC, BRK — are delivered
 //! to the guest's own vector table at EL1 and do not stop `run`.
 
-use super::bus::{CpuBus, Fault, Maintenance};
+use super::bus::{AccessKind, CpuBus, Fault, Maintenance};
 use super::cache::BlockCache;
 use super::cond::cond_holds;
 use super::decode::{
@@ -21,8 +21,8 @@ use super::exception::{
 };
 use super::fp::{self, FpInsn};
 use super::ir::{Block, Op, PAGE_SIZE};
-use super::jit::{Jit, JitKey};
-use super::regs::ArchRegs;
+use super::jit::{Callbacks, Jit, JitKey};
+use super::regs::{ArchRegs, HostTlbEntry, HOST_TLB_ENTRIES};
 use super::sysreg::{self as sr, SysRegEnc, SysRegs};
 use super::TranslateError;
 use alloc::boxed::Box;
@@ -310,6 +310,8 @@ pub struct Cpu {
     jump_cache: Vec<Option<JumpEntry>>,
     /// The JIT tier, if attached ([`Cpu::attach_jit`]).
     jit: Option<Box<Jit>>,
+    /// Whether `regs.tlb` may hold entries (only the JIT fills it).
+    host_tlb_used: bool,
     config: CpuConfig,
 }
 
@@ -336,6 +338,7 @@ impl Cpu {
             cache: BlockCache::new(),
             jump_cache: vec![None; JUMP_CACHE_SIZE],
             jit: None,
+            host_tlb_used: false,
             config,
         };
         cpu.reset(0);
@@ -565,6 +568,109 @@ impl Cpu {
         for e in self.jump_cache.iter_mut() {
             *e = None;
         }
+        // Whatever made the associations stale may have changed data
+        // translations too.
+        if self.host_tlb_used {
+            self.regs.tlb = [[HostTlbEntry::EMPTY; HOST_TLB_ENTRIES]; 2];
+            self.host_tlb_used = false;
+        }
+    }
+
+    /// Remember in the host TLB that the guest page at `va` (accessed at
+    /// `el`) is plain RAM, if the bus says so, so translated code's next
+    /// accesses to it skip the bus. Pages holding translated code never
+    /// get a write entry: stores to them must drop the code.
+    fn host_tlb_fill<B: CpuBus + ?Sized>(&mut self, bus: &mut B, va: u64, el: u8, write: bool) {
+        let kind = if write {
+            AccessKind::Write
+        } else {
+            AccessKind::Read
+        };
+        let Some(page) = bus.host_page(va, el, kind) else {
+            return;
+        };
+        if write && self.cache.page_holds_code(page.pa) {
+            return;
+        }
+        let vpage = va & !(PAGE_SIZE - 1);
+        let addend = page.host.wrapping_sub(vpage);
+        let Some(e) = self
+            .regs
+            .tlb
+            .get_mut(usize::from(el & 1))
+            .and_then(|t| t.get_mut(ArchRegs::tlb_index(va)))
+        else {
+            return;
+        };
+        let same = e.pa_page == page.pa && e.addend == addend && {
+            let other = if write { e.read_tag } else { e.write_tag };
+            other == vpage || other == HostTlbEntry::NONE
+        };
+        if !same {
+            *e = HostTlbEntry::EMPTY;
+        }
+        e.addend = addend;
+        e.pa_page = page.pa;
+        if write {
+            e.write_tag = vpage;
+        } else {
+            e.read_tag = vpage;
+        }
+        self.host_tlb_used = true;
+    }
+
+    /// The page at `pa` now holds translated code: its stores must take
+    /// the slow path.
+    fn host_tlb_protect_code(&mut self, pa: u64) {
+        if !self.host_tlb_used {
+            return;
+        }
+        let page = pa & !(PAGE_SIZE - 1);
+        for e in self.regs.tlb.iter_mut().flatten() {
+            if e.pa_page == page {
+                e.write_tag = HostTlbEntry::NONE;
+            }
+        }
+    }
+
+    /// A load for translated code's slow path: the interpreter's access,
+    /// then a host TLB fill.
+    pub(in crate::translate) fn jit_load<B: CpuBus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        va: u64,
+        size_log2: u8,
+        el: u8,
+        pc: u64,
+    ) -> Result<u64, SyncException> {
+        let align = self.align_for(size_log2);
+        match self.load(bus, va, size_log2, el, align) {
+            Ok(v) => {
+                self.host_tlb_fill(bus, va, el, false);
+                Ok(v as u64)
+            }
+            Err(f) => Err(self.data_abort_exc(f.1, f.0, false, pc)),
+        }
+    }
+
+    /// A store for translated code's slow path.
+    pub(in crate::translate) fn jit_store<B: CpuBus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        va: u64,
+        size_log2: u8,
+        value: u64,
+        el: u8,
+        pc: u64,
+    ) -> Result<(), SyncException> {
+        let align = self.align_for(size_log2);
+        match self.store(bus, va, size_log2, u128::from(value), el, align) {
+            Ok(()) => {
+                self.host_tlb_fill(bus, va, el, true);
+                Ok(())
+            }
+            Err(f) => Err(self.data_abort_exc(f.1, f.0, true, pc)),
+        }
     }
 
     /// The configuration.
@@ -620,13 +726,21 @@ impl Cpu {
         write: bool,
         pc: u64,
     ) -> Flow {
+        Flow::Exc(self.data_abort_exc(va, fault, write, pc))
+    }
+
+    fn data_abort_exc(&self, va: u64, fault: Fault, write: bool, pc: u64) -> SyncException {
         let ec = if self.el == 0 {
             ExceptionClass::DataAbortLower
         } else {
             ExceptionClass::DataAbortSame
         };
         let wnr = if write { ISS_WNR } else { 0 };
-        self.sync(ec, fault.status_code() | wnr, Some(va), pc)
+        SyncException {
+            esr: esr(ec, fault.status_code() | wnr),
+            far: Some(va),
+            elr: pc,
+        }
     }
 
     /// Enter EL1 through the vector table. `sync` carries ESR/FAR/ELR for a
@@ -793,6 +907,7 @@ impl Cpu {
                 let room = ((PAGE_SIZE - (pc & (PAGE_SIZE - 1))) / 4) as usize;
                 let max = self.config.max_block_insns.min(room);
                 let block = Block::translate(bus, pa, max).map_err(abort)?;
+                self.host_tlb_protect_code(pa);
                 self.cache.insert(regime, block)
             }
         };
@@ -841,7 +956,7 @@ impl Cpu {
         let mut flushed = false;
         let code = match jit.lookup(&key) {
             Some(c) => c,
-            None => jit.compile(key, block, jit_helper::<B>(), &mut flushed),
+            None => jit.compile(key, block, jit_callbacks::<B>(), &mut flushed),
         };
         e.code = code.max(DECLINED);
         e.code_spsel = self.spsel;
@@ -1911,15 +2026,20 @@ fn dp1(sf: bool, op: Dp1, a: u64) -> u64 {
     }
 }
 
-/// The interpreter callback generated code is built for, for bus type `B`.
+/// The callbacks generated code is built for, for bus type `B`.
 #[cfg(target_arch = "x86_64")]
-fn jit_helper<B: CpuBus + ?Sized>() -> u64 {
-    super::jit::native::interp_one_addr::<B>()
+fn jit_callbacks<B: CpuBus + ?Sized>() -> Callbacks {
+    let (load, store) = super::jit::native::access_addrs::<B>();
+    Callbacks {
+        interp: super::jit::native::interp_one_addr::<B>(),
+        load,
+        store,
+    }
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn jit_helper<B: CpuBus + ?Sized>() -> u64 {
-    0
+fn jit_callbacks<B: CpuBus + ?Sized>() -> Callbacks {
+    Callbacks::default()
 }
 
 #[cfg(target_arch = "x86_64")]

@@ -6,9 +6,50 @@
 
 use core::mem::offset_of;
 
-/// X0..X30, SP_EL0/SP_EL1, PC, NZCV and the instruction counter.
+/// Entries per exception level in [`HostTlb`].
+pub const HOST_TLB_ENTRIES: usize = 256;
+
+/// One entry of the host TLB: a guest virtual page that is plain RAM, the
+/// offset from its virtual addresses to the host addresses behind them,
+/// and the tags under which loads and stores may use it.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostTlbEntry {
+    /// The virtual page (`va & !0xfff`) loads may use, or [`HostTlbEntry::NONE`].
+    pub read_tag: u64,
+    /// The virtual page stores may use, or [`HostTlbEntry::NONE`] (also
+    /// while the page holds translated code, so those stores take the slow
+    /// path, which drops the code).
+    pub write_tag: u64,
+    /// Host address minus guest virtual address.
+    pub addend: u64,
+    /// The guest physical page behind it.
+    pub pa_page: u64,
+}
+
+impl HostTlbEntry {
+    /// A tag no access matches (its low 12 bits are not those of a page
+    /// start).
+    pub const NONE: u64 = u64::MAX;
+    /// An empty entry.
+    pub const EMPTY: HostTlbEntry = HostTlbEntry {
+        read_tag: Self::NONE,
+        write_tag: Self::NONE,
+        addend: 0,
+        pa_page: Self::NONE,
+    };
+}
+
+/// Direct-mapped host TLBs for EL0 and EL1 accesses, indexed by virtual
+/// page number: the JIT's inline fast path for guest loads and stores.
+/// Filled by the slow path, emptied whenever the guest's translation may
+/// have changed (see [`crate::translate::Cpu::flush_jump_cache`]).
+pub type HostTlb = [[HostTlbEntry; HOST_TLB_ENTRIES]; 2];
+
+/// X0..X30, SP_EL0/SP_EL1, PC, NZCV and the instruction counter, and the
+/// host TLB of translated code's loads and stores.
+#[repr(C)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ArchRegs {
     /// X0..X30.
     pub x: [u64; 31],
@@ -20,6 +61,21 @@ pub struct ArchRegs {
     pub icount: u64,
     /// NZCV in PSTATE layout (bits 31:28).
     pub nzcv: u32,
+    /// The JIT's host TLB (unused by the interpreter).
+    pub tlb: HostTlb,
+}
+
+impl Default for ArchRegs {
+    fn default() -> Self {
+        ArchRegs {
+            x: [0; 31],
+            sp: [0; 2],
+            pc: 0,
+            icount: 0,
+            nzcv: 0,
+            tlb: [[HostTlbEntry::EMPTY; HOST_TLB_ENTRIES]; 2],
+        }
+    }
 }
 
 impl ArchRegs {
@@ -39,6 +95,25 @@ impl ArchRegs {
     pub const OFFSET_ICOUNT: i32 = offset_of!(ArchRegs, icount) as i32;
     /// Byte offset of NZCV (a 32-bit field).
     pub const OFFSET_NZCV: i32 = offset_of!(ArchRegs, nzcv) as i32;
+
+    /// Byte offset of the host TLB of exception level `el` (0 or 1).
+    pub const fn offset_tlb(el: u8) -> i32 {
+        (offset_of!(ArchRegs, tlb)
+            + (el & 1) as usize * HOST_TLB_ENTRIES * core::mem::size_of::<HostTlbEntry>())
+            as i32
+    }
+
+    /// The host TLB slot of virtual address `va`.
+    pub const fn tlb_index(va: u64) -> usize {
+        ((va >> 12) as usize) & (HOST_TLB_ENTRIES - 1)
+    }
+
+    /// Byte offsets of the fields of a [`HostTlbEntry`].
+    pub const OFFSET_TLB_READ: i32 = offset_of!(HostTlbEntry, read_tag) as i32;
+    /// See [`ArchRegs::OFFSET_TLB_READ`].
+    pub const OFFSET_TLB_WRITE: i32 = offset_of!(HostTlbEntry, write_tag) as i32;
+    /// See [`ArchRegs::OFFSET_TLB_READ`].
+    pub const OFFSET_TLB_ADDEND: i32 = offset_of!(HostTlbEntry, addend) as i32;
 }
 
 #[cfg(test)]
@@ -54,5 +129,8 @@ mod tests {
         assert_eq!(ArchRegs::OFFSET_PC, 264);
         assert_eq!(ArchRegs::OFFSET_ICOUNT, 272);
         assert_eq!(ArchRegs::OFFSET_NZCV, 280);
+        assert_eq!(ArchRegs::offset_tlb(0), 288);
+        assert_eq!(ArchRegs::offset_tlb(1), 288 + 256 * 32);
+        assert_eq!(core::mem::size_of::<HostTlbEntry>(), 32);
     }
 }

@@ -167,6 +167,17 @@ pub enum Test {
     },
 }
 
+/// How a loaded value becomes a register value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoadExt {
+    /// Zero-extended (LDR, LDRB, LDRH).
+    Zero,
+    /// Sign-extended to 64 bits (LDRSB/LDRSH/LDRSW Xt).
+    Sx64,
+    /// Sign-extended to 32 bits, upper half zero (LDRSB/LDRSH Wt).
+    Sx32,
+}
+
 /// One IR operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IrOp {
@@ -267,6 +278,32 @@ pub enum IrOp {
         /// Value otherwise.
         b: Val,
     },
+    /// `dst` = the `1 << size_log2` bytes (1..=8) at virtual address
+    /// `addr`, extended per `ext`. May fault (a data abort taken at the
+    /// current instruction) or reach a device.
+    Load {
+        /// Destination.
+        dst: Tmp,
+        /// Virtual address.
+        addr: Val,
+        /// log2 of the size (0..=3).
+        size_log2: u8,
+        /// Extension.
+        ext: LoadExt,
+        /// With EL0 permissions even at EL1 (LDTR*).
+        unpriv: bool,
+    },
+    /// Store the low `1 << size_log2` bytes of `val` at `addr`. May fault.
+    Store {
+        /// Virtual address.
+        addr: Val,
+        /// Value.
+        val: Val,
+        /// log2 of the size (0..=3).
+        size_log2: u8,
+        /// With EL0 permissions even at EL1 (STTR*).
+        unpriv: bool,
+    },
     /// Execute the block's guest instruction `index` with the interpreter
     /// (an instruction this back end does not compile). The instruction
     /// may leave the block (a branch, an exception, an exit to the home);
@@ -294,6 +331,7 @@ impl IrOp {
     pub fn def(&self) -> Option<Tmp> {
         match *self {
             IrOp::Get { dst, .. }
+            | IrOp::Load { dst, .. }
             | IrOp::GetCarry { dst }
             | IrOp::Mov { dst, .. }
             | IrOp::Bin { dst, .. }
@@ -315,6 +353,11 @@ impl IrOp {
             IrOp::Bin { a, b, .. } | IrOp::Flags { a, b, .. } | IrOp::CondFlags { a, b, .. } => {
                 f(*a);
                 f(*b);
+            }
+            IrOp::Load { addr, .. } => f(*addr),
+            IrOp::Store { addr, val, .. } => {
+                f(*addr);
+                f(*val);
             }
             IrOp::Un { a, .. } => f(*a),
             IrOp::Select { test, a, b, .. } => {
@@ -339,6 +382,11 @@ impl IrOp {
             IrOp::Bin { a, b, .. } | IrOp::Flags { a, b, .. } | IrOp::CondFlags { a, b, .. } => {
                 *a = f(*a);
                 *b = f(*b);
+            }
+            IrOp::Load { addr, .. } => *addr = f(*addr),
+            IrOp::Store { addr, val, .. } => {
+                *addr = f(*addr);
+                *val = f(*val);
             }
             IrOp::Un { a, .. } => *a = f(*a),
             IrOp::Select { test, a, b, .. } => {

@@ -9,11 +9,12 @@
 //! reads and writes and folds constants.
 
 use crate::translate::decode::{
-    Bitfield, BranchReg, Csel, Dp1, Dp2, Dp3, Extend, Insn, LogicOp, MovWide, Shift, SP, ZR,
+    AddrMode, Bitfield, BranchReg, Csel, Dp1, Dp2, Dp3, Extend, Insn, LogicOp, MemKind, MemOp,
+    MovWide, Shift, SP, ZR,
 };
 use crate::translate::ir::Block;
 
-use super::ir::{BinOp, FlagOp, GReg, IrBlock, IrOp, Test, Tmp, UnOp, Val, Width};
+use super::ir::{BinOp, FlagOp, GReg, IrBlock, IrOp, LoadExt, Test, Tmp, UnOp, Val, Width};
 
 /// Lift `block`, whose first instruction is at virtual address `va`.
 pub fn lift(block: &Block, va: u64) -> IrBlock {
@@ -283,15 +284,7 @@ impl Lifter {
             } => {
                 let w = Width::of_sf(sf);
                 let m = self.get(rm);
-                let e = match ext {
-                    Extend::Uxtb => self.un(UnOp::Zext(8), Width::W64, m),
-                    Extend::Uxth => self.un(UnOp::Zext(16), Width::W64, m),
-                    Extend::Uxtw => self.un(UnOp::Zext(32), Width::W64, m),
-                    Extend::Sxtb => self.un(UnOp::Sext(8), Width::W64, m),
-                    Extend::Sxth => self.un(UnOp::Sext(16), Width::W64, m),
-                    Extend::Sxtw => self.un(UnOp::Sext(32), Width::W64, m),
-                    Extend::Uxtx | Extend::Sxtx => m,
-                };
+                let e = self.extend(ext, m);
                 let b = if amount == 0 {
                     e
                 } else {
@@ -522,7 +515,150 @@ impl Lifter {
                 }
                 self.exit(target)
             }
+            Insn::Mem { op, rt, rn, mode } if Self::native_mem(op) => {
+                self.mem(op, rt, rn, mode, pc);
+                End::Next
+            }
+            Insn::Pair {
+                op,
+                rt,
+                rt2,
+                rn,
+                mode,
+            } if Self::native_mem(op) && op.kind != MemKind::Prefetch => {
+                self.pair(op, rt, rt2, rn, mode, pc);
+                End::Next
+            }
             _ => self.interp(index),
+        }
+    }
+
+    /// Integer loads and stores of 1..=8 bytes are lifted; FP/SIMD ones
+    /// go to the interpreter.
+    fn native_mem(op: MemOp) -> bool {
+        !op.fp && op.size_log2 <= 3
+    }
+
+    /// Effective address and write-back value, as the interpreter's
+    /// `address`.
+    fn address(&mut self, rn: u8, mode: AddrMode, pc: u64) -> (Val, Option<Val>) {
+        let imm = |o: i64| Val::Imm(o as u64);
+        match mode {
+            AddrMode::Offset(o) => {
+                let base = self.get(rn);
+                if o == 0 {
+                    (base, None)
+                } else {
+                    (self.bin(BinOp::Add, Width::W64, base, imm(o)), None)
+                }
+            }
+            AddrMode::Pre(o) => {
+                let base = self.get(rn);
+                let a = self.bin(BinOp::Add, Width::W64, base, imm(o));
+                (a, Some(a))
+            }
+            AddrMode::Post(o) => {
+                let base = self.get(rn);
+                let w = self.bin(BinOp::Add, Width::W64, base, imm(o));
+                (base, Some(w))
+            }
+            AddrMode::Reg { rm, ext, shift } => {
+                let base = self.get(rn);
+                let m = self.get(rm);
+                let e = self.extend(ext, m);
+                let off = if shift & 7 == 0 {
+                    e
+                } else {
+                    self.bin(BinOp::Shl, Width::W64, e, Val::Imm(u64::from(shift & 7)))
+                };
+                (self.bin(BinOp::Add, Width::W64, base, off), None)
+            }
+            AddrMode::Literal(o) => (Val::Imm(pc.wrapping_add(o as u64)), None),
+        }
+    }
+
+    fn extend(&mut self, ext: Extend, m: Val) -> Val {
+        match ext {
+            Extend::Uxtb => self.un(UnOp::Zext(8), Width::W64, m),
+            Extend::Uxth => self.un(UnOp::Zext(16), Width::W64, m),
+            Extend::Uxtw => self.un(UnOp::Zext(32), Width::W64, m),
+            Extend::Sxtb => self.un(UnOp::Sext(8), Width::W64, m),
+            Extend::Sxth => self.un(UnOp::Sext(16), Width::W64, m),
+            Extend::Sxtw => self.un(UnOp::Sext(32), Width::W64, m),
+            Extend::Uxtx | Extend::Sxtx => m,
+        }
+    }
+
+    fn load(&mut self, op: MemOp, addr: Val) -> Val {
+        let dst = self.tmp();
+        let ext = match op.kind {
+            MemKind::LoadSx64 => LoadExt::Sx64,
+            MemKind::LoadSx32 => LoadExt::Sx32,
+            _ => LoadExt::Zero,
+        };
+        self.ir.push(IrOp::Load {
+            dst,
+            addr,
+            size_log2: op.size_log2,
+            ext,
+            unpriv: op.unpriv,
+        });
+        Val::T(dst)
+    }
+
+    fn store(&mut self, op: MemOp, addr: Val, val: Val) {
+        self.ir.push(IrOp::Store {
+            addr,
+            val,
+            size_log2: op.size_log2,
+            unpriv: op.unpriv,
+        });
+    }
+
+    /// LDR/STR and friends, in the interpreter's order: the access, then
+    /// the write-back, then the loaded register.
+    fn mem(&mut self, op: MemOp, rt: u8, rn: u8, mode: AddrMode, pc: u64) {
+        if op.kind == MemKind::Prefetch {
+            return;
+        }
+        let (addr, wb) = self.address(rn, mode, pc);
+        if op.kind == MemKind::Store {
+            let v = self.get(rt);
+            self.store(op, addr, v);
+            if let Some(w) = wb {
+                self.set(rn, w);
+            }
+        } else {
+            let v = self.load(op, addr);
+            if let Some(w) = wb {
+                self.set(rn, w);
+            }
+            self.set(rt, v);
+        }
+    }
+
+    /// LDP/STP/LDPSW: both accesses, then the write-back, then the
+    /// registers (a fault on the second access leaves the registers
+    /// unchanged; a store pair may have written its first half).
+    fn pair(&mut self, op: MemOp, rt: u8, rt2: u8, rn: u8, mode: AddrMode, pc: u64) {
+        let (addr, wb) = self.address(rn, mode, pc);
+        let addr2 = self.bin(BinOp::Add, Width::W64, addr, Val::Imm(1 << op.size_log2));
+        if op.kind == MemKind::Store {
+            let a = self.get(rt);
+            let b = self.get(rt2);
+            self.store(op, addr, a);
+            self.store(op, addr2, b);
+            if let Some(w) = wb {
+                self.set(rn, w);
+            }
+        } else {
+            let a = self.load(op, addr);
+            let b = self.load(op, addr2);
+            if let Some(w) = wb {
+                self.set(rn, w);
+            }
+            self.set(rt, a);
+            self.set(rt2, b);
         }
     }
 

@@ -53,6 +53,18 @@ pub(in crate::translate) struct JitKey {
     pub spsel: bool,
 }
 
+/// The Rust functions generated code calls (monomorphised for one bus
+/// type; code generated for one set is wrong for another).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(in crate::translate) struct Callbacks {
+    /// Run one instruction in the interpreter.
+    pub interp: u64,
+    /// The load slow path.
+    pub load: u64,
+    /// The store slow path.
+    pub store: u64,
+}
+
 /// A compiled block, or a block the back end declined (`code` 0).
 #[derive(Debug)]
 struct Compiled {
@@ -88,9 +100,9 @@ pub struct Jit {
     entry: u64,
     epilogue: u64,
     stub_len: usize,
-    /// The interpreter callback the current code was generated for (code
-    /// is specific to one bus type); 0 before the first compile.
-    helper: u64,
+    /// The callbacks the current code was generated for (code is specific
+    /// to one bus type); all 0 before the first compile.
+    callbacks: Callbacks,
     blocks: BTreeMap<JitKey, Compiled>,
     /// Blocks dropped while generated code may still run them; freed when
     /// control is back in the run loop.
@@ -156,7 +168,7 @@ impl Jit {
             entry: base,
             epilogue: base + stub.epilogue as u64,
             stub_len: stub.bytes.len(),
-            helper: 0,
+            callbacks: Callbacks::default(),
             blocks: BTreeMap::new(),
             graveyard: Vec::new(),
             threshold,
@@ -190,7 +202,7 @@ impl Jit {
         self.blocks.get(key).map(|c| c.code)
     }
 
-    /// Compile `block` for `key` with interpreter callbacks at `helper`.
+    /// Compile `block` for `key`, calling back into `callbacks`.
     /// Returns the code address, or 0 if the back end declined the block.
     /// May drop all other code (arena full, or a different `helper`):
     /// `flushed` is then set and the caller must forget code addresses it
@@ -199,15 +211,15 @@ impl Jit {
         &mut self,
         key: JitKey,
         block: &Arc<Block>,
-        helper: u64,
+        callbacks: Callbacks,
         flushed: &mut bool,
     ) -> u64 {
-        if helper != self.helper {
-            if self.helper != 0 {
+        if callbacks != self.callbacks {
+            if self.callbacks != Callbacks::default() {
                 self.flush();
                 *flushed = true;
             }
-            self.helper = helper;
+            self.callbacks = callbacks;
         }
         let mut ir = lift::lift(block, key.va);
         opt::optimize(&mut ir);
@@ -217,7 +229,9 @@ impl Jit {
             va: key.va,
             ops: block.ops.as_ptr() as u64,
             op_size: core::mem::size_of::<super::ir::Op>() as u64,
-            interp: helper,
+            interp: callbacks.interp,
+            load: callbacks.load,
+            store: callbacks.store,
             epilogue: self.epilogue,
         };
         let mut code = 0;

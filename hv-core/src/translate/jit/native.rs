@@ -98,6 +98,99 @@ pub(in crate::translate) fn interp_one_addr<B: CpuBus + ?Sized>() -> u64 {
     interp_one::<B> as extern "sysv64" fn(*mut JitCtx<B>, *const Op, u64) -> u64 as usize as u64
 }
 
+/// The addresses of the load and store slow paths generated code calls:
+/// `load(ctx, va, info, pc) -> {value, left}` and
+/// `store(ctx, va, info, pc, value) -> left`, where `info` is
+/// `size_log2 | el << 8` and `left` is 1 when the access faulted (the
+/// exception is pending, the PC set).
+#[cfg(target_arch = "x86_64")]
+pub(in crate::translate) fn access_addrs<B: CpuBus + ?Sized>() -> (u64, u64) {
+    (
+        jit_load::<B> as extern "sysv64" fn(*mut JitCtx<B>, u64, u64, u64) -> LoadResult as usize
+            as u64,
+        jit_store::<B> as extern "sysv64" fn(*mut JitCtx<B>, u64, u64, u64, u64) -> u64 as usize
+            as u64,
+    )
+}
+
+/// A load's result in RAX (value) and RDX (whether the block must be
+/// left), as System V returns a two-word struct.
+#[repr(C)]
+pub(in crate::translate) struct LoadResult {
+    value: u64,
+    left: u64,
+}
+
+/// The context's CPU and bus as references for one callback.
+///
+/// # Safety
+///
+/// `ctx` must be the context `run_block` created, called from the
+/// generated code it runs.
+#[cfg(target_arch = "x86_64")]
+unsafe fn parts<'a, B: CpuBus + ?Sized>(
+    ctx: *mut JitCtx<B>,
+) -> (
+    &'a mut Cpu,
+    &'a mut B,
+    &'a mut Option<Result<Exit, SyncException>>,
+) {
+    // SAFETY: per the contract the context outlives the callback, and the
+    // CPU and bus pointers come from `&mut` references that `run_block`
+    // holds unused while generated code runs; generated code does not
+    // touch memory while a callback runs.
+    unsafe {
+        let ctx = &mut *ctx;
+        (&mut *ctx.cpu, &mut *ctx.bus, &mut ctx.pending)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+extern "sysv64" fn jit_load<B: CpuBus + ?Sized>(
+    ctx: *mut JitCtx<B>,
+    va: u64,
+    info: u64,
+    pc: u64,
+) -> LoadResult {
+    // SAFETY: called only by generated code, with its context.
+    let (cpu, bus, pending) = unsafe { parts(ctx) };
+    match cpu.jit_load(bus, va, (info & 7) as u8, ((info >> 8) & 1) as u8, pc) {
+        Ok(value) => LoadResult { value, left: 0 },
+        Err(e) => {
+            cpu.regs.pc = pc;
+            *pending = Some(Err(e));
+            LoadResult { value: 0, left: 1 }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+extern "sysv64" fn jit_store<B: CpuBus + ?Sized>(
+    ctx: *mut JitCtx<B>,
+    va: u64,
+    info: u64,
+    pc: u64,
+    value: u64,
+) -> u64 {
+    // SAFETY: called only by generated code, with its context.
+    let (cpu, bus, pending) = unsafe { parts(ctx) };
+    match cpu.jit_store(
+        bus,
+        va,
+        (info & 7) as u8,
+        value,
+        ((info >> 8) & 1) as u8,
+        pc,
+    ) {
+        Ok(()) => 0,
+        Err(e) => {
+            cpu.regs.pc = pc;
+            *pending = Some(Err(e));
+            1
+        }
+    }
+}
+
 /// Execute `op` at `pc` with the interpreter on the context's CPU and bus.
 /// Returns 0 to continue the block, 1 when the instruction left it (the PC
 /// and `pending` are set).
@@ -107,13 +200,8 @@ extern "sysv64" fn interp_one<B: CpuBus + ?Sized>(
     op: *const Op,
     pc: u64,
 ) -> u64 {
-    // SAFETY: generated code passes the context `run_block` created, which
-    // outlives the call; nothing else references it during the call.
-    let ctx = unsafe { &mut *ctx };
-    // SAFETY: the CPU and bus pointers come from `&mut` references that
-    // `run_block` holds unused while generated code runs, and the
-    // generated code itself does not touch memory during this call.
-    let (cpu, bus) = unsafe { (&mut *ctx.cpu, &mut *ctx.bus) };
+    // SAFETY: called only by generated code, with its context.
+    let (cpu, bus, pending) = unsafe { parts(ctx) };
     // SAFETY: `op` points into a block the JIT keeps alive (in its block
     // table, or its graveyard until the dispatcher regains control).
     let op = unsafe { &*op };
@@ -125,11 +213,11 @@ extern "sysv64" fn interp_one<B: CpuBus + ?Sized>(
         }
         Flow::Exc(e) => {
             cpu.regs.pc = pc;
-            ctx.pending = Some(Err(e));
+            *pending = Some(Err(e));
             1
         }
         Flow::Exit(x) => {
-            ctx.pending = Some(Ok(x));
+            *pending = Some(Ok(x));
             1
         }
     }

@@ -170,7 +170,13 @@ pub fn dead_sets(b: &mut IrBlock) {
     let mut keep = vec![true; b.ops.len()];
     for (i, op) in b.ops.iter().enumerate().rev() {
         match *op {
-            IrOp::Exit { .. } | IrOp::ExitIf { .. } | IrOp::Interp { .. } => {
+            // Exits, and accesses that may fault: the register file must
+            // be exact there.
+            IrOp::Exit { .. }
+            | IrOp::ExitIf { .. }
+            | IrOp::Interp { .. }
+            | IrOp::Load { .. }
+            | IrOp::Store { .. } => {
                 overwritten = [false; 32];
             }
             IrOp::Set { reg, .. } => {
@@ -290,10 +296,11 @@ mod tests {
 
     #[test]
     fn an_interpreter_call_is_a_barrier() {
-        // x0 = 1; (load, interpreted: may read x0 through the address) x0 = 2
+        // x0 = 1; CRC32X w3, w0, x0 (interpreted: reads x0, writes x3);
+        // x0 = 2
         let ir = lifted(&[
             asm::movz(true, 0, 1, 0),
-            asm::ldr_imm(true, 3, 0, 0),
+            asm::dp2(true, 0b01_0011, 0, 0, 3),
             asm::movz(true, 0, 2, 0),
             asm::add_imm(true, 4, 3, 1),
             asm::RET,
@@ -320,6 +327,25 @@ mod tests {
                 ..
             }
         )));
+    }
+
+    #[test]
+    fn a_possibly_faulting_access_keeps_earlier_register_writes() {
+        // x0 = 1; ldr x3, [x1]; x0 = 2: if the load faults, the handler
+        // must see x0 = 1.
+        let ir = lifted(&[
+            asm::movz(true, 0, 1, 0),
+            asm::ldr_imm(true, 3, 1, 0),
+            asm::movz(true, 0, 2, 0),
+            asm::RET,
+        ]);
+        assert!(ir.ops.iter().any(|o| matches!(o, IrOp::Load { .. })));
+        let x0_sets = ir
+            .ops
+            .iter()
+            .filter(|o| matches!(o, IrOp::Set { reg: GReg::X(0), .. }))
+            .count();
+        assert_eq!(x0_sets, 2);
     }
 
     #[test]

@@ -3,10 +3,16 @@
 //! Conventions of generated code (System V):
 //! * RBX holds the register file ([`ArchRegs`]), R12 the callback context;
 //!   both are callee-saved, so they survive calls into the interpreter.
-//! * RAX, RCX and RDX are scratch within one IR op.
-//! * Temporaries live in RSI, RDI, R8-R11, RBP, R13-R15, or in spill slots
+//! * RAX, RCX, RDX and R11 are scratch within one IR op.
+//! * Temporaries live in RSI, RDI, R8-R10, RBP, R13-R15, or in spill slots
 //!   in the entry stub's frame. None lives across an interpreter call (the
-//!   passes guarantee it; [`compile`] declines the block otherwise).
+//!   passes guarantee it; [`compile`] declines the block otherwise); the
+//!   load/store slow paths save the caller-saved ones that are live.
+//! * Loads and stores first try the host TLB in the register file: the
+//!   virtual page and the access's alignment bits against the entry's tag,
+//!   then one host access at the entry's offset; a miss, a misaligned
+//!   access or a page that is not plain RAM calls the slow path (out of
+//!   line, at the block's end), which runs the interpreter's access.
 //! * A block leaves through the shared epilogue with RAX = 0 (the PC is
 //!   stored) or 1 (an interpreted instruction left the block).
 //! * NZCV is stored in PSTATE layout whenever a flag-setting op's flags
@@ -18,8 +24,10 @@ use alloc::vec::Vec;
 
 use super::enc::{Alu, Asm, Cc, EncError, Label, Mem, Reg, Shift as XShift, W};
 use crate::translate::cond::cond_holds;
-use crate::translate::jit::ir::{BinOp, FlagOp, GReg, IrBlock, IrOp, Test, Tmp, UnOp, Val, Width};
-use crate::translate::regs::ArchRegs;
+use crate::translate::jit::ir::{
+    BinOp, FlagOp, GReg, IrBlock, IrOp, LoadExt, Test, Tmp, UnOp, Val, Width,
+};
+use crate::translate::regs::{ArchRegs, HOST_TLB_ENTRIES};
 
 /// What a block's code depends on besides its IR.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,6 +45,10 @@ pub struct Env {
     pub op_size: u64,
     /// The interpreter callback.
     pub interp: u64,
+    /// The load slow path.
+    pub load: u64,
+    /// The store slow path.
+    pub store: u64,
     /// The shared epilogue.
     pub epilogue: u64,
 }
@@ -73,20 +85,20 @@ const CTX: Reg = Reg::R12;
 const RAX: Reg = Reg::Rax;
 const RCX: Reg = Reg::Rcx;
 const RDX: Reg = Reg::Rdx;
-/// Registers for temporaries; the first six are caller-saved.
-const POOL: [Reg; 10] = [
+const R11: Reg = Reg::R11;
+/// Registers for temporaries; the first five are caller-saved.
+const POOL: [Reg; 9] = [
     Reg::Rsi,
     Reg::Rdi,
     Reg::R8,
     Reg::R9,
     Reg::R10,
-    Reg::R11,
     Reg::Rbp,
     Reg::R13,
     Reg::R14,
     Reg::R15,
 ];
-const CALLER_SAVED_IN_POOL: usize = 6;
+const CALLER_SAVED_IN_POOL: usize = 5;
 const SPILL_SLOTS: usize = 32;
 /// Stack space below the saved registers: spill slots plus 8 bytes that
 /// keep RSP 16-byte aligned at calls (return address + 6 pushes = 56).
@@ -150,6 +162,21 @@ fn cond_mask(cond: u8) -> u32 {
         .fold(0, |m, i| m | (1 << i))
 }
 
+/// An out-of-line load/store slow path, emitted after the block's code.
+struct Cold {
+    entry: Label,
+    back: Label,
+    store: bool,
+    /// `size_log2 | el << 8`.
+    info: u64,
+    pc: u64,
+    /// Instructions to add to the counter while the slow path runs (the
+    /// access's own instruction counts if it faults).
+    delta: u16,
+    /// Caller-saved registers holding live temporaries.
+    save: Vec<Reg>,
+}
+
 struct Lower<'a> {
     a: Asm,
     env: &'a Env,
@@ -162,6 +189,7 @@ struct Lower<'a> {
     /// The guest instruction being lowered.
     cur: u16,
     leave: Option<Label>,
+    cold: Vec<Cold>,
 }
 
 /// Compile `ir` for placement at `at`.
@@ -188,6 +216,7 @@ pub fn compile(ir: &IrBlock, env: &Env, at: u64) -> Result<Vec<u8>, CompileError
         added: 0,
         cur: 0,
         leave: None,
+        cold: Vec::new(),
     };
     for (i, op) in ir.ops.iter().enumerate() {
         if let Some(t) = op.def() {
@@ -195,6 +224,9 @@ pub fn compile(ir: &IrBlock, env: &Env, at: u64) -> Result<Vec<u8>, CompileError
         }
         l.op(i, op)?;
         l.release(i, op);
+    }
+    for c in core::mem::take(&mut l.cold) {
+        l.slow_path(c)?;
     }
     if let Some(leave) = l.leave {
         l.a.bind(leave)?;
@@ -494,6 +526,19 @@ impl Lower<'_> {
                 self.a.cmov(W::B64, cc, RDX, RCX);
                 self.def_from(dst, RDX);
             }
+            IrOp::Load {
+                dst,
+                addr,
+                size_log2,
+                ext,
+                unpriv,
+            } => self.load(i, dst, addr, size_log2, ext, unpriv)?,
+            IrOp::Store {
+                addr,
+                val,
+                size_log2,
+                unpriv,
+            } => self.store(i, addr, val, size_log2, unpriv)?,
             IrOp::Interp { index } => {
                 self.check_nothing_live_in_caller_saved(i)?;
                 self.count_to(index + 1);
@@ -509,14 +554,7 @@ impl Lower<'_> {
                 self.a.mov_ri(RAX, self.env.interp);
                 self.a.call_r(RAX);
                 self.a.test_rr(W::B64, RAX, RAX);
-                let leave = match self.leave {
-                    Some(l) => l,
-                    None => {
-                        let l = self.a.new_label();
-                        self.leave = Some(l);
-                        l
-                    }
-                };
+                let leave = self.leave_label();
                 self.a.jcc(Cc::Ne, leave);
             }
             IrOp::ExitIf { test, pc } => {
@@ -534,6 +572,203 @@ impl Lower<'_> {
                 self.added = self.cur + 1;
             }
         }
+        Ok(())
+    }
+
+    fn leave_label(&mut self) -> Label {
+        match self.leave {
+            Some(l) => l,
+            None => {
+                let l = self.a.new_label();
+                self.leave = Some(l);
+                l
+            }
+        }
+    }
+
+    /// Caller-saved registers holding temporaries still read after op
+    /// `i` (other than `except`, which op `i` defines).
+    fn live_caller_saved(&self, i: usize, except: Option<Tmp>) -> Vec<Reg> {
+        let caller_saved = &POOL[..CALLER_SAVED_IN_POOL];
+        let mut regs = Vec::new();
+        for (k, l) in self.loc.iter().enumerate() {
+            if Some(k) == except.map(|t| t.0 as usize) {
+                continue;
+            }
+            if let Some(Loc::R(r)) = l {
+                let live = self
+                    .last_use
+                    .get(k)
+                    .is_some_and(|&u| u > i && u != usize::MAX);
+                if live && caller_saved.contains(r) {
+                    regs.push(*r);
+                }
+            }
+        }
+        regs
+    }
+
+    /// The host-TLB probe for the address in RAX: on a hit RAX becomes the
+    /// host address; on a miss (or a misaligned access) control goes to
+    /// `miss`. Clobbers RCX and R11.
+    fn tlb_probe(&mut self, size_log2: u8, el: u8, write: bool, miss: Label) {
+        let tlb = ArchRegs::offset_tlb(el);
+        let tag = if write {
+            ArchRegs::OFFSET_TLB_WRITE
+        } else {
+            ArchRegs::OFFSET_TLB_READ
+        };
+        // RCX = slot * 32: bits 19:12 of the address, moved to 12:5.
+        self.a.mov_rr(W::B64, RCX, RAX);
+        self.a.shift_ri(XShift::Shr, W::B64, RCX, 7);
+        self.a
+            .alu_ri(Alu::And, W::B32, RCX, ((HOST_TLB_ENTRIES as i32) - 1) << 5);
+        // The page plus the address's low bits an aligned access has
+        // clear: a misaligned access cannot match.
+        let mask = !0xfffi32 | ((1i32 << size_log2) - 1);
+        self.a.mov_rr(W::B64, R11, RAX);
+        self.a.alu_ri(Alu::And, W::B64, R11, mask);
+        self.a
+            .alu_rm(Alu::Cmp, W::B64, R11, Mem::indexed(BASE, RCX, 1, tlb + tag));
+        self.a.jcc(Cc::Ne, miss);
+        self.a.alu_rm(
+            Alu::Add,
+            W::B64,
+            RAX,
+            Mem::indexed(BASE, RCX, 1, tlb + ArchRegs::OFFSET_TLB_ADDEND),
+        );
+    }
+
+    fn access_el(&self, unpriv: bool) -> u8 {
+        if unpriv {
+            0
+        } else {
+            self.env.el
+        }
+    }
+
+    fn cold_path(
+        &mut self,
+        i: usize,
+        store: bool,
+        size_log2: u8,
+        el: u8,
+        except: Option<Tmp>,
+    ) -> Cold {
+        Cold {
+            entry: self.a.new_label(),
+            back: self.a.new_label(),
+            store,
+            info: u64::from(size_log2 & 3) | (u64::from(el) << 8),
+            pc: self.env.va.wrapping_add(4 * u64::from(self.cur)),
+            delta: (self.cur + 1).saturating_sub(self.added),
+            save: self.live_caller_saved(i, except),
+        }
+    }
+
+    fn load(
+        &mut self,
+        i: usize,
+        dst: Tmp,
+        addr: Val,
+        size_log2: u8,
+        ext: LoadExt,
+        unpriv: bool,
+    ) -> Result<(), CompileError> {
+        let el = self.access_el(unpriv);
+        let cold = self.cold_path(i, false, size_log2, el, Some(dst));
+        self.val_into(RAX, addr);
+        self.tlb_probe(size_log2, el, false, cold.entry);
+        let m = Mem::base(RAX, 0);
+        let from = match size_log2 {
+            0 => W::B8,
+            1 => W::B16,
+            2 => W::B32,
+            _ => W::B64,
+        };
+        self.a.load(from, RAX, m);
+        self.a.bind(cold.back)?;
+        match (ext, from) {
+            (LoadExt::Zero, _) | (_, W::B64) | (LoadExt::Sx32, W::B32) => {}
+            (LoadExt::Sx64, _) => self.a.movsx_rr(from, W::B64, RAX, RAX),
+            (LoadExt::Sx32, _) => self.a.movsx_rr(from, W::B32, RAX, RAX),
+        }
+        self.def_from(dst, RAX);
+        self.cold.push(cold);
+        Ok(())
+    }
+
+    fn store(
+        &mut self,
+        i: usize,
+        addr: Val,
+        val: Val,
+        size_log2: u8,
+        unpriv: bool,
+    ) -> Result<(), CompileError> {
+        let el = self.access_el(unpriv);
+        let cold = self.cold_path(i, true, size_log2, el, None);
+        self.val_into(RDX, val);
+        self.val_into(RAX, addr);
+        self.tlb_probe(size_log2, el, true, cold.entry);
+        let w = match size_log2 {
+            0 => W::B8,
+            1 => W::B16,
+            2 => W::B32,
+            _ => W::B64,
+        };
+        self.a.store(w, Mem::base(RAX, 0), RDX);
+        self.a.bind(cold.back)?;
+        self.cold.push(cold);
+        Ok(())
+    }
+
+    /// The slow path of a load (address in RAX; value back in RAX) or a
+    /// store (address in RAX, value in RDX).
+    fn slow_path(&mut self, c: Cold) -> Result<(), CompileError> {
+        self.a.bind(c.entry)?;
+        let icount = Self::field(ArchRegs::OFFSET_ICOUNT);
+        if c.delta > 0 {
+            self.a.alu_mi(Alu::Add, W::B64, icount, i32::from(c.delta));
+        }
+        let pad = c.save.len() % 2 == 1;
+        for r in &c.save {
+            self.a.push(*r);
+        }
+        if pad {
+            self.a.alu_ri(Alu::Sub, W::B64, Reg::Rsp, 8);
+        }
+        if c.store {
+            self.a.mov_rr(W::B64, Reg::R8, RDX);
+        }
+        self.a.mov_rr(W::B64, Reg::Rsi, RAX);
+        self.a.mov_rr(W::B64, Reg::Rdi, CTX);
+        self.a.mov_ri(RDX, c.info);
+        self.a.mov_ri(RCX, c.pc);
+        self.a.mov_ri(
+            RAX,
+            if c.store {
+                self.env.store
+            } else {
+                self.env.load
+            },
+        );
+        self.a.call_r(RAX);
+        if pad {
+            self.a.alu_ri(Alu::Add, W::B64, Reg::Rsp, 8);
+        }
+        for r in c.save.iter().rev() {
+            self.a.pop(*r);
+        }
+        // A store returns "left" in RAX, a load in RDX.
+        let left = if c.store { RAX } else { RDX };
+        self.a.test_rr(W::B64, left, left);
+        let leave = self.leave_label();
+        self.a.jcc(Cc::Ne, leave);
+        if c.delta > 0 {
+            self.a.alu_mi(Alu::Sub, W::B64, icount, i32::from(c.delta));
+        }
+        self.a.jmp(c.back);
         Ok(())
     }
 
