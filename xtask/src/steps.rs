@@ -371,12 +371,17 @@ const UNSAFE_POLICY: &[UnsafePolicy] = &[
     UnsafePolicy {
         krate: "hv-core",
         root: "hv-core/src/lib.rs",
-        allowed: &["mem"],
+        allowed: &["mem", "translate/jit/native"],
     },
     UnsafePolicy {
         krate: "hv-kernel",
         root: "hv-kernel/src/main.rs",
         allowed: &["arch"],
+    },
+    UnsafePolicy {
+        krate: "hv-sim",
+        root: "hv-sim/src/lib.rs",
+        allowed: &["code_arena"],
     },
 ];
 
@@ -417,8 +422,32 @@ fn collect_rs_files(dir: &std::path::Path, out: &mut Vec<PathBuf>) -> Result<(),
 
 /// What breaks the policy in `files` (path, text): the root lacks
 /// `#![deny(unsafe_code)]`, or `allow(unsafe_code)` appears anywhere but on
-/// an allowed module's declaration in the root.
+/// the declaration of an allowed module, in the file that declares it.
+/// Allowed modules are paths from the crate root: `mem` is `mod mem;` in
+/// the root, `a/b/c` is `mod c;` in `a/b/mod.rs` or `a/b.rs`.
 fn unsafe_policy_problems(root: &str, files: &[(String, String)], allowed: &[&str]) -> Vec<String> {
+    let src = root.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let in_src = |rel: &str| {
+        if src.is_empty() {
+            rel.to_string()
+        } else {
+            format!("{src}/{rel}")
+        }
+    };
+    // (declaring file, module name) for each allowed module.
+    let declarations: Vec<(Vec<String>, &str)> = allowed
+        .iter()
+        .map(|m| match m.rsplit_once('/') {
+            None => (vec![root.to_string()], *m),
+            Some((parent, name)) => (
+                vec![
+                    in_src(&format!("{parent}/mod.rs")),
+                    in_src(&format!("{parent}.rs")),
+                ],
+                name,
+            ),
+        })
+        .collect();
     let mut problems = Vec::new();
     for (path, text) in files {
         let lines: Vec<&str> = text.lines().map(str::trim).collect();
@@ -431,12 +460,12 @@ fn unsafe_policy_problems(root: &str, files: &[(String, String)], allowed: &[&st
             }
             // The next line that is not an attribute is what it applies to.
             let target = lines[i + 1..].iter().find(|l| !l.starts_with("#["));
-            let on_allowed_module = path == root
-                && target.is_some_and(|t| {
-                    allowed.iter().any(|m| {
-                        *t == format!("mod {m};").as_str() || *t == format!("pub mod {m};").as_str()
-                    })
-                });
+            let on_allowed_module = target.is_some_and(|t| {
+                declarations.iter().any(|(declared_in, name)| {
+                    declared_in.iter().any(|f| f == path)
+                        && (*t == format!("mod {name};") || *t == format!("pub mod {name};"))
+                })
+            });
             if !on_allowed_module {
                 problems.push(format!("{path}:{}: unsafe code allowed here", i + 1));
             }
@@ -528,5 +557,25 @@ mod tests {
         let p = unsafe_policy_problems("src/lib.rs", &files(root, other), &["mem"]);
         assert_eq!(p.len(), 3, "{p:?}");
         assert!(p[0].contains("lacks"), "{p:?}");
+    }
+
+    #[test]
+    fn nested_modules_are_allowed_only_in_their_parent() {
+        let root = "#![deny(unsafe_code)]\nmod a;\n";
+        let parent = "#[allow(unsafe_code)]\nmod native;\n";
+        let files = |parent_path: &str| {
+            vec![
+                ("src/lib.rs".to_string(), root.to_string()),
+                (parent_path.to_string(), parent.to_string()),
+            ]
+        };
+        for ok in ["src/a/b/mod.rs", "src/a/b.rs"] {
+            let p = unsafe_policy_problems("src/lib.rs", &files(ok), &["a/b/native"]);
+            assert!(p.is_empty(), "{ok}: {p:?}");
+        }
+        let p = unsafe_policy_problems("src/lib.rs", &files("src/a/mod.rs"), &["a/b/native"]);
+        assert_eq!(p.len(), 1, "{p:?}");
+        let p = unsafe_policy_problems("src/lib.rs", &files("src/a/b/mod.rs"), &["native"]);
+        assert_eq!(p.len(), 1, "{p:?}");
     }
 }

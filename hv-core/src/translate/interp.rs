@@ -580,6 +580,7 @@ impl Cpu {
     /// `el`) is plain RAM, if the bus says so, so translated code's next
     /// accesses to it skip the bus. Pages holding translated code never
     /// get a write entry: stores to them must drop the code.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // JIT back ends only
     fn host_tlb_fill<B: CpuBus + ?Sized>(&mut self, bus: &mut B, va: u64, el: u8, write: bool) {
         let kind = if write {
             AccessKind::Write
@@ -635,6 +636,7 @@ impl Cpu {
 
     /// A load for translated code's slow path: the interpreter's access,
     /// then a host TLB fill.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // JIT back ends only
     pub(in crate::translate) fn jit_load<B: CpuBus + ?Sized>(
         &mut self,
         bus: &mut B,
@@ -654,6 +656,7 @@ impl Cpu {
     }
 
     /// A store for translated code's slow path.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // JIT back ends only
     pub(in crate::translate) fn jit_store<B: CpuBus + ?Sized>(
         &mut self,
         bus: &mut B,
@@ -987,6 +990,7 @@ impl Cpu {
     }
 
     /// Execute one op at `pc` (the JIT's path into the interpreter).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // JIT back ends only
     pub(in crate::translate) fn exec_one<B: CpuBus + ?Sized>(
         &mut self,
         op: &Op,
@@ -2038,6 +2042,7 @@ fn jit_callbacks<B: CpuBus + ?Sized>() -> Callbacks {
 }
 
 #[cfg(not(target_arch = "x86_64"))]
+#[allow(clippy::extra_unused_type_parameters)] // same signature as on x86_64
 fn jit_callbacks<B: CpuBus + ?Sized>() -> Callbacks {
     Callbacks::default()
 }

@@ -343,7 +343,15 @@ mod tests {
         let x0_sets = ir
             .ops
             .iter()
-            .filter(|o| matches!(o, IrOp::Set { reg: GReg::X(0), .. }))
+            .filter(|o| {
+                matches!(
+                    o,
+                    IrOp::Set {
+                        reg: GReg::X(0),
+                        ..
+                    }
+                )
+            })
             .count();
         assert_eq!(x0_sets, 2);
     }
