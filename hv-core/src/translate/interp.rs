@@ -312,6 +312,9 @@ pub struct Cpu {
     jit: Option<Box<Jit>>,
     /// Whether `regs.tlb` may hold entries (only the JIT fills it).
     host_tlb_used: bool,
+    /// The chaining site compiled code last left through (0: none), to
+    /// link it to the next block's code.
+    chain_site: u64,
     config: CpuConfig,
 }
 
@@ -339,6 +342,7 @@ impl Cpu {
             jump_cache: vec![None; JUMP_CACHE_SIZE],
             jit: None,
             host_tlb_used: false,
+            chain_site: 0,
             config,
         };
         cpu.reset(0);
@@ -544,6 +548,10 @@ impl Cpu {
     fn code_dropped(&mut self, pa: u64, len: u64) {
         if let Some(j) = self.jit.as_mut() {
             j.invalidate(pa, len);
+            // A block running now may have been dropped: let it, but not
+            // the blocks it links to, run on.
+            self.regs.chain_limit = 0;
+            self.chain_site = 0;
         }
         self.flush_jump_cache();
     }
@@ -801,16 +809,31 @@ impl Cpu {
     /// boundaries, so up to one block more may run) or the home is needed.
     pub fn run<B: CpuBus + ?Sized>(&mut self, bus: &mut B, budget: u64) -> Exit {
         let start = self.regs.icount;
+        // Compiled code may skip block boundaries while there is budget
+        // left and no interrupt line is up (the lines only change between
+        // runs; DAIF, EL and translation only by interpreted instructions,
+        // whose blocks never chain).
+        self.chain_site = 0;
+        self.regs.chain_limit = if self.irq || self.fiq {
+            0
+        } else {
+            start.saturating_add(budget)
+        };
         loop {
+            // The previous block's chaining site, to link to this block
+            // only if nothing happens in between.
+            let mut chain_from = core::mem::take(&mut self.chain_site);
             if self.regs.icount.wrapping_sub(start) >= budget {
                 return Exit::Budget;
             }
             if self.fiq && self.daif & Spsr::F.bits() as u32 == 0 {
+                chain_from = 0;
                 let e = self.take_exception(VectorKind::Fiq, None);
                 if self.config.exit_on_exception {
                     return e;
                 }
             } else if self.irq && self.daif & Spsr::I.bits() as u32 == 0 {
+                chain_from = 0;
                 let e = self.take_exception(VectorKind::Irq, None);
                 if self.config.exit_on_exception {
                     return e;
@@ -827,7 +850,7 @@ impl Cpu {
                 self.lookup(bus, pc)
             };
             let result = match block {
-                Ok((b, slot)) => match self.jit_code(bus, slot, &b) {
+                Ok((b, slot)) => match self.jit_code(bus, slot, &b, chain_from) {
                     Some(code) => self.exec_jit(bus, code),
                     None => self.exec_block(&b, bus),
                 },
@@ -930,16 +953,23 @@ impl Cpu {
 
     /// The compiled code to run for the block just looked up in jump-cache
     /// `slot`, compiling it once it is hot; `None` to interpret it.
+    /// `chain_from`: the chaining site (or 0) of the compiled block that
+    /// jumped here, with no state change in between, to link to this
+    /// block's code.
     #[inline]
     fn jit_code<B: CpuBus + ?Sized>(
         &mut self,
         _bus: &B,
         slot: usize,
         block: &Arc<Block>,
+        chain_from: u64,
     ) -> Option<u64> {
         let jit = self.jit.as_mut()?;
         let e = self.jump_cache.get_mut(slot)?.as_mut()?;
         if e.code > DECLINED && e.code_spsel == self.spsel {
+            if chain_from != 0 {
+                jit.link(chain_from, e.code);
+            }
             return Some(e.code);
         }
         if e.code == DECLINED {
@@ -974,7 +1004,8 @@ impl Cpu {
         (code > DECLINED).then_some(code)
     }
 
-    /// Run compiled code; results as [`Cpu::exec_block`].
+    /// Run compiled code; results as [`Cpu::exec_block`]. Remembers the
+    /// chaining site the code left through, if any, for [`Cpu::jit_code`].
     fn exec_jit<B: CpuBus + ?Sized>(
         &mut self,
         bus: &mut B,
@@ -986,7 +1017,13 @@ impl Cpu {
             j.note_run();
             j.collect();
         }
-        result
+        match result {
+            Ok(site) => {
+                self.chain_site = site;
+                None
+            }
+            Err(pending) => pending,
+        }
     }
 
     /// Execute one op at `pc` (the JIT's path into the interpreter).
@@ -2053,7 +2090,7 @@ fn run_compiled<B: CpuBus + ?Sized>(
     bus: &mut B,
     entry: u64,
     code: u64,
-) -> Option<Result<Exit, SyncException>> {
+) -> Result<u64, Option<Result<Exit, SyncException>>> {
     super::jit::native::run_block(cpu, bus, entry, code)
 }
 
@@ -2064,6 +2101,6 @@ fn run_compiled<B: CpuBus + ?Sized>(
     _bus: &mut B,
     _entry: u64,
     _code: u64,
-) -> Option<Result<Exit, SyncException>> {
-    None
+) -> Result<u64, Option<Result<Exit, SyncException>>> {
+    Err(None)
 }

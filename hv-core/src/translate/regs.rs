@@ -59,6 +59,10 @@ pub struct ArchRegs {
     pub pc: u64,
     /// Instructions retired plus exceptions entered.
     pub icount: u64,
+    /// Translated code may jump from one block straight into the next
+    /// while `icount` is below this (the run loop sets it from its budget,
+    /// or to 0 when it must see every block boundary).
+    pub chain_limit: u64,
     /// NZCV in PSTATE layout (bits 31:28).
     pub nzcv: u32,
     /// The JIT's host TLB (unused by the interpreter).
@@ -72,6 +76,7 @@ impl Default for ArchRegs {
             sp: [0; 2],
             pc: 0,
             icount: 0,
+            chain_limit: 0,
             nzcv: 0,
             tlb: [[HostTlbEntry::EMPTY; HOST_TLB_ENTRIES]; 2],
         }
@@ -93,6 +98,8 @@ impl ArchRegs {
     pub const OFFSET_PC: i32 = offset_of!(ArchRegs, pc) as i32;
     /// Byte offset of the instruction counter.
     pub const OFFSET_ICOUNT: i32 = offset_of!(ArchRegs, icount) as i32;
+    /// Byte offset of the chaining limit.
+    pub const OFFSET_CHAIN_LIMIT: i32 = offset_of!(ArchRegs, chain_limit) as i32;
     /// Byte offset of NZCV (a 32-bit field).
     pub const OFFSET_NZCV: i32 = offset_of!(ArchRegs, nzcv) as i32;
 
@@ -128,9 +135,10 @@ mod tests {
         assert_eq!(ArchRegs::offset_sp(1), 256);
         assert_eq!(ArchRegs::OFFSET_PC, 264);
         assert_eq!(ArchRegs::OFFSET_ICOUNT, 272);
-        assert_eq!(ArchRegs::OFFSET_NZCV, 280);
-        assert_eq!(ArchRegs::offset_tlb(0), 288);
-        assert_eq!(ArchRegs::offset_tlb(1), 288 + 256 * 32);
+        assert_eq!(ArchRegs::OFFSET_CHAIN_LIMIT, 280);
+        assert_eq!(ArchRegs::OFFSET_NZCV, 288);
+        assert_eq!(ArchRegs::offset_tlb(0), 296);
+        assert_eq!(ArchRegs::offset_tlb(1), 296 + 256 * 32);
         assert_eq!(core::mem::size_of::<HostTlbEntry>(), 32);
     }
 }

@@ -323,6 +323,11 @@ pub enum IrOp {
     Exit {
         /// Next PC.
         pc: Val,
+        /// Whether a back end may jump straight to the next block's code
+        /// (false after an interpreted instruction: it may have changed
+        /// the exception level, masks or translation, which the run loop
+        /// must see).
+        chain: bool,
     },
 }
 
@@ -366,7 +371,7 @@ impl IrOp {
                 f(*b);
             }
             IrOp::ExitIf { test, .. } => test_use(test, &mut f),
-            IrOp::Exit { pc } => f(*pc),
+            IrOp::Exit { pc, .. } => f(*pc),
             IrOp::Insn { .. } | IrOp::Get { .. } | IrOp::GetCarry { .. } | IrOp::Interp { .. } => {}
         }
     }
@@ -395,7 +400,7 @@ impl IrOp {
                 *b = f(*b);
             }
             IrOp::ExitIf { test, .. } => map_test(test, &mut f),
-            IrOp::Exit { pc } => *pc = f(*pc),
+            IrOp::Exit { pc, .. } => *pc = f(*pc),
             IrOp::Insn { .. } | IrOp::Get { .. } | IrOp::GetCarry { .. } | IrOp::Interp { .. } => {}
         }
     }

@@ -23,15 +23,23 @@ pub fn lift(block: &Block, va: u64) -> IrBlock {
     };
     let n = block.ops.len();
     l.ir.insns = n as u16;
+    let mut last_native = true;
     for (i, op) in block.ops.iter().enumerate() {
         let pc = va.wrapping_add(4 * i as u64);
         l.ir.push(IrOp::Insn { index: i as u16 });
+        let before = l.ir.ops.len();
         if l.insn(i, op.insn, op.flags, pc) == End::Block {
             return l.ir;
         }
+        last_native = !l.ir.ops[before..]
+            .iter()
+            .any(|o| matches!(o, IrOp::Interp { .. }));
     }
     let next = va.wrapping_add(4 * n as u64);
-    l.ir.push(IrOp::Exit { pc: Val::Imm(next) });
+    l.ir.push(IrOp::Exit {
+        pc: Val::Imm(next),
+        chain: last_native,
+    });
     l.ir
 }
 
@@ -152,7 +160,7 @@ impl Lifter {
     }
 
     fn exit(&mut self, pc: Val) -> End {
-        self.ir.push(IrOp::Exit { pc });
+        self.ir.push(IrOp::Exit { pc, chain: true });
         End::Block
     }
 

@@ -85,6 +85,8 @@ pub struct JitStats {
     pub runs: u64,
     /// Compiled blocks dropped because their code page was written.
     pub invalidated: u64,
+    /// Chaining sites linked to their next block.
+    pub links: u64,
     /// Times the arena filled up and all code was dropped.
     pub flushes: u64,
     /// Bytes of generated code in the arena now.
@@ -266,6 +268,27 @@ impl Jit {
             },
         );
         code
+    }
+
+    /// Point the chaining site `site` (the rel32 of a patchable jump in
+    /// generated code) at `target`. Only between blocks.
+    pub(in crate::translate) fn link(&mut self, site: u64, target: u64) {
+        let base = self.arena.exec_base();
+        let Some(offset) = site.checked_sub(base) else {
+            return;
+        };
+        let rel = target.wrapping_sub(site.wrapping_add(4)) as i64;
+        let Ok(rel) = i32::try_from(rel) else {
+            return;
+        };
+        if (offset as usize) < self.used
+            && self
+                .arena
+                .write(offset as usize, &rel.to_le_bytes())
+                .is_ok()
+        {
+            self.stats.links += 1;
+        }
     }
 
     /// Drop every compiled block in the pages of `[pa, pa + len)`.

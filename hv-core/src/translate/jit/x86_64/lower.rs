@@ -14,7 +14,11 @@
 //!   access or a page that is not plain RAM calls the slow path (out of
 //!   line, at the block's end), which runs the interpreter's access.
 //! * A block leaves through the shared epilogue with RAX = 0 (the PC is
-//!   stored) or 1 (an interpreted instruction left the block).
+//!   stored), 1 (an interpreted instruction left the block) or the
+//!   address of a chaining site (the PC is stored; the run loop may patch
+//!   the site's jump to the next block's code). Only exits to constant
+//!   targets in the block's own page are chained: blocks of a page are
+//!   dropped together, so a link never outlives its target.
 //! * NZCV is stored in PSTATE layout whenever a flag-setting op's flags
 //!   are live; x86's CF is Arm's C for additions and its inverse for
 //!   subtractions.
@@ -190,6 +194,8 @@ struct Lower<'a> {
     cur: u16,
     leave: Option<Label>,
     cold: Vec<Cold>,
+    /// Where the code will be placed.
+    at: u64,
 }
 
 /// Compile `ir` for placement at `at`.
@@ -217,6 +223,7 @@ pub fn compile(ir: &IrBlock, env: &Env, at: u64) -> Result<Vec<u8>, CompileError
         cur: 0,
         leave: None,
         cold: Vec::new(),
+        at,
     };
     for (i, op) in ir.ops.iter().enumerate() {
         if let Some(t) = op.def() {
@@ -422,9 +429,29 @@ impl Lower<'_> {
         }
     }
 
-    /// Leave the block for `pc`.
-    fn exit(&mut self, pc: Val) {
+    /// Leave the block for `pc`. A constant target in the block's own
+    /// page may later be chained: while the counter is below the chaining
+    /// limit, a patchable jump (first to the next instruction) goes
+    /// straight to the target's code; the run loop patches it, finding
+    /// the site's address in RAX.
+    fn exit(&mut self, pc: Val, chain: bool) -> Result<(), CompileError> {
         self.count_to(self.cur + 1);
+        let same_page = matches!(pc, Val::Imm(t) if t >> 12 == self.env.va >> 12);
+        let mut site = 0;
+        if chain && same_page {
+            let unchained = self.a.new_label();
+            self.a
+                .load(W::B64, RAX, Self::field(ArchRegs::OFFSET_CHAIN_LIMIT));
+            self.a
+                .alu_mr(Alu::Cmp, W::B64, Self::field(ArchRegs::OFFSET_ICOUNT), RAX);
+            self.a.jcc(Cc::Ae, unchained);
+            let patch = self.a.new_label();
+            self.a.jmp(patch);
+            // The jump's rel32 is its last four bytes.
+            site = self.at + self.a.len() as u64 - 4;
+            self.a.bind(patch)?;
+            self.a.bind(unchained)?;
+        }
         let m = Self::field(ArchRegs::OFFSET_PC);
         match imm32(Width::W64, pc) {
             Some(i) => self.a.store_i(W::B64, m, i),
@@ -433,8 +460,13 @@ impl Lower<'_> {
                 self.a.store(W::B64, m, r);
             }
         }
-        self.a.alu_rr(Alu::Xor, W::B32, RAX, RAX);
+        if site == 0 {
+            self.a.alu_rr(Alu::Xor, W::B32, RAX, RAX);
+        } else {
+            self.a.mov_ri(RAX, site);
+        }
         self.a.jmp_abs(self.env.epilogue);
+        Ok(())
     }
 
     fn op(&mut self, i: usize, op: &IrOp) -> Result<(), CompileError> {
@@ -562,13 +594,13 @@ impl Lower<'_> {
                 let cc = self.test_cc(test);
                 self.a.jcc(cc.invert(), skip);
                 let added = self.added;
-                self.exit(Val::Imm(pc));
+                self.exit(Val::Imm(pc), true)?;
                 // The fall-through path has counted nothing more.
                 self.added = added;
                 self.a.bind(skip)?;
             }
-            IrOp::Exit { pc } => {
-                self.exit(pc);
+            IrOp::Exit { pc, chain } => {
+                self.exit(pc, chain)?;
                 self.added = self.cur + 1;
             }
         }
