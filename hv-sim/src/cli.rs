@@ -1,5 +1,6 @@
 //! The `hv-sim` command line.
 
+use crate::check::{self, CheckOutcome};
 use crate::console::{Stdout, Watch};
 use crate::machine::{DiskSpec, Machine, MachineConfig, Software};
 use crate::run::{self, RunConfig};
@@ -14,7 +15,8 @@ use std::process::ExitCode;
 /// the --stop-at marker, 2 when it resets (SYSTEM_RESET; the test guests'
 /// FAIL), 3 when --max-insns ran out, 4 when it waits in WFI with nothing
 /// that could wake it, 5 when an exception vector faults again with no
-/// progress (a fault loop), 1 on errors (bad image, missing file).
+/// progress (a fault loop), 6 when `--engine check` found the interpreter
+/// and the JIT to differ, 1 on errors (bad image, missing file).
 #[derive(Debug, Parser)]
 #[command(name = "hv-sim", version)]
 pub struct Cli {
@@ -40,6 +42,13 @@ pub enum Engine {
     /// run as generated code; the rest, and the instructions the JIT does
     /// not compile, are interpreted.
     Jit,
+    /// Both, in lockstep on two machines, stopping at the first difference
+    /// (state after each slice of up to 16,384 instructions, RAM every
+    /// 4,096 slices, console, disks at the end); on a difference it runs
+    /// again block by block and names the block, what differs and the
+    /// instruction that wrote it. The disks are copied: the images given
+    /// are not written.
+    Check,
 }
 
 /// `hv-sim run`.
@@ -92,6 +101,7 @@ impl Engine {
         match self {
             Engine::Interp => "interp",
             Engine::Jit => "jit",
+            Engine::Check => "check",
         }
     }
 }
@@ -149,12 +159,34 @@ fn try_run(args: &RunArgs) -> Result<u8, String> {
             read_only: true,
         }))
         .collect();
+    let threshold = hv_core::translate::jit::DEFAULT_THRESHOLD;
     let config = MachineConfig {
         ram_size: args.mem,
         disks,
         trace: args.trace,
-        jit: (args.engine == Engine::Jit).then_some(hv_core::translate::jit::DEFAULT_THRESHOLD),
+        jit: (args.engine == Engine::Jit).then_some(threshold),
     };
+    let run_config = RunConfig {
+        max_insns: args.max_insns,
+        trace: args.trace,
+        stop: None,
+    };
+    if args.engine == Engine::Check {
+        let outcome = check::check(
+            &config,
+            &sw,
+            &run_config,
+            args.stop_at.as_deref(),
+            threshold,
+        )?;
+        return match outcome {
+            CheckOutcome::Agree(report) => finish(args, &report),
+            CheckOutcome::Differ(text) => {
+                eprintln!("hv-sim: check: {text}");
+                Ok(CHECK_DIFFERS)
+            }
+        };
+    }
     let (machine, stop) = match &args.stop_at {
         Some(marker) => {
             let (sink, seen) = Watch::new(Stdout, marker);
@@ -169,14 +201,16 @@ fn try_run(args: &RunArgs) -> Result<u8, String> {
             machine.format, machine.entry, machine.dtb
         );
     }
-    let report = run::run(
-        &mut machine,
-        RunConfig {
-            max_insns: args.max_insns,
-            trace: args.trace,
-            stop,
-        },
-    );
+    let report = run::run(&mut machine, RunConfig { stop, ..run_config });
+    finish(args, &report)
+}
+
+/// Exit status of `--engine check` when the engines differ.
+pub const CHECK_DIFFERS: u8 = 6;
+
+/// Print the run's outcome and figures, write the stats file; the exit
+/// status.
+fn finish(args: &RunArgs, report: &run::RunReport) -> Result<u8, String> {
     eprintln!("hv-sim: {}", report.outcome);
     eprintln!("hv-sim: {report}");
     if let Some(path) = &args.stats {

@@ -38,6 +38,16 @@ impl Captured {
     }
 }
 
+impl Captured {
+    /// The bytes from offset `start` on.
+    pub fn bytes_from(&self, start: usize) -> Vec<u8> {
+        self.0
+            .lock()
+            .map(|b| b.get(start..).unwrap_or_default().to_vec())
+            .unwrap_or_default()
+    }
+}
+
 impl CharSink for Captured {
     fn put(&mut self, byte: u8) {
         if let Ok(mut b) = self.0.lock() {

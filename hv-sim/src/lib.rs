@@ -8,12 +8,14 @@
 //! * [`mmu`]: the soft MMU (guest stage-1 walk and software TLB).
 //! * [`run`]: the run loop (interpreter slices, PSCI, WFI, interrupts).
 //! * [`console`]: where guest console output goes.
+//! * [`check`]: `--engine check`, the interpreter and the JIT in lockstep.
 //! * [`cli`]: the `hv-sim` command line.
 //! * [`isacheck`]: `check-isa`, the interpreter checked instruction by
 //!   instruction against QEMU user mode.
 // Unsafe code has one home here, the JIT's executable memory.
 #![deny(unsafe_code)]
 
+pub mod check;
 pub mod cli;
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]

@@ -204,76 +204,10 @@ pub fn run(m: &mut Machine, config: RunConfig) -> RunReport {
     let start = Instant::now();
     let first = m.cpu.icount();
     let outcome = loop {
-        let used = m.cpu.icount().wrapping_sub(first);
-        let mut budget = SLICE;
-        if let Some(max) = config.max_insns {
-            if used >= max {
-                break Outcome::InsnLimit {
-                    pc: m.cpu.pc(),
-                    el: m.cpu.el(),
-                };
-            }
-            budget = budget.min(max - used);
-        }
-        // Look at the lines again when the next timer fires.
-        if let Some(ticks) = m.cpu.ticks_to_timer() {
-            budget = budget.min(ticks.max(1));
-        }
-        if config
-            .stop
-            .as_ref()
-            .is_some_and(|s| s.load(Ordering::Acquire))
-        {
-            break Outcome::Marker;
-        }
-        let exit = m.cpu.run(&mut m.bus, budget);
-        // Queue work a notify left at its budget goes on after every exit.
-        let work_left = m.bus.poll_devices();
-        // Device DMA (during this slice's MMIO writes and the poll) may have
-        // overwritten translated code; drop it before the guest can run that
-        // memory.
-        for (pa, len) in m.bus.dma.take_written() {
-            m.cpu.invalidate_code(pa, len);
-        }
-        m.bus.update_interrupts(&mut m.cpu);
-        match exit {
-            Exit::Budget | Exit::Wfe => {}
-            Exit::FaultLoop { pc, esr, vbar } => break Outcome::FaultLoop { pc, esr, vbar },
-            Exit::Hvc { .. } | Exit::Smc { .. } => {
-                if let Some(o) = psci_call(m, config.trace) {
-                    break o;
-                }
-            }
-            Exit::Wfi => {
-                // A vCPU does not sleep while device work is deferred: the
-                // WFI completes and the next slice polls again.
-                if work_left || m.bus.update_interrupts(&mut m.cpu) {
-                    continue;
-                }
-                match m.cpu.ticks_to_timer() {
-                    Some(ticks) => {
-                        if config.trace {
-                            eprintln!("hv-sim: trace: WFI, skipping {ticks} ticks to the timer");
-                        }
-                        m.cpu.skip_ticks(ticks);
-                        m.bus.update_interrupts(&mut m.cpu);
-                    }
-                    None => break Outcome::Hung { pc: m.cpu.pc() },
-                }
-            }
-            Exit::Exception {
-                esr,
-                from_el,
-                elr,
-                kind,
-            } => {
-                if config.trace {
-                    eprintln!(
-                        "hv-sim: trace: {kind:?} exception from EL{from_el}: ESR {esr:#x} ELR {elr:#x} FAR {:#x}",
-                        m.cpu.sys.far
-                    );
-                }
-            }
+        if let Some(o) = slice(m, &config, first, &mut |m, budget| {
+            m.cpu.run(&mut m.bus, budget)
+        }) {
+            break o;
         }
     };
     RunReport {
@@ -281,4 +215,88 @@ pub fn run(m: &mut Machine, config: RunConfig) -> RunReport {
         insns: m.cpu.icount().wrapping_sub(first),
         elapsed: start.elapsed(),
     }
+}
+
+/// One turn of the run loop: run the CPU for a slice with `exec` (which
+/// runs `m.cpu` for a budget, as [`hv_core::translate::Cpu::run`] does),
+/// then serve devices, interrupts and the exit. `first` is the
+/// instruction count the run started at. `Some` when the run is over.
+pub(crate) fn slice(
+    m: &mut Machine,
+    config: &RunConfig,
+    first: u64,
+    exec: &mut dyn FnMut(&mut Machine, u64) -> Exit,
+) -> Option<Outcome> {
+    let used = m.cpu.icount().wrapping_sub(first);
+    let mut budget = SLICE;
+    if let Some(max) = config.max_insns {
+        if used >= max {
+            return Some(Outcome::InsnLimit {
+                pc: m.cpu.pc(),
+                el: m.cpu.el(),
+            });
+        }
+        budget = budget.min(max - used);
+    }
+    // Look at the lines again when the next timer fires.
+    if let Some(ticks) = m.cpu.ticks_to_timer() {
+        budget = budget.min(ticks.max(1));
+    }
+    if config
+        .stop
+        .as_ref()
+        .is_some_and(|s| s.load(Ordering::Acquire))
+    {
+        return Some(Outcome::Marker);
+    }
+    let exit = exec(m, budget);
+    // Queue work a notify left at its budget goes on after every exit.
+    let work_left = m.bus.poll_devices();
+    // Device DMA (during this slice's MMIO writes and the poll) may have
+    // overwritten translated code; drop it before the guest can run that
+    // memory.
+    for (pa, len) in m.bus.dma.take_written() {
+        m.cpu.invalidate_code(pa, len);
+    }
+    m.bus.update_interrupts(&mut m.cpu);
+    match exit {
+        Exit::Budget | Exit::Wfe => {}
+        Exit::FaultLoop { pc, esr, vbar } => return Some(Outcome::FaultLoop { pc, esr, vbar }),
+        Exit::Hvc { .. } | Exit::Smc { .. } => {
+            if let Some(o) = psci_call(m, config.trace) {
+                return Some(o);
+            }
+        }
+        Exit::Wfi => {
+            // A vCPU does not sleep while device work is deferred: the
+            // WFI completes and the next slice polls again.
+            if work_left || m.bus.update_interrupts(&mut m.cpu) {
+                return None;
+            }
+            match m.cpu.ticks_to_timer() {
+                Some(ticks) => {
+                    if config.trace {
+                        eprintln!("hv-sim: trace: WFI, skipping {ticks} ticks to the timer");
+                    }
+                    m.cpu.skip_ticks(ticks);
+                    m.bus.update_interrupts(&mut m.cpu);
+                }
+                None => return Some(Outcome::Hung { pc: m.cpu.pc() }),
+            }
+        }
+        Exit::Exception {
+            esr,
+            from_el,
+            elr,
+            kind,
+        } => {
+            if config.trace {
+                eprintln!(
+                    "hv-sim: trace: {kind:?} exception from EL{from_el}: ESR {esr:#x} ELR {elr:#x} FAR {:#x}",
+                    m.cpu.sys.far
+                );
+            }
+        }
+    }
+    None
 }

@@ -225,3 +225,28 @@ fn max_insns_ends_an_endless_exception_loop() {
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{err}");
 }
+
+#[test]
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+fn check_engine_runs_both_engines_and_reports_agreement() {
+    let mut code = asm::mov64(1, machine::UART_BASE.raw()).to_vec();
+    // A loop hot enough to be compiled, then the output: 4 + 4 + 2 x
+    // 10,000 + 3 x 2 + 5 instructions.
+    code.extend(asm::mov64(3, 10_000));
+    code.push(asm::subs_imm(true, 3, 3, 1));
+    code.push(asm::b_cond(asm::NE, -4));
+    for b in b"hi\n" {
+        code.push(asm::movz(false, 2, u32::from(*b), 0));
+        code.push(asm::str_imm(false, 2, 1, 0));
+    }
+    code.extend(psci(0x8400_0008));
+    let img = guest_file("check.img", &code);
+    let out = hv_sim(&["run", "--engine", "check", img.to_str().unwrap()]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(text(&out.stdout), "hi\n");
+    assert!(
+        err.contains("the interpreter and the JIT agree: 20019 instructions"),
+        "{err}"
+    );
+}
