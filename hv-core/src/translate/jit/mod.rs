@@ -147,6 +147,40 @@ impl fmt::Display for JitError {
     }
 }
 
+/// What the back end needs to know of a block it compiles for `key`.
+fn env(block: &Block, key: &JitKey, callbacks: &Callbacks, epilogue: u64) -> x86_64::Env {
+    x86_64::Env {
+        el: key.el,
+        spsel: key.spsel,
+        va: key.va,
+        ops: block.ops.as_ptr() as u64,
+        op_size: core::mem::size_of::<super::ir::Op>() as u64,
+        interp: callbacks.interp,
+        load: callbacks.load,
+        store: callbacks.store,
+        epilogue,
+    }
+}
+
+/// The translation work of compiling `block` (at `va`, EL1 with SP_EL1):
+/// lift, optimise and generate x86_64 code for address `at`, as [`Jit`]
+/// does, less the copy into the arena. For benchmarks: the code calls
+/// nothing real and must not run. Returns its length in bytes, or `None`
+/// when the back end declines the block.
+pub fn translate_only(block: &Block, va: u64, at: u64) -> Option<usize> {
+    let key = JitKey {
+        pa: block.pa,
+        regime: 0,
+        va,
+        el: 1,
+        spsel: true,
+    };
+    let mut ir = lift::lift(block, va);
+    opt::optimize(&mut ir);
+    let env = env(block, &key, &Callbacks::default(), at);
+    x86_64::compile(&ir, &env, at).ok().map(|b| b.len())
+}
+
 /// Whether this host has a JIT back end.
 pub const fn host_supported() -> bool {
     cfg!(target_arch = "x86_64")
@@ -225,17 +259,7 @@ impl Jit {
         }
         let mut ir = lift::lift(block, key.va);
         opt::optimize(&mut ir);
-        let env = x86_64::Env {
-            el: key.el,
-            spsel: key.spsel,
-            va: key.va,
-            ops: block.ops.as_ptr() as u64,
-            op_size: core::mem::size_of::<super::ir::Op>() as u64,
-            interp: callbacks.interp,
-            load: callbacks.load,
-            store: callbacks.store,
-            epilogue: self.epilogue,
-        };
+        let env = env(block, &key, &callbacks, self.epilogue);
         let mut code = 0;
         for attempt in 0..2 {
             let at = self.arena.exec_base() + self.used as u64;

@@ -426,6 +426,15 @@ impl Asm {
         Asm::default()
     }
 
+    /// An assembler whose buffer starts with room for `bytes` (a block's
+    /// code grows by many small pushes).
+    pub fn with_capacity(bytes: usize) -> Asm {
+        Asm {
+            buf: Vec::with_capacity(bytes),
+            ..Asm::default()
+        }
+    }
+
     /// Bytes emitted so far.
     pub fn len(&self) -> usize {
         self.buf.len()

@@ -103,6 +103,10 @@ const POOL: [Reg; 9] = [
     Reg::R15,
 ];
 const CALLER_SAVED_IN_POOL: usize = 5;
+
+fn is_caller_saved(r: Reg) -> bool {
+    POOL[..CALLER_SAVED_IN_POOL].contains(&r)
+}
 const SPILL_SLOTS: usize = 32;
 /// Stack space below the saved registers: spill slots plus 8 bytes that
 /// keep RSP 16-byte aligned at calls (return address + 6 pushes = 56).
@@ -185,6 +189,9 @@ struct Lower<'a> {
     a: Asm,
     env: &'a Env,
     loc: Vec<Option<Loc>>,
+    /// The temporaries that are in a register now (at most the pool's
+    /// size: what calls must save, found without scanning every temporary).
+    in_regs: Vec<(Tmp, Reg)>,
     last_use: Vec<usize>,
     free_regs: Vec<Reg>,
     free_slots: Vec<i32>,
@@ -212,9 +219,12 @@ pub fn compile(ir: &IrBlock, env: &Env, at: u64) -> Result<Vec<u8>, CompileError
         });
     }
     let mut l = Lower {
-        a: Asm::new(),
+        // Room for the usual size (20-60 bytes of code per IR op) without
+        // growing the buffer again and again.
+        a: Asm::with_capacity(64 * ir.ops.len()),
         env,
         loc: vec![None; n],
+        in_regs: Vec::with_capacity(POOL.len()),
         last_use,
         // Popped from the end: hand out caller-saved registers first.
         free_regs: POOL.iter().rev().copied().collect(),
@@ -246,6 +256,7 @@ pub fn compile(ir: &IrBlock, env: &Env, at: u64) -> Result<Vec<u8>, CompileError
 impl Lower<'_> {
     fn alloc(&mut self, t: Tmp) -> Result<(), CompileError> {
         let loc = if let Some(r) = self.free_regs.pop() {
+            self.in_regs.push((t, r));
             Loc::R(r)
         } else if let Some(s) = self.free_slots.pop() {
             Loc::Slot(s)
@@ -261,27 +272,32 @@ impl Lower<'_> {
     /// Free the temporaries whose last use is op `i` (and a definition
     /// nobody reads).
     fn release(&mut self, i: usize, op: &IrOp) {
-        let mut dead: Vec<Tmp> = Vec::new();
         op.for_each_use(|v| {
             if let Val::T(t) = v {
-                dead.push(t);
+                self.release_if_done(i, op, t);
             }
         });
         if let Some(t) = op.def() {
-            dead.push(t);
+            self.release_if_done(i, op, t);
         }
-        for t in dead {
-            let k = t.0 as usize;
-            let last = self.last_use.get(k).copied().unwrap_or(usize::MAX);
-            let done = last == i || (last == usize::MAX && op.def() == Some(t));
-            if !done {
-                continue;
+    }
+
+    /// Free `t`'s place if op `i` was its last use (or it is defined by
+    /// `op` and never used). Idempotent: a second call finds no place.
+    fn release_if_done(&mut self, i: usize, op: &IrOp, t: Tmp) {
+        let k = t.0 as usize;
+        let last = self.last_use.get(k).copied().unwrap_or(usize::MAX);
+        let done = last == i || (last == usize::MAX && op.def() == Some(t));
+        if !done {
+            return;
+        }
+        match self.loc.get_mut(k).and_then(Option::take) {
+            Some(Loc::R(r)) => {
+                self.in_regs.retain(|&(held, _)| held != t);
+                self.free_regs.push(r);
             }
-            match self.loc.get_mut(k).and_then(Option::take) {
-                Some(Loc::R(r)) => self.free_regs.push(r),
-                Some(Loc::Slot(s)) => self.free_slots.push(s),
-                None => {}
-            }
+            Some(Loc::Slot(s)) => self.free_slots.push(s),
+            None => {}
         }
     }
 
@@ -621,23 +637,18 @@ impl Lower<'_> {
     /// Caller-saved registers holding temporaries still read after op
     /// `i` (other than `except`, which op `i` defines).
     fn live_caller_saved(&self, i: usize, except: Option<Tmp>) -> Vec<Reg> {
-        let caller_saved = &POOL[..CALLER_SAVED_IN_POOL];
-        let mut regs = Vec::new();
-        for (k, l) in self.loc.iter().enumerate() {
-            if Some(k) == except.map(|t| t.0 as usize) {
-                continue;
-            }
-            if let Some(Loc::R(r)) = l {
-                let live = self
-                    .last_use
-                    .get(k)
-                    .is_some_and(|&u| u > i && u != usize::MAX);
-                if live && caller_saved.contains(r) {
-                    regs.push(*r);
-                }
-            }
-        }
-        regs
+        self.in_regs
+            .iter()
+            .filter(|&&(t, r)| Some(t) != except && self.live_after(t, i) && is_caller_saved(r))
+            .map(|&(_, r)| r)
+            .collect()
+    }
+
+    /// Whether `t` is used after IR op `i`.
+    fn live_after(&self, t: Tmp, i: usize) -> bool {
+        self.last_use
+            .get(t.0 as usize)
+            .is_some_and(|&u| u > i && u != usize::MAX)
     }
 
     /// The host-TLB probe for the address in RAX: on a hit RAX becomes the
@@ -805,19 +816,11 @@ impl Lower<'_> {
     }
 
     fn check_nothing_live_in_caller_saved(&self, i: usize) -> Result<(), CompileError> {
-        let caller_saved = &POOL[..CALLER_SAVED_IN_POOL];
-        for (k, l) in self.loc.iter().enumerate() {
-            if let Some(Loc::R(r)) = l {
-                let live_after = self
-                    .last_use
-                    .get(k)
-                    .is_some_and(|&u| u > i && u != usize::MAX);
-                if live_after && caller_saved.contains(r) {
-                    return Err(CompileError::LiveAcrossCall);
-                }
-            }
+        if self.live_caller_saved(i, None).is_empty() {
+            Ok(())
+        } else {
+            Err(CompileError::LiveAcrossCall)
         }
-        Ok(())
     }
 
     fn bin(&mut self, op: BinOp, w: Width, dst: Tmp, a: Val, b: Val) -> Result<(), CompileError> {
