@@ -51,12 +51,16 @@ pub const MMIO_SIZE: u64 = 0x1000;
 pub const HANDLER_REGS: core::ops::RangeInclusive<u8> = 26..=29;
 
 /// The synchronous exception handler: record ESR_EL1 in X28 and FAR_EL1
-/// in X29, count in X26, return past the faulting instruction.
+/// in X29, count in X26, return past the instruction that raised the
+/// exception (an SVC's ELR already points past it).
 pub fn sync_handler() -> Vec<u32> {
     vec![
         asm::mrs(28, sysreg::ESR_EL1),
         asm::mrs(29, sysreg::FAR_EL1),
+        asm::bitfield(true, 2, 26, 63, 28, 27), // LSR X27, X28, #26: the EC
+        asm::cmp_imm(true, 27, 0x15),           // SVC
         asm::mrs(27, sysreg::ELR_EL1),
+        asm::b_cond(asm::EQ, 8),
         asm::add_imm(true, 27, 27, 4),
         asm::msr(sysreg::ELR_EL1, 27),
         asm::add_imm(true, 26, 26, 1),

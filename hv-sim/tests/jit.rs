@@ -69,14 +69,20 @@ fn check(p: &mut Pair, budget: u64) -> Exit {
 /// Run to the HVC that ends the program, comparing after every `slice`
 /// instructions.
 fn run_to_hvc(p: &mut Pair, slice: u64) {
-    for _ in 0..10_000 {
+    for _ in 0..1000 {
         match check(p, slice) {
             Exit::Budget => {}
             Exit::Hvc { .. } => return,
             other => panic!("unexpected exit {other:?}"),
         }
     }
-    panic!("no HVC");
+    panic!(
+        "no HVC: PC {:#x}, pstate {:#x}, x26 {:#x}, ESR {:#x}",
+        p.interp.cpu.pc(),
+        p.interp.cpu.pstate().bits(),
+        p.interp.cpu.x(26),
+        p.interp.cpu.sys.esr
+    );
 }
 
 fn assert_compiled(p: &Pair) {
@@ -456,6 +462,47 @@ fn interrupt_raised_between_runs() {
     }
 }
 
+/// The same code run at EL1 with SP_EL1, at EL1 with SP_EL0 and at EL0:
+/// compiled code is specific to the exception level and stack pointer.
+#[test]
+fn same_code_at_el1h_el1t_and_el0() {
+    let mut p = Prog::new();
+    p.label("body")
+        .w(movz(X, 0, 6, 0))
+        .label("loop")
+        .w(ldst_pair(2, false, 3, false, -2, 1, 31, 0)) // stp x0, x1, [sp, #-16]!
+        .w(add_imm(X, 2, 31, 0)) // mov x2, sp
+        .w(ldst_imm9(3, false, 0, 8, 2, 2, 0)) // sttr x0, [x2, #8]
+        .w(ldr_imm(X, 3, 31, 8))
+        .w(add_imm(X, 31, 31, 16))
+        .w(add_imm(X, 1, 1, 1))
+        .w(sub_imm(X, 0, 0, 1))
+        .br("loop", |o| cbz(X, true, 0, o))
+        .w(svc(1)) // EL0: an exception; EL1: the handler skips it too
+        .w(hvc(0))
+        .br("body", b);
+    let mut pair = Pair::new(Setup::default(), CODE, &p.finish());
+    // EL1h
+    run_to_hvc(&mut pair, 1_000_000);
+    // EL1t: MSR SPSel, #0 then the same code
+    pair.both(|s| {
+        s.cpu
+            .set_pstate(hv_core::translate::exception::Spsr::from_bits_retain(
+                0b0100 | 0x3c0,
+            ));
+    });
+    run_to_hvc(&mut pair, 1_000_000);
+    // EL0: HVC is undefined there, so run by budget
+    pair.both(|s| {
+        s.cpu
+            .set_pstate(hv_core::translate::exception::Spsr::from_bits_retain(0));
+    });
+    for budget in [5, 50, 500, 5000] {
+        check(&mut pair, budget);
+    }
+    assert_compiled(&pair);
+}
+
 #[test]
 fn fuzz_target_smoke() {
     // The fuzz target's entry point on a few fixed inputs.
@@ -637,6 +684,59 @@ fn mem(sel: u8, r: u64) -> u32 {
     }
 }
 
+/// Instructions the JIT hands to the interpreter mid-block (FP, SIMD
+/// loads, exclusives, LSE, CRC, system registers, exceptions), or that
+/// touch SP: the state must be handed over exactly both ways.
+fn extra(sel: u8, r: u64) -> u32 {
+    let rd = f(r, 0, 4);
+    let rn = src(u64::from(f(r, 4, 8)));
+    let rm = src(u64::from(f(r, 12, 8)));
+    let (vd, vn, vm) = (f(r, 20, 5), f(r, 25, 5), f(r, 30, 5));
+    let base = 16 + f(r, 35, 2);
+    let imm = f(r, 37, 4);
+    match sel % 16 {
+        0 => 0x9e67_0000 | (rn << 5) | vd,              // fmov dV, xN
+        1 => 0x1e60_2800 | (vm << 16) | (vn << 5) | vd, // fadd dV, dN, dM
+        2 => 0x1e60_2000 | (vm << 16) | (vn << 5),      // fcmp dN, dM: sets NZCV
+        3 => 0x9e78_0000 | (vn << 5) | rd,              // fcvtzs xD, dN
+        4 => ldst_uimm(0, true, 2 + f(r, 41, 1), imm, base, vd), // str/ldr qV
+        5 => mrs(rd, hv_core::translate::sysreg::NZCV),
+        6 => msr(hv_core::translate::sysreg::NZCV, rn),
+        7 => mrs(rd, hv_core::translate::sysreg::CNTVCT_EL0),
+        8 => ldst_excl(3, 0, 1, 0, 31, 0, 31, base, rd), // ldxr
+        9 => ldst_excl(2 + f(r, 41, 1), 0, 0, 0, rd, 0, 31, base, rm.min(15)), // stxr
+        10 => 0xf820_0000 | (rm << 16) | (base << 5) | rd, // ldadd
+        11 => dp2(f(r, 41, 2) == 3, 16 + f(r, 41, 3), rm, rn, rd), // crc32
+        12 => {
+            // SP moves by 16 bytes, or is a base
+            match f(r, 41, 2) {
+                0 => add_imm(true, 31, 31, 16),
+                1 => sub_imm(true, 31, 31, 16),
+                2 => ldr_imm(true, rd, 31, 8 * imm),
+                _ => ldst_pair(2, false, 3, false, -2, rm.min(15), 31, rd),
+            }
+        }
+        13 => [
+            svc(imm),
+            brk(imm),
+            WFI,
+            sys(0, 7, 5, 0, 31), // IC IALLU: drops all code, this block's too
+            sys(0, 8, 7, 0, 31), // TLBI VMALLE1: flushes the host TLB
+            ISB,
+        ][(f(r, 41, 3) % 6) as usize],
+        14 => msr_spsel(f(r, 41, 1)),
+        _ => ldst_imm9(
+            f(r, 41, 2),
+            false,
+            f(r, 43, 1),
+            f(r, 44, 5) as i32 - 16,
+            2,
+            base,
+            rd,
+        ), // ldtr/sttr
+    }
+}
+
 #[derive(Clone, Debug)]
 enum Item {
     /// One instruction.
@@ -651,6 +751,7 @@ fn op_item() -> impl Strategy<Value = Item> {
     prop_oneof![
         3 => (any::<u8>(), any::<u64>()).prop_map(|(s, r)| Item::Op(alu(s, r))),
         2 => (any::<u8>(), any::<u64>()).prop_map(|(s, r)| Item::Op(mem(s, r))),
+        1 => (any::<u8>(), any::<u64>()).prop_map(|(s, r)| Item::Op(extra(s, r))),
         1 => (0u8..5, any::<u64>(), 0usize..6).prop_map(|(kind, r, skip)| Item::Fwd { kind, r, skip }),
     ]
 }
