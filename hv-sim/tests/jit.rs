@@ -508,8 +508,7 @@ fn fuzz_target_smoke() {
     // The fuzz target's entry point on a few fixed inputs.
     let prog = alu_loop();
     for flags in 0..32u8 {
-        let mut data = vec![flags];
-        data.extend_from_slice(&0x1234_5678_9abc_def0u64.to_le_bytes());
+        let mut data = vec![flags, 0x5a];
         data.extend(prog.iter().flat_map(|w| w.to_le_bytes()));
         hv_sim::jitcheck::fuzz_one(&data);
     }
@@ -877,5 +876,36 @@ proptest! {
                 return Err(TestCaseError::fail(format!("{e}\nprogram at {at:#x}: {code:#010x?}")));
             }
         }
+    }
+}
+
+/// Seeds for the `jit` fuzz target: the hand-written programs and
+/// random ones, in its input format, written to `$JIT_FUZZ_CORPUS`
+/// (`cargo test -p hv-sim --release --test jit -- --ignored write_fuzz_corpus`).
+#[test]
+#[ignore = "writes files; run by hand before fuzzing"]
+fn write_fuzz_corpus() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let dir = std::env::var("JIT_FUZZ_CORPUS").expect("JIT_FUZZ_CORPUS=directory");
+    std::fs::create_dir_all(&dir).expect("corpus directory");
+    let mut programs = vec![
+        alu_loop(),
+        mem_loop(false),
+        mem_loop(true),
+        self_modifying(true),
+        self_modifying(false),
+        faulting_loop(ldr_imm(X, 5, 20, 0)),
+    ];
+    let mut runner = TestRunner::deterministic();
+    let items = prop::collection::vec(item(), 1..40);
+    for _ in 0..200 {
+        let tree = items.new_tree(&mut runner).expect("a program");
+        programs.push(program(&tree.current()));
+    }
+    for (i, prog) in programs.iter().enumerate() {
+        let mut data = vec![(i % 32) as u8, i as u8];
+        data.extend(prog.iter().flat_map(|w| w.to_le_bytes()));
+        std::fs::write(format!("{dir}/seed-{i:03}"), data).expect("write a seed");
     }
 }
