@@ -23,6 +23,8 @@ use hv_core::translate::sysreg::{self, SysRegs, SCTLR_M};
 use hv_core::translate::{asm, Cpu, CpuConfig, Exit, FlatBus};
 use hv_core::GuestAddress;
 
+use crate::code_arena::DualMappedArena;
+
 /// Guest RAM: `[RAM, RAM + RAM_SIZE)`.
 pub const RAM: u64 = 0x4000_0000;
 /// 64 KiB of RAM.
@@ -137,6 +139,9 @@ pub struct Setup {
     pub exit_on_exception: bool,
     /// [`CpuConfig::max_block_insns`].
     pub max_block_insns: usize,
+    /// Size of the JIT's code arena: small ones fill up and are flushed
+    /// while the guest runs.
+    pub arena_bytes: usize,
 }
 
 impl Default for Setup {
@@ -146,6 +151,7 @@ impl Default for Setup {
             mmu_on: false,
             exit_on_exception: false,
             max_block_insns: CpuConfig::default().max_block_insns,
+            arena_bytes: crate::machine::JIT_ARENA_BYTES,
         }
     }
 }
@@ -349,7 +355,8 @@ impl Pair {
     /// Two guests with `code` at `at` (inside the code pages), PC at its
     /// start.
     pub fn new(setup: Setup, at: u64, code: &[u32]) -> Pair {
-        let jit = crate::machine::new_jit(setup.threshold).expect("a JIT on this host");
+        let arena = DualMappedArena::new(setup.arena_bytes).expect("executable memory");
+        let jit = Jit::new(Box::new(arena), setup.threshold).expect("a JIT on this host");
         let mut p = Pair {
             interp: Side::new(&setup, None),
             jit: Side::new(&setup, Some(jit)),
@@ -476,6 +483,7 @@ pub fn fuzz_one(data: &[u8]) {
         mmu_on: flags & 4 != 0,
         exit_on_exception: flags & 8 != 0,
         max_block_insns: if flags & 16 != 0 { 5 } else { 256 },
+        arena_bytes: if flags & 32 != 0 { 8192 } else { 1 << 20 },
     };
     if let Err(e) = check_words(setup, &words, seed, 6, 2000) {
         panic!("{e}");

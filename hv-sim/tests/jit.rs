@@ -462,6 +462,23 @@ fn interrupt_raised_between_runs() {
     }
 }
 
+/// A code arena that fills up: all code is dropped
+/// while chained blocks and cached code addresses point into it.
+#[test]
+fn full_code_arena_is_flushed_and_refilled() {
+    for prog in [alu_loop(), mem_loop(true)] {
+        let setup = Setup {
+            arena_bytes: 4096,
+            max_block_insns: 3,
+            ..Setup::default()
+        };
+        let mut p = Pair::new(setup, CODE, &prog);
+        run_to_hvc(&mut p, 97);
+        let s = p.jit_stats();
+        assert!(s.flushes > 0 && s.runs > 0, "the arena filled up: {s:?}");
+    }
+}
+
 /// The same code run at EL1 with SP_EL1, at EL1 with SP_EL0 and at EL0:
 /// compiled code is specific to the exception level and stack pointer.
 #[test]
@@ -828,11 +845,13 @@ fn setup() -> impl Strategy<Value = Setup> {
         1u32..4,
         any::<bool>(),
         prop_oneof![3 => Just(256usize), 1 => 1usize..6],
+        prop_oneof![3 => Just(1usize << 20), 1 => Just(8192usize)],
     )
-        .prop_map(|(threshold, mmu_on, max_block_insns)| Setup {
+        .prop_map(|(threshold, mmu_on, max_block_insns, arena_bytes)| Setup {
             threshold,
             mmu_on,
             max_block_insns,
+            arena_bytes,
             ..Setup::default()
         })
 }
