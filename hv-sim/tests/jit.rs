@@ -462,6 +462,34 @@ fn interrupt_raised_between_runs() {
     }
 }
 
+/// WFI and WFE leave compiled code for the home, and a vector table in
+/// the hole ends the run with a fault loop, at the same instruction count.
+#[test]
+fn wfi_wfe_and_fault_loop_exits() {
+    let mut p = Prog::new();
+    p.label("top")
+        .w(add_imm(X, 0, 0, 1))
+        .w(WFI)
+        .w(add_imm(X, 1, 1, 1))
+        .w(WFE)
+        .br("top", |o| tbz(false, 0, 4, o))
+        .w(0); // UDF, every 16th time round
+    p.br("top", b);
+    let mut pair = Pair::new(Setup::default(), CODE, &p.finish());
+    let mut exits = Vec::new();
+    for _ in 0..40 {
+        exits.push(check(&mut pair, 1000));
+    }
+    assert!(exits.contains(&Exit::Wfi) && exits.contains(&Exit::Wfe));
+    pair.both(|s| s.cpu.sys.vbar = HOLE);
+    let mut stuck = false;
+    for _ in 0..40 {
+        stuck |= matches!(check(&mut pair, 1000), Exit::FaultLoop { .. });
+    }
+    assert!(stuck, "a vector table in the hole is a fault loop");
+    assert_compiled(&pair);
+}
+
 /// A code arena that fills up: all code is dropped
 /// while chained blocks and cached code addresses point into it.
 #[test]
@@ -524,7 +552,7 @@ fn same_code_at_el1h_el1t_and_el0() {
 fn fuzz_target_smoke() {
     // The fuzz target's entry point on a few fixed inputs.
     let prog = alu_loop();
-    for flags in 0..32u8 {
+    for flags in 0..64u8 {
         let mut data = vec![flags, 0x5a];
         data.extend(prog.iter().flat_map(|w| w.to_le_bytes()));
         hv_sim::jitcheck::fuzz_one(&data);
