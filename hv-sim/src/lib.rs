@@ -12,6 +12,8 @@
 //! * [`cli`]: the `hv-sim` command line.
 //! * [`isacheck`]: `check-isa`, the interpreter checked instruction by
 //!   instruction against QEMU user mode.
+//! * `jitcheck` (x86_64 Linux, hidden): the JIT run in lockstep with the
+//!   interpreter and compared, for `tests/jit.rs` and the `jit` fuzz target.
 // Unsafe code has one home here, the JIT's executable memory.
 #![deny(unsafe_code)]
 
@@ -23,6 +25,9 @@ pub mod code_arena;
 pub mod console;
 pub mod dma;
 pub mod isacheck;
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+#[doc(hidden)] // test support: tests/jit.rs and the `jit` fuzz target
+pub mod jitcheck;
 pub mod machine;
 pub mod mmu;
 pub mod run;

@@ -1,0 +1,958 @@
+//! The JIT proved against the interpreter: every test runs the same guest
+//! on an interpreted CPU and on one with the JIT attached (threshold 1
+//! unless said otherwise, so blocks compile at their first run), with the
+//! same budgets, and compares exits, all registers, PSTATE, the
+//! instruction count, the system registers of the exceptions taken, all
+//! of RAM and the MMIO accesses after every run (`hv_sim::jitcheck`).
+//!
+//! Hand-written cases cover what random programs rarely hit (faults in the
+//! middle of compiled code, self-modifying code, DMA to code, budgets that
+//! end inside chained loops, interrupts); a proptest covers random
+//! integer programs with loops, loads and stores.
+#![cfg(all(target_arch = "x86_64", target_os = "linux"))]
+
+use std::collections::HashMap;
+
+use hv_core::translate::asm::*;
+use hv_core::translate::exception::VectorKind;
+use hv_core::translate::Exit;
+use hv_sim::jitcheck::{Pair, Setup, CODE, DATA, HOLE, MMIO, RAM, RAM_SIZE};
+use proptest::prelude::*;
+
+/// A branch to patch: its index, target label and encoder.
+type Fixup = (usize, &'static str, fn(i32) -> u32);
+
+/// A tiny assembler with forward and backward labels.
+#[derive(Default)]
+struct Prog {
+    words: Vec<u32>,
+    labels: HashMap<&'static str, usize>,
+    fixups: Vec<Fixup>,
+}
+
+impl Prog {
+    fn new() -> Prog {
+        Prog::default()
+    }
+    fn w(&mut self, w: u32) -> &mut Prog {
+        self.words.push(w);
+        self
+    }
+    fn ws(&mut self, ws: &[u32]) -> &mut Prog {
+        self.words.extend_from_slice(ws);
+        self
+    }
+    fn label(&mut self, l: &'static str) -> &mut Prog {
+        self.labels.insert(l, self.words.len());
+        self
+    }
+    /// A branch to `l`, encoded by `f(byte offset)`.
+    fn br(&mut self, l: &'static str, f: fn(i32) -> u32) -> &mut Prog {
+        self.fixups.push((self.words.len(), l, f));
+        self.words.push(0);
+        self
+    }
+    fn finish(&self) -> Vec<u32> {
+        let mut w = self.words.clone();
+        for &(at, l, f) in &self.fixups {
+            let to = self.labels[l];
+            w[at] = f((to as i32 - at as i32) * 4);
+        }
+        w
+    }
+}
+
+fn check(p: &mut Pair, budget: u64) -> Exit {
+    p.run(budget).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Run to the HVC that ends the program, comparing after every `slice`
+/// instructions.
+fn run_to_hvc(p: &mut Pair, slice: u64) {
+    for _ in 0..1000 {
+        match check(p, slice) {
+            Exit::Budget => {}
+            Exit::Hvc { .. } => return,
+            other => panic!("unexpected exit {other:?}"),
+        }
+    }
+    panic!(
+        "no HVC: PC {:#x}, pstate {:#x}, x26 {:#x}, ESR {:#x}",
+        p.interp.cpu.pc(),
+        p.interp.cpu.pstate().bits(),
+        p.interp.cpu.x(26),
+        p.interp.cpu.sys.esr
+    );
+}
+
+fn assert_compiled(p: &Pair) {
+    let s = p.jit_stats();
+    assert!(s.compiled > 0 && s.runs > 0, "the JIT ran nothing: {s:?}");
+}
+
+const X: bool = true;
+const W: bool = false;
+
+/// ALU ops with flags, CSEL/CSINC/CCMP, B.cond/CBZ/TBZ in a counted loop.
+fn alu_loop() -> Vec<u32> {
+    let mut p = Prog::new();
+    p.w(movz(X, 0, 300, 0))
+        .ws(&mov64(1, 0x8000_0000_0000_0010))
+        .w(movn(W, 2, 7, 0))
+        .w(movz(X, 10, 3, 0))
+        .label("loop")
+        .w(adds_imm(X, 1, 1, 0x7ff))
+        .w(addsub_reg(W, 1, true, 0, 0, 3, 2, 2)) // subs w2, w2, w0, lsl #3
+        .w(csel(X, 0, 0, 1, LT, 2, 3)) // csel x3, x2, x1, lt
+        .w(csel(X, 0, 1, 3, VS, 4, 4)) // csinc x4, x4, x3, vs
+        .w(ccmp(X, 1, true, 5, NE, 1, 4)) // ccmp x1, #5, #4, ne
+        .w(csel(W, 0, 1, 31, HI, 31, 5)) // cset w5, ls
+        .w(logic_reg(X, 2, false, 3, 1, 13, 6, 6)) // eor x6, x6, x1, ror #13
+        .w(addsub_carry(X, 0, true, 2, 6, 7)) // adcs x7, x6, x2
+        .w(addsub_carry(W, 1, false, 7, 3, 8)) // sbc w8, w3, w7
+        .w(dp3(X, 0, 0, 2, 9, 1, 9)) // madd x9, x1, x2, x9
+        .w(dp3(W, 0, 1, 0, 9, 3, 11)) // msub w11, w3, w0, w9
+        .w(dp2(X, 2, 10, 9, 12)) // udiv x12, x9, x10
+        .w(dp2(W, 3, 0, 11, 13)) // sdiv w13, w11, w0
+        .w(dp2(X, 8, 0, 6, 14)) // lslv x14, x6, x0
+        .w(dp2(W, 10, 0, 6, 15)) // asrv w15, w6, w0
+        .w(bitfield(X, 2, 61, 60, 1, 16)) // lsl x16, x1, #3 (ubfm)
+        .w(bitfield(W, 0, 4, 31, 6, 17)) // asr w17, w6, #4 (sbfm)
+        .w(bitfield(X, 1, 8, 7, 6, 18)) // bfi x18, x6, #56, #8
+        .w(extr(X, 19, 1, 6, 17))
+        .w(dp1(X, 4, 6, 20)) // clz x20, x6
+        .w(dp1(W, 2, 6, 21)) // rev w21, w6
+        .w(dp3(X, 6, 0, 6, 31, 1, 22)) // umulh x22, x1, x6
+        .w(dp3(X, 1, 0, 6, 9, 2, 23)) // smaddl x23, w2, w6, x9
+        .w(adr(24, -16))
+        .w(adrp(25, 3))
+        .br("skip1", |o| tbz(true, 6, 3, o)) // tbnz x6, #3
+        .w(addsub_reg(X, 0, false, 2, 6, 9, 1, 1)) // add x1, x1, x6, asr #9
+        .label("skip1")
+        .br("skip2", |o| cbz(W, false, 5, o)) // cbz w5
+        .w(logic_reg(W, 3, true, 1, 2, 1, 7, 7)) // bics w7, w7, w2, lsr #1
+        .label("skip2")
+        .br("skip3", |o| b_cond(GE, o))
+        .w(addsub_ext(X, 1, false, 2, 6, 2, 31, 4)) // sub x4, sp, w2, sxtw #2
+        .label("skip3")
+        .w(sub_imm(X, 0, 0, 1))
+        .br("loop", |o| cbz(X, true, 0, o)) // cbnz x0, loop
+        .w(hvc(0));
+    p.finish()
+}
+
+#[test]
+fn alu_flags_and_branch_loops() {
+    for setup in [
+        Setup::default(),
+        Setup {
+            threshold: 3,
+            ..Setup::default()
+        },
+        Setup {
+            max_block_insns: 4,
+            ..Setup::default()
+        },
+    ] {
+        let mut p = Pair::new(setup, CODE, &alu_loop());
+        run_to_hvc(&mut p, 1_000_000);
+        assert_compiled(&p);
+        // Again, from code already compiled, in odd slices.
+        p.both(|s| s.cpu.set_pc(CODE));
+        run_to_hvc(&mut p, 37);
+    }
+}
+
+/// Every integer load and store form, in a loop that moves its bases.
+fn mem_loop(unaligned: bool) -> Vec<u32> {
+    let u = if unaligned { 1 } else { 0 };
+    let mut p = Prog::new();
+    p.w(movz(X, 0, 20, 0))
+        .ws(&mov64(1, DATA + 0x800))
+        .ws(&mov64(2, DATA + 0x2000))
+        .ws(&mov64(3, DATA + 0x4ff0))
+        .ws(&mov64(4, 0x8899_aabb_ccdd_eeff))
+        .w(movz(X, 5, 0x18, 0))
+        .label("loop");
+    for size in 0..4u32 {
+        let s = 1i32 << size;
+        // store, zero- and sign-extending loads, every addressing mode
+        p.w(ldst_uimm(size, false, 0, 3, 1, 4))
+            .w(ldst_uimm(size, false, 1, 3, 1, 6))
+            .w(ldst_imm9(size, false, 0, -3 * s + u, 0, 2, 4)) // stur
+            .w(ldst_imm9(size, false, 1, -3 * s + u, 0, 2, 7)) // ldur
+            .w(ldst_imm9(size, false, 0, 16, 3, 2, 4)) // str pre
+            .w(ldst_imm9(size, false, 1, -8 + u, 1, 3, 8)) // ldr post
+            .w(ldst_reg(size, false, 1, 5, 3, true, 1, 9)) // ldr [x1, x5, lsl #size]
+            .w(ldst_reg(size, false, 0, 5, 2, false, 3, 4)); // str [x3, w5, uxtw]
+        if size < 3 {
+            p.w(ldst_uimm(size, false, 2, 5, 1, 10)) // ldrs x
+                .w(ldst_imm9(size, false, 2, 56 + u, 3, 3, 11)) // ldrs x pre
+                .w(ldst_reg(size, false, 2, 5, 6, false, 2, 12)); // ldrs x [x2, w5, sxtw]
+        }
+        if size < 2 {
+            p.w(ldst_uimm(size, false, 3, 1, 1, 13)) // ldrs w
+                .w(ldst_imm9(size, false, 3, -8 + u, 1, 2, 14)); // ldrs w post
+        }
+    }
+    // Pairs: W, SW, X; offset, pre, post.
+    p.w(ldst_pair(0, false, 2, false, 2, 6, 1, 4))
+        .w(ldst_pair(0, false, 2, true, 2, 16, 1, 15))
+        .w(ldst_pair(1, false, 3, true, -4, 18, 2, 17))
+        .w(ldst_pair(2, false, 1, false, 4, 6, 3, 4))
+        .w(ldst_pair(2, false, 3, true, -2, 20, 3, 19))
+        .w(ldst_pair(2, false, 1, true, 6, 22, 1, 21))
+        // SP-relative
+        .w(ldst_pair(2, false, 3, false, -2, 4, 31, 6))
+        .w(ldst_pair(2, false, 1, true, 2, 24, 31, 23))
+        // literal (a load from the code page)
+        .w(ldr_lit(0, false, -8, 25))
+        .w(ldr_lit(2, false, 12, 25))
+        .w(add_imm(X, 4, 4, 0x123))
+        .w(sub_imm(X, 0, 0, 1))
+        .br("loop", |o| cbz(X, true, 0, o))
+        .w(hvc(0));
+    p.finish()
+}
+
+#[test]
+fn loads_and_stores_of_every_size_and_mode() {
+    for (unaligned, mmu_on) in [(false, false), (true, true), (true, false)] {
+        let setup = Setup {
+            mmu_on,
+            ..Setup::default()
+        };
+        let mut p = Pair::new(setup, CODE, &mem_loop(unaligned));
+        run_to_hvc(&mut p, 1_000_000);
+        assert_compiled(&p);
+        let faults = p.interp.cpu.x(26);
+        if unaligned && !mmu_on {
+            assert!(faults > 0, "unaligned accesses with the MMU off fault");
+        } else {
+            assert_eq!(faults, 0, "no faults expected");
+        }
+    }
+}
+
+/// ALU work, a load from the hole, more ALU work, in a loop: the fault
+/// happens in the middle of a compiled block, every iteration.
+fn faulting_loop(fault: u32) -> Vec<u32> {
+    let mut p = Prog::new();
+    p.w(movz(X, 0, 10, 0))
+        .ws(&mov64(20, HOLE + 0x40))
+        .ws(&mov64(21, RAM + RAM_SIZE - 8))
+        .label("loop")
+        .w(add_imm(X, 1, 1, 1))
+        .w(adds_imm(X, 2, 1, 5))
+        .w(str_imm(X, 1, 21, 0))
+        .w(fault)
+        .w(csel(X, 0, 1, 2, EQ, 1, 3))
+        .w(add_imm(X, 4, 4, 7))
+        .w(sub_imm(X, 0, 0, 1))
+        .br("loop", |o| cbz(X, true, 0, o))
+        .w(hvc(0));
+    p.finish()
+}
+
+#[test]
+fn faults_in_the_middle_of_a_compiled_block() {
+    let faults = [
+        ldr_imm(X, 5, 20, 0),                       // load from the hole
+        str_imm(W, 1, 20, 8),                       // store to the hole
+        ldst_pair(2, false, 2, false, 0, 2, 21, 1), // STP: the second half faults
+        ldst_pair(2, false, 2, true, 0, 6, 21, 5),  // LDP: the second half faults
+        ldst_imm9(3, false, 1, 8, 3, 21, 5),        // pre-index into the hole: no write-back
+        ldst_imm9(3, false, 1, 4, 0, 21, 5),        // unaligned, MMU off
+        0x0000_0000,                                // UDF
+    ];
+    for fault in faults {
+        for exit_on_exception in [false, true] {
+            let setup = Setup {
+                exit_on_exception,
+                ..Setup::default()
+            };
+            let mut p = Pair::new(setup, CODE, &faulting_loop(fault));
+            let mut exceptions = 0;
+            loop {
+                match check(&mut p, 100_000) {
+                    Exit::Hvc { .. } => break,
+                    Exit::Exception { kind, .. } => {
+                        assert_eq!(kind, VectorKind::Sync);
+                        exceptions += 1;
+                    }
+                    other => panic!("unexpected exit {other:?}"),
+                }
+            }
+            assert_eq!(p.interp.cpu.x(26), 10, "one fault per iteration");
+            if exit_on_exception {
+                assert_eq!(exceptions, 10);
+            }
+            assert_compiled(&p);
+        }
+    }
+}
+
+#[test]
+fn mmio_accesses_from_compiled_code() {
+    let mut p = Prog::new();
+    p.w(movz(X, 0, 8, 0))
+        .ws(&mov64(1, MMIO + 0x10))
+        .label("loop")
+        .w(ldst_uimm(2, false, 0, 1, 1, 0)) // str w0, [x1, #4]
+        .w(ldr_imm(X, 2, 1, 8))
+        .w(ldst_uimm(0, false, 2, 3, 1, 3)) // ldrsb x3, [x1, #3]
+        .w(ldst_imm9(1, false, 0, 8, 1, 1, 2)) // strh w2, [x1], #8
+        .w(add_imm(X, 4, 2, 1))
+        .w(sub_imm(X, 0, 0, 1))
+        .br("loop", |o| cbz(X, true, 0, o))
+        .w(hvc(0));
+    let mut pair = Pair::new(Setup::default(), CODE, &p.finish());
+    run_to_hvc(&mut pair, 1000);
+    assert_compiled(&pair);
+    assert_eq!(pair.jit.mmio.lock().unwrap().len(), 8 * 4);
+}
+
+/// A loop that rewrites an instruction of its own (at `patch`, an
+/// `ADD X0, X0, #1` in the same or another block), then runs it.
+fn self_modifying(same_block: bool) -> Vec<u32> {
+    let mut p = Prog::new();
+    p.w(movz(X, 7, 5, 0)).w(movz(X, 0, 0, 0)).w(adr(6, 0)); // patched below
+    let adr_at = p.words.len() - 1;
+    p.ws(&mov64(5, u64::from(add_imm(X, 0, 0, 100))))
+        .label("loop");
+    if !same_block {
+        p.br("patch", b).label("patch");
+    }
+    let patch = p.words.len();
+    p.w(add_imm(X, 0, 0, 1))
+        .w(add_imm(X, 1, 1, 1))
+        .w(ldst_uimm(2, false, 0, 0, 6, 5)) // str w5, [x6]
+        .w(add_imm(X, 5, 5, 1 << 10)) // the next patch adds one more
+        .w(sub_imm(X, 7, 7, 1))
+        .br("loop", |o| cbz(X, true, 7, o))
+        .w(hvc(0));
+    p.words[adr_at] = adr(6, (patch as i32 - adr_at as i32) * 4);
+    p.finish()
+}
+
+#[test]
+fn self_modifying_code_runs_the_new_instruction() {
+    for same_block in [true, false] {
+        for threshold in [1, 2] {
+            let setup = Setup {
+                threshold,
+                ..Setup::default()
+            };
+            let mut p = Pair::new(setup, CODE, &self_modifying(same_block));
+            run_to_hvc(&mut p, 1_000_000);
+            // 1, then +100, +101, +102, +103: the patched instruction ran.
+            assert_eq!(p.interp.cpu.x(0), 1 + 100 + 101 + 102 + 103);
+            assert!(p.jit_stats().invalidated > 0 || threshold > 1);
+        }
+    }
+}
+
+/// Code written into a data page by (fast-path) stores, run, rewritten
+/// and run again: the host TLB must stop letting stores bypass the
+/// invalidation once the page holds code.
+#[test]
+fn code_generated_into_a_data_page() {
+    let gen = DATA + 0x3000;
+    let mut p = Prog::new();
+    p.w(movz(X, 7, 6, 0))
+        .ws(&mov64(6, gen))
+        .ws(&mov64(5, u64::from(add_imm(X, 0, 0, 1))))
+        .ws(&mov64(4, u64::from(RET)))
+        .label("loop")
+        // Fill the page around the routine so its stores get hot.
+        .w(ldst_pair(2, false, 2, false, 4, 4, 6, 4))
+        .w(ldst_uimm(2, false, 0, 0, 6, 5)) // str w5, [x6]: ADD X0, X0, #n
+        .w(ldst_uimm(2, false, 0, 1, 6, 4)) // str w4, [x6, #4]: RET
+        .w(blr(6))
+        .w(add_imm(X, 5, 5, 1 << 10)) // next time: ADD X0, X0, #n+1
+        .w(sub_imm(X, 7, 7, 1))
+        .br("loop", |o| cbz(X, true, 7, o))
+        .w(hvc(0));
+    let mut pair = Pair::new(Setup::default(), CODE, &p.finish());
+    run_to_hvc(&mut pair, 1_000_000);
+    assert_eq!(pair.interp.cpu.x(0), 1 + 2 + 3 + 4 + 5 + 6);
+}
+
+/// The home rewrites code between runs (as a DMA would) and says so with
+/// `invalidate_code`.
+#[test]
+fn host_write_to_code_then_invalidate_code() {
+    let mut p = Prog::new();
+    p.label("top")
+        .w(movz(X, 0, 50, 0))
+        .label("loop")
+        .w(add_imm(X, 1, 1, 1)) // rewritten by the home
+        .w(sub_imm(X, 0, 0, 1))
+        .br("loop", |o| cbz(X, true, 0, o))
+        .w(hvc(0))
+        .br("top", b);
+    let mut pair = Pair::new(Setup::default(), CODE, &p.finish());
+    run_to_hvc(&mut pair, 1_000_000);
+    assert_compiled(&pair);
+    for (i, insn) in [add_imm(X, 1, 1, 3), addsub_reg(X, 1, false, 0, 0, 0, 1, 1)]
+        .into_iter()
+        .enumerate()
+    {
+        pair.both(|s| {
+            s.write_words(CODE + 4, &[insn]);
+            s.cpu.invalidate_code(CODE + 4, 4);
+        });
+        run_to_hvc(&mut pair, 1_000_000);
+        let expect = [200, 200u64.wrapping_sub(1275)][i];
+        assert_eq!(pair.jit.cpu.x(1), expect, "the new instruction ran");
+    }
+}
+
+/// Budgets that end inside a loop of chained blocks: the JIT must stop
+/// exactly where the interpreter does.
+#[test]
+fn budgets_ending_mid_loop() {
+    let mut p = Prog::new();
+    p.w(movz(X, 0, 0, 0))
+        .label("a")
+        .w(add_imm(X, 0, 0, 1))
+        .br("b", |o| tbz(false, 0, 0, o))
+        .w(add_imm(X, 1, 1, 1))
+        .label("b")
+        .w(add_imm(X, 2, 2, 1))
+        .w(add_imm(X, 3, 3, 2))
+        .br("a", |o| b_cond(NE, o))
+        .w(cmp_imm(X, 3, 0))
+        .br("a", b);
+    let mut pair = Pair::new(Setup::default(), CODE, &p.finish());
+    for budget in (1..60).chain([1000, 1, 2, 3, 5000, 7]) {
+        assert_eq!(check(&mut pair, budget), Exit::Budget);
+    }
+    let s = pair.jit_stats();
+    assert!(s.links > 0, "blocks were chained: {s:?}");
+}
+
+/// An IRQ line raised (and lowered) between runs, taken at the same
+/// instruction by both.
+#[test]
+fn interrupt_raised_between_runs() {
+    let mut p = Prog::new();
+    p.w(msr_daifclr(2))
+        .label("loop")
+        .w(add_imm(X, 0, 0, 1))
+        .w(add_imm(X, 1, 1, 3))
+        .br("loop", |o| tbz(false, 0, 7, o))
+        .w(msr_daifclr(2))
+        .br("loop", b);
+    for exit_on_exception in [false, true] {
+        let setup = Setup {
+            exit_on_exception,
+            ..Setup::default()
+        };
+        let mut pair = Pair::new(setup, CODE, &p.finish());
+        for round in 0..6u64 {
+            check(&mut pair, 100 + round * 13);
+            pair.both(|s| s.cpu.set_irq(round % 2 == 0));
+            check(&mut pair, 50 + round);
+        }
+        pair.both(|s| s.cpu.set_irq(false));
+        check(&mut pair, 1000);
+        assert!(pair.interp.cpu.x(26) >= 0x100, "an IRQ was taken");
+        assert_compiled(&pair);
+    }
+}
+
+/// WFI and WFE leave compiled code for the home, and a vector table in
+/// the hole ends the run with a fault loop, at the same instruction count.
+#[test]
+fn wfi_wfe_and_fault_loop_exits() {
+    let mut p = Prog::new();
+    p.label("top")
+        .w(add_imm(X, 0, 0, 1))
+        .w(WFI)
+        .w(add_imm(X, 1, 1, 1))
+        .w(WFE)
+        .br("top", |o| tbz(false, 0, 4, o))
+        .w(0); // UDF, every 16th time round
+    p.br("top", b);
+    let mut pair = Pair::new(Setup::default(), CODE, &p.finish());
+    let mut exits = Vec::new();
+    for _ in 0..40 {
+        exits.push(check(&mut pair, 1000));
+    }
+    assert!(exits.contains(&Exit::Wfi) && exits.contains(&Exit::Wfe));
+    pair.both(|s| s.cpu.sys.vbar = HOLE);
+    let mut stuck = false;
+    for _ in 0..40 {
+        stuck |= matches!(check(&mut pair, 1000), Exit::FaultLoop { .. });
+    }
+    assert!(stuck, "a vector table in the hole is a fault loop");
+    assert_compiled(&pair);
+}
+
+/// A code arena that fills up: all code is dropped
+/// while chained blocks and cached code addresses point into it.
+#[test]
+fn full_code_arena_is_flushed_and_refilled() {
+    for prog in [alu_loop(), mem_loop(true)] {
+        let setup = Setup {
+            arena_bytes: 4096,
+            max_block_insns: 3,
+            ..Setup::default()
+        };
+        let mut p = Pair::new(setup, CODE, &prog);
+        run_to_hvc(&mut p, 97);
+        let s = p.jit_stats();
+        assert!(s.flushes > 0 && s.runs > 0, "the arena filled up: {s:?}");
+    }
+}
+
+/// The same code run at EL1 with SP_EL1, at EL1 with SP_EL0 and at EL0:
+/// compiled code is specific to the exception level and stack pointer.
+#[test]
+fn same_code_at_el1h_el1t_and_el0() {
+    let mut p = Prog::new();
+    p.label("body")
+        .w(movz(X, 0, 6, 0))
+        .label("loop")
+        .w(ldst_pair(2, false, 3, false, -2, 1, 31, 0)) // stp x0, x1, [sp, #-16]!
+        .w(add_imm(X, 2, 31, 0)) // mov x2, sp
+        .w(ldst_imm9(3, false, 0, 8, 2, 2, 0)) // sttr x0, [x2, #8]
+        .w(ldr_imm(X, 3, 31, 8))
+        .w(add_imm(X, 31, 31, 16))
+        .w(add_imm(X, 1, 1, 1))
+        .w(sub_imm(X, 0, 0, 1))
+        .br("loop", |o| cbz(X, true, 0, o))
+        .w(svc(1)) // EL0: an exception; EL1: the handler skips it too
+        .w(hvc(0))
+        .br("body", b);
+    let mut pair = Pair::new(Setup::default(), CODE, &p.finish());
+    // EL1h
+    run_to_hvc(&mut pair, 1_000_000);
+    // EL1t: MSR SPSel, #0 then the same code
+    pair.both(|s| {
+        s.cpu
+            .set_pstate(hv_core::translate::exception::Spsr::from_bits_retain(
+                0b0100 | 0x3c0,
+            ));
+    });
+    run_to_hvc(&mut pair, 1_000_000);
+    // EL0: HVC is undefined there, so run by budget
+    pair.both(|s| {
+        s.cpu
+            .set_pstate(hv_core::translate::exception::Spsr::from_bits_retain(0));
+    });
+    for budget in [5, 50, 500, 5000] {
+        check(&mut pair, budget);
+    }
+    assert_compiled(&pair);
+}
+
+#[test]
+fn fuzz_target_smoke() {
+    // The fuzz target's entry point on a few fixed inputs.
+    let prog = alu_loop();
+    for flags in 0..64u8 {
+        let mut data = vec![flags, 0x5a];
+        data.extend(prog.iter().flat_map(|w| w.to_le_bytes()));
+        hv_sim::jitcheck::fuzz_one(&data);
+    }
+}
+
+// ---------------------------------------------------------------------
+// Random programs.
+//
+// Registers: X0..X15 results and values; X16..X19 bases in the data
+// pages, X20 a base in the hole, X21 in the MMIO device, X22 a small
+// index, X23 the inner loop counter, X24 indirect branch targets, X25 the
+// outer loop counter; X26..X29 belong to the exception handler.
+
+/// A source register: any but the handler's, or XZR/SP.
+fn src(v: u64) -> u32 {
+    let r = (v % 27) as u32;
+    if r == 26 {
+        31
+    } else {
+        r
+    }
+}
+
+/// Bits `[at, at + n)` of `r`.
+fn f(r: u64, at: u32, n: u32) -> u32 {
+    ((r >> at) & ((1u64 << n) - 1)) as u32
+}
+
+/// One integer data-processing instruction chosen by `sel`, its fields
+/// from `r`.
+fn alu(sel: u8, r: u64) -> u32 {
+    let sf = f(r, 0, 1) == 1;
+    let rd = f(r, 1, 4);
+    let rn = src(u64::from(f(r, 5, 8)));
+    let rm = src(u64::from(f(r, 13, 8)));
+    let cond = f(r, 21, 4) % 14;
+    let imm6 = if sf { f(r, 25, 6) } else { f(r, 25, 5) };
+    let (a, b, c) = (f(r, 31, 2), f(r, 33, 1) == 1, f(r, 34, 12));
+    match sel % 15 {
+        0 => addsub_imm(sf, a, b, f(r, 46, 1) == 1, c, rn, rd),
+        1 => addsub_reg(sf, a, b, a % 3, rm, imm6, rn, rd),
+        2 => logic_reg(sf, a, b, f(r, 46, 2), rm, imm6, rn, rd),
+        3 => {
+            // A valid bitmask immediate: 64-bit elements (N=1) or 32-bit.
+            let imms = if sf { c % 63 } else { c % 31 };
+            let immr = if sf { f(r, 46, 6) } else { f(r, 46, 5) };
+            logic_imm(sf, a, sf, immr, imms, rn, rd)
+        }
+        4 => dp2(sf, [2, 3, 8, 9, 10, 11][(c % 6) as usize], rm, rn, rd),
+        5 => match c % 5 {
+            0 => dp3(sf, 0, u32::from(b), rm, src(u64::from(f(r, 46, 8))), rn, rd),
+            1 => dp3(
+                true,
+                1,
+                u32::from(b),
+                rm,
+                src(u64::from(f(r, 46, 8))),
+                rn,
+                rd,
+            ),
+            2 => dp3(
+                true,
+                5,
+                u32::from(b),
+                rm,
+                src(u64::from(f(r, 46, 8))),
+                rn,
+                rd,
+            ),
+            3 => dp3(true, 2, 0, rm, 31, rn, rd),
+            _ => dp3(true, 6, 0, rm, 31, rn, rd),
+        },
+        6 => csel(sf, a, u32::from(b), rm, cond, rn, rd),
+        7 => ccmp(sf, a, b, if b { c & 31 } else { rm }, cond, rn, f(r, 46, 4)),
+        8 => {
+            let hw = if sf { a } else { a & 1 };
+            movw(sf, [0, 2, 3][(c % 3) as usize], hw, f(r, 46, 16), rd)
+        }
+        9 => {
+            let imm = f(r, 34, 21) as i32 - (1 << 20);
+            if b {
+                adrp(rd, imm)
+            } else {
+                adr(rd, imm)
+            }
+        }
+        10 => {
+            let (immr, imms) = if sf {
+                (c & 63, f(r, 46, 6))
+            } else {
+                (c & 31, f(r, 46, 5))
+            };
+            bitfield(sf, a % 3, immr, imms, rn, rd)
+        }
+        11 => extr(sf, rd, rn, rm, imm6),
+        12 => {
+            let op = c % 6;
+            dp1(sf || op == 3, op, rn, rd)
+        }
+        13 => addsub_carry(sf, a, b, rm, rn, rd),
+        _ => addsub_ext(sf, a, b, rm, f(r, 46, 3), c % 5, rn, rd),
+    }
+}
+
+/// One integer load or store (or an index update) chosen by `sel`.
+fn mem(sel: u8, r: u64) -> u32 {
+    let rn = match f(r, 0, 4) {
+        0..=11 => 16 + f(r, 0, 4) % 4,
+        12 | 13 => 20,
+        _ => 21,
+    };
+    let rt = f(r, 4, 4);
+    let rt2 = (rt + 1 + f(r, 8, 4) % 15) % 16;
+    let size = f(r, 12, 2);
+    // STR, LDR, LDRS to X, LDRS to W, kept to valid sizes.
+    let opc = match f(r, 14, 2) {
+        2 if size < 3 => 2,
+        3 if size < 2 => 3,
+        o => o & 1,
+    };
+    let small = f(r, 16, 7) as i32 - 64;
+    match sel % 6 {
+        0 => ldst_uimm(size, false, opc, f(r, 23, 6), rn, rt),
+        1 => {
+            let imm9 = if f(r, 29, 1) == 1 {
+                small
+            } else {
+                small & !((1 << size) - 1)
+            };
+            ldst_imm9(
+                size,
+                false,
+                opc,
+                imm9,
+                [0, 1, 3][(f(r, 30, 4) % 3) as usize],
+                rn,
+                rt,
+            )
+        }
+        2 => {
+            let rm = if f(r, 34, 2) == 0 { rt2 } else { 22 };
+            ldst_reg(
+                size,
+                false,
+                opc,
+                rm,
+                [2, 3, 6, 7][f(r, 36, 2) as usize],
+                f(r, 38, 1) == 1,
+                rn,
+                rt,
+            )
+        }
+        3 => {
+            let load = f(r, 39, 1) == 1;
+            let popc = match f(r, 40, 2) {
+                1 if load => 1,
+                o => (o & 1) * 2,
+            };
+            ldst_pair(
+                popc,
+                false,
+                1 + f(r, 42, 2) % 3,
+                load,
+                small / 8,
+                rt2,
+                rn,
+                rt,
+            )
+        }
+        4 => ldr_lit(f(r, 14, 2) % 3, false, small * 4, rt),
+        _ => movz(true, 22, f(r, 16, 8), 0),
+    }
+}
+
+/// Instructions the JIT hands to the interpreter mid-block (FP, SIMD
+/// loads, exclusives, LSE, CRC, system registers, exceptions), or that
+/// touch SP: the state must be handed over exactly both ways.
+fn extra(sel: u8, r: u64) -> u32 {
+    let rd = f(r, 0, 4);
+    let rn = src(u64::from(f(r, 4, 8)));
+    let rm = src(u64::from(f(r, 12, 8)));
+    let (vd, vn, vm) = (f(r, 20, 5), f(r, 25, 5), f(r, 30, 5));
+    let base = 16 + f(r, 35, 2);
+    let imm = f(r, 37, 4);
+    match sel % 16 {
+        0 => 0x9e67_0000 | (rn << 5) | vd,              // fmov dV, xN
+        1 => 0x1e60_2800 | (vm << 16) | (vn << 5) | vd, // fadd dV, dN, dM
+        2 => 0x1e60_2000 | (vm << 16) | (vn << 5),      // fcmp dN, dM: sets NZCV
+        3 => 0x9e78_0000 | (vn << 5) | rd,              // fcvtzs xD, dN
+        4 => ldst_uimm(0, true, 2 + f(r, 41, 1), imm, base, vd), // str/ldr qV
+        5 => mrs(rd, hv_core::translate::sysreg::NZCV),
+        6 => msr(hv_core::translate::sysreg::NZCV, rn),
+        7 => mrs(rd, hv_core::translate::sysreg::CNTVCT_EL0),
+        8 => ldst_excl(3, 0, 1, 0, 31, 0, 31, base, rd), // ldxr
+        9 => ldst_excl(2 + f(r, 41, 1), 0, 0, 0, rd, 0, 31, base, rm.min(15)), // stxr
+        10 => 0xf820_0000 | (rm << 16) | (base << 5) | rd, // ldadd
+        11 => dp2(f(r, 41, 2) == 3, 16 + f(r, 41, 3), rm, rn, rd), // crc32
+        12 => {
+            // SP moves by 16 bytes, or is a base
+            match f(r, 41, 2) {
+                0 => add_imm(true, 31, 31, 16),
+                1 => sub_imm(true, 31, 31, 16),
+                2 => ldr_imm(true, rd, 31, 8 * imm),
+                _ => ldst_pair(2, false, 3, false, -2, rm.min(15), 31, rd),
+            }
+        }
+        13 => [
+            svc(imm),
+            brk(imm),
+            WFI,
+            sys(0, 7, 5, 0, 31), // IC IALLU: drops all code, this block's too
+            sys(0, 8, 7, 0, 31), // TLBI VMALLE1: flushes the host TLB
+            ISB,
+        ][(f(r, 41, 3) % 6) as usize],
+        14 => msr_spsel(f(r, 41, 1)),
+        _ => ldst_imm9(
+            f(r, 41, 2),
+            false,
+            f(r, 43, 1),
+            f(r, 44, 5) as i32 - 16,
+            2,
+            base,
+            rd,
+        ), // ldtr/sttr
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Item {
+    /// One instruction.
+    Op(u32),
+    /// A forward branch over `skip` items: kind, selector bits.
+    Fwd { kind: u8, r: u64, skip: usize },
+    /// `MOVZ X23, #count; body; SUB X23, X23, #1; CBNZ X23, body`.
+    Loop { count: u32, body: Vec<Item> },
+}
+
+fn op_item() -> impl Strategy<Value = Item> {
+    prop_oneof![
+        3 => (any::<u8>(), any::<u64>()).prop_map(|(s, r)| Item::Op(alu(s, r))),
+        2 => (any::<u8>(), any::<u64>()).prop_map(|(s, r)| Item::Op(mem(s, r))),
+        1 => (any::<u8>(), any::<u64>()).prop_map(|(s, r)| Item::Op(extra(s, r))),
+        1 => (0u8..5, any::<u64>(), 0usize..6).prop_map(|(kind, r, skip)| Item::Fwd { kind, r, skip }),
+    ]
+}
+
+fn item() -> impl Strategy<Value = Item> {
+    prop_oneof![
+        6 => op_item(),
+        1 => (1u32..7, prop::collection::vec(op_item(), 1..10))
+            .prop_map(|(count, body)| Item::Loop { count, body }),
+    ]
+}
+
+fn len(it: &Item) -> usize {
+    match it {
+        Item::Op(_) => 1,
+        Item::Fwd { kind, .. } => 1 + usize::from(*kind == 4),
+        Item::Loop { body, .. } => 3 + body.iter().map(len).sum::<usize>(),
+    }
+}
+
+/// Assemble `items`; forward branches land at most at the end of the
+/// sequence they are in.
+fn emit(items: &[Item], out: &mut Vec<u32>) {
+    let mut starts = Vec::with_capacity(items.len() + 1);
+    let mut at = out.len();
+    for it in items {
+        starts.push(at);
+        at += len(it);
+    }
+    starts.push(at);
+    for (i, it) in items.iter().enumerate() {
+        match it {
+            Item::Op(w) => out.push(*w),
+            Item::Fwd { kind, r, skip } => {
+                let here = out.len();
+                let to = starts[(i + 1 + skip).min(items.len())];
+                let off = (to as i32 - here as i32) * 4;
+                let reg = src(u64::from(f(*r, 0, 8)));
+                match kind {
+                    0 => out.push(b_cond(f(*r, 8, 4) % 14, off)),
+                    1 => out.push(cbz(f(*r, 12, 1) == 1, f(*r, 13, 1) == 1, reg, off)),
+                    2 => out.push(tbz(f(*r, 13, 1) == 1, reg, f(*r, 14, 6), off)),
+                    3 => out.push(b(off)),
+                    _ => out.extend([adr(24, off), br(24)]),
+                }
+            }
+            Item::Loop { count, body } => {
+                out.push(movz(true, 23, *count, 0));
+                let top = out.len();
+                emit(body, out);
+                out.push(sub_imm(true, 23, 23, 1));
+                let here = out.len();
+                out.push(cbz(true, true, 23, (top as i32 - here as i32) * 4));
+            }
+        }
+    }
+}
+
+/// The whole program: the items in an outer loop counted by X25, then
+/// HVC, then a branch back to the start.
+fn program(items: &[Item]) -> Vec<u32> {
+    let mut out = Vec::new();
+    emit(items, &mut out);
+    out.push(sub_imm(true, 25, 25, 1));
+    let here = out.len() as i32;
+    out.push(cbz(true, true, 25, -here * 4));
+    out.push(hvc(0));
+    let here = out.len() as i32;
+    out.push(b(-here * 4));
+    out
+}
+
+fn setup() -> impl Strategy<Value = Setup> {
+    (
+        1u32..4,
+        any::<bool>(),
+        prop_oneof![3 => Just(256usize), 1 => 1usize..6],
+        prop_oneof![3 => Just(1usize << 20), 1 => Just(8192usize)],
+    )
+        .prop_map(|(threshold, mmu_on, max_block_insns, arena_bytes)| Setup {
+            threshold,
+            mmu_on,
+            max_block_insns,
+            arena_bytes,
+            ..Setup::default()
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn random_programs_agree(
+        setup in setup(),
+        items in prop::collection::vec(item(), 1..40),
+        start in 0u64..0x300,
+        regs in prop::array::uniform16(prop_oneof![
+            any::<u64>(),
+            0u64..256,
+            Just(u64::MAX),
+            Just(1u64 << 63),
+            Just(0x8000_0000u64),
+        ]),
+        bases in prop::array::uniform4(0u64..(hv_sim::jitcheck::DATA_SIZE - 8)),
+        aligned_bases in any::<bool>(),
+        outer in 1u64..5,
+        budgets in prop::collection::vec(1u64..3000, 1..4),
+    ) {
+        let code = program(&items);
+        let at = CODE + 4 * start;
+        let mut p = Pair::new(setup, at, &code);
+        for (i, v) in regs.iter().enumerate() {
+            p.set_x(i as u8, *v);
+        }
+        for (i, off) in bases.iter().enumerate() {
+            let off = if aligned_bases { off & !7 } else { *off };
+            p.set_x(16 + i as u8, DATA + off);
+        }
+        p.set_x(20, HOLE + (regs[0] & 0x1f8));
+        p.set_x(21, MMIO + (regs[1] & 0x7f8));
+        p.set_x(22, regs[2] & 0xff);
+        p.set_x(25, outer);
+        for budget in budgets.iter().copied().chain([20_000]) {
+            if let Err(e) = p.run(budget) {
+                return Err(TestCaseError::fail(format!("{e}\nprogram at {at:#x}: {code:#010x?}")));
+            }
+        }
+    }
+}
+
+/// Seeds for the `jit` fuzz target: the hand-written programs and
+/// random ones, in its input format, written to `$JIT_FUZZ_CORPUS`
+/// (`cargo test -p hv-sim --release --test jit -- --ignored write_fuzz_corpus`).
+#[test]
+#[ignore = "writes files; run by hand before fuzzing"]
+fn write_fuzz_corpus() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let dir = std::env::var("JIT_FUZZ_CORPUS").expect("JIT_FUZZ_CORPUS=directory");
+    std::fs::create_dir_all(&dir).expect("corpus directory");
+    let mut programs = vec![
+        alu_loop(),
+        mem_loop(false),
+        mem_loop(true),
+        self_modifying(true),
+        self_modifying(false),
+        faulting_loop(ldr_imm(X, 5, 20, 0)),
+    ];
+    let mut runner = TestRunner::deterministic();
+    let items = prop::collection::vec(item(), 1..40);
+    for _ in 0..200 {
+        let tree = items.new_tree(&mut runner).expect("a program");
+        programs.push(program(&tree.current()));
+    }
+    for (i, prog) in programs.iter().enumerate() {
+        let mut data = vec![(i % 32) as u8, i as u8];
+        data.extend(prog.iter().flat_map(|w| w.to_le_bytes()));
+        std::fs::write(format!("{dir}/seed-{i:03}"), data).expect("write a seed");
+    }
+}
