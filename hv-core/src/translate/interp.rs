@@ -22,7 +22,7 @@ use super::exception::{
 use super::fp::{self, FpInsn};
 use super::ir::{Block, Op, PAGE_SIZE};
 use super::jit::{Callbacks, Jit, JitKey};
-use super::regs::{ArchRegs, HostTlbEntry, HOST_TLB_ENTRIES};
+use super::regs::{ArchRegs, HostTlbEntry, JumpTableEntry, HOST_TLB_ENTRIES, JUMP_TABLE_ENTRIES};
 use super::sysreg::{self as sr, SysRegEnc, SysRegs};
 use super::TranslateError;
 use alloc::boxed::Box;
@@ -312,6 +312,8 @@ pub struct Cpu {
     jit: Option<Box<Jit>>,
     /// Whether `regs.tlb` may hold entries (only the JIT fills it).
     host_tlb_used: bool,
+    /// Whether the jump table in `regs` may hold entries.
+    jump_table_used: bool,
     /// The chaining site compiled code last left through (0: none), to
     /// link it to the next block's code.
     chain_site: u64,
@@ -342,6 +344,7 @@ impl Cpu {
             jump_cache: vec![None; JUMP_CACHE_SIZE],
             jit: None,
             host_tlb_used: false,
+            jump_table_used: false,
             chain_site: 0,
             config,
         };
@@ -576,6 +579,7 @@ impl Cpu {
         for e in self.jump_cache.iter_mut() {
             *e = None;
         }
+        self.jump_table_clear();
         // Whatever made the associations stale may have changed data
         // translations too.
         if self.host_tlb_used {
@@ -970,7 +974,9 @@ impl Cpu {
             if chain_from != 0 {
                 jit.link(chain_from, e.code);
             }
-            return Some(e.code);
+            let (va, code) = (e.va, e.code);
+            self.jump_table_set(va, code);
+            return Some(code);
         }
         if e.code == DECLINED {
             return None;
@@ -993,6 +999,7 @@ impl Cpu {
         };
         e.code = code.max(DECLINED);
         e.code_spsel = self.spsel;
+        let va = e.va;
         if flushed {
             // Every other entry's code is gone.
             for (i, other) in self.jump_cache.iter_mut().enumerate() {
@@ -1000,8 +1007,36 @@ impl Cpu {
                     o.code = 0;
                 }
             }
+            self.jump_table_clear();
         }
-        (code > DECLINED).then_some(code)
+        if code > DECLINED {
+            self.jump_table_set(va, code);
+            Some(code)
+        } else {
+            None
+        }
+    }
+
+    /// Let translated code branch to `code` for the block at `va` (at the
+    /// current EL and SPSel) through the jump table.
+    #[inline]
+    fn jump_table_set(&mut self, va: u64, code: u64) {
+        if let Some(e) = self.regs.jumps.get_mut(JumpTableEntry::index(va)) {
+            *e = JumpTableEntry {
+                tag: JumpTableEntry::tag(va, self.el, self.spsel),
+                code,
+            };
+            self.jump_table_used = true;
+        }
+    }
+
+    /// Empty the jump table: its code may be gone, or its addresses now
+    /// name other blocks.
+    fn jump_table_clear(&mut self) {
+        if self.jump_table_used {
+            self.regs.jumps = [JumpTableEntry::EMPTY; JUMP_TABLE_ENTRIES];
+            self.jump_table_used = false;
+        }
     }
 
     /// Run compiled code; results as [`Cpu::exec_block`]. Remembers the

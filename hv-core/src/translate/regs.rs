@@ -46,8 +46,54 @@ impl HostTlbEntry {
 /// have changed (see [`crate::translate::Cpu::flush_jump_cache`]).
 pub type HostTlb = [[HostTlbEntry; HOST_TLB_ENTRIES]; 2];
 
-/// X0..X30, SP_EL0/SP_EL1, PC, NZCV and the instruction counter, and the
-/// host TLB of translated code's loads and stores.
+/// Entries of the [`JumpTable`].
+pub const JUMP_TABLE_ENTRIES: usize = 1024;
+
+/// One entry of the [`JumpTable`]: compiled code for a guest virtual
+/// address at one exception level and SPSel.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JumpTableEntry {
+    /// [`JumpTableEntry::tag`] of the block's address, EL and SPSel, or
+    /// [`JumpTableEntry::NONE`].
+    pub tag: u64,
+    /// The block's code.
+    pub code: u64,
+}
+
+impl JumpTableEntry {
+    /// A tag no block has: EL0 with SPSel 1 (the SP bit is always 0 at
+    /// EL0) at address 0.
+    pub const NONE: u64 = 2;
+    /// An empty entry.
+    pub const EMPTY: JumpTableEntry = JumpTableEntry {
+        tag: Self::NONE,
+        code: 0,
+    };
+
+    /// The tag of the block at `va` (4-byte aligned) run at `el` (0 or 1)
+    /// with SPSel `spsel`: the address with EL and SPSel in its two low
+    /// bits.
+    pub const fn tag(va: u64, el: u8, spsel: bool) -> u64 {
+        va | (el & 1) as u64 | ((spsel as u64) << 1)
+    }
+
+    /// The slot of `va`.
+    pub const fn index(va: u64) -> usize {
+        ((va >> 2) as usize) & (JUMP_TABLE_ENTRIES - 1)
+    }
+}
+
+/// Direct-mapped table from guest virtual address (with EL and SPSel) to
+/// compiled code: translated code's inline lookup for branches it cannot
+/// chain (indirect branches, other pages), so they go straight to the
+/// next block instead of through the run loop. Filled by the run loop,
+/// emptied whenever code is dropped or the virtual-to-block associations
+/// may have changed (with [`crate::translate::Cpu::flush_jump_cache`]).
+pub type JumpTable = [JumpTableEntry; JUMP_TABLE_ENTRIES];
+
+/// X0..X30, SP_EL0/SP_EL1, PC, NZCV and the instruction counter, the host
+/// TLB of translated code's loads and stores and its jump table.
 #[repr(C)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ArchRegs {
@@ -67,6 +113,8 @@ pub struct ArchRegs {
     pub nzcv: u32,
     /// The JIT's host TLB (unused by the interpreter).
     pub tlb: HostTlb,
+    /// The JIT's jump table (unused by the interpreter).
+    pub jumps: JumpTable,
 }
 
 impl Default for ArchRegs {
@@ -79,6 +127,7 @@ impl Default for ArchRegs {
             chain_limit: 0,
             nzcv: 0,
             tlb: [[HostTlbEntry::EMPTY; HOST_TLB_ENTRIES]; 2],
+            jumps: [JumpTableEntry::EMPTY; JUMP_TABLE_ENTRIES],
         }
     }
 }
@@ -121,6 +170,13 @@ impl ArchRegs {
     pub const OFFSET_TLB_WRITE: i32 = offset_of!(HostTlbEntry, write_tag) as i32;
     /// See [`ArchRegs::OFFSET_TLB_READ`].
     pub const OFFSET_TLB_ADDEND: i32 = offset_of!(HostTlbEntry, addend) as i32;
+
+    /// Byte offset of the jump table.
+    pub const OFFSET_JUMPS: i32 = offset_of!(ArchRegs, jumps) as i32;
+    /// Byte offsets of the fields of a [`JumpTableEntry`].
+    pub const OFFSET_JUMP_TAG: i32 = offset_of!(JumpTableEntry, tag) as i32;
+    /// See [`ArchRegs::OFFSET_JUMP_TAG`].
+    pub const OFFSET_JUMP_CODE: i32 = offset_of!(JumpTableEntry, code) as i32;
 }
 
 #[cfg(test)]
@@ -140,5 +196,26 @@ mod tests {
         assert_eq!(ArchRegs::offset_tlb(0), 296);
         assert_eq!(ArchRegs::offset_tlb(1), 296 + 256 * 32);
         assert_eq!(core::mem::size_of::<HostTlbEntry>(), 32);
+        assert_eq!(ArchRegs::OFFSET_JUMPS, 296 + 2 * 256 * 32);
+        assert_eq!(core::mem::size_of::<JumpTableEntry>(), 16);
+        assert_eq!(ArchRegs::OFFSET_JUMP_CODE, 8);
+    }
+
+    #[test]
+    fn jump_tags_tell_el_and_spsel_apart_and_never_match_empty() {
+        let va = 0xffff_0000_1234_5678;
+        let tags = [
+            JumpTableEntry::tag(va, 0, false),
+            JumpTableEntry::tag(va, 1, false),
+            JumpTableEntry::tag(va, 1, true),
+        ];
+        assert_eq!(tags, [va, va | 1, va | 3]);
+        // EL0 runs with SPSel 0, so no block's tag is NONE.
+        for el in 0..2u8 {
+            for spsel in [el == 1, false] {
+                assert_ne!(JumpTableEntry::tag(0, el, spsel), JumpTableEntry::NONE);
+            }
+        }
+        assert_eq!(JumpTableEntry::index(va), (0x5678 >> 2) & 1023);
     }
 }

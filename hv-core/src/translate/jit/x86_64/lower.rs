@@ -31,7 +31,7 @@ use crate::translate::cond::cond_holds;
 use crate::translate::jit::ir::{
     BinOp, FlagOp, GReg, IrBlock, IrOp, LoadExt, Test, Tmp, UnOp, Val, Width,
 };
-use crate::translate::regs::{ArchRegs, HOST_TLB_ENTRIES};
+use crate::translate::regs::{ArchRegs, JumpTableEntry, HOST_TLB_ENTRIES, JUMP_TABLE_ENTRIES};
 
 /// What a block's code depends on besides its IR.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -469,19 +469,56 @@ impl Lower<'_> {
             self.a.bind(unchained)?;
         }
         let m = Self::field(ArchRegs::OFFSET_PC);
-        match imm32(Width::W64, pc) {
-            Some(i) => self.a.store_i(W::B64, m, i),
-            None => {
-                let r = self.val_reg(pc, RAX);
-                self.a.store(W::B64, m, r);
-            }
-        }
         if site == 0 {
+            // Not chained: store the PC, then try the jump table.
+            self.val_into(RAX, pc);
+            self.a.store(W::B64, m, RAX);
+            self.jump_table_probe()?;
             self.a.alu_rr(Alu::Xor, W::B32, RAX, RAX);
         } else {
+            match imm32(Width::W64, pc) {
+                Some(i) => self.a.store_i(W::B64, m, i),
+                None => {
+                    let r = self.val_reg(pc, RAX);
+                    self.a.store(W::B64, m, r);
+                }
+            }
             self.a.mov_ri(RAX, site);
         }
         self.a.jmp_abs(self.env.epilogue);
+        Ok(())
+    }
+
+    /// With the next PC in RAX (and stored): jump straight to the next
+    /// block's code if the jump table has it for this EL and SPSel and the
+    /// run loop allows chaining (`icount < chain_limit`); else fall
+    /// through. Clobbers RAX and RCX.
+    fn jump_table_probe(&mut self) -> Result<(), CompileError> {
+        let miss = self.a.new_label();
+        // RCX = slot * 16: bits 11:2 of the PC, moved to 13:4.
+        self.a.mov_rr(W::B64, RCX, RAX);
+        self.a.shift_ri(XShift::Shl, W::B32, RCX, 2);
+        self.a.alu_ri(
+            Alu::And,
+            W::B32,
+            RCX,
+            ((JUMP_TABLE_ENTRIES - 1) << 4) as i32,
+        );
+        let bits = JumpTableEntry::tag(0, self.env.el, self.env.spsel);
+        if bits != 0 {
+            self.a.alu_ri(Alu::Or, W::B64, RAX, bits as i32);
+        }
+        let entry = |field: i32| Mem::indexed(BASE, RCX, 1, ArchRegs::OFFSET_JUMPS + field);
+        self.a
+            .alu_rm(Alu::Cmp, W::B64, RAX, entry(ArchRegs::OFFSET_JUMP_TAG));
+        self.a.jcc(Cc::Ne, miss);
+        self.a
+            .load(W::B64, RAX, Self::field(ArchRegs::OFFSET_CHAIN_LIMIT));
+        self.a
+            .alu_mr(Alu::Cmp, W::B64, Self::field(ArchRegs::OFFSET_ICOUNT), RAX);
+        self.a.jcc(Cc::Ae, miss);
+        self.a.jmp_m(entry(ArchRegs::OFFSET_JUMP_CODE));
+        self.a.bind(miss)?;
         Ok(())
     }
 
