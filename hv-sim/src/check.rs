@@ -5,7 +5,8 @@
 //! step through the run loop slice by slice (so both see interrupts, timers
 //! and device completions at the same instruction counts). After every
 //! slice their architectural state and console output are compared; RAM
-//! every [`RAM_CHECK_SLICES`] slices and at the end; the disks at the end.
+//! every [`RAM_CHECK_INSNS`] instructions and at the end; the disks at the
+//! end.
 //!
 //! On a difference the run starts again from the beginning (the machines
 //! are deterministic) and steps both engines one block at a time, so the
@@ -35,9 +36,10 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Slices between two comparisons of all of RAM (about 67 million guest
-/// instructions at 16,384 per slice; a comparison reads RAM twice).
-pub const RAM_CHECK_SLICES: u64 = 4096;
+/// Guest instructions between two comparisons of all of RAM (a comparison
+/// reads both machines' RAM; slices are often short, so counting them
+/// would compare far more often on a timer-driven guest like Linux).
+pub const RAM_CHECK_INSNS: u64 = 1 << 26;
 
 /// Memory words (8 bytes) the block-by-block pass watches.
 const WATCHED_WORDS: usize = 4;
@@ -468,6 +470,7 @@ fn first_pass(
     let (cfg_a, cfg_b) = pair.run_configs(run_config);
     let mut stdout = Stdout;
     let mut slices = 0u64;
+    let mut ram_checked = first;
     loop {
         let oa = run::slice(&mut pair.interp, &cfg_a, first, &mut |m, budget| {
             m.cpu.run(&mut m.bus, budget)
@@ -497,7 +500,9 @@ fn first_pass(
                 Vec::new(),
             );
         }
-        if slices % RAM_CHECK_SLICES == 0 || oa.is_some() {
+        let now = pair.interp.cpu.icount();
+        if now.wrapping_sub(ram_checked) >= RAM_CHECK_INSNS || oa.is_some() {
+            ram_checked = now;
             let words = ram_differences(&pair.interp, &pair.jit)?;
             if !words.is_empty() {
                 let list: Vec<String> = words.iter().map(|a| format!("{a:#x}")).collect();

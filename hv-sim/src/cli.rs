@@ -33,18 +33,19 @@ pub enum Command {
 }
 
 /// The CPU engine.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Engine {
-    /// The translator's block interpreter.
-    #[default]
+    /// The translator's block interpreter (the default where hv-sim has no
+    /// JIT).
     Interp,
-    /// hv-core's JIT (x86_64 Linux hosts): blocks that ran a few times
+    /// hv-core's JIT (x86_64 Linux hosts, where it is the default): blocks
+    /// that ran a few times
     /// run as generated code; the rest, and the instructions the JIT does
     /// not compile, are interpreted.
     Jit,
     /// Both, in lockstep on two machines, stopping at the first difference
     /// (state after each slice of up to 16,384 instructions, RAM every
-    /// 4,096 slices, console, disks at the end); on a difference it runs
+    /// 67 million instructions, console, disks at the end); on a difference it runs
     /// again block by block and names the block, what differs and the
     /// instruction that wrote it. The disks are copied: the images given
     /// are not written.
@@ -75,8 +76,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "TEXT")]
     pub cmdline: Option<String>,
     /// CPU engine.
-    #[arg(long, value_enum, default_value_t = Engine::Interp)]
+    #[arg(long, value_enum, default_value_t = Engine::DEFAULT)]
     pub engine: Engine,
+    /// With the JIT: runs of a block in the interpreter before it is
+    /// compiled (0 and 1: at its first run).
+    #[arg(long, value_name = "N", default_value_t = hv_core::translate::jit::DEFAULT_THRESHOLD)]
+    pub jit_threshold: u32,
     /// Print every guest exception, PSCI call and WFI wait to stderr.
     #[arg(long)]
     pub trace: bool,
@@ -96,6 +101,14 @@ pub struct RunArgs {
 }
 
 impl Engine {
+    /// The JIT where hv-sim has one (x86_64 Linux: an x86_64 back end and
+    /// executable memory), the interpreter elsewhere.
+    pub const DEFAULT: Engine = if cfg!(all(target_arch = "x86_64", target_os = "linux")) {
+        Engine::Jit
+    } else {
+        Engine::Interp
+    };
+
     /// The engine's name on the command line and in the stats.
     pub fn name(self) -> &'static str {
         match self {
@@ -159,7 +172,7 @@ fn try_run(args: &RunArgs) -> Result<u8, String> {
             read_only: true,
         }))
         .collect();
-    let threshold = hv_core::translate::jit::DEFAULT_THRESHOLD;
+    let threshold = args.jit_threshold;
     let config = MachineConfig {
         ram_size: args.mem,
         disks,
@@ -270,7 +283,11 @@ mod tests {
         assert_eq!(a.ro_disk, [PathBuf::from("b")]);
         assert_eq!(a.mem, 64 << 20);
         assert_eq!(a.max_insns, Some(1000));
-        assert_eq!(a.engine, Engine::Interp);
+        assert_eq!(a.engine, Engine::DEFAULT);
+        assert_eq!(
+            Engine::DEFAULT == Engine::Jit,
+            cfg!(all(target_arch = "x86_64", target_os = "linux"))
+        );
         assert_eq!(a.stop_at.as_deref(), Some("up"));
         assert_eq!(a.stats, Some(PathBuf::from("s.json")));
         assert!(Cli::try_parse_from(["hv-sim", "run", "g.img", "--stop-at", ""]).is_err());

@@ -751,7 +751,8 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
         Err(e) => results.push(("boot: build the default guest".to_string(), Err(e))),
     }
     results.push((
-        "boot: benchmark guests print the same on hv-sim as on QEMU".to_string(),
+        "boot: benchmark guests print the same on hv-sim as on QEMU (each engine, and in lockstep)"
+            .to_string(),
         sim_tests::build().and_then(|sim| sim_tests::bench_differential(&sim)),
     ));
     results.push((
@@ -809,7 +810,8 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
         linux_shell_under_hv(),
     ));
     results.push((
-        "boot: Debian's Linux on hv-sim writes its disk".to_string(),
+        "boot: Debian's Linux on hv-sim writes its disk (engines in lockstep, then the JIT)"
+            .to_string(),
         sim_tests::build().and_then(|sim| sim_tests::linux(&sim)),
     ));
     for arch in Arch::ALL {

@@ -236,10 +236,12 @@ fn on_qemu(image: &Path) -> Result<(String, bool), String> {
     ))
 }
 
-/// Run `image` on hv-sim; returns (console, the closing lines on stderr).
+/// Run `image` on hv-sim (both engines in lockstep where the JIT runs);
+/// returns (console, the closing lines on stderr).
 fn on_sim(sim: &Path, image: &Path) -> Result<(String, String), String> {
+    let engine = crate::sim_tests::LOCKSTEP_ENGINE;
     let out = Command::new(sim)
-        .args(["run", "--max-insns", MAX_INSNS])
+        .args(["run", "--engine", engine, "--max-insns", MAX_INSNS])
         .arg(image)
         .output()
         .map_err(|e| format!("could not start {}: {e}", sim.display()))?;
@@ -292,11 +294,12 @@ pub fn check_variant(
         let detail = if same {
             sim_err.lines().last().unwrap_or("").to_string()
         } else {
-            format!(
-                "{}; hv-sim: {}",
-                first_difference(&qemu_text, &sim_text),
-                sim_err.lines().next().unwrap_or("")
-            )
+            // A check report (the engines differ) is several lines.
+            let why = match sim_err.find("hv-sim: check: the interpreter and the JIT differ") {
+                Some(at) => &sim_err[at..],
+                None => sim_err.lines().next().unwrap_or(""),
+            };
+            format!("{}; hv-sim: {why}", first_difference(&qemu_text, &sim_text))
         };
         outcomes.push(Outcome {
             program,
@@ -389,7 +392,11 @@ pub fn checks(sim: &Path) -> Vec<(String, Result<(), String>)> {
     VARIANTS
         .iter()
         .map(|v| {
-            let name = format!("C corpus ({}) on hv-sim = plain QEMU", v.name);
+            let name = format!(
+                "C corpus ({}) on hv-sim ({}) = plain QEMU",
+                v.name,
+                crate::sim_tests::LOCKSTEP_ENGINE
+            );
             let result = check_variant(sim, v, None).and_then(|o| verdict(v, &o));
             (name, result)
         })

@@ -11,6 +11,15 @@ use std::time::{Duration, Instant};
 /// Wall-clock limit for one hv-sim run (Linux is about 1e9 instructions).
 const SIM_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// The engine to run hv-sim's differential tests with: `check` (the
+/// interpreter and the JIT in lockstep, stopping at the first difference)
+/// where hv-sim has a JIT (x86_64 Linux), else the interpreter.
+pub const LOCKSTEP_ENGINE: &str = if cfg!(all(target_arch = "x86_64", target_os = "linux")) {
+    "check"
+} else {
+    "interp"
+};
+
 /// Build hv-sim (release: the interpreter is ~10x slower unoptimised).
 pub fn build() -> Result<PathBuf, String> {
     println!("xtask: building hv-sim (release)");
@@ -138,11 +147,19 @@ pub fn default_guest(sim: &Path, image: &Path, reference: Option<&[String]>) -> 
     verdict
 }
 
-/// The faults guest on hv-sim: every fault arrives as the architectural
-/// exception, then a clean power-off.
+/// The faults guest on hv-sim, both engines in lockstep where there is a
+/// JIT: every fault arrives as the architectural exception, then a clean
+/// power-off.
 pub fn faults_guest(sim: &Path, image: &Path) -> Result<(), String> {
     let start = Instant::now();
-    let (text, code) = run(sim, &[image.display().to_string()])?;
+    let (text, code) = run(
+        sim,
+        &[
+            image.display().to_string(),
+            "--engine".into(),
+            LOCKSTEP_ENGINE.into(),
+        ],
+    )?;
     let verdict = if !crate::boot_tests::guest_verdict_lines(&text)
         .iter()
         .any(|l| l == "PASS")
@@ -153,19 +170,79 @@ pub fn faults_guest(sim: &Path, image: &Path) -> Result<(), String> {
     } else {
         Ok(())
     };
-    report("faulting guest on hv-sim", start, &text, &verdict);
+    report(
+        &format!("faulting guest on hv-sim ({LOCKSTEP_ENGINE})"),
+        start,
+        &text,
+        &verdict,
+    );
     verdict
 }
 
-/// Debian's Linux on hv-sim: userspace, disk check, power-off, and the
-/// pattern in the disk image.
+/// Debian's Linux on hv-sim: userspace, disk check, power-off. Run with
+/// [`LOCKSTEP_ENGINE`] (where that is `check`, the interpreter and the JIT
+/// agree at every slice, and on RAM and disks) and then, where hv-sim has
+/// a JIT, on the JIT alone, whose disk image must hold the guest's pattern
+/// (a checked run writes temporary copies).
 pub fn linux(sim: &Path) -> Result<(), String> {
+    let mut result = linux_on(sim, LOCKSTEP_ENGINE);
+    if LOCKSTEP_ENGINE == "check" {
+        result = result.and(linux_on(sim, "jit"));
+    }
+    for engine in HOST_ENGINES {
+        time_linux_to_marker(sim, engine)?;
+    }
+    result
+}
+
+/// Print how long Linux takes on hv-sim under `engine` to reach its
+/// userspace marker (wall time, for the log beside plain QEMU's "reached
+/// userspace in"; not a test: timings here are noisy).
+fn time_linux_to_marker(sim: &Path, engine: &str) -> Result<(), String> {
+    let (kernel, initrd) = linux::prepare(None, None)?;
+    let disk = workspace_root().join("target/xtask/sim-linux-timing-disk.img");
+    guest::create_disk(&disk, 64 << 20)?;
+    let start = Instant::now();
+    let (text, code) = run(
+        sim,
+        &[
+            kernel.display().to_string(),
+            "--engine".into(),
+            engine.into(),
+            "--initrd".into(),
+            initrd.display().to_string(),
+            "--cmdline".into(),
+            linux::cmdline(false),
+            "--mem".into(),
+            "512M".into(),
+            "--disk".into(),
+            disk.display().to_string(),
+            "--stop-at".into(),
+            linux::MARKER.into(),
+        ],
+    )?;
+    if code != Some(0) || !text.contains(linux::MARKER) {
+        return Err(format!(
+            "Linux on hv-sim ({engine}) did not reach {:?} (exit {code:?})",
+            linux::MARKER
+        ));
+    }
+    println!(
+        "xtask: Linux on hv-sim ({engine}) reached userspace in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn linux_on(sim: &Path, engine: &str) -> Result<(), String> {
     let start = Instant::now();
     let (kernel, initrd) = linux::prepare(None, None)?;
-    let disk = workspace_root().join("target/xtask/sim-linux-disk.img");
+    let disk = workspace_root().join(format!("target/xtask/sim-linux-disk-{engine}.img"));
     guest::create_disk(&disk, 64 << 20)?;
     let args = [
         kernel.display().to_string(),
+        "--engine".into(),
+        engine.into(),
         "--initrd".into(),
         initrd.display().to_string(),
         "--cmdline".into(),
@@ -182,10 +259,17 @@ pub fn linux(sim: &Path) -> Result<(), String> {
         Err("the guest's disk check did not pass".to_string())
     } else if code != Some(0) {
         Err(format!("hv-sim exited with {code:?}"))
+    } else if engine == "check" {
+        Ok(())
     } else {
         linux::check_disk(&disk)
     };
-    report("Linux on hv-sim", start, &text, &verdict);
+    report(
+        &format!("Linux on hv-sim ({engine})"),
+        start,
+        &text,
+        &verdict,
+    );
     verdict
 }
 
@@ -314,13 +398,15 @@ fn run_qemu(image: &Path, cmdline: &str) -> Result<Run, String> {
     })
 }
 
-/// The benchmark guest on hv-sim with `cmdline`.
-fn run_sim(sim: &Path, image: &Path, cmdline: &str) -> Result<Run, String> {
+/// The benchmark guest on hv-sim with `cmdline` under `engine`.
+fn run_sim(sim: &Path, image: &Path, cmdline: &str, engine: &str) -> Result<Run, String> {
     let start = Instant::now();
     let (text, code) = run_limited(
         sim,
         &[
             image.display().to_string(),
+            "--engine".into(),
+            engine.into(),
             "--cmdline".into(),
             cmdline.to_string(),
         ],
@@ -373,37 +459,113 @@ fn compare(w: &str, qemu: &Run, sim: &Run) -> Option<String> {
     None
 }
 
+/// hv-sim's engines on this host: the interpreter everywhere, the JIT
+/// where hv-sim has one (x86_64 Linux, like the CI machines that keep the
+/// performance baseline).
+pub const HOST_ENGINES: &[&str] = if cfg!(all(target_arch = "x86_64", target_os = "linux")) {
+    &["interp", "jit"]
+} else {
+    &["interp"]
+};
+
+/// One workload's runs: QEMU's and one per [`HOST_ENGINES`] entry.
+struct Row {
+    workload: &'static str,
+    reps: u32,
+    qemu: Timing,
+    sims: Vec<(Run, Timing)>,
+}
+
 /// One row of the comparison table.
-fn row(w: &str, reps: u32, sim: &Run, sim_t: Timing, qemu_t: Timing) {
-    let share = qemu_t.startup_share();
-    println!(
-        "xtask: {w:<8} {reps:>5} {:>9} {:>8.2} {:>8.2} {:>7.1}%{} {:>9.2}x",
-        mips(&sim.text).map_or("?".to_string(), |m| format!("{m:.1}")),
-        sim_t.total,
-        qemu_t.total,
+fn row(r: &Row) {
+    let share = r.qemu.startup_share();
+    let mut line = format!("xtask: {:<8} {:>5}", r.workload, r.reps);
+    for (run, t) in &r.sims {
+        line.push_str(&format!(
+            " {:>9} {:>8.2}",
+            mips(&run.text).map_or("?".to_string(), |m| format!("{m:.1}")),
+            t.total
+        ));
+    }
+    line.push_str(&format!(
+        " {:>8.2} {:>7.1}%{}",
+        r.qemu.total,
         100.0 * share,
         if share < MAX_STARTUP_SHARE { " " } else { "!" },
-        sim_t.work() / qemu_t.work().max(1e-3),
-    );
+    ));
+    for (_, t) in &r.sims {
+        line.push_str(&format!(" {:>9.2}x", t.work() / r.qemu.work().max(1e-3)));
+    }
+    println!("{line}");
 }
 
 fn header() {
-    println!(
-        "xtask: workload  reps  sim MIPS    sim s   QEMU s  QEMU start-up  sim/QEMU (start-up subtracted)"
-    );
+    let mut line = "xtask: workload  reps".to_string();
+    for e in HOST_ENGINES {
+        line.push_str(&format!(
+            " {:>9} {:>8}",
+            format!("{e} MIPS"),
+            format!("{e} s")
+        ));
+    }
+    line.push_str("   QEMU s  QEMU start-up");
+    for e in HOST_ENGINES {
+        line.push_str(&format!(" {:>10}", format!("{e}/QEMU")));
+    }
+    println!("{line}  (ratios with start-up subtracted)");
 }
 
-/// Start-up of both engines: the benchmark guest with `reps=0`.
-fn startups(sim: &Path, image: &Path) -> Result<(f64, f64), String> {
+/// Start-up of QEMU and of each timed engine: the benchmark guest with
+/// `reps=0`.
+fn startups(sim: &Path, image: &Path) -> Result<(f64, Vec<f64>), String> {
     let q = startup("plain QEMU", || run_qemu(image, "bench=sieve reps=0"))?;
-    let s = startup("hv-sim", || run_sim(sim, image, "bench=sieve reps=0"))?;
-    println!("xtask: start-up (reps=0, median of {STARTUP_RUNS}): QEMU {q:.3} s, hv-sim {s:.3} s");
-    Ok((q, s))
+    let mut sims = Vec::new();
+    for e in HOST_ENGINES {
+        sims.push(startup(&format!("hv-sim ({e})"), || {
+            run_sim(sim, image, "bench=sieve reps=0", e)
+        })?);
+    }
+    let list: Vec<String> = HOST_ENGINES
+        .iter()
+        .zip(&sims)
+        .map(|(e, t)| format!("hv-sim {e} {t:.3} s"))
+        .collect();
+    println!(
+        "xtask: start-up (reps=0, median of {STARTUP_RUNS}): QEMU {q:.3} s, {}",
+        list.join(", ")
+    );
+    Ok((q, sims))
+}
+
+/// Run `w` with `reps` on each timed engine: the rows' runs, and what
+/// differs from QEMU's `qemu` run.
+fn timed_runs(
+    sim: &Path,
+    image: &Path,
+    w: &str,
+    reps: u32,
+    qemu: &Run,
+    startups: &[f64],
+    problems: &mut Vec<String>,
+) -> Result<Vec<(Run, Timing)>, String> {
+    let mut sims = Vec::new();
+    for (e, s0) in HOST_ENGINES.iter().zip(startups) {
+        let simr = run_sim(sim, image, &format!("bench={w} reps={reps}"), e)?;
+        problems.extend(compare(&format!("{w} ({e})"), qemu, &simr));
+        let t = Timing {
+            total: simr.secs,
+            startup: *s0,
+        };
+        sims.push((simr, t));
+    }
+    Ok(sims)
 }
 
 /// Each benchmark workload once on plain QEMU and on hv-sim: identical
-/// output, and a table of hv-sim's guest MIPS, both wall times, QEMU's
-/// start-up share and the time ratio with each engine's start-up (measured
+/// output, first with the engines in lockstep ([`LOCKSTEP_ENGINE`]: the
+/// interpreter and the JIT agree at every slice), then on each engine
+/// alone for a table of hv-sim's guest MIPS, the wall times, QEMU's
+/// start-up share and the time ratios with each one's start-up (measured
 /// with `reps=0`) subtracted. One repetition keeps `cargo xtask test`
 /// short, so QEMU's start-up is most of its time and the ratio is only
 /// indicative (a `!` marks a share of 5% or more); `cargo xtask bench
@@ -412,22 +574,30 @@ pub fn bench_differential(sim: &Path) -> Result<(), String> {
     let image = guest::build_guest(guest::BENCH_GUEST, true)?;
     let (q0, s0) = startups(sim, &image)?;
     let mut problems = Vec::new();
-    header();
+    let mut rows = Vec::new();
     for w in WORKLOADS {
         let arg = format!("bench={w}");
         let qemu = run_qemu(&image, &arg)?;
-        let simr = run_sim(sim, &image, &arg)?;
-        problems.extend(compare(w, &qemu, &simr));
-        let qemu_t = Timing {
+        let checked = run_sim(sim, &image, &arg, LOCKSTEP_ENGINE)?;
+        problems.extend(compare(
+            &format!("{w} ({LOCKSTEP_ENGINE})"),
+            &qemu,
+            &checked,
+        ));
+        let sims = timed_runs(sim, &image, w, 1, &qemu, &s0, &mut problems)?;
+        let qemu = Timing {
             total: qemu.secs,
             startup: q0,
         };
-        let sim_t = Timing {
-            total: simr.secs,
-            startup: s0,
-        };
-        row(w, 1, &simr, sim_t, qemu_t);
+        rows.push(Row {
+            workload: w,
+            reps: 1,
+            qemu,
+            sims,
+        });
     }
+    header();
+    rows.iter().for_each(row);
     println!(
         "xtask: one repetition each: QEMU's start-up dominates its times; `cargo xtask bench --vs-qemu` runs workloads long enough to compare"
     );
@@ -478,28 +648,26 @@ pub fn vs_qemu(sim: &Path) -> Result<(), String> {
             }
             reps = next_reps(reps, run.secs, q0);
         };
-        let simr = run_sim(sim, &image, &format!("bench={w} reps={reps}"))?;
-        problems.extend(compare(w, &qemu, &simr));
-        let qemu_t = Timing {
+        let sims = timed_runs(sim, &image, w, reps, &qemu, &s0, &mut problems)?;
+        let qemu = Timing {
             total: qemu.secs,
             startup: q0,
         };
-        let sim_t = Timing {
-            total: simr.secs,
-            startup: s0,
-        };
-        if qemu_t.startup_share() >= MAX_STARTUP_SHARE {
+        if qemu.startup_share() >= MAX_STARTUP_SHARE {
             problems.push(format!(
                 "{w}: QEMU's start-up is still {:.1}% of a {reps}-repetition run",
-                100.0 * qemu_t.startup_share()
+                100.0 * qemu.startup_share()
             ));
         }
-        rows.push((w, reps, simr, sim_t, qemu_t));
+        rows.push(Row {
+            workload: w,
+            reps,
+            qemu,
+            sims,
+        });
     }
     header();
-    for (w, reps, simr, sim_t, qemu_t) in &rows {
-        row(w, *reps, simr, *sim_t, *qemu_t);
-    }
+    rows.iter().for_each(row);
     if problems.is_empty() {
         Ok(())
     } else {

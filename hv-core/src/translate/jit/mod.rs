@@ -38,7 +38,7 @@ use super::ir::{Block, PAGE_SIZE};
 
 /// Runs of a block in the interpreter before it is compiled (measured:
 /// see DESIGN.md, "JIT tiering").
-pub const DEFAULT_THRESHOLD: u32 = 4;
+pub const DEFAULT_THRESHOLD: u32 = 1;
 
 /// What identifies compiled code: the block's physical address and
 /// translation regime, the virtual address it was compiled for (the code
