@@ -7,6 +7,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use super::ir::{Block, PAGE_SIZE};
+use super::memo::Memo;
 
 /// Key of a translated block: physical address and regime tag
 /// ([`super::CpuBus::regime`]).
@@ -37,7 +38,16 @@ pub struct BlockCache {
     /// Page number -> keys of the blocks in that page.
     pages: BTreeMap<u64, Vec<BlockKey>>,
     filter: [u64; FILTER_BITS / 64],
+    /// A memo in front of `blocks`, emptied whenever a block is dropped.
+    recent: Memo<BlockKey, Arc<Block>>,
     stats: CacheStats,
+}
+
+/// Entries of the lookup memo.
+const RECENT_ENTRIES: usize = 4096;
+
+fn key_hash(key: &BlockKey) -> usize {
+    ((key.0 >> 2) ^ u64::from(key.1)) as usize
 }
 
 impl Default for BlockCache {
@@ -59,13 +69,24 @@ impl BlockCache {
             blocks: BTreeMap::new(),
             pages: BTreeMap::new(),
             filter: [0; FILTER_BITS / 64],
+            recent: Memo::new(RECENT_ENTRIES),
             stats: CacheStats::default(),
         }
     }
 
     /// The block at `key`, if translated.
     pub fn get(&mut self, key: BlockKey) -> Option<Arc<Block>> {
-        let b = self.blocks.get(&key).cloned();
+        let hash = key_hash(&key);
+        let b = match self.recent.get(hash, &key) {
+            Some(b) => Some(b),
+            None => {
+                let b = self.blocks.get(&key).cloned();
+                if let Some(b) = &b {
+                    self.recent.put(hash, key, b.clone());
+                }
+                b
+            }
+        };
         if b.is_some() {
             self.stats.hits += 1;
         } else {
@@ -82,6 +103,7 @@ impl BlockCache {
         if self.blocks.insert(key, b.clone()).is_none() {
             self.pages.entry(page).or_default().push(key);
         }
+        self.recent.put(key_hash(&key), key, b.clone());
         let (i, m) = filter_slot(page);
         if let Some(word) = self.filter.get_mut(i) {
             *word |= m;
@@ -121,6 +143,7 @@ impl BlockCache {
             let (i, m) = filter_slot(page);
             if self.filter.get(i).is_some_and(|w| w & m != 0) {
                 if let Some(keys) = self.pages.remove(&page) {
+                    self.recent.clear();
                     for k in keys {
                         if self.blocks.remove(&k).is_some() {
                             self.stats.invalidated += 1;
@@ -141,6 +164,7 @@ impl BlockCache {
     pub fn clear(&mut self) {
         self.stats.invalidated += self.blocks.len() as u64;
         self.blocks.clear();
+        self.recent.clear();
         self.pages.clear();
         self.filter = [0; FILTER_BITS / 64];
     }

@@ -12,6 +12,8 @@
 //!   or a page end) with per-op flag liveness.
 //! * [`cache`]: blocks by guest physical address and translation regime,
 //!   invalidated when guest code is written.
+//! * [`memo`]: the direct-mapped memo with constant-time clearing that the
+//!   block cache and the JIT put in front of their trees.
 //! * [`bus`]: the [`bus::CpuBus`] trait every guest memory access goes
 //!   through, and [`bus::FlatBus`] (MMU off: RAM through
 //!   [`crate::mem::GuestMemory`], the rest through [`crate::mmio::MmioBus`]).
@@ -27,8 +29,10 @@
 //!   FZ, DN and AHP, the FPSR flags; [`fp::arith`] its instructions).
 //! * [`asm`]: a small A64 encoder, used by tests, benchmarks and homes that
 //!   need to build guest code.
+//! * [`jit`]: the JIT tier (IR, passes, the x86_64 back end).
 //!
-//! This module contains no `unsafe` code.
+//! The only `unsafe` code here is [`jit::native`] (executable memory,
+//! entering generated code and its callbacks).
 //!
 //! Correctness evidence, besides the unit tests: the encoder is checked
 //! against `llvm-mc`, the decoder against LLVM's disassembler on a seeded
@@ -80,6 +84,7 @@ pub mod fp;
 pub mod interp;
 pub mod ir;
 pub mod jit;
+pub mod memo;
 pub mod regs;
 pub mod sysreg;
 

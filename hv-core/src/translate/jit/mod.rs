@@ -29,13 +29,13 @@ pub mod x86_64;
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
-use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 
 pub use native::{ArenaFull, CodeArena};
 
 use super::ir::{Block, PAGE_SIZE};
+use super::memo::Memo;
 
 /// Runs of a block in the interpreter before it is compiled (measured:
 /// see DESIGN.md, "JIT tiering").
@@ -45,7 +45,7 @@ pub const DEFAULT_THRESHOLD: u32 = 1;
 /// translation regime, the virtual address it was compiled for (the code
 /// embeds PC-relative values), and the exception level and SPSel (which
 /// stack pointer `SP` names).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(in crate::translate) struct JitKey {
     pub pa: u64,
     pub regime: u32,
@@ -58,9 +58,9 @@ pub(in crate::translate) struct JitKey {
 const RECENT_ENTRIES: usize = 4096;
 
 impl JitKey {
-    /// The key's slot in the lookup memo.
-    fn recent_slot(&self) -> usize {
-        ((self.va >> 2) ^ (self.pa >> 12)) as usize & (RECENT_ENTRIES - 1)
+    /// The key's hash for the lookup memo.
+    fn hash(&self) -> usize {
+        ((self.va >> 2) ^ (self.pa >> 12)) as usize
     }
 }
 
@@ -117,13 +117,10 @@ pub struct Jit {
     /// to one bus type); all 0 before the first compile.
     callbacks: Callbacks,
     blocks: BTreeMap<JitKey, Compiled>,
-    /// A direct-mapped memo in front of `blocks` (a tree search per block
-    /// the run loop meets again after the jump cache was flushed cost
-    /// about 9% of a Linux boot): key, code, and the `generation` it was
-    /// filled in (entries of older generations are empty).
-    recent: Vec<(JitKey, u64, u64)>,
-    /// Bumped whenever code is dropped, emptying `recent` at once.
-    generation: u64,
+    /// A memo in front of `blocks` (a tree search per block the run loop
+    /// meets again after the jump cache was flushed cost about 9% of a
+    /// Linux boot); emptied whenever code is dropped.
+    recent: Memo<JitKey, u64>,
     /// Blocks dropped while generated code may still run them; freed when
     /// control is back in the run loop.
     graveyard: Vec<Compiled>,
@@ -224,8 +221,7 @@ impl Jit {
             stub_len: stub.bytes.len(),
             callbacks: Callbacks::default(),
             blocks: BTreeMap::new(),
-            recent: vec![(JitKey::default(), 0, 0); RECENT_ENTRIES],
-            generation: 1,
+            recent: Memo::new(RECENT_ENTRIES),
             graveyard: Vec::new(),
             threshold,
             stats: JitStats::default(),
@@ -255,27 +251,17 @@ impl Jit {
 
     /// Compiled code for `key`, if any (0: declined).
     pub(in crate::translate) fn lookup(&mut self, key: &JitKey) -> Option<u64> {
-        let slot = key.recent_slot();
-        if let Some(&(k, code, generation)) = self.recent.get(slot) {
-            if generation == self.generation && k == *key {
-                return Some(code);
-            }
+        if let Some(code) = self.recent.get(key.hash(), key) {
+            return Some(code);
         }
         let code = self.blocks.get(key).map(|c| c.code)?;
-        self.remember(*key, code);
+        self.recent.put(key.hash(), *key, code);
         Some(code)
-    }
-
-    fn remember(&mut self, key: JitKey, code: u64) {
-        let generation = self.generation;
-        if let Some(e) = self.recent.get_mut(key.recent_slot()) {
-            *e = (key, code, generation);
-        }
     }
 
     /// Empty the memo: code was dropped.
     fn forget_recent(&mut self) {
-        self.generation += 1;
+        self.recent.clear();
     }
 
     /// Compile `block` for `key`, calling back into `callbacks`.
@@ -331,7 +317,7 @@ impl Jit {
                 _block: block.clone(),
             },
         );
-        self.remember(key, code);
+        self.recent.put(key.hash(), key, code);
         code
     }
 
