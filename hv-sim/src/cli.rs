@@ -39,16 +39,16 @@ pub enum Engine {
     /// JIT).
     Interp,
     /// hv-core's JIT (x86_64 Linux hosts, where it is the default): blocks
-    /// that ran a few times
-    /// run as generated code; the rest, and the instructions the JIT does
-    /// not compile, are interpreted.
+    /// run as generated code from their first run (see --jit-threshold);
+    /// the instructions the JIT does not compile are interpreted one by
+    /// one.
     Jit,
     /// Both, in lockstep on two machines, stopping at the first difference
-    /// (state after each slice of up to 16,384 instructions, RAM every
-    /// 67 million instructions, console, disks at the end); on a difference it runs
-    /// again block by block and names the block, what differs and the
-    /// instruction that wrote it. The disks are copied: the images given
-    /// are not written.
+    /// (state after each slice of up to 16,384 instructions, RAM every 67
+    /// million instructions, console, disks at the end); on a difference
+    /// it runs again block by block and names the block, what differs and
+    /// the instruction that wrote it. The disks are copied: the images
+    /// given are not written.
     Check,
 }
 

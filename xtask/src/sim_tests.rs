@@ -199,28 +199,11 @@ pub fn linux(sim: &Path) -> Result<(), String> {
 /// userspace marker (wall time, for the log beside plain QEMU's "reached
 /// userspace in"; not a test: timings here are noisy).
 fn time_linux_to_marker(sim: &Path, engine: &str) -> Result<(), String> {
-    let (kernel, initrd) = linux::prepare(None, None)?;
     let disk = workspace_root().join("target/xtask/sim-linux-timing-disk.img");
-    guest::create_disk(&disk, 64 << 20)?;
+    let mut args = linux_args(engine, &disk)?;
+    args.extend(["--stop-at".into(), linux::MARKER.into()]);
     let start = Instant::now();
-    let (text, code) = run(
-        sim,
-        &[
-            kernel.display().to_string(),
-            "--engine".into(),
-            engine.into(),
-            "--initrd".into(),
-            initrd.display().to_string(),
-            "--cmdline".into(),
-            linux::cmdline(false),
-            "--mem".into(),
-            "512M".into(),
-            "--disk".into(),
-            disk.display().to_string(),
-            "--stop-at".into(),
-            linux::MARKER.into(),
-        ],
-    )?;
+    let (text, code) = run(sim, &args)?;
     if code != Some(0) || !text.contains(linux::MARKER) {
         return Err(format!(
             "Linux on hv-sim ({engine}) did not reach {:?} (exit {code:?})",
@@ -234,12 +217,12 @@ fn time_linux_to_marker(sim: &Path, engine: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn linux_on(sim: &Path, engine: &str) -> Result<(), String> {
-    let start = Instant::now();
+/// hv-sim's arguments for Linux under `engine` with a fresh 64 MiB disk
+/// at `disk`.
+fn linux_args(engine: &str, disk: &Path) -> Result<Vec<String>, String> {
     let (kernel, initrd) = linux::prepare(None, None)?;
-    let disk = workspace_root().join(format!("target/xtask/sim-linux-disk-{engine}.img"));
-    guest::create_disk(&disk, 64 << 20)?;
-    let args = [
+    guest::create_disk(disk, 64 << 20)?;
+    Ok(vec![
         kernel.display().to_string(),
         "--engine".into(),
         engine.into(),
@@ -251,8 +234,13 @@ fn linux_on(sim: &Path, engine: &str) -> Result<(), String> {
         "512M".into(),
         "--disk".into(),
         disk.display().to_string(),
-    ];
-    let (text, code) = run(sim, &args)?;
+    ])
+}
+
+fn linux_on(sim: &Path, engine: &str) -> Result<(), String> {
+    let start = Instant::now();
+    let disk = workspace_root().join(format!("target/xtask/sim-linux-disk-{engine}.img"));
+    let (text, code) = run(sim, &linux_args(engine, &disk)?)?;
     let verdict = if !text.contains(linux::MARKER) {
         Err(format!("no {:?} on the console", linux::MARKER))
     } else if !text.contains(linux::VERDICT_PASS) {
