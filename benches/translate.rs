@@ -222,7 +222,9 @@ fn jit_compile_bench(c: &mut Criterion<BenchClock>) {
     let mut g = common::group(c, "translate/jit_compile");
     for n in [64usize, 512, 1024] {
         let block = Block::from_words(RAM, &straight_line(n), n);
-        let bytes = jit::translate_only(&block, RAM, 0x7f00_0000_0000).expect("compiles");
+        let bytes = jit::translate_only(&block, RAM, 0x7f00_0000_0000)
+            .expect("compiles")
+            .len();
         assert!(bytes > n, "{bytes} bytes for {n} instructions");
         println!("translate/jit_compile/{n}: {bytes} bytes of x86_64 code");
         g.throughput(Throughput::Elements(n as u64));

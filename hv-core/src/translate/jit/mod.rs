@@ -180,9 +180,9 @@ fn env(block: &Block, key: &JitKey, callbacks: &Callbacks, epilogue: u64) -> x86
 /// The translation work of compiling `block` (at `va`, EL1 with SP_EL1):
 /// lift, optimise and generate x86_64 code for address `at`, as [`Jit`]
 /// does, less the copy into the arena. For benchmarks: the code calls
-/// nothing real and must not run. Returns its length in bytes, or `None`
-/// when the back end declines the block.
-pub fn translate_only(block: &Block, va: u64, at: u64) -> Option<usize> {
+/// nothing real and must not run (it is for measuring and reading).
+/// Returns the code, or `None` when the back end declines the block.
+pub fn translate_only(block: &Block, va: u64, at: u64) -> Option<Vec<u8>> {
     let key = JitKey {
         pa: block.pa,
         regime: 0,
@@ -193,7 +193,7 @@ pub fn translate_only(block: &Block, va: u64, at: u64) -> Option<usize> {
     let mut ir = lift::lift(block, va);
     opt::optimize(&mut ir);
     let env = env(block, &key, &Callbacks::default(), at);
-    x86_64::compile(&ir, &env, at).ok().map(|b| b.len())
+    x86_64::compile(&ir, &env, at).ok()
 }
 
 /// Whether this host has a JIT back end.

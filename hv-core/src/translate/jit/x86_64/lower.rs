@@ -369,11 +369,17 @@ impl Lower<'_> {
 
     /// `RAX op= b` at width `w`, with `b` as an immediate when it is one.
     fn alu_b(&mut self, op: Alu, w: Width, b: Val) {
+        self.alu_b_into(RAX, op, w, b);
+    }
+
+    /// `dst op= b` at width `w` (`dst` is not RCX), with `b` as an
+    /// immediate when it is one.
+    fn alu_b_into(&mut self, dst: Reg, op: Alu, w: Width, b: Val) {
         match imm32(w, b) {
-            Some(i) => self.a.alu_ri(op, xw(w), RAX, i),
+            Some(i) => self.a.alu_ri(op, xw(w), dst, i),
             None => {
                 let rb = self.val_reg(b, RCX);
-                self.a.alu_rr(op, xw(w), RAX, rb);
+                self.a.alu_rr(op, xw(w), dst, rb);
             }
         }
     }
@@ -406,6 +412,24 @@ impl Lower<'_> {
     /// Emit `test` and return the x86 condition that means "holds".
     fn test_cc(&mut self, test: Test) -> Cc {
         match test {
+            // A condition on one flag (EQ/NE, CS/CC, MI/PL, VS/VC): one
+            // test of its bit in the stored NZCV.
+            Test::Nzcv(c) if c < 8 => {
+                let bit = match c >> 1 {
+                    0 => 1u32 << 30, // Z
+                    1 => 1 << 29,    // C
+                    2 => 1 << 31,    // N
+                    _ => 1 << 28,    // V
+                };
+                self.a
+                    .test_mi(W::B32, Self::field(ArchRegs::OFFSET_NZCV), bit);
+                // Even conditions hold when the flag is set.
+                if c & 1 == 0 {
+                    Cc::Ne
+                } else {
+                    Cc::E
+                }
+            }
             Test::Nzcv(c) => {
                 self.cond_to_cf(c);
                 Cc::B
@@ -871,9 +895,15 @@ impl Lower<'_> {
                     BinOp::Or => Alu::Or,
                     _ => Alu::Xor,
                 };
-                self.val_into(RAX, a);
-                self.alu_b(alu, w, b);
-                self.def_from(dst, RAX);
+                // Straight into the result's register when it has one
+                // (a fresh register: neither operand is in it).
+                let r = match self.loc_of(dst) {
+                    Loc::R(r) => r,
+                    Loc::Slot(_) => RAX,
+                };
+                self.val_into(r, a);
+                self.alu_b_into(r, alu, w, b);
+                self.def_from(dst, r);
             }
             BinOp::Shl | BinOp::Lshr | BinOp::Ashr | BinOp::Ror => {
                 let sh = match op {
