@@ -289,8 +289,6 @@ pub struct Cpu {
     el: u8,
     spsel: bool,
     il: bool,
-    /// SIMD&FP registers V0..V31.
-    v: [u128; 32],
     /// System registers with plain storage.
     pub sys: SysRegs,
     /// The exclusive monitor: address, size and the value(s) the last
@@ -332,7 +330,6 @@ impl Cpu {
             el: 1,
             spsel: true,
             il: false,
-            v: [0; 32],
             sys: SysRegs::default(),
             monitor: None,
             last_sync_entry: None,
@@ -358,7 +355,7 @@ impl Cpu {
     pub fn reset(&mut self, pc: u64) {
         self.regs.x = [0; 31];
         self.regs.sp = [0; 2];
-        self.v = [0; 32];
+        self.regs.v = [0; 32];
         self.regs.pc = pc;
         self.regs.nzcv = 0;
         self.daif = DAIF_MASK as u32;
@@ -425,12 +422,12 @@ impl Cpu {
 
     /// SIMD&FP register `n` (0..=31) as 128 bits; other `n` read 0.
     pub fn v(&self, n: u8) -> u128 {
-        self.v.get(usize::from(n)).copied().unwrap_or(0)
+        self.regs.v.get(usize::from(n)).copied().unwrap_or(0)
     }
 
     /// Write SIMD&FP register `n`.
     pub fn set_v(&mut self, n: u8, value: u128) {
-        if let Some(r) = self.v.get_mut(usize::from(n)) {
+        if let Some(r) = self.regs.v.get_mut(usize::from(n)) {
             *r = value;
         }
     }

@@ -93,7 +93,8 @@ impl JumpTableEntry {
 pub type JumpTable = [JumpTableEntry; JUMP_TABLE_ENTRIES];
 
 /// X0..X30, SP_EL0/SP_EL1, PC, NZCV and the instruction counter, the host
-/// TLB of translated code's loads and stores and its jump table.
+/// TLB of translated code's loads and stores and its jump table, and
+/// V0..V31.
 #[repr(C)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ArchRegs {
@@ -115,6 +116,9 @@ pub struct ArchRegs {
     pub tlb: HostTlb,
     /// The JIT's jump table (unused by the interpreter).
     pub jumps: JumpTable,
+    /// The SIMD&FP registers V0..V31 (here so that generated code can
+    /// reach them from the same base register).
+    pub v: [u128; 32],
 }
 
 impl Default for ArchRegs {
@@ -128,6 +132,7 @@ impl Default for ArchRegs {
             nzcv: 0,
             tlb: [[HostTlbEntry::EMPTY; HOST_TLB_ENTRIES]; 2],
             jumps: [JumpTableEntry::EMPTY; JUMP_TABLE_ENTRIES],
+            v: [0; 32],
         }
     }
 }
@@ -136,6 +141,11 @@ impl ArchRegs {
     /// Byte offset of X`n` (`n` < 31).
     pub const fn offset_x(n: u8) -> i32 {
         (offset_of!(ArchRegs, x) + 8 * n as usize) as i32
+    }
+
+    /// Byte offset of V`n` (`n` < 32).
+    pub const fn offset_v(n: u8) -> i32 {
+        (offset_of!(ArchRegs, v) + 16 * (n & 31) as usize) as i32
     }
 
     /// Byte offset of SP_EL0 (`el` 0) or SP_EL1 (`el` 1).
@@ -199,6 +209,10 @@ mod tests {
         assert_eq!(ArchRegs::OFFSET_JUMPS, 296 + 2 * 256 * 32);
         assert_eq!(core::mem::size_of::<JumpTableEntry>(), 16);
         assert_eq!(ArchRegs::OFFSET_JUMP_CODE, 8);
+        // After the jump table, padded by 8 bytes to u128's alignment.
+        assert_eq!(ArchRegs::offset_v(0), 296 + 2 * 256 * 32 + 1024 * 16 + 8);
+        assert_eq!(ArchRegs::offset_v(31) - ArchRegs::offset_v(0), 31 * 16);
+        assert_eq!(ArchRegs::offset_v(0) % 16, 0, "V registers 16-byte aligned");
     }
 
     #[test]
