@@ -956,3 +956,33 @@ fn write_fuzz_corpus() {
         std::fs::write(format!("{dir}/seed-{i:03}"), data).expect("write a seed");
     }
 }
+
+/// A block that ends in an interpreted MSR SPSel changes which stack
+/// pointer the next block uses: its exit must go back to the run loop, not
+/// through the jump table to code compiled for the old SPSel. Here T runs
+/// at SPSel 1 on even turns (entered from the TBZ) and at SPSel 0 on odd
+/// ones (after the MSR), reading SP each time.
+#[test]
+fn spsel_written_by_an_interpreted_msr_reaches_the_next_block() {
+    let mut p = Prog::new();
+    p.ws(&mov64(9, 0x1000))
+        .ws(&mov64(10, 0x2000))
+        .w(add_imm(X, 31, 9, 0)) // SP_EL1 = 0x1000
+        .w(msr_spsel(0))
+        .w(add_imm(X, 31, 10, 0)) // SP_EL0 = 0x2000
+        .w(msr_spsel(1))
+        .w(movz(X, 0, 40, 0))
+        .label("loop")
+        .br("t", |o| tbz(false, 0, 0, o))
+        .w(msr_spsel(0))
+        .label("t")
+        .w(addsub_ext(X, 0, false, 3, 3, 0, 31, 3)) // X3 = SP + X3
+        .w(msr_spsel(1))
+        .w(sub_imm(X, 0, 0, 1))
+        .br("loop", |o| cbz(X, true, 0, o))
+        .w(hvc(0));
+    let mut pair = Pair::new(Setup::default(), CODE, &p.finish());
+    run_to_hvc(&mut pair, 1_000_000);
+    assert_compiled(&pair);
+    assert_eq!(pair.interp.cpu.x(3), 20 * 0x1000 + 20 * 0x2000);
+}

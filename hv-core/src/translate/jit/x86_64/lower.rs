@@ -493,8 +493,11 @@ impl Lower<'_> {
             self.a.bind(unchained)?;
         }
         let m = Self::field(ArchRegs::OFFSET_PC);
-        if site == 0 {
-            // Not chained: store the PC, then try the jump table.
+        if site == 0 && chain {
+            // Not chained here (a computed target, or another page), but
+            // nothing interpreted may have changed the state the next
+            // block was compiled for: store the PC, then try the jump
+            // table.
             self.val_into(RAX, pc);
             self.a.store(W::B64, m, RAX);
             self.jump_table_probe()?;
@@ -507,7 +510,13 @@ impl Lower<'_> {
                     self.a.store(W::B64, m, r);
                 }
             }
-            self.a.mov_ri(RAX, site);
+            if site == 0 {
+                // After an interpreted instruction (which may have
+                // changed SPSel, EL or masks): back to the run loop.
+                self.a.alu_rr(Alu::Xor, W::B32, RAX, RAX);
+            } else {
+                self.a.mov_ri(RAX, site);
+            }
         }
         self.a.jmp_abs(self.env.epilogue);
         Ok(())
