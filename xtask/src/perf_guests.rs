@@ -84,6 +84,7 @@ pub const SIM_WORKLOADS: &[SimWorkload] = &[
     bench("bench-qsort", "qsort"),
     bench("bench-crc32", "crc32"),
     bench("bench-matmul", "matmul"),
+    bench("bench-mandel", "mandel"),
     bench("bench-printf", "printf"),
 ];
 

@@ -262,7 +262,9 @@ fn linux_on(sim: &Path, engine: &str) -> Result<(), String> {
 }
 
 /// The compute workloads of the benchmark guest.
-pub const WORKLOADS: [&str; 6] = ["sieve", "crc32", "sha256", "matmul", "qsort", "printf"];
+pub const WORKLOADS: [&str; 7] = [
+    "sieve", "crc32", "sha256", "matmul", "qsort", "mandel", "printf",
+];
 
 /// What a benchmark run printed that must agree between QEMU and hv-sim.
 fn results(text: &str) -> Vec<&str> {

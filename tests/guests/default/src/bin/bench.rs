@@ -1,5 +1,5 @@
 //! hv's benchmark guest: one compute workload per run, chosen by the
-//! command line (`bench=sieve|crc32|sha256|matmul|qsort|printf`), run
+//! command line (`bench=sieve|crc32|sha256|matmul|qsort|mandel|printf`), run
 //! `reps=N` times in a row (default 1), each run printing its result.
 //! `size=small` runs a smaller instance of it (a few million
 //! instructions), so `cargo xtask perf` can run each under callgrind in
@@ -270,6 +270,31 @@ mod guest {
         println!("bench qsort: {N} values, sorted {sorted}, digest {digest:08x}");
     }
 
+    /// Floating point: the Mandelbrot set on an N x N grid over
+    /// [-2, 1] x [-1.5, 1.5], at most 256 iterations a point (f64 multiply,
+    /// add, subtract and compare; no fused multiply-add, so every IEEE
+    /// machine gets the same counts).
+    fn mandel<const N: usize>() {
+        let mut total = 0u64;
+        let mut digest = 0u32;
+        for py in 0..N {
+            let y0 = -1.5 + 3.0 * (py as f64) / (N as f64);
+            for px in 0..N {
+                let x0 = -2.0 + 3.0 * (px as f64) / (N as f64);
+                let (mut x, mut y, mut i) = (0.0f64, 0.0f64, 0u32);
+                while i < 256 && x * x + y * y <= 4.0 {
+                    let xt = x * x - y * y + x0;
+                    y = 2.0 * x * y + y0;
+                    x = xt;
+                    i += 1;
+                }
+                total += u64::from(i);
+                digest = digest.rotate_left(5) ^ i;
+            }
+        }
+        println!("bench mandel: {N}x{N} iterations {total} digest {digest:08x}");
+    }
+
     fn printf_bench<const LINES: u32>() {
         let mut rng = Rng(99);
         let mut sum = 0u64;
@@ -315,10 +340,12 @@ mod guest {
             ("matmul", true) => matmul::<64>,
             ("qsort", false) => qsort_bench::<200_000>,
             ("qsort", true) => qsort_bench::<20_000>,
+            ("mandel", false) => mandel::<240>,
+            ("mandel", true) => mandel::<64>,
             ("printf", false) => printf_bench::<3000>,
             ("printf", true) => printf_bench::<300>,
             _ => {
-                println!("guest-bench: unknown workload {name:?} (bench=sieve|crc32|sha256|matmul|qsort|printf)");
+                println!("guest-bench: unknown workload {name:?} (bench=sieve|crc32|sha256|matmul|qsort|mandel|printf)");
                 return false;
             }
         };
