@@ -12,6 +12,9 @@
 //! * [`decode`]: A64 words to [`FpInsn`].
 //! * [`exec`]: [`FpInsn`] on a [`Cpu`](super::interp::Cpu).
 //! * [`arith`]: the FP arithmetic instructions, decoded and executed.
+//! * `host`: the host's floating point for the common case of `soft`'s
+//!   add, subtract and multiply (normal operands, round to nearest even,
+//!   a result far from the limits), with IXC decided exactly.
 //! * [`soft`]: the Arm FP arithmetic both tiers call (FPCR, FPSR flags,
 //!   NaN rules, one exact rounding for H, S and D).
 //! * [`lanes`]: vector lane access.
@@ -25,6 +28,7 @@ pub mod arith;
 pub mod crypto;
 mod decode;
 mod exec;
+mod host;
 mod lanes;
 #[cfg(test)]
 mod llvm_fp;

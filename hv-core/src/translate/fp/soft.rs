@@ -519,6 +519,14 @@ fn add_exact(
 
 /// FPAdd (`negate`: FPSub, negating op2 after NaN processing).
 pub fn add(fmt: Fmt, a: u64, b: u64, negate: bool, env: &mut Env) -> u64 {
+    match super::host::add(fmt, a, b, negate, env) {
+        Some(r) => r,
+        None => add_exact_path(fmt, a, b, negate, env),
+    }
+}
+
+/// [`add`] the exact way, the Arm ARM's pseudocode.
+pub(super) fn add_exact_path(fmt: Fmt, a: u64, b: u64, negate: bool, env: &mut Env) -> u64 {
     let ua = unpack(fmt, a, env);
     let mut ub = unpack(fmt, b, env);
     if let Some(n) = process_nans(fmt, &[(ua, a), (ub, b)], env) {
@@ -554,6 +562,15 @@ pub fn add(fmt: Fmt, a: u64, b: u64, negate: bool, env: &mut Env) -> u64 {
 
 /// FPMul (`mulx`: FPMulX, where infinity times zero is 2.0).
 pub fn mul(fmt: Fmt, a: u64, b: u64, mulx: bool, env: &mut Env) -> u64 {
+    // FPMulX differs only for infinities, which the host path leaves alone.
+    match super::host::mul(fmt, a, b, env) {
+        Some(r) => r,
+        None => mul_exact_path(fmt, a, b, mulx, env),
+    }
+}
+
+/// [`mul`] the exact way, the Arm ARM's pseudocode.
+pub(super) fn mul_exact_path(fmt: Fmt, a: u64, b: u64, mulx: bool, env: &mut Env) -> u64 {
     let ua = unpack(fmt, a, env);
     let ub = unpack(fmt, b, env);
     if let Some(n) = process_nans(fmt, &[(ua, a), (ub, b)], env) {
