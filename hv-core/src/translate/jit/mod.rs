@@ -192,6 +192,8 @@ pub fn translate_only(block: &Block, va: u64, at: u64) -> Option<Vec<u8>> {
     };
     let mut ir = lift::lift(block, va);
     opt::optimize(&mut ir);
+    // No callbacks, and the block's own start standing in for the
+    // epilogue (a jump target in reach, as the real one is).
     let env = env(block, &key, &Callbacks::default(), at);
     x86_64::compile(&ir, &env, at).ok()
 }
@@ -257,11 +259,6 @@ impl Jit {
         let code = self.blocks.get(key).map(|c| c.code)?;
         self.recent.put(key.hash(), *key, code);
         Some(code)
-    }
-
-    /// Empty the memo: code was dropped.
-    fn forget_recent(&mut self) {
-        self.recent.clear();
     }
 
     /// Compile `block` for `key`, calling back into `callbacks`.
@@ -360,7 +357,7 @@ impl Jit {
             .map(|(k, _)| *k)
             .collect();
         if !keys.is_empty() {
-            self.forget_recent();
+            self.recent.clear();
         }
         for k in keys {
             if let Some(c) = self.blocks.remove(&k) {
@@ -375,7 +372,7 @@ impl Jit {
     pub(in crate::translate) fn flush(&mut self) {
         self.stats.flushes += 1;
         self.blocks.clear();
-        self.forget_recent();
+        self.recent.clear();
         self.graveyard.clear();
         self.used = self.stub_len;
     }
@@ -387,7 +384,7 @@ impl Jit {
         let n = self.blocks.len() as u64;
         self.stats.invalidated += n;
         let old = core::mem::take(&mut self.blocks);
-        self.forget_recent();
+        self.recent.clear();
         self.graveyard.extend(old.into_values());
     }
 
