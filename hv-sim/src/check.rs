@@ -531,8 +531,9 @@ fn second_pass(
     let (cfg_a, cfg_b) = pair.run_configs(run_config);
     let mut trace: Vec<State> = Vec::new();
     for _ in 0..slices {
+        // Empty unless the interpreter runs this slice.
+        trace.clear();
         let oa = run::slice(&mut pair.interp, &cfg_a, first, &mut |m, budget| {
-            trace.clear();
             trace.push(State::of(m, watch));
             step_blocks(m, budget, &mut |m| {
                 trace.push(State::of(m, watch));
@@ -546,10 +547,16 @@ fn second_pass(
                 j += 1;
                 tamper(m);
                 let now = State::of(m, watch);
-                match trace.get(j) {
-                    Some(t) if *t == now => true,
-                    interp => {
-                        found = Some(describe_block(m, &trace[j - 1], interp, &now, watch));
+                match (trace.get(j - 1), trace.get(j)) {
+                    (_, Some(t)) if *t == now => true,
+                    (Some(before), interp) => {
+                        found = Some(describe_block(m, before, interp, &now, watch));
+                        false
+                    }
+                    // The interpreter did not run this slice at all.
+                    (None, _) => {
+                        found =
+                            Some("the JIT ran a slice the interpreter did not start".to_string());
                         false
                     }
                 }
