@@ -27,7 +27,7 @@ use hv_core::devices::pl011::CharSink;
 use hv_core::mem::GuestMemory;
 use hv_core::translate::bus::CpuBus;
 use hv_core::translate::ir::{Block, PAGE_SIZE};
-use hv_core::translate::jit::ir::{GReg, IrOp};
+use hv_core::translate::jit::ir::{FpOp, GReg, IrOp};
 use hv_core::translate::jit::lift::lift;
 use hv_core::translate::Exit;
 use std::fmt::Write as _;
@@ -64,6 +64,8 @@ struct State {
     x: [u64; 31],
     sp: [u64; 2],
     v: [u128; 32],
+    /// FPSR's cumulative exception flags (and the rest of it).
+    fpsr: u64,
     /// The watched memory words (`None`: not readable).
     words: Vec<Option<u64>>,
 }
@@ -79,6 +81,7 @@ impl State {
             x: core::array::from_fn(|i| c.x(i as u8)),
             sp: c.banked_sp(),
             v: core::array::from_fn(|i| c.v(i as u8)),
+            fpsr: c.sys.fpsr,
             words: watch
                 .iter()
                 .map(|&a| m.bus.ram.read_obj::<u64>(GuestAddress(a)).ok())
@@ -140,6 +143,11 @@ impl State {
                 format!("{:#x}", jit.v[i]),
             );
         }
+        field(
+            Place::Other("fpsr"),
+            format!("{:#x}", self.fpsr),
+            format!("{:#x}", jit.fpsr),
+        );
         let word = |w: Option<&Option<u64>>| match w.copied().flatten() {
             Some(v) => format!("{v:#x}"),
             None => "unreadable".to_string(),
@@ -707,6 +715,16 @@ fn writers(block: &Block, va: u64) -> Vec<(u16, Vec<Writes>)> {
             IrOp::Flags { .. } | IrOp::CondFlags { .. } => Writes::Place(Place::Nzcv),
             IrOp::Store { .. } => Writes::Memory,
             IrOp::Interp { .. } => Writes::Anything,
+            IrOp::Fp { op, .. } => {
+                let result = match *op {
+                    FpOp::Arith { rd, .. } => Place::V(rd),
+                    FpOp::Cmp { .. } => Place::Nzcv,
+                };
+                if let Some(last) = out.last_mut() {
+                    last.1.push(Writes::Place(Place::Other("fpsr")));
+                }
+                Writes::Place(result)
+            }
             _ => continue,
         };
         if let Some(last) = out.last_mut() {
@@ -875,11 +893,13 @@ mod tests {
             x: [0; 31],
             sp: [0; 2],
             v: [0; 32],
+            fpsr: 0,
             words: vec![Some(1)],
         };
         let mut b = a.clone();
         b.x[7] = 9;
         b.v[3] = 1;
+        b.fpsr = 0x10;
         b.pstate = 0x2000_0000;
         b.words[0] = None;
         let names: Vec<String> = a
@@ -887,7 +907,10 @@ mod tests {
             .iter()
             .map(Difference::name)
             .collect();
-        assert_eq!(names, ["pstate (nzcv)", "x7", "v3", "memory at 0x4000"]);
+        assert_eq!(
+            names,
+            ["pstate (nzcv)", "x7", "v3", "fpsr", "memory at 0x4000"]
+        );
         assert!(a.differences(&a, &[0x4000]).is_empty());
     }
 }

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 
 use hv_core::translate::asm::*;
 use hv_core::translate::exception::VectorKind;
+use hv_core::translate::sysreg;
 use hv_core::translate::Exit;
 use hv_sim::jitcheck::{Pair, Setup, CODE, DATA, HOLE, MMIO, RAM, RAM_SIZE};
 use proptest::prelude::*;
@@ -546,6 +547,152 @@ fn same_code_at_el1h_el1t_and_el0() {
         check(&mut pair, budget);
     }
     assert_compiled(&pair);
+}
+
+/// Operand pairs for the scalar FP test: (double bits, single bits) of
+/// ordinary values, the ones at the edges of the host path (zeros,
+/// subnormals, the smallest normals, values whose results overflow or
+/// underflow) and infinities and NaNs.
+const FP_VALUES: [(u64, u32); 14] = [
+    (0x3ff0_0000_0000_0000, 0x3f80_0000), // 1.0
+    (0xc008_0000_0000_0000, 0xc040_0000), // -3.0
+    (0x3fb9_9999_9999_999a, 0x3dcc_cccd), // 0.1
+    (0x7e37_e43c_8800_759c, 0x7149_f2ca), // 1e300, 1e30
+    (0x0170_0000_0000_0000, 0x0d80_0000), // 2^-1000, 2^-100
+    (0x0010_0000_0000_0000, 0x0080_0000), // smallest normal
+    (0x0020_0000_0000_0001, 0x0100_0001), // just above twice that
+    (0x000f_ffff_ffff_ffff, 0x007f_ffff), // largest subnormal
+    (0, 0),                               // +0.0
+    (0x8000_0000_0000_0000, 0x8000_0000), // -0.0
+    (0x7ff0_0000_0000_0000, 0x7f80_0000), // +inf
+    (0x7ff8_0000_0000_0001, 0x7fc0_0001), // quiet NaN
+    (0x7ff0_0000_0000_0001, 0x7f80_0001), // signalling NaN
+    (0x7fef_ffff_ffff_ffff, 0x7f7f_ffff), // largest finite
+];
+
+/// Every pair of [`FP_VALUES`] through FADD, FSUB, FMUL, FDIV, FCMP,
+/// FCMPE and FCMP #0.0 in both precisions, each result (with a Q register
+/// loaded first, so a missing clear of the upper half shows), NZCV and
+/// FPSR stored to memory. X1 holds the FPCR to run with, X2 the FPSR to
+/// start from.
+fn fp_pairs() -> Vec<u32> {
+    const TABLE: u64 = DATA + 0x2000;
+    const OUT: u64 = DATA + 0x6100;
+    let store_x3 = ldst_imm9(3, false, 0, 8, 1, 20, 3); // str x3, [x20], #8
+    let mut p = Prog::new();
+    p.w(msr(sysreg::FPCR, 1))
+        .w(msr(sysreg::FPSR, 2))
+        .ws(&mov64(21, TABLE))
+        .ws(&mov64(20, OUT))
+        .w(movz(X, 9, 0, 0))
+        .label("outer")
+        .w(movz(X, 10, 0, 0))
+        .label("inner")
+        .w(addsub_reg(X, 0, false, 0, 9, 4, 21, 11)) // add x11, x21, x9, lsl #4
+        .w(ldst_pair(2, false, 2, true, 0, 4, 11, 1)) // ldp x1, x4, [x11]
+        .w(addsub_reg(X, 0, false, 0, 10, 4, 21, 12))
+        .w(ldst_pair(2, false, 2, true, 0, 5, 12, 2)) // ldp x2, x5, [x12]
+        .w(fmov_gp(true, true, 1, 1)) // fmov d1, x1
+        .w(fmov_gp(true, true, 2, 2))
+        .w(fmov_gp(false, true, 4, 4)) // fmov s4, w4
+        .w(fmov_gp(false, true, 5, 5));
+    for (ty, a, b, d, double) in [(1, 1, 2, 3, true), (0, 4, 5, 6, false)] {
+        for opcode in 0..4 {
+            p.w(ldst_uimm(0, true, 3, 0, 11, d)) // ldr qD, [x11]
+                .w(fp_dp2(ty, opcode, b, a, d))
+                .w(fmov_gp(double, false, d, 3))
+                .w(store_x3);
+        }
+        for (zero, signal) in [(false, false), (false, true), (true, false)] {
+            p.w(fcmp(ty, b, a, zero, signal))
+                .w(mrs(3, sysreg::NZCV))
+                .w(store_x3);
+        }
+        p.w(mrs(3, sysreg::FPSR)).w(store_x3);
+    }
+    let n = FP_VALUES.len() as u32;
+    p.w(add_imm(X, 10, 10, 1))
+        .w(cmp_imm(X, 10, n))
+        .br("inner", |o| b_cond(NE, o))
+        .w(add_imm(X, 9, 9, 1))
+        .w(cmp_imm(X, 9, n))
+        .br("outer", |o| b_cond(NE, o))
+        .w(hvc(0));
+    p.finish()
+}
+
+#[test]
+fn scalar_fp_on_the_host_path_and_off_it() {
+    const IXC: u64 = 1 << 4;
+    const FZ: u64 = 1 << 24;
+    const DN: u64 = 1 << 25;
+    let rmode = |m: u64| m << 22;
+    // (CPACR, FPCR, starting FPSR): the host path's conditions in turn.
+    let envs = [
+        (3 << 20, 0, 0),
+        (3 << 20, 0, IXC),
+        (3 << 20, FZ, IXC),
+        (3 << 20, DN, IXC),
+        (3 << 20, FZ | DN, 0),
+        (3 << 20, rmode(1), IXC),
+        (3 << 20, rmode(2), IXC),
+        (3 << 20, rmode(3), IXC),
+        // FP trapped at EL1: every FP instruction is an exception.
+        (0, 0, IXC),
+        (1 << 20, 0, IXC),
+    ];
+    let table: Vec<u8> = FP_VALUES
+        .iter()
+        .flat_map(|&(d, s)| {
+            d.to_le_bytes()
+                .into_iter()
+                .chain(u64::from(s).to_le_bytes())
+        })
+        .collect();
+    for (cpacr, fpcr, fpsr) in envs {
+        let mut p = Pair::new(Setup::default(), CODE, &fp_pairs());
+        p.both(|s| {
+            s.write(DATA + 0x2000, &table);
+            s.cpu.sys.cpacr = cpacr;
+        });
+        p.set_x(1, fpcr);
+        p.set_x(2, fpsr);
+        run_to_hvc(&mut p, 997);
+        assert_compiled(&p);
+    }
+}
+
+#[test]
+fn scalar_fp_of_ordinary_values_stays_on_the_host_path() {
+    // 1000 rounds of FADD/FSUB/FMUL/FDIV/FCMP on normal doubles and
+    // singles with IXC set: of 7,000 FP instructions none goes to the
+    // interpreter, only the prologue's FMOVs and MSR and the final HVC do.
+    let mut p = Prog::new();
+    p.w(movz(X, 0, 1000, 0))
+        .ws(&mov64(1, 0x3ff8_0000_0000_0000)) // 1.5
+        .ws(&mov64(2, 0x4000_0000_0000_0000)) // 2.0
+        .w(movz(W, 8, 0x3fc0, 1)) // 1.5f
+        .w(fmov_gp(true, true, 1, 1))
+        .w(fmov_gp(true, true, 2, 2))
+        .w(fmov_gp(false, true, 8, 4))
+        .w(msr(sysreg::FPSR, 7))
+        .label("loop")
+        .w(fp_dp2(1, 2, 2, 1, 3)) // fadd d3, d1, d2
+        .w(fp_dp2(1, 0, 3, 3, 3)) // fmul d3, d3, d3
+        .w(fp_dp2(1, 1, 3, 3, 1)) // fdiv d1, d3, d3 (1.0)
+        .w(fp_dp2(1, 3, 2, 1, 5)) // fsub d5, d1, d2
+        .w(fp_dp2(0, 0, 4, 4, 6)) // fmul s6, s4, s4
+        .w(fcmp(1, 2, 5, false, false))
+        .w(fcmp(0, 0, 6, true, true))
+        .w(sub_imm(X, 0, 0, 1))
+        .br("loop", |o| cbz(X, true, 0, o))
+        .w(hvc(0));
+    let mut p = Pair::new(Setup::default(), CODE, &p.finish());
+    p.set_x(7, 1 << 4);
+    run_to_hvc(&mut p, 100_000);
+    let s = p.jit_stats();
+    assert!(s.interpreted <= 5, "FP went to the interpreter: {s:?}");
+    assert_eq!(p.jit.cpu.sys.fpsr, 1 << 4);
 }
 
 #[test]

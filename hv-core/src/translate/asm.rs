@@ -527,6 +527,33 @@ pub const fn ldst_excl(
         | r(rt)
 }
 
+/// FP data-processing (2 source), scalar: `ty` 0 single, 1 double;
+/// `opcode` 0 FMUL, 1 FDIV, 2 FADD, 3 FSUB (the Arm ARM's numbering).
+pub const fn fp_dp2(ty: u32, opcode: u32, rm: u32, rn: u32, rd: u32) -> u32 {
+    0x1e20_0800 | ((ty & 3) << 22) | (r(rm) << 16) | ((opcode & 15) << 12) | (r(rn) << 5) | r(rd)
+}
+/// FCMP (FCMPE if `signal`) of Sn/Dn (`ty` 0/1) with Vm, or with +0.0 if
+/// `zero`.
+pub const fn fcmp(ty: u32, rm: u32, rn: u32, zero: bool, signal: bool) -> u32 {
+    let rm = if zero { 0 } else { r(rm) };
+    0x1e20_2000
+        | ((ty & 3) << 22)
+        | (rm << 16)
+        | (r(rn) << 5)
+        | ((signal as u32) << 4)
+        | ((zero as u32) << 3)
+}
+/// FMOV between Wn/Xn and Sd/Dd (`double`) of the same width; `to_fp`:
+/// from the general register.
+pub const fn fmov_gp(double: bool, to_fp: bool, rn: u32, rd: u32) -> u32 {
+    0x1e26_0000
+        | sfb(double)
+        | ((double as u32) << 22)
+        | ((to_fp as u32) << 16)
+        | (r(rn) << 5)
+        | r(rd)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::decode::{decode, Insn};
@@ -883,6 +910,18 @@ mod tests {
             ("dsb sy", DSB_SY, 0xd503_3f9f),
             ("dmb ish", DMB_ISH, 0xd503_3bbf),
             ("clrex", CLREX, 0xd503_3f5f),
+            ("fmul d3, d1, d2", fp_dp2(1, 0, 2, 1, 3), 0x1e62_0823),
+            ("fdiv s3, s1, s2", fp_dp2(0, 1, 2, 1, 3), 0x1e22_1823),
+            ("fadd d19, d18, d17", fp_dp2(1, 2, 17, 18, 19), 0x1e71_2a53),
+            ("fsub s0, s31, s7", fp_dp2(0, 3, 7, 31, 0), 0x1e27_3be0),
+            ("fcmp d19, d3", fcmp(1, 3, 19, false, false), 0x1e63_2260),
+            ("fcmpe s1, s2", fcmp(0, 2, 1, false, true), 0x1e22_2030),
+            ("fcmp d1, #0.0", fcmp(1, 9, 1, true, false), 0x1e60_2028),
+            ("fcmpe s4, #0.0", fcmp(0, 0, 4, true, true), 0x1e20_2098),
+            ("fmov d4, x11", fmov_gp(true, true, 11, 4), 0x9e67_0164),
+            ("fmov s1, w2", fmov_gp(false, true, 2, 1), 0x1e27_0041),
+            ("fmov x3, d30", fmov_gp(true, false, 30, 3), 0x9e66_03c3),
+            ("fmov w5, s6", fmov_gp(false, false, 6, 5), 0x1e26_00c5),
         ]
     }
 

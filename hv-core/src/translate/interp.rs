@@ -19,6 +19,7 @@ use super::exception::{
     esr, vector_offset, ExceptionClass, Spsr, SyncException, VectorKind, DAIF_MASK, ISS_WNR,
     NZCV_MASK,
 };
+use super::fp::soft::{self, Rm};
 use super::fp::{self, FpInsn};
 use super::ir::{Block, Op, PAGE_SIZE};
 use super::jit::{Callbacks, Jit, JitKey};
@@ -695,6 +696,21 @@ impl Cpu {
         usize::from(self.el != 0 && self.spsel)
     }
 
+    /// Recompute [`ArchRegs::fp_fast`] from the current EL, CPACR, FPCR
+    /// and FPSR.
+    pub(in crate::translate) fn refresh_fp_fast(&mut self) {
+        let fpcr = self.sys.fpcr as u32;
+        let mut fast = 0;
+        if self.fp_enabled() && fpcr & soft::FPCR_FZ == 0 {
+            fast |= ArchRegs::FP_FAST_CMP;
+            let round_to_nearest = soft::Env::new(self.sys.fpcr).rmode() == Rm::TieEven;
+            if round_to_nearest && self.sys.fpsr as u32 & soft::IXC != 0 {
+                fast |= ArchRegs::FP_FAST_ARITH;
+            }
+        }
+        self.regs.fp_fast = fast;
+    }
+
     fn fp_enabled(&self) -> bool {
         match (self.sys.cpacr >> 20) & 3 {
             0b11 => true,
@@ -1044,6 +1060,7 @@ impl Cpu {
         code: u64,
     ) -> Option<Result<Exit, SyncException>> {
         let entry = self.jit.as_ref().map(|j| j.entry())?;
+        self.refresh_fp_fast();
         let result = run_compiled(self, bus, entry, code);
         if let Some(j) = self.jit.as_mut() {
             j.note_run();
@@ -1066,7 +1083,12 @@ impl Cpu {
         pc: u64,
         bus: &mut B,
     ) -> Flow {
-        self.exec(op, pc, bus)
+        if let Some(j) = self.jit.as_mut() {
+            j.note_interpreted();
+        }
+        let flow = self.exec(op, pc, bus);
+        self.refresh_fp_fast();
+        flow
     }
 
     /// Execute one block from `self.regs.pc`. `None`: continue with the next

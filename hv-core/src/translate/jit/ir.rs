@@ -178,6 +178,48 @@ pub enum LoadExt {
     Sx32,
 }
 
+/// The scalar floating-point operations with an inline host path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FpArith {
+    /// FADD.
+    Add,
+    /// FSUB.
+    Sub,
+    /// FMUL.
+    Mul,
+    /// FDIV.
+    Div,
+}
+
+/// A scalar floating-point instruction on the V registers in the register
+/// file (single precision when `double` is false).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FpOp {
+    /// `Vd = Vn op Vm`, the rest of Vd zeroed.
+    Arith {
+        /// Operation.
+        op: FpArith,
+        /// Double rather than single precision.
+        double: bool,
+        /// Destination.
+        rd: u8,
+        /// First operand.
+        rn: u8,
+        /// Second operand.
+        rm: u8,
+    },
+    /// FCMP/FCMPE: NZCV from comparing Vn with Vm (with +0.0 if `rm` is
+    /// `None`).
+    Cmp {
+        /// Double rather than single precision.
+        double: bool,
+        /// First operand.
+        rn: u8,
+        /// Second operand.
+        rm: Option<u8>,
+    },
+}
+
 /// One IR operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IrOp {
@@ -312,6 +354,17 @@ pub enum IrOp {
         /// Index of the instruction in the block.
         index: u16,
     },
+    /// The block's guest instruction `index`, a scalar FP instruction
+    /// described by `op`: computed on the host where the FP state and the
+    /// values allow it, else by the interpreter (as [`IrOp::Interp`], which
+    /// may leave the block with an exception). Touches only V registers,
+    /// FPSR and (a compare) NZCV.
+    Fp {
+        /// Index of the instruction in the block.
+        index: u16,
+        /// What it computes.
+        op: FpOp,
+    },
     /// Leave the block to `pc` if `test` holds.
     ExitIf {
         /// Condition.
@@ -372,7 +425,11 @@ impl IrOp {
             }
             IrOp::ExitIf { test, .. } => test_use(test, &mut f),
             IrOp::Exit { pc, .. } => f(*pc),
-            IrOp::Insn { .. } | IrOp::Get { .. } | IrOp::GetCarry { .. } | IrOp::Interp { .. } => {}
+            IrOp::Insn { .. }
+            | IrOp::Get { .. }
+            | IrOp::GetCarry { .. }
+            | IrOp::Interp { .. }
+            | IrOp::Fp { .. } => {}
         }
     }
 
@@ -401,7 +458,11 @@ impl IrOp {
             }
             IrOp::ExitIf { test, .. } => map_test(test, &mut f),
             IrOp::Exit { pc, .. } => *pc = f(*pc),
-            IrOp::Insn { .. } | IrOp::Get { .. } | IrOp::GetCarry { .. } | IrOp::Interp { .. } => {}
+            IrOp::Insn { .. }
+            | IrOp::Get { .. }
+            | IrOp::GetCarry { .. }
+            | IrOp::Interp { .. }
+            | IrOp::Fp { .. } => {}
         }
     }
 

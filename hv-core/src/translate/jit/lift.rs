@@ -1,6 +1,8 @@
 //! Lifting: a decoded block ([`crate::translate::ir::Block`]) to the JIT's
-//! IR ([`super::ir::IrBlock`]). Integer data processing and branches
-//! become IR; every other instruction becomes an [`IrOp::Interp`] call, so
+//! IR ([`super::ir::IrBlock`]). Integer data processing, loads, stores and
+//! branches become IR, scalar FP arithmetic and compares [`IrOp::Fp`]
+//! (host code with the interpreter as its slow path); every other
+//! instruction becomes an [`IrOp::Interp`] call, so
 //! every block compiles and the interpreter's semantics stay the single
 //! definition of what is not lifted.
 //!
@@ -12,9 +14,14 @@ use crate::translate::decode::{
     AddrMode, Bitfield, BranchReg, Csel, Dp1, Dp2, Dp3, Extend, Insn, LogicOp, MemKind, MemOp,
     MovWide, Shift, SP, ZR,
 };
+use crate::translate::fp::arith::{Arith, Bin, Shape};
+use crate::translate::fp::soft::Fmt;
+use crate::translate::fp::FpInsn;
 use crate::translate::ir::Block;
 
-use super::ir::{BinOp, FlagOp, GReg, IrBlock, IrOp, LoadExt, Test, Tmp, UnOp, Val, Width};
+use super::ir::{
+    BinOp, FlagOp, FpArith, FpOp, GReg, IrBlock, IrOp, LoadExt, Test, Tmp, UnOp, Val, Width,
+};
 
 /// Lift `block`, whose first instruction is at virtual address `va`.
 pub fn lift(block: &Block, va: u64) -> IrBlock {
@@ -537,7 +544,57 @@ impl Lifter {
                 self.pair(op, rt, rt2, rn, mode, pc);
                 End::Next
             }
+            Insn::Fp(f) => match Self::fp_op(f) {
+                Some(op) => {
+                    self.ir.push(IrOp::Fp {
+                        index: index as u16,
+                        op,
+                    });
+                    End::Next
+                }
+                None => self.interp(index),
+            },
             _ => self.interp(index),
+        }
+    }
+
+    /// The FP instructions with an inline host path.
+    fn fp_op(f: FpInsn) -> Option<FpOp> {
+        match f {
+            FpInsn::Arith(Arith::Bin {
+                op,
+                sh: sh @ (Shape::S | Shape::D),
+                rd,
+                rn,
+                rm,
+            }) => {
+                let op = match op {
+                    Bin::Add => FpArith::Add,
+                    Bin::Sub => FpArith::Sub,
+                    Bin::Mul => FpArith::Mul,
+                    Bin::Div => FpArith::Div,
+                    _ => return None,
+                };
+                Some(FpOp::Arith {
+                    op,
+                    double: sh == Shape::D,
+                    rd,
+                    rn,
+                    rm,
+                })
+            }
+            FpInsn::Arith(Arith::Cmp {
+                fmt: fmt @ (Fmt::S | Fmt::D),
+                rn,
+                rm,
+                zero,
+                signal: _,
+            }) => Some(FpOp::Cmp {
+                double: fmt == Fmt::D,
+                rn,
+                rm: (!zero).then_some(rm),
+            }),
+            _ => None,
         }
     }
 

@@ -94,6 +94,9 @@ pub struct JitStats {
     pub declined: u64,
     /// Compiled blocks run.
     pub runs: u64,
+    /// Instructions compiled code handed to the interpreter (those not
+    /// lifted, and the FP instructions whose host path did not apply).
+    pub interpreted: u64,
     /// Compiled blocks dropped because their code page was written.
     pub invalidated: u64,
     /// Chaining sites linked to their next block.
@@ -249,6 +252,10 @@ impl Jit {
 
     pub(in crate::translate) fn note_run(&mut self) {
         self.stats.runs += 1;
+    }
+
+    pub(in crate::translate) fn note_interpreted(&mut self) {
+        self.stats.interpreted += 1;
     }
 
     /// Compiled code for `key`, if any (0: declined).

@@ -170,13 +170,14 @@ pub fn dead_sets(b: &mut IrBlock) {
     let mut keep = vec![true; b.ops.len()];
     for (i, op) in b.ops.iter().enumerate().rev() {
         match *op {
-            // Exits, and accesses that may fault: the register file must
-            // be exact there.
+            // Exits, and accesses and FP instructions that may fault: the
+            // register file must be exact there.
             IrOp::Exit { .. }
             | IrOp::ExitIf { .. }
             | IrOp::Interp { .. }
             | IrOp::Load { .. }
-            | IrOp::Store { .. } => {
+            | IrOp::Store { .. }
+            | IrOp::Fp { .. } => {
                 overwritten = [false; 32];
             }
             IrOp::Set { reg, .. } => {

@@ -379,6 +379,8 @@ struct Pfx {
     rex: bool,
     /// A byte-sized operation (so register operands are byte registers).
     byte: bool,
+    /// A mandatory 0xF2 or 0xF3 prefix of an SSE instruction (0: none).
+    rep: u8,
 }
 
 impl Pfx {
@@ -389,6 +391,7 @@ impl Pfx {
             w: w == W::B64,
             rex: false,
             byte: w == W::B8,
+            rep: 0,
         }
     }
 
@@ -596,6 +599,9 @@ impl Asm {
 
     /// Prefixes and opcode; `reg`/`x`/`b` are the REX.R/X/B bits.
     fn head(&mut self, p: Pfx, r: u8, x: u8, b: u8, opc: &[u8]) {
+        if p.rep != 0 {
+            self.buf.push(p.rep);
+        }
         if p.p66 {
             // The operand-size prefix must come before REX.
             self.buf.push(0x66);
@@ -1110,5 +1116,150 @@ impl Asm {
     /// One-byte `nop`.
     pub fn nop(&mut self) {
         self.buf.push(0x90);
+    }
+
+    // ---- SSE ----
+
+    /// `op dst, src` with both operands SSE registers.
+    pub fn sse_rr(&mut self, op: Sse, dst: Xmm, src: Xmm) {
+        let (p, opc) = op.encoding();
+        self.head(p, dst.high(), 0, src.high(), opc);
+        self.buf.push(0xC0 | (dst.low() << 3) | src.low());
+    }
+
+    /// `op dst, m` (the memory operand's size is the operation's).
+    pub fn sse_rm(&mut self, op: Sse, dst: Xmm, m: Mem) {
+        let (p, opc) = op.encoding();
+        self.op_rm(p, opc, dst.0 & 15, m);
+    }
+
+    /// `movups m, src`: store 16 bytes (no alignment needed).
+    pub fn movups_store(&mut self, m: Mem, src: Xmm) {
+        self.op_rm(Pfx::default(), &[0x0F, 0x11], src.0 & 15, m);
+    }
+
+    /// `movd`/`movq dst, src`: the low 32 (`W::B32`) or 64 bits of an SSE
+    /// register to a general register (zero-extended to 64).
+    pub fn mov_from_xmm(&mut self, w: W, dst: Reg, src: Xmm) {
+        if !self.check(matches!(w, W::B32 | W::B64)) {
+            return;
+        }
+        let p = Pfx {
+            p66: true,
+            w: w == W::B64,
+            ..Pfx::default()
+        };
+        self.head(p, src.high(), 0, dst.high(), &[0x0F, 0x7E]);
+        self.buf.push(0xC0 | (src.low() << 3) | dst.low());
+    }
+
+    /// `movd`/`movq dst, src`: a general register's low 32 (`W::B32`) or
+    /// 64 bits to an SSE register, the rest of it zeroed.
+    pub fn mov_to_xmm(&mut self, w: W, dst: Xmm, src: Reg) {
+        if !self.check(matches!(w, W::B32 | W::B64)) {
+            return;
+        }
+        let p = Pfx {
+            p66: true,
+            w: w == W::B64,
+            ..Pfx::default()
+        };
+        self.head(p, dst.high(), 0, src.high(), &[0x0F, 0x6E]);
+        self.buf.push(0xC0 | (dst.low() << 3) | src.low());
+    }
+}
+
+/// An SSE register, `xmm0`..`xmm15`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Xmm(pub u8);
+
+impl Xmm {
+    const fn low(self) -> u8 {
+        self.0 & 7
+    }
+
+    const fn high(self) -> u8 {
+        (self.0 >> 3) & 1
+    }
+}
+
+/// SSE/SSE2 operations of the form `op xmm, xmm/m`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sse {
+    /// `movq`: 64 bits in, the upper half zeroed.
+    Movq,
+    /// `movd`: 32 bits in, the rest zeroed.
+    Movd,
+    /// `movups`: 16 bytes in.
+    Movups,
+    /// `addsd`.
+    Addsd,
+    /// `subsd`.
+    Subsd,
+    /// `mulsd`.
+    Mulsd,
+    /// `divsd`.
+    Divsd,
+    /// `addss`.
+    Addss,
+    /// `subss`.
+    Subss,
+    /// `mulss`.
+    Mulss,
+    /// `divss`.
+    Divss,
+    /// `ucomisd`: unordered compare of doubles into ZF, PF, CF.
+    Ucomisd,
+    /// `ucomiss`: the same for singles.
+    Ucomiss,
+    /// `xorps`.
+    Xorps,
+}
+
+impl Sse {
+    /// Every operation.
+    pub const ALL: [Sse; 14] = [
+        Sse::Movq,
+        Sse::Movd,
+        Sse::Movups,
+        Sse::Addsd,
+        Sse::Subsd,
+        Sse::Mulsd,
+        Sse::Divsd,
+        Sse::Addss,
+        Sse::Subss,
+        Sse::Mulss,
+        Sse::Divss,
+        Sse::Ucomisd,
+        Sse::Ucomiss,
+        Sse::Xorps,
+    ];
+
+    /// The mandatory prefix and the opcode.
+    fn encoding(self) -> (Pfx, &'static [u8]) {
+        let rep = |rep| Pfx {
+            rep,
+            ..Pfx::default()
+        };
+        let p66 = Pfx {
+            p66: true,
+            ..Pfx::default()
+        };
+        match self {
+            Sse::Movq => (rep(0xF3), &[0x0F, 0x7E]),
+            Sse::Movd => (p66, &[0x0F, 0x6E]),
+            Sse::Movups => (Pfx::default(), &[0x0F, 0x10]),
+            Sse::Addsd => (rep(0xF2), &[0x0F, 0x58]),
+            Sse::Subsd => (rep(0xF2), &[0x0F, 0x5C]),
+            Sse::Mulsd => (rep(0xF2), &[0x0F, 0x59]),
+            Sse::Divsd => (rep(0xF2), &[0x0F, 0x5E]),
+            Sse::Addss => (rep(0xF3), &[0x0F, 0x58]),
+            Sse::Subss => (rep(0xF3), &[0x0F, 0x5C]),
+            Sse::Mulss => (rep(0xF3), &[0x0F, 0x59]),
+            Sse::Divss => (rep(0xF3), &[0x0F, 0x5E]),
+            Sse::Ucomisd => (p66, &[0x0F, 0x2E]),
+            Sse::Ucomiss => (Pfx::default(), &[0x0F, 0x2E]),
+            Sse::Xorps => (Pfx::default(), &[0x0F, 0x57]),
+        }
     }
 }

@@ -910,3 +910,75 @@ fn finish_without_fixups_is_the_bytes() {
     assert_eq!(a.len(), raw.len());
     assert_eq!(a.finish(0xFFFF_FFFF_0000).unwrap(), raw);
 }
+
+// ---- SSE ----
+
+/// The reference name and memory operand size of each SSE operation.
+fn sse_ref(op: Sse) -> (&'static str, &'static str) {
+    match op {
+        Sse::Movq => ("movq", "qword ptr "),
+        Sse::Movd => ("movd", "dword ptr "),
+        Sse::Movups => ("movups", "xmmword ptr "),
+        Sse::Addsd => ("addsd", "qword ptr "),
+        Sse::Subsd => ("subsd", "qword ptr "),
+        Sse::Mulsd => ("mulsd", "qword ptr "),
+        Sse::Divsd => ("divsd", "qword ptr "),
+        Sse::Addss => ("addss", "dword ptr "),
+        Sse::Subss => ("subss", "dword ptr "),
+        Sse::Mulss => ("mulss", "dword ptr "),
+        Sse::Divss => ("divss", "dword ptr "),
+        Sse::Ucomisd => ("ucomisd", "qword ptr "),
+        Sse::Ucomiss => ("ucomiss", "dword ptr "),
+        Sse::Xorps => ("xorps", "xmmword ptr "),
+    }
+}
+
+#[test]
+fn sse_register_and_memory_forms() {
+    let mut c = Chk::new();
+    for op in Sse::ALL {
+        let (name, size) = sse_ref(op);
+        for d in 0..16 {
+            for s in 0..16 {
+                // movd xmm, xmm has no such form: movd's source is r/m32.
+                if op != Sse::Movd {
+                    c.one(&format!("{name} xmm{d}, xmm{s}"), |a| {
+                        a.sse_rr(op, Xmm(d), Xmm(s))
+                    });
+                }
+            }
+            for m in some_mems() {
+                c.one(&format!("{name} xmm{d}, {size}{}", mem_s(m)), |a| {
+                    a.sse_rm(op, Xmm(d), m)
+                });
+            }
+        }
+    }
+    for x in 0..16 {
+        for m in some_mems() {
+            c.one(&format!("movups xmmword ptr {}, xmm{x}", mem_s(m)), |a| {
+                a.movups_store(m, Xmm(x))
+            });
+        }
+    }
+}
+
+#[test]
+fn sse_general_register_moves() {
+    let mut c = Chk::new();
+    for x in 0..16u8 {
+        for r in Reg::ALL {
+            for (w, name) in [(W::B32, "movd"), (W::B64, "movq")] {
+                let (rn, xn) = (rn(w, r), format!("xmm{x}"));
+                c.one(&format!("{name} {rn}, {xn}"), |a| {
+                    a.mov_from_xmm(w, r, Xmm(x))
+                });
+                c.one(&format!("{name} {xn}, {rn}"), |a| {
+                    a.mov_to_xmm(w, Xmm(x), r)
+                });
+            }
+        }
+    }
+    bad(|a| a.mov_from_xmm(W::B16, Reg::Rax, Xmm(0)));
+    bad(|a| a.mov_to_xmm(W::B8, Xmm(0), Reg::Rax));
+}

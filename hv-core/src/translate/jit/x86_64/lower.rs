@@ -19,6 +19,10 @@
 //!   the site's jump to the next block's code). Only exits to constant
 //!   targets in the block's own page are chained: blocks of a page are
 //!   dropped together, so a link never outlives its target.
+//! * Scalar FP instructions ([`IrOp::Fp`]) run on SSE (XMM0 and XMM1 are
+//!   scratch) when `ArchRegs::fp_fast` says the FP state allows and the
+//!   values are ones where the host and Arm agree; their slow path runs
+//!   the instruction in the interpreter, like the load/store slow paths.
 //! * NZCV is stored in PSTATE layout whenever a flag-setting op's flags
 //!   are live; x86's CF is Arm's C for additions and its inverse for
 //!   subtractions.
@@ -26,10 +30,10 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use super::enc::{Alu, Asm, Cc, EncError, Label, Mem, Reg, Shift as XShift, W};
+use super::enc::{Alu, Asm, Cc, EncError, Label, Mem, Reg, Shift as XShift, Sse, Xmm, W};
 use crate::translate::cond::cond_holds;
 use crate::translate::jit::ir::{
-    BinOp, FlagOp, GReg, IrBlock, IrOp, LoadExt, Test, Tmp, UnOp, Val, Width,
+    BinOp, FlagOp, FpArith, FpOp, GReg, IrBlock, IrOp, LoadExt, Test, Tmp, UnOp, Val, Width,
 };
 use crate::translate::regs::{ArchRegs, JumpTableEntry, HOST_TLB_ENTRIES, JUMP_TABLE_ENTRIES};
 
@@ -170,12 +174,26 @@ fn cond_mask(cond: u8) -> u32 {
         .fold(0, |m, i| m | (1 << i))
 }
 
-/// An out-of-line load/store slow path, emitted after the block's code.
+/// What an out-of-line slow path does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ColdKind {
+    /// The interpreter's load (address in RAX; value back in RAX).
+    Load,
+    /// The interpreter's store (address in RAX, value in RDX).
+    Store,
+    /// The interpreter runs the whole instruction (its decoded op here).
+    Interp {
+        /// Address of the decoded op.
+        op: u64,
+    },
+}
+
+/// An out-of-line slow path, emitted after the block's code.
 struct Cold {
     entry: Label,
     back: Label,
-    store: bool,
-    /// `size_log2 | el << 8`.
+    kind: ColdKind,
+    /// For loads and stores: `size_log2 | el << 8`.
     info: u64,
     pc: u64,
     /// Instructions to add to the counter while the slow path runs (the
@@ -662,10 +680,7 @@ impl Lower<'_> {
                 self.count_to(index + 1);
                 self.added = index + 1;
                 self.a.mov_rr(W::B64, Reg::Rdi, CTX);
-                let op_addr = self
-                    .env
-                    .ops
-                    .wrapping_add(u64::from(index).wrapping_mul(self.env.op_size));
+                let op_addr = self.op_addr(index);
                 self.a.mov_ri(Reg::Rsi, op_addr);
                 let pc = self.env.va.wrapping_add(4 * u64::from(index));
                 self.a.mov_ri(RDX, pc);
@@ -675,6 +690,7 @@ impl Lower<'_> {
                 let leave = self.leave_label();
                 self.a.jcc(Cc::Ne, leave);
             }
+            IrOp::Fp { index, op } => self.fp(i, index, op)?,
             IrOp::ExitIf { test, pc } => {
                 let skip = self.a.new_label();
                 let cc = self.test_cc(test);
@@ -690,6 +706,112 @@ impl Lower<'_> {
                 self.added = self.cur + 1;
             }
         }
+        Ok(())
+    }
+
+    /// Address of the decoded op of the block's instruction `index`.
+    fn op_addr(&self, index: u16) -> u64 {
+        self.env
+            .ops
+            .wrapping_add(u64::from(index).wrapping_mul(self.env.op_size))
+    }
+
+    /// A scalar FP instruction: on the host's SSE when `fp_fast` allows
+    /// and the operands and result are ones where host and Arm agree
+    /// exactly, else (out of line) in the interpreter. Nothing is written
+    /// before that choice is made, so the interpreter starts from the
+    /// instruction's own inputs.
+    fn fp(&mut self, i: usize, index: u16, op: FpOp) -> Result<(), CompileError> {
+        let kind = ColdKind::Interp {
+            op: self.op_addr(index),
+        };
+        let cold = self.cold_path(i, kind, 0, 0, None);
+        let x0 = Xmm(0);
+        let v = |n: u8| Self::field(ArchRegs::offset_v(n));
+        match op {
+            FpOp::Arith {
+                op,
+                double,
+                rd,
+                rn,
+                rm,
+            } => {
+                self.a.test_mi(
+                    W::B32,
+                    Self::field(ArchRegs::OFFSET_FP_FAST),
+                    ArchRegs::FP_FAST_ARITH,
+                );
+                self.a.jcc(Cc::E, cold.entry);
+                let sse = match (op, double) {
+                    (FpArith::Add, true) => Sse::Addsd,
+                    (FpArith::Sub, true) => Sse::Subsd,
+                    (FpArith::Mul, true) => Sse::Mulsd,
+                    (FpArith::Div, true) => Sse::Divsd,
+                    (FpArith::Add, false) => Sse::Addss,
+                    (FpArith::Sub, false) => Sse::Subss,
+                    (FpArith::Mul, false) => Sse::Mulss,
+                    (FpArith::Div, false) => Sse::Divss,
+                };
+                // The scalar load zeroes the rest of XMM0, and the
+                // operation keeps it: the 16-byte store below is Arm's
+                // write of Vd with its upper bits cleared.
+                let (load, w, exp_bits) = if double {
+                    (Sse::Movq, W::B64, 11)
+                } else {
+                    (Sse::Movd, W::B32, 8)
+                };
+                self.a.sse_rm(load, x0, v(rn));
+                self.a.sse_rm(sse, x0, v(rm));
+                // The result's biased exponent must be in 2..=max-1: not a
+                // zero, subnormal, infinity or NaN, and not within a
+                // factor of two of the smallest normal, so that it was not
+                // tiny before rounding either (Arm's underflow test).
+                let bits = if double { 64 } else { 32 };
+                let max = (1i32 << exp_bits) - 1;
+                self.a.mov_from_xmm(w, RAX, x0);
+                self.a.shift_ri(XShift::Shl, w, RAX, 1);
+                self.a.shift_ri(XShift::Shr, w, RAX, bits - exp_bits);
+                self.a.alu_ri(Alu::Sub, W::B32, RAX, 2);
+                self.a.alu_ri(Alu::Cmp, W::B32, RAX, max - 3);
+                self.a.jcc(Cc::A, cold.entry);
+                self.a.movups_store(v(rd), x0);
+            }
+            FpOp::Cmp { double, rn, rm } => {
+                self.a.test_mi(
+                    W::B32,
+                    Self::field(ArchRegs::OFFSET_FP_FAST),
+                    ArchRegs::FP_FAST_CMP,
+                );
+                self.a.jcc(Cc::E, cold.entry);
+                let (load, ucomis) = if double {
+                    (Sse::Movq, Sse::Ucomisd)
+                } else {
+                    (Sse::Movd, Sse::Ucomiss)
+                };
+                self.a.sse_rm(load, x0, v(rn));
+                match rm {
+                    Some(m) => self.a.sse_rm(ucomis, x0, v(m)),
+                    None => {
+                        let x1 = Xmm(1);
+                        self.a.sse_rr(Sse::Xorps, x1, x1);
+                        self.a.sse_rr(ucomis, x0, x1);
+                    }
+                }
+                // Unordered (a NaN: maybe an Invalid Operation flag) is
+                // the interpreter's. Otherwise ZF = equal, CF = less, and
+                // Arm's NZCV is 0110, 1000 or 0010.
+                self.a.jcc(Cc::P, cold.entry);
+                self.a.mov_ri_keep_flags(RAX, 0x2000_0000);
+                self.a.mov_ri_keep_flags(RCX, 0x6000_0000);
+                self.a.cmov(W::B32, Cc::E, RAX, RCX);
+                self.a.mov_ri_keep_flags(RCX, 0x8000_0000);
+                self.a.cmov(W::B32, Cc::B, RAX, RCX);
+                self.a
+                    .store(W::B32, Self::field(ArchRegs::OFFSET_NZCV), RAX);
+            }
+        }
+        self.a.bind(cold.back)?;
+        self.cold.push(cold);
         Ok(())
     }
 
@@ -763,7 +885,7 @@ impl Lower<'_> {
     fn cold_path(
         &mut self,
         i: usize,
-        store: bool,
+        kind: ColdKind,
         size_log2: u8,
         el: u8,
         except: Option<Tmp>,
@@ -771,7 +893,7 @@ impl Lower<'_> {
         Cold {
             entry: self.a.new_label(),
             back: self.a.new_label(),
-            store,
+            kind,
             info: u64::from(size_log2 & 3) | (u64::from(el) << 8),
             pc: self.env.va.wrapping_add(4 * u64::from(self.cur)),
             delta: (self.cur + 1).saturating_sub(self.added),
@@ -789,7 +911,7 @@ impl Lower<'_> {
         unpriv: bool,
     ) -> Result<(), CompileError> {
         let el = self.access_el(unpriv);
-        let cold = self.cold_path(i, false, size_log2, el, Some(dst));
+        let cold = self.cold_path(i, ColdKind::Load, size_log2, el, Some(dst));
         self.val_into(RAX, addr);
         self.tlb_probe(size_log2, el, false, cold.entry);
         let m = Mem::base(RAX, 0);
@@ -820,7 +942,7 @@ impl Lower<'_> {
         unpriv: bool,
     ) -> Result<(), CompileError> {
         let el = self.access_el(unpriv);
-        let cold = self.cold_path(i, true, size_log2, el, None);
+        let cold = self.cold_path(i, ColdKind::Store, size_log2, el, None);
         self.val_into(RDX, val);
         self.val_into(RAX, addr);
         self.tlb_probe(size_log2, el, true, cold.entry);
@@ -836,8 +958,8 @@ impl Lower<'_> {
         Ok(())
     }
 
-    /// The slow path of a load (address in RAX; value back in RAX) or a
-    /// store (address in RAX, value in RDX).
+    /// A slow path: the interpreter's load, store or whole instruction,
+    /// with the live caller-saved registers saved around the call.
     fn slow_path(&mut self, c: Cold) -> Result<(), CompileError> {
         self.a.bind(c.entry)?;
         let icount = Self::field(ArchRegs::OFFSET_ICOUNT);
@@ -851,21 +973,29 @@ impl Lower<'_> {
         if pad {
             self.a.alu_ri(Alu::Sub, W::B64, Reg::Rsp, 8);
         }
-        if c.store {
-            self.a.mov_rr(W::B64, Reg::R8, RDX);
-        }
-        self.a.mov_rr(W::B64, Reg::Rsi, RAX);
-        self.a.mov_rr(W::B64, Reg::Rdi, CTX);
-        self.a.mov_ri(RDX, c.info);
-        self.a.mov_ri(RCX, c.pc);
-        self.a.mov_ri(
-            RAX,
-            if c.store {
-                self.env.store
-            } else {
-                self.env.load
-            },
-        );
+        let callee = match c.kind {
+            ColdKind::Load | ColdKind::Store => {
+                if c.kind == ColdKind::Store {
+                    self.a.mov_rr(W::B64, Reg::R8, RDX);
+                }
+                self.a.mov_rr(W::B64, Reg::Rsi, RAX);
+                self.a.mov_rr(W::B64, Reg::Rdi, CTX);
+                self.a.mov_ri(RDX, c.info);
+                self.a.mov_ri(RCX, c.pc);
+                if c.kind == ColdKind::Store {
+                    self.env.store
+                } else {
+                    self.env.load
+                }
+            }
+            ColdKind::Interp { op } => {
+                self.a.mov_rr(W::B64, Reg::Rdi, CTX);
+                self.a.mov_ri(Reg::Rsi, op);
+                self.a.mov_ri(RDX, c.pc);
+                self.env.interp
+            }
+        };
+        self.a.mov_ri(RAX, callee);
         self.a.call_r(RAX);
         if pad {
             self.a.alu_ri(Alu::Add, W::B64, Reg::Rsp, 8);
@@ -873,8 +1003,8 @@ impl Lower<'_> {
         for r in c.save.iter().rev() {
             self.a.pop(*r);
         }
-        // A store returns "left" in RAX, a load in RDX.
-        let left = if c.store { RAX } else { RDX };
+        // A load returns "left" in RDX, the others in RAX.
+        let left = if c.kind == ColdKind::Load { RDX } else { RAX };
         self.a.test_rr(W::B64, left, left);
         let leave = self.leave_label();
         self.a.jcc(Cc::Ne, leave);
