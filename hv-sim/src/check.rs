@@ -717,10 +717,18 @@ fn writers(block: &Block, va: u64) -> Vec<(u16, Vec<Writes>)> {
             IrOp::Interp { .. } => Writes::Anything,
             IrOp::Fp { op, .. } => {
                 let result = match *op {
-                    FpOp::Arith { rd, .. } => Place::V(rd),
+                    FpOp::Arith { rd, .. }
+                    | FpOp::Logic { rd, .. }
+                    | FpOp::Lanes { rd, .. }
+                    | FpOp::Ext { rd, .. }
+                    | FpOp::Imm { rd, .. }
+                    | FpOp::DupGp { rd, .. }
+                    | FpOp::FromGp { rd, .. } => Place::V(rd),
                     FpOp::Cmp { .. } => Place::Nzcv,
+                    // The IR's own Set of the register follows.
+                    FpOp::ToGp { .. } => continue,
                 };
-                if let Some(last) = out.last_mut() {
+                if let (FpOp::Arith { .. } | FpOp::Cmp { .. }, Some(last)) = (op, out.last_mut()) {
                     last.1.push(Writes::Place(Place::Other("fpsr")));
                 }
                 Writes::Place(result)

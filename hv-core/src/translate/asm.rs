@@ -553,6 +553,43 @@ pub const fn fmov_gp(double: bool, to_fp: bool, rn: u32, rd: u32) -> u32 {
         | (r(rn) << 5)
         | r(rd)
 }
+/// AdvSIMD three same: `opcode` 0b00011 the bitwise group (`u`/`size`
+/// select AND, BIC, ORR, ORN, EOR, BSL, BIT, BIF), 0b10000 ADD/SUB,
+/// 0b10001 CMTST/CMEQ.
+#[allow(clippy::too_many_arguments)]
+pub const fn vthree(q: bool, u: bool, size: u32, opcode: u32, rm: u32, rn: u32, rd: u32) -> u32 {
+    0x0e20_0400
+        | ((q as u32) << 30)
+        | ((u as u32) << 29)
+        | ((size & 3) << 22)
+        | (r(rm) << 16)
+        | ((opcode & 31) << 11)
+        | (r(rn) << 5)
+        | r(rd)
+}
+/// CMEQ (zero), vector.
+pub const fn vcmeq0(q: bool, size: u32, rn: u32, rd: u32) -> u32 {
+    0x0e20_9800 | ((q as u32) << 30) | ((size & 3) << 22) | (r(rn) << 5) | r(rd)
+}
+/// EXT Vd, Vn, Vm, #imm4.
+pub const fn ext(q: bool, rm: u32, imm4: u32, rn: u32, rd: u32) -> u32 {
+    0x2e00_0000 | ((q as u32) << 30) | (r(rm) << 16) | ((imm4 & 15) << 11) | (r(rn) << 5) | r(rd)
+}
+/// AdvSIMD copy: `imm4` 0b0001 DUP (general), 0b0101 SMOV, 0b0111 UMOV
+/// (with `op` 0); `imm5` encodes the lane size and index.
+pub const fn simd_copy(q: bool, op: bool, imm5: u32, imm4: u32, rn: u32, rd: u32) -> u32 {
+    0x0e00_0400
+        | ((q as u32) << 30)
+        | ((op as u32) << 29)
+        | ((imm5 & 31) << 16)
+        | ((imm4 & 15) << 11)
+        | (r(rn) << 5)
+        | r(rd)
+}
+/// FMOV Xd, Vn.D\[1\] or (`to_fp`) FMOV Vd.D\[1\], Xn.
+pub const fn fmov_gp_hi(to_fp: bool, rn: u32, rd: u32) -> u32 {
+    0x9eae_0000 | ((to_fp as u32) << 16) | (r(rn) << 5) | r(rd)
+}
 
 #[cfg(test)]
 mod tests {
@@ -922,6 +959,80 @@ mod tests {
             ("fmov s1, w2", fmov_gp(false, true, 2, 1), 0x1e27_0041),
             ("fmov x3, d30", fmov_gp(true, false, 30, 3), 0x9e66_03c3),
             ("fmov w5, s6", fmov_gp(false, false, 6, 5), 0x1e26_00c5),
+            (
+                "and v1.16b, v2.16b, v3.16b",
+                vthree(true, false, 0, 3, 3, 2, 1),
+                0x4e23_1c41
+            ),
+            (
+                "bic v1.8b, v2.8b, v3.8b",
+                vthree(false, false, 1, 3, 3, 2, 1),
+                0x0e63_1c41
+            ),
+            (
+                "orn v4.8b, v5.8b, v6.8b",
+                vthree(false, false, 3, 3, 6, 5, 4),
+                0x0ee6_1ca4
+            ),
+            (
+                "eor v7.16b, v8.16b, v9.16b",
+                vthree(true, true, 0, 3, 9, 8, 7),
+                0x6e29_1d07
+            ),
+            (
+                "add v1.4s, v2.4s, v3.4s",
+                vthree(true, false, 2, 16, 3, 2, 1),
+                0x4ea3_8441
+            ),
+            (
+                "sub v1.8h, v2.8h, v3.8h",
+                vthree(true, true, 1, 16, 3, 2, 1),
+                0x6e63_8441
+            ),
+            (
+                "cmeq v1.16b, v2.16b, v3.16b",
+                vthree(true, true, 0, 17, 3, 2, 1),
+                0x6e23_8c41
+            ),
+            ("cmeq v1.4s, v2.4s, #0", vcmeq0(true, 2, 2, 1), 0x4ea0_9841),
+            ("cmeq v1.4h, v2.4h, #0", vcmeq0(false, 1, 2, 1), 0x0e60_9841),
+            (
+                "ext v1.16b, v2.16b, v3.16b, #8",
+                ext(true, 3, 8, 2, 1),
+                0x6e03_4041
+            ),
+            (
+                "ext v1.8b, v2.8b, v3.8b, #3",
+                ext(false, 3, 3, 2, 1),
+                0x2e03_1841
+            ),
+            (
+                "dup v2.4s, w12",
+                simd_copy(true, false, 4, 1, 12, 2),
+                0x4e04_0d82
+            ),
+            (
+                "dup v2.8b, w12",
+                simd_copy(false, false, 1, 1, 12, 2),
+                0x0e01_0d82
+            ),
+            (
+                "umov w1, v2.b[5]",
+                simd_copy(false, false, 0b01011, 7, 2, 1),
+                0x0e0b_3c41
+            ),
+            (
+                "smov x1, v2.h[3]",
+                simd_copy(true, false, 0b01110, 5, 2, 1),
+                0x4e0e_2c41
+            ),
+            (
+                "mov x1, v2.d[1]",
+                simd_copy(true, false, 0b11000, 7, 2, 1),
+                0x4e18_3c41
+            ),
+            ("fmov x3, v4.d[1]", fmov_gp_hi(false, 4, 3), 0x9eae_0083),
+            ("fmov v4.d[1], x3", fmov_gp_hi(true, 3, 4), 0x9eaf_0064),
         ]
     }
 

@@ -701,6 +701,9 @@ impl Cpu {
     pub(in crate::translate) fn refresh_fp_fast(&mut self) {
         let fpcr = self.sys.fpcr as u32;
         let mut fast = 0;
+        if self.fp_enabled() {
+            fast |= ArchRegs::FP_ENABLED;
+        }
         if self.fp_enabled() && fpcr & soft::FPCR_FZ == 0 {
             fast |= ArchRegs::FP_FAST_CMP;
             let round_to_nearest = soft::Env::new(self.sys.fpcr).rmode() == Rm::TieEven;

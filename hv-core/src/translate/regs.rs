@@ -113,7 +113,7 @@ pub struct ArchRegs {
     /// NZCV in PSTATE layout (bits 31:28).
     pub nzcv: u32,
     /// What the JIT's inline floating-point paths may assume now
-    /// ([`ArchRegs::FP_FAST_CMP`], [`ArchRegs::FP_FAST_ARITH`]); derived
+    /// ([`ArchRegs::FP_ENABLED`] and the bits after it); derived
     /// from EL, CPACR, FPCR and FPSR, recomputed whenever generated code is
     /// entered and after every instruction it runs in the interpreter (the
     /// only ways those can change under it). Unused by the interpreter.
@@ -166,15 +166,18 @@ impl ArchRegs {
     pub const OFFSET_ICOUNT: i32 = offset_of!(ArchRegs, icount) as i32;
     /// Byte offset of [`ArchRegs::fp_fast`].
     pub const OFFSET_FP_FAST: i32 = offset_of!(ArchRegs, fp_fast) as i32;
-    /// `fp_fast` bit: FP/SIMD is enabled at the current EL and FPCR.FZ is
-    /// clear, so a host compare of two ordered values gives Arm's NZCV and
-    /// no exception flags.
-    pub const FP_FAST_CMP: u32 = 1;
+    /// `fp_fast` bit: SIMD&FP instructions are enabled at the current EL
+    /// (CPACR_EL1.FPEN), so they do not trap.
+    pub const FP_ENABLED: u32 = 1;
+    /// `fp_fast` bit: [`ArchRegs::FP_ENABLED`] and FPCR.FZ clear, so a host
+    /// compare of two ordered values gives Arm's NZCV and no exception
+    /// flags.
+    pub const FP_FAST_CMP: u32 = 2;
     /// `fp_fast` bit: [`ArchRegs::FP_FAST_CMP`], round to nearest even, and
     /// FPSR.IXC already set, so a host add, subtract, multiply or divide
     /// whose result is normal and finite is Arm's result and raises no flag
     /// that is not already raised.
-    pub const FP_FAST_ARITH: u32 = 2;
+    pub const FP_FAST_ARITH: u32 = 4;
     /// Byte offset of the chaining limit.
     pub const OFFSET_CHAIN_LIMIT: i32 = offset_of!(ArchRegs, chain_limit) as i32;
     /// Byte offset of NZCV (a 32-bit field).

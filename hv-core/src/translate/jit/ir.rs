@@ -191,8 +191,50 @@ pub enum FpArith {
     Div,
 }
 
-/// A scalar floating-point instruction on the V registers in the register
-/// file (single precision when `double` is false).
+/// Bitwise operations on whole vectors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VecLogic {
+    /// AND.
+    And,
+    /// BIC: n & !m.
+    Bic,
+    /// ORR.
+    Orr,
+    /// ORN: n | !m.
+    Orn,
+    /// EOR.
+    Eor,
+}
+
+/// Lane-wise integer vector operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VecLane {
+    /// ADD.
+    Add,
+    /// SUB.
+    Sub,
+    /// CMEQ (register): all ones where the lanes are equal.
+    Cmeq,
+    /// CMEQ #0: all ones where Vn's lane is zero (`rm` unused).
+    Cmeq0,
+}
+
+/// Immediate operations on a whole vector (MOVI, MVNI, ORR/BIC
+/// immediate) with the 64-bit pattern each half gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VecImm {
+    /// Vd = pattern.
+    Mov,
+    /// Vd |= pattern.
+    Or,
+    /// Vd &= pattern.
+    And,
+}
+
+/// An instruction on the SIMD&FP registers in the register file: scalar
+/// floating point (single precision when `double` is false) and the
+/// common integer and bitwise vector operations. `q` false: 64-bit
+/// vectors, the upper half of Vd zeroed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FpOp {
     /// `Vd = Vn op Vm`, the rest of Vd zeroed.
@@ -218,6 +260,122 @@ pub enum FpOp {
         /// Second operand.
         rm: Option<u8>,
     },
+    /// `Vd = Vn op Vm`, bitwise.
+    Logic {
+        /// Operation.
+        op: VecLogic,
+        /// 128-bit vectors.
+        q: bool,
+        /// Destination.
+        rd: u8,
+        /// First operand.
+        rn: u8,
+        /// Second operand.
+        rm: u8,
+    },
+    /// `Vd = Vn op Vm` lane by lane.
+    Lanes {
+        /// Operation.
+        op: VecLane,
+        /// log2 of the lane size in bytes.
+        size: u8,
+        /// 128-bit vectors.
+        q: bool,
+        /// Destination.
+        rd: u8,
+        /// First operand.
+        rn: u8,
+        /// Second operand.
+        rm: u8,
+    },
+    /// EXT: bytes `index..` of the concatenation Vm:Vn.
+    Ext {
+        /// 128-bit vectors.
+        q: bool,
+        /// First byte taken from Vn.
+        index: u8,
+        /// Destination.
+        rd: u8,
+        /// Low source.
+        rn: u8,
+        /// High source.
+        rm: u8,
+    },
+    /// MOVI/MVNI/ORR/BIC (vector, immediate).
+    Imm {
+        /// Operation.
+        op: VecImm,
+        /// 128-bit vectors.
+        q: bool,
+        /// Each half's pattern (already inverted for MVNI and BIC).
+        pattern: u64,
+        /// Destination.
+        rd: u8,
+    },
+    /// DUP (general): every lane of Vd = the low lane bits of `val`.
+    DupGp {
+        /// 128-bit vectors.
+        q: bool,
+        /// log2 of the lane size in bytes.
+        size: u8,
+        /// Destination.
+        rd: u8,
+        /// The general register's value.
+        val: Val,
+    },
+    /// FMOV from a general register: `bits` 32 or 64 (Vd = the zero-
+    /// extended value), or 128 (Vd's upper half = `val`, the rest kept).
+    FromGp {
+        /// 32, 64, or 128 for the upper half.
+        bits: u8,
+        /// Destination.
+        rd: u8,
+        /// The general register's value.
+        val: Val,
+    },
+    /// FMOV/UMOV/SMOV to a general register: `dst` = the `1 << size_log2`
+    /// bytes at byte `offset` of Vn, extended per `ext`. `xd` is the
+    /// general register the instruction writes (the slow path reads the
+    /// result back from it; 31 discards).
+    ToGp {
+        /// The result.
+        dst: Tmp,
+        /// The general register written.
+        xd: u8,
+        /// Source.
+        rn: u8,
+        /// Byte offset in Vn.
+        offset: u8,
+        /// log2 of the size (0..=3).
+        size_log2: u8,
+        /// Extension.
+        ext: LoadExt,
+    },
+}
+
+impl FpOp {
+    /// The temporary the op defines, if any.
+    pub fn def(&self) -> Option<Tmp> {
+        match *self {
+            FpOp::ToGp { dst, .. } => Some(dst),
+            _ => None,
+        }
+    }
+
+    /// The value the op reads from a general register, if any.
+    pub fn gp_use(&self) -> Option<Val> {
+        match *self {
+            FpOp::DupGp { val, .. } | FpOp::FromGp { val, .. } => Some(val),
+            _ => None,
+        }
+    }
+
+    fn gp_use_mut(&mut self) -> Option<&mut Val> {
+        match self {
+            FpOp::DupGp { val, .. } | FpOp::FromGp { val, .. } => Some(val),
+            _ => None,
+        }
+    }
 }
 
 /// One IR operation.
@@ -354,11 +512,12 @@ pub enum IrOp {
         /// Index of the instruction in the block.
         index: u16,
     },
-    /// The block's guest instruction `index`, a scalar FP instruction
+    /// The block's guest instruction `index`, a SIMD&FP instruction
     /// described by `op`: computed on the host where the FP state and the
     /// values allow it, else by the interpreter (as [`IrOp::Interp`], which
     /// may leave the block with an exception). Touches only V registers,
-    /// FPSR and (a compare) NZCV.
+    /// FPSR, (a compare) NZCV and (a move to a general register) its
+    /// result.
     Fp {
         /// Index of the instruction in the block.
         index: u16,
@@ -396,6 +555,7 @@ impl IrOp {
             | IrOp::Un { dst, .. }
             | IrOp::Select { dst, .. } => Some(dst),
             IrOp::Flags { dst, .. } => dst,
+            IrOp::Fp { op, .. } => op.def(),
             _ => None,
         }
     }
@@ -425,11 +585,12 @@ impl IrOp {
             }
             IrOp::ExitIf { test, .. } => test_use(test, &mut f),
             IrOp::Exit { pc, .. } => f(*pc),
-            IrOp::Insn { .. }
-            | IrOp::Get { .. }
-            | IrOp::GetCarry { .. }
-            | IrOp::Interp { .. }
-            | IrOp::Fp { .. } => {}
+            IrOp::Fp { op, .. } => {
+                if let Some(v) = op.gp_use() {
+                    f(v);
+                }
+            }
+            IrOp::Insn { .. } | IrOp::Get { .. } | IrOp::GetCarry { .. } | IrOp::Interp { .. } => {}
         }
     }
 
@@ -458,11 +619,12 @@ impl IrOp {
             }
             IrOp::ExitIf { test, .. } => map_test(test, &mut f),
             IrOp::Exit { pc, .. } => *pc = f(*pc),
-            IrOp::Insn { .. }
-            | IrOp::Get { .. }
-            | IrOp::GetCarry { .. }
-            | IrOp::Interp { .. }
-            | IrOp::Fp { .. } => {}
+            IrOp::Fp { op, .. } => {
+                if let Some(v) = op.gp_use_mut() {
+                    *v = f(*v);
+                }
+            }
+            IrOp::Insn { .. } | IrOp::Get { .. } | IrOp::GetCarry { .. } | IrOp::Interp { .. } => {}
         }
     }
 

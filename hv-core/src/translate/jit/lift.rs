@@ -15,12 +15,14 @@ use crate::translate::decode::{
     MovWide, Shift, SP, ZR,
 };
 use crate::translate::fp::arith::{Arith, Bin, Shape};
+use crate::translate::fp::simd_int::{self, IntOp, SimdInt};
 use crate::translate::fp::soft::Fmt;
-use crate::translate::fp::FpInsn;
+use crate::translate::fp::{FpInsn, ModOp, VLogic};
 use crate::translate::ir::Block;
 
 use super::ir::{
-    BinOp, FlagOp, FpArith, FpOp, GReg, IrBlock, IrOp, LoadExt, Test, Tmp, UnOp, Val, Width,
+    BinOp, FlagOp, FpArith, FpOp, GReg, IrBlock, IrOp, LoadExt, Test, Tmp, UnOp, Val, VecImm,
+    VecLane, VecLogic, Width,
 };
 
 /// Lift `block`, whose first instruction is at virtual address `va`.
@@ -544,12 +546,15 @@ impl Lifter {
                 self.pair(op, rt, rt2, rn, mode, pc);
                 End::Next
             }
-            Insn::Fp(f) => match Self::fp_op(f) {
+            Insn::Fp(f) => match self.fp_op(f) {
                 Some(op) => {
                     self.ir.push(IrOp::Fp {
                         index: index as u16,
                         op,
                     });
+                    if let FpOp::ToGp { dst, xd, .. } = op {
+                        self.set(xd, Val::T(dst));
+                    }
                     End::Next
                 }
                 None => self.interp(index),
@@ -558,8 +563,108 @@ impl Lifter {
         }
     }
 
-    /// The FP instructions with an inline host path.
-    fn fp_op(f: FpInsn) -> Option<FpOp> {
+    /// SIMD&FP instructions with an inline host path; a move to a general
+    /// register also gets its register write here.
+    fn fp_op(&mut self, f: FpInsn) -> Option<FpOp> {
+        let q_of = |s: &SimdInt| s.flags == simd_int::Q;
+        Some(match f {
+            FpInsn::Logic { q, op, rd, rn, rm } => FpOp::Logic {
+                op: match op {
+                    VLogic::And => VecLogic::And,
+                    VLogic::Bic => VecLogic::Bic,
+                    VLogic::Orr => VecLogic::Orr,
+                    VLogic::Orn => VecLogic::Orn,
+                    VLogic::Eor => VecLogic::Eor,
+                    _ => return None,
+                },
+                q,
+                rd,
+                rn,
+                rm,
+            },
+            FpInsn::Int(s) if s.flags & !simd_int::Q == 0 => {
+                let op = match (s.op, s.size) {
+                    (IntOp::Add, _) => VecLane::Add,
+                    (IntOp::Sub, _) => VecLane::Sub,
+                    (IntOp::Cmeq, 0..=2) => VecLane::Cmeq,
+                    (IntOp::Cmeq0, 0..=2) => VecLane::Cmeq0,
+                    _ => return None,
+                };
+                FpOp::Lanes {
+                    op,
+                    size: s.size,
+                    q: q_of(&s),
+                    rd: s.rd,
+                    rn: s.rn,
+                    rm: s.rm,
+                }
+            }
+            FpInsn::Ext {
+                q,
+                index,
+                rd,
+                rn,
+                rm,
+            } if q || index < 8 => FpOp::Ext {
+                q,
+                index,
+                rd,
+                rn,
+                rm,
+            },
+            FpInsn::ModImm { q, op, imm, rd } => {
+                let (op, pattern) = match op {
+                    ModOp::Movi => (VecImm::Mov, imm),
+                    ModOp::Mvni => (VecImm::Mov, !imm),
+                    ModOp::Orr => (VecImm::Or, imm),
+                    ModOp::Bic => (VecImm::And, !imm),
+                };
+                FpOp::Imm { op, q, pattern, rd }
+            }
+            FpInsn::DupGp { q, size, rd, rn } => FpOp::DupGp {
+                q,
+                size,
+                rd,
+                val: self.get(rn),
+            },
+            FpInsn::MovFromGp { bits, rd, rn } => FpOp::FromGp {
+                bits,
+                rd,
+                val: self.get(rn),
+            },
+            FpInsn::MovToGp { bits, rd, rn } => FpOp::ToGp {
+                dst: self.tmp(),
+                xd: rd,
+                rn,
+                offset: if bits == 128 { 8 } else { 0 },
+                size_log2: if bits == 32 { 2 } else { 3 },
+                ext: LoadExt::Zero,
+            },
+            FpInsn::Mov {
+                size,
+                index,
+                rd,
+                rn,
+                signed,
+                x,
+            } => FpOp::ToGp {
+                dst: self.tmp(),
+                xd: rd,
+                rn,
+                offset: index << size,
+                size_log2: size,
+                ext: match (signed, x) {
+                    (false, _) => LoadExt::Zero,
+                    (true, true) => LoadExt::Sx64,
+                    (true, false) => LoadExt::Sx32,
+                },
+            },
+            _ => return Self::fp_arith(f),
+        })
+    }
+
+    /// Scalar FP arithmetic and compares.
+    fn fp_arith(f: FpInsn) -> Option<FpOp> {
         match f {
             FpInsn::Arith(Arith::Bin {
                 op,

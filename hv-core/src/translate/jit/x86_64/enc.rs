@@ -1138,6 +1138,28 @@ impl Asm {
         self.op_rm(Pfx::default(), &[0x0F, 0x11], src.0 & 15, m);
     }
 
+    /// `movq m, src`: store the low 8 bytes.
+    pub fn movq_store(&mut self, m: Mem, src: Xmm) {
+        let p = Pfx {
+            p66: true,
+            ..Pfx::default()
+        };
+        self.op_rm(p, &[0x0F, 0xD6], src.0 & 15, m);
+    }
+
+    /// `psrldq x, bytes` (`right`) or `pslldq x, bytes`: shift the whole
+    /// register by bytes, shifting in zeros.
+    pub fn shift_bytes(&mut self, right: bool, x: Xmm, bytes: u8) {
+        let p = Pfx {
+            p66: true,
+            ..Pfx::default()
+        };
+        let digit = if right { 3 } else { 7 };
+        self.head(p, 0, 0, x.high(), &[0x0F, 0x73]);
+        self.buf.push(0xC0 | (digit << 3) | x.low());
+        self.buf.push(bytes);
+    }
+
     /// `movd`/`movq dst, src`: the low 32 (`W::B32`) or 64 bits of an SSE
     /// register to a general register (zero-extended to 64).
     pub fn mov_from_xmm(&mut self, w: W, dst: Reg, src: Xmm) {
@@ -1214,11 +1236,41 @@ pub enum Sse {
     Ucomiss,
     /// `xorps`.
     Xorps,
+    /// `pand`.
+    Pand,
+    /// `pandn`: dst = !dst & src.
+    Pandn,
+    /// `por`.
+    Por,
+    /// `pxor`.
+    Pxor,
+    /// `pcmpeqb`.
+    Pcmpeqb,
+    /// `pcmpeqw`.
+    Pcmpeqw,
+    /// `pcmpeqd`.
+    Pcmpeqd,
+    /// `paddb`.
+    Paddb,
+    /// `paddw`.
+    Paddw,
+    /// `paddd`.
+    Paddd,
+    /// `paddq`.
+    Paddq,
+    /// `psubb`.
+    Psubb,
+    /// `psubw`.
+    Psubw,
+    /// `psubd`.
+    Psubd,
+    /// `psubq`.
+    Psubq,
 }
 
 impl Sse {
     /// Every operation.
-    pub const ALL: [Sse; 14] = [
+    pub const ALL: [Sse; 29] = [
         Sse::Movq,
         Sse::Movd,
         Sse::Movups,
@@ -1233,6 +1285,21 @@ impl Sse {
         Sse::Ucomisd,
         Sse::Ucomiss,
         Sse::Xorps,
+        Sse::Pand,
+        Sse::Pandn,
+        Sse::Por,
+        Sse::Pxor,
+        Sse::Pcmpeqb,
+        Sse::Pcmpeqw,
+        Sse::Pcmpeqd,
+        Sse::Paddb,
+        Sse::Paddw,
+        Sse::Paddd,
+        Sse::Paddq,
+        Sse::Psubb,
+        Sse::Psubw,
+        Sse::Psubd,
+        Sse::Psubq,
     ];
 
     /// The mandatory prefix and the opcode.
@@ -1260,6 +1327,21 @@ impl Sse {
             Sse::Ucomisd => (p66, &[0x0F, 0x2E]),
             Sse::Ucomiss => (Pfx::default(), &[0x0F, 0x2E]),
             Sse::Xorps => (Pfx::default(), &[0x0F, 0x57]),
+            Sse::Pand => (p66, &[0x0F, 0xDB]),
+            Sse::Pandn => (p66, &[0x0F, 0xDF]),
+            Sse::Por => (p66, &[0x0F, 0xEB]),
+            Sse::Pxor => (p66, &[0x0F, 0xEF]),
+            Sse::Pcmpeqb => (p66, &[0x0F, 0x74]),
+            Sse::Pcmpeqw => (p66, &[0x0F, 0x75]),
+            Sse::Pcmpeqd => (p66, &[0x0F, 0x76]),
+            Sse::Paddb => (p66, &[0x0F, 0xFC]),
+            Sse::Paddw => (p66, &[0x0F, 0xFD]),
+            Sse::Paddd => (p66, &[0x0F, 0xFE]),
+            Sse::Paddq => (p66, &[0x0F, 0xD4]),
+            Sse::Psubb => (p66, &[0x0F, 0xF8]),
+            Sse::Psubw => (p66, &[0x0F, 0xF9]),
+            Sse::Psubd => (p66, &[0x0F, 0xFA]),
+            Sse::Psubq => (p66, &[0x0F, 0xFB]),
         }
     }
 }

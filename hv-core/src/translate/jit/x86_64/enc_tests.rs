@@ -930,6 +930,21 @@ fn sse_ref(op: Sse) -> (&'static str, &'static str) {
         Sse::Ucomisd => ("ucomisd", "qword ptr "),
         Sse::Ucomiss => ("ucomiss", "dword ptr "),
         Sse::Xorps => ("xorps", "xmmword ptr "),
+        Sse::Pand => ("pand", "xmmword ptr "),
+        Sse::Pandn => ("pandn", "xmmword ptr "),
+        Sse::Por => ("por", "xmmword ptr "),
+        Sse::Pxor => ("pxor", "xmmword ptr "),
+        Sse::Pcmpeqb => ("pcmpeqb", "xmmword ptr "),
+        Sse::Pcmpeqw => ("pcmpeqw", "xmmword ptr "),
+        Sse::Pcmpeqd => ("pcmpeqd", "xmmword ptr "),
+        Sse::Paddb => ("paddb", "xmmword ptr "),
+        Sse::Paddw => ("paddw", "xmmword ptr "),
+        Sse::Paddd => ("paddd", "xmmword ptr "),
+        Sse::Paddq => ("paddq", "xmmword ptr "),
+        Sse::Psubb => ("psubb", "xmmword ptr "),
+        Sse::Psubw => ("psubw", "xmmword ptr "),
+        Sse::Psubd => ("psubd", "xmmword ptr "),
+        Sse::Psubq => ("psubq", "xmmword ptr "),
     }
 }
 
@@ -958,6 +973,18 @@ fn sse_register_and_memory_forms() {
         for m in some_mems() {
             c.one(&format!("movups xmmword ptr {}, xmm{x}", mem_s(m)), |a| {
                 a.movups_store(m, Xmm(x))
+            });
+            c.one(&format!("movq qword ptr {}, xmm{x}", mem_s(m)), |a| {
+                a.movq_store(m, Xmm(x))
+            });
+        }
+        for bytes in [0u8, 1, 8, 15] {
+            let i = imm_s(W::B8, i64::from(bytes));
+            c.one(&format!("psrldq xmm{x}, {i}"), |a| {
+                a.shift_bytes(true, Xmm(x), bytes)
+            });
+            c.one(&format!("pslldq xmm{x}, {i}"), |a| {
+                a.shift_bytes(false, Xmm(x), bytes)
             });
         }
     }

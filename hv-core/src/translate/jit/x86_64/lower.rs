@@ -33,7 +33,8 @@ use alloc::vec::Vec;
 use super::enc::{Alu, Asm, Cc, EncError, Label, Mem, Reg, Shift as XShift, Sse, Xmm, W};
 use crate::translate::cond::cond_holds;
 use crate::translate::jit::ir::{
-    BinOp, FlagOp, FpArith, FpOp, GReg, IrBlock, IrOp, LoadExt, Test, Tmp, UnOp, Val, Width,
+    BinOp, FlagOp, FpArith, FpOp, GReg, IrBlock, IrOp, LoadExt, Test, Tmp, UnOp, Val, VecImm,
+    VecLane, VecLogic, Width,
 };
 use crate::translate::regs::{ArchRegs, JumpTableEntry, HOST_TLB_ENTRIES, JUMP_TABLE_ENTRIES};
 
@@ -185,6 +186,9 @@ enum ColdKind {
     Interp {
         /// Address of the decoded op.
         op: u64,
+        /// A general register the instruction wrote, read back into RAX
+        /// for the fast path's continuation.
+        reload: Option<u8>,
     },
 }
 
@@ -722,12 +726,27 @@ impl Lower<'_> {
     /// before that choice is made, so the interpreter starts from the
     /// instruction's own inputs.
     fn fp(&mut self, i: usize, index: u16, op: FpOp) -> Result<(), CompileError> {
+        let reload = match op {
+            FpOp::ToGp { xd, .. } if xd < 31 => Some(xd),
+            _ => None,
+        };
         let kind = ColdKind::Interp {
             op: self.op_addr(index),
+            reload,
         };
-        let cold = self.cold_path(i, kind, 0, 0, None);
+        let cold = self.cold_path(i, kind, 0, 0, op.def());
         let x0 = Xmm(0);
+        let x1 = Xmm(1);
         let v = |n: u8| Self::field(ArchRegs::offset_v(n));
+        let v_hi = |n: u8| Self::field(ArchRegs::offset_v(n) + 8);
+        let needs = match op {
+            FpOp::Arith { .. } => ArchRegs::FP_FAST_ARITH,
+            FpOp::Cmp { .. } => ArchRegs::FP_FAST_CMP,
+            _ => ArchRegs::FP_ENABLED,
+        };
+        self.a
+            .test_mi(W::B32, Self::field(ArchRegs::OFFSET_FP_FAST), needs);
+        self.a.jcc(Cc::E, cold.entry);
         match op {
             FpOp::Arith {
                 op,
@@ -736,12 +755,6 @@ impl Lower<'_> {
                 rn,
                 rm,
             } => {
-                self.a.test_mi(
-                    W::B32,
-                    Self::field(ArchRegs::OFFSET_FP_FAST),
-                    ArchRegs::FP_FAST_ARITH,
-                );
-                self.a.jcc(Cc::E, cold.entry);
                 let sse = match (op, double) {
                     (FpArith::Add, true) => Sse::Addsd,
                     (FpArith::Sub, true) => Sse::Subsd,
@@ -777,12 +790,6 @@ impl Lower<'_> {
                 self.a.movups_store(v(rd), x0);
             }
             FpOp::Cmp { double, rn, rm } => {
-                self.a.test_mi(
-                    W::B32,
-                    Self::field(ArchRegs::OFFSET_FP_FAST),
-                    ArchRegs::FP_FAST_CMP,
-                );
-                self.a.jcc(Cc::E, cold.entry);
                 let (load, ucomis) = if double {
                     (Sse::Movq, Sse::Ucomisd)
                 } else {
@@ -792,7 +799,6 @@ impl Lower<'_> {
                 match rm {
                     Some(m) => self.a.sse_rm(ucomis, x0, v(m)),
                     None => {
-                        let x1 = Xmm(1);
                         self.a.sse_rr(Sse::Xorps, x1, x1);
                         self.a.sse_rr(ucomis, x0, x1);
                     }
@@ -809,10 +815,195 @@ impl Lower<'_> {
                 self.a
                     .store(W::B32, Self::field(ArchRegs::OFFSET_NZCV), RAX);
             }
+            FpOp::Logic { op, q, rd, rn, rm } => {
+                match op {
+                    // PANDN complements its destination: !m & n.
+                    VecLogic::Bic => {
+                        self.a.sse_rm(Sse::Movups, x0, v(rm));
+                        self.a.sse_rm(Sse::Pandn, x0, v(rn));
+                    }
+                    VecLogic::Orn => {
+                        self.a.sse_rm(Sse::Movups, x1, v(rm));
+                        self.a.sse_rr(Sse::Pcmpeqd, x0, x0);
+                        self.a.sse_rr(Sse::Pxor, x1, x0);
+                        self.a.sse_rm(Sse::Movups, x0, v(rn));
+                        self.a.sse_rr(Sse::Por, x0, x1);
+                    }
+                    _ => {
+                        let sse = match op {
+                            VecLogic::And => Sse::Pand,
+                            VecLogic::Orr => Sse::Por,
+                            _ => Sse::Pxor,
+                        };
+                        self.a.sse_rm(Sse::Movups, x0, v(rn));
+                        self.a.sse_rm(sse, x0, v(rm));
+                    }
+                }
+                self.store_vector(q, rd, x0);
+            }
+            FpOp::Lanes {
+                op,
+                size,
+                q,
+                rd,
+                rn,
+                rm,
+            } => {
+                let sse = match (op, size) {
+                    (VecLane::Add, 0) => Sse::Paddb,
+                    (VecLane::Add, 1) => Sse::Paddw,
+                    (VecLane::Add, 2) => Sse::Paddd,
+                    (VecLane::Add, _) => Sse::Paddq,
+                    (VecLane::Sub, 0) => Sse::Psubb,
+                    (VecLane::Sub, 1) => Sse::Psubw,
+                    (VecLane::Sub, 2) => Sse::Psubd,
+                    (VecLane::Sub, _) => Sse::Psubq,
+                    // The lifter passes no 64-bit compares (SSE4.1).
+                    (_, 0) => Sse::Pcmpeqb,
+                    (_, 1) => Sse::Pcmpeqw,
+                    _ => Sse::Pcmpeqd,
+                };
+                self.a.sse_rm(Sse::Movups, x0, v(rn));
+                if op == VecLane::Cmeq0 {
+                    self.a.sse_rr(Sse::Pxor, x1, x1);
+                    self.a.sse_rr(sse, x0, x1);
+                } else {
+                    self.a.sse_rm(sse, x0, v(rm));
+                }
+                self.store_vector(q, rd, x0);
+            }
+            FpOp::Ext {
+                q,
+                index,
+                rd,
+                rn,
+                rm,
+            } => {
+                if q {
+                    self.a.sse_rm(Sse::Movups, x0, v(rn));
+                    if index != 0 {
+                        self.a.shift_bytes(true, x0, index);
+                        self.a.sse_rm(Sse::Movups, x1, v(rm));
+                        self.a.shift_bytes(false, x1, 16 - index);
+                        self.a.sse_rr(Sse::Por, x0, x1);
+                    }
+                    self.a.movups_store(v(rd), x0);
+                } else {
+                    self.a.load(W::B64, RAX, v(rn));
+                    if index != 0 {
+                        self.a.load(W::B64, RDX, v(rm));
+                        self.a.shrd_ri(W::B64, RAX, RDX, 8 * index);
+                    }
+                    self.store_halves(rd, RAX, q);
+                }
+            }
+            FpOp::Imm { op, q, pattern, rd } => {
+                self.a.mov_ri(RAX, pattern);
+                match op {
+                    VecImm::Mov => self.store_halves(rd, RAX, q),
+                    VecImm::Or | VecImm::And => {
+                        let alu = if op == VecImm::Or { Alu::Or } else { Alu::And };
+                        self.a.alu_mr(alu, W::B64, v(rd), RAX);
+                        if q {
+                            self.a.alu_mr(alu, W::B64, v_hi(rd), RAX);
+                        } else {
+                            self.a.store_i(W::B64, v_hi(rd), 0);
+                        }
+                    }
+                }
+            }
+            FpOp::DupGp { q, size, rd, val } => {
+                self.val_into(RAX, val);
+                // Replicate the lane across 64 bits.
+                let ones = match size {
+                    0 => Some((W::B8, 0x0101_0101_0101_0101u64)),
+                    1 => Some((W::B16, 0x0001_0001_0001_0001)),
+                    _ => None,
+                };
+                match (ones, size) {
+                    (Some((from, ones)), _) => {
+                        self.a.movzx_rr(from, RAX, RAX);
+                        self.a.mov_ri(RCX, ones);
+                        self.a.imul_rr(W::B64, RAX, RCX);
+                    }
+                    (None, 2) => {
+                        self.a.mov_rr(W::B32, RAX, RAX);
+                        self.a.mov_rr(W::B64, RCX, RAX);
+                        self.a.shift_ri(XShift::Shl, W::B64, RCX, 32);
+                        self.a.alu_rr(Alu::Or, W::B64, RAX, RCX);
+                    }
+                    _ => {}
+                }
+                self.store_halves(rd, RAX, q);
+            }
+            FpOp::FromGp { bits, rd, val } => {
+                self.val_into(RAX, val);
+                match bits {
+                    128 => self.a.store(W::B64, v_hi(rd), RAX),
+                    _ => {
+                        if bits == 32 {
+                            self.a.mov_rr(W::B32, RAX, RAX);
+                        }
+                        self.store_halves(rd, RAX, false);
+                    }
+                }
+            }
+            FpOp::ToGp {
+                dst,
+                rn,
+                offset,
+                size_log2,
+                ext,
+                ..
+            } => {
+                let m = Self::field(ArchRegs::offset_v(rn) + i32::from(offset));
+                let from = match size_log2 {
+                    0 => W::B8,
+                    1 => W::B16,
+                    2 => W::B32,
+                    _ => W::B64,
+                };
+                match (ext, from) {
+                    (LoadExt::Zero, _) | (_, W::B64) => self.a.load(from, RAX, m),
+                    (LoadExt::Sx64, _) => self.a.load_sx(from, W::B64, RAX, m),
+                    (LoadExt::Sx32, W::B32) => self.a.load(W::B32, RAX, m),
+                    (LoadExt::Sx32, _) => self.a.load_sx(from, W::B32, RAX, m),
+                }
+                self.a.bind(cold.back)?;
+                self.def_from(dst, RAX);
+                self.cold.push(cold);
+                return Ok(());
+            }
         }
         self.a.bind(cold.back)?;
         self.cold.push(cold);
         Ok(())
+    }
+
+    /// Store XMM `x` as Vd: all of it, or (not `q`) its low half with the
+    /// upper half of Vd zeroed.
+    fn store_vector(&mut self, q: bool, rd: u8, x: Xmm) {
+        let m = Self::field(ArchRegs::offset_v(rd));
+        if q {
+            self.a.movups_store(m, x);
+        } else {
+            self.a.movq_store(m, x);
+            self.a
+                .store_i(W::B64, Self::field(ArchRegs::offset_v(rd) + 8), 0);
+        }
+    }
+
+    /// Vd = `r` in both halves (`q`), or in the low half with the upper
+    /// half zeroed.
+    fn store_halves(&mut self, rd: u8, r: Reg, q: bool) {
+        let lo = Self::field(ArchRegs::offset_v(rd));
+        let hi = Self::field(ArchRegs::offset_v(rd) + 8);
+        self.a.store(W::B64, lo, r);
+        if q {
+            self.a.store(W::B64, hi, r);
+        } else {
+            self.a.store_i(W::B64, hi, 0);
+        }
     }
 
     fn leave_label(&mut self) -> Label {
@@ -988,7 +1179,7 @@ impl Lower<'_> {
                     self.env.load
                 }
             }
-            ColdKind::Interp { op } => {
+            ColdKind::Interp { op, .. } => {
                 self.a.mov_rr(W::B64, Reg::Rdi, CTX);
                 self.a.mov_ri(Reg::Rsi, op);
                 self.a.mov_ri(RDX, c.pc);
@@ -1010,6 +1201,12 @@ impl Lower<'_> {
         self.a.jcc(Cc::Ne, leave);
         if c.delta > 0 {
             self.a.alu_mi(Alu::Sub, W::B64, icount, i32::from(c.delta));
+        }
+        if let ColdKind::Interp {
+            reload: Some(x), ..
+        } = c.kind
+        {
+            self.a.load(W::B64, RAX, Self::field(ArchRegs::offset_x(x)));
         }
         self.a.jmp(c.back);
         Ok(())
