@@ -205,6 +205,12 @@ struct Cold {
     delta: u16,
     /// Caller-saved registers holding live temporaries.
     save: Vec<Reg>,
+    /// Loads and stores: where the fast path has the address, the value
+    /// to store and wants the loaded value (the calls take and give them
+    /// in RAX and RDX).
+    addr: Reg,
+    val: Reg,
+    dst: Reg,
 }
 
 struct Lower<'a> {
@@ -1034,35 +1040,39 @@ impl Lower<'_> {
             .is_some_and(|&u| u > i && u != usize::MAX)
     }
 
-    /// The host-TLB probe for the address in RAX: on a hit RAX becomes the
-    /// host address; on a miss (or a misaligned access) control goes to
-    /// `miss`. Clobbers RCX and R11.
-    fn tlb_probe(&mut self, size_log2: u8, el: u8, write: bool, miss: Label) {
+    /// The host-TLB probe for the address in `addr`: on a hit, returns the
+    /// host location (RAX holds the entry's addend, or the host address if
+    /// `addr` is RAX); on a miss (or a misaligned access) control goes to
+    /// `miss` with `addr` unchanged. Clobbers RAX, RCX and R11.
+    fn tlb_probe(&mut self, addr: Reg, size_log2: u8, el: u8, write: bool, miss: Label) -> Mem {
         let tlb = ArchRegs::offset_tlb(el);
         let tag = if write {
             ArchRegs::OFFSET_TLB_WRITE
         } else {
             ArchRegs::OFFSET_TLB_READ
         };
-        // RCX = slot * 32: bits 19:12 of the address, moved to 12:5.
-        self.a.mov_rr(W::B64, RCX, RAX);
-        self.a.shift_ri(XShift::Shr, W::B64, RCX, 7);
+        // RCX = slot * 32: bits 19:12 of the address, moved to 12:5 (the
+        // low 32 bits hold them).
+        self.a.mov_rr(W::B32, RCX, addr);
+        self.a.shift_ri(XShift::Shr, W::B32, RCX, 7);
         self.a
             .alu_ri(Alu::And, W::B32, RCX, ((HOST_TLB_ENTRIES as i32) - 1) << 5);
         // The page plus the address's low bits an aligned access has
         // clear: a misaligned access cannot match.
         let mask = !0xfffi32 | ((1i32 << size_log2) - 1);
-        self.a.mov_rr(W::B64, R11, RAX);
+        self.a.mov_rr(W::B64, R11, addr);
         self.a.alu_ri(Alu::And, W::B64, R11, mask);
         self.a
             .alu_rm(Alu::Cmp, W::B64, R11, Mem::indexed(BASE, RCX, 1, tlb + tag));
         self.a.jcc(Cc::Ne, miss);
-        self.a.alu_rm(
-            Alu::Add,
-            W::B64,
-            RAX,
-            Mem::indexed(BASE, RCX, 1, tlb + ArchRegs::OFFSET_TLB_ADDEND),
-        );
+        let addend = Mem::indexed(BASE, RCX, 1, tlb + ArchRegs::OFFSET_TLB_ADDEND);
+        if addr == RAX {
+            self.a.alu_rm(Alu::Add, W::B64, RAX, addend);
+            Mem::base(RAX, 0)
+        } else {
+            self.a.load(W::B64, RAX, addend);
+            Mem::indexed(RAX, addr, 1, 0)
+        }
     }
 
     fn access_el(&self, unpriv: bool) -> u8 {
@@ -1089,6 +1099,9 @@ impl Lower<'_> {
             pc: self.env.va.wrapping_add(4 * u64::from(self.cur)),
             delta: (self.cur + 1).saturating_sub(self.added),
             save: self.live_caller_saved(i, except),
+            addr: RAX,
+            val: RDX,
+            dst: RAX,
         }
     }
 
@@ -1102,24 +1115,29 @@ impl Lower<'_> {
         unpriv: bool,
     ) -> Result<(), CompileError> {
         let el = self.access_el(unpriv);
-        let cold = self.cold_path(i, ColdKind::Load, size_log2, el, Some(dst));
-        self.val_into(RAX, addr);
-        self.tlb_probe(size_log2, el, false, cold.entry);
-        let m = Mem::base(RAX, 0);
+        let mut cold = self.cold_path(i, ColdKind::Load, size_log2, el, Some(dst));
+        cold.addr = self.val_reg(addr, RAX);
+        // Straight into the result's register when it has one.
+        cold.dst = match self.loc_of(dst) {
+            Loc::R(r) => r,
+            Loc::Slot(_) => RAX,
+        };
+        let m = self.tlb_probe(cold.addr, size_log2, el, false, cold.entry);
         let from = match size_log2 {
             0 => W::B8,
             1 => W::B16,
             2 => W::B32,
             _ => W::B64,
         };
-        self.a.load(from, RAX, m);
+        let d = cold.dst;
+        self.a.load(from, d, m);
         self.a.bind(cold.back)?;
         match (ext, from) {
             (LoadExt::Zero, _) | (_, W::B64) | (LoadExt::Sx32, W::B32) => {}
-            (LoadExt::Sx64, _) => self.a.movsx_rr(from, W::B64, RAX, RAX),
-            (LoadExt::Sx32, _) => self.a.movsx_rr(from, W::B32, RAX, RAX),
+            (LoadExt::Sx64, _) => self.a.movsx_rr(from, W::B64, d, d),
+            (LoadExt::Sx32, _) => self.a.movsx_rr(from, W::B32, d, d),
         }
-        self.def_from(dst, RAX);
+        self.def_from(dst, d);
         self.cold.push(cold);
         Ok(())
     }
@@ -1133,17 +1151,17 @@ impl Lower<'_> {
         unpriv: bool,
     ) -> Result<(), CompileError> {
         let el = self.access_el(unpriv);
-        let cold = self.cold_path(i, ColdKind::Store, size_log2, el, None);
-        self.val_into(RDX, val);
-        self.val_into(RAX, addr);
-        self.tlb_probe(size_log2, el, true, cold.entry);
+        let mut cold = self.cold_path(i, ColdKind::Store, size_log2, el, None);
+        cold.val = self.val_reg(val, RDX);
+        cold.addr = self.val_reg(addr, RAX);
+        let m = self.tlb_probe(cold.addr, size_log2, el, true, cold.entry);
         let w = match size_log2 {
             0 => W::B8,
             1 => W::B16,
             2 => W::B32,
             _ => W::B64,
         };
-        self.a.store(w, Mem::base(RAX, 0), RDX);
+        self.a.store(w, m, cold.val);
         self.a.bind(cold.back)?;
         self.cold.push(cold);
         Ok(())
@@ -1153,6 +1171,16 @@ impl Lower<'_> {
     /// with the live caller-saved registers saved around the call.
     fn slow_path(&mut self, c: Cold) -> Result<(), CompileError> {
         self.a.bind(c.entry)?;
+        if matches!(c.kind, ColdKind::Load | ColdKind::Store) {
+            // Value first: the address is never in RDX, the value never in
+            // RAX.
+            if c.val != RDX {
+                self.a.mov_rr(W::B64, RDX, c.val);
+            }
+            if c.addr != RAX {
+                self.a.mov_rr(W::B64, RAX, c.addr);
+            }
+        }
         let icount = Self::field(ArchRegs::OFFSET_ICOUNT);
         if c.delta > 0 {
             self.a.alu_mi(Alu::Add, W::B64, icount, i32::from(c.delta));
@@ -1207,6 +1235,9 @@ impl Lower<'_> {
         } = c.kind
         {
             self.a.load(W::B64, RAX, Self::field(ArchRegs::offset_x(x)));
+        }
+        if c.kind == ColdKind::Load && c.dst != RAX {
+            self.a.mov_rr(W::B64, c.dst, RAX);
         }
         self.a.jmp(c.back);
         Ok(())
