@@ -727,7 +727,9 @@ fn simd_program(seed: u64, n: usize) -> Vec<u32> {
         let (q, u) = (next(2) == 1, next(2) == 1);
         let (d, a, b) = (next(32) as u32, next(32) as u32, next(32) as u32);
         let size = next(4) as u32;
-        let w = match next(12) {
+        let w = match next(if seed % 2 == 1 { 13 } else { 12 }) {
+            // Odd seeds toggle SIMD&FP traps in the middle of blocks.
+            12 => msr(sysreg::CPACR_EL1, 6 + (next(4) == 0) as u32),
             0 | 1 => vthree(q, u, size, 3, b, a, d),
             2 => vthree(q, u, size, 16, b, a, d),
             3 => vthree(q, true, size, 17, b, a, d),

@@ -229,6 +229,10 @@ struct Lower<'a> {
     cur: u16,
     leave: Option<Label>,
     cold: Vec<Cold>,
+    /// SIMD&FP is known to be enabled: an earlier SIMD&FP instruction of
+    /// the block got past its check, or trapped and left the block, and
+    /// no interpreted instruction (which may write CPACR) ran since.
+    fp_enabled_known: bool,
     /// Where the code will be placed.
     at: u64,
 }
@@ -261,6 +265,7 @@ pub fn compile(ir: &IrBlock, env: &Env, at: u64) -> Result<Vec<u8>, CompileError
         cur: 0,
         leave: None,
         cold: Vec::new(),
+        fp_enabled_known: false,
         at,
     };
     for (i, op) in ir.ops.iter().enumerate() {
@@ -392,6 +397,14 @@ impl Lower<'_> {
             Loc::R(r) if r == src => {}
             Loc::R(r) => self.a.mov_rr(W::B64, r, src),
             Loc::Slot(s) => self.a.store(W::B64, Mem::base(Reg::Rsp, s), src),
+        }
+    }
+
+    /// The register `t` lives in, or RAX if it lives in a spill slot.
+    fn dst_reg(&self, t: Tmp) -> Reg {
+        match self.loc_of(t) {
+            Loc::R(r) => r,
+            Loc::Slot(_) => RAX,
         }
     }
 
@@ -686,6 +699,7 @@ impl Lower<'_> {
                 unpriv,
             } => self.store(i, addr, val, size_log2, unpriv)?,
             IrOp::Interp { index } => {
+                self.fp_enabled_known = false;
                 self.check_nothing_live_in_caller_saved(i)?;
                 self.count_to(index + 1);
                 self.added = index + 1;
@@ -750,9 +764,17 @@ impl Lower<'_> {
             FpOp::Cmp { .. } => ArchRegs::FP_FAST_CMP,
             _ => ArchRegs::FP_ENABLED,
         };
-        self.a
-            .test_mi(W::B32, Self::field(ArchRegs::OFFSET_FP_FAST), needs);
-        self.a.jcc(Cc::E, cold.entry);
+        let check = needs != ArchRegs::FP_ENABLED || !self.fp_enabled_known;
+        // Past this op, FP is enabled: its check passed, or it trapped.
+        self.fp_enabled_known = true;
+        // Only the check, FP results off the host path and unordered
+        // compares take the slow path.
+        let slow = check || matches!(op, FpOp::Arith { .. } | FpOp::Cmp { .. });
+        if check {
+            self.a
+                .test_mi(W::B32, Self::field(ArchRegs::OFFSET_FP_FAST), needs);
+            self.a.jcc(Cc::E, cold.entry);
+        }
         match op {
             FpOp::Arith {
                 op,
@@ -977,12 +999,16 @@ impl Lower<'_> {
                 }
                 self.a.bind(cold.back)?;
                 self.def_from(dst, RAX);
-                self.cold.push(cold);
+                if slow {
+                    self.cold.push(cold);
+                }
                 return Ok(());
             }
         }
         self.a.bind(cold.back)?;
-        self.cold.push(cold);
+        if slow {
+            self.cold.push(cold);
+        }
         Ok(())
     }
 
@@ -1264,10 +1290,7 @@ impl Lower<'_> {
                 };
                 // Straight into the result's register when it has one
                 // (a fresh register: neither operand is in it).
-                let r = match self.loc_of(dst) {
-                    Loc::R(r) => r,
-                    Loc::Slot(_) => RAX,
-                };
+                let r = self.dst_reg(dst);
                 self.val_into(r, a);
                 self.alu_b_into(r, alu, w, b);
                 self.def_from(dst, r);
@@ -1279,35 +1302,39 @@ impl Lower<'_> {
                     BinOp::Ashr => XShift::Sar,
                     _ => XShift::Ror,
                 };
+                // Straight into the result's register when it has one (a
+                // fresh register: neither operand nor RCX).
+                let r = self.dst_reg(dst);
                 match b {
                     Val::Imm(i) => {
-                        self.val_into(RAX, a);
+                        self.val_into(r, a);
                         let amount = (i % u64::from(w.bits())) as u8;
                         if amount == 0 {
-                            self.a.mov_rr(xw, RAX, RAX);
+                            self.a.mov_rr(xw, r, r);
                         } else {
-                            self.a.shift_ri(sh, xw, RAX, amount);
+                            self.a.shift_ri(sh, xw, r, amount);
                         }
                     }
                     Val::T(_) => {
                         // x86 masks the count to 5 or 6 bits: A64's
                         // "modulo the data size".
                         self.val_into(RCX, b);
-                        self.val_into(RAX, a);
-                        self.a.shift_cl(sh, xw, RAX);
+                        self.val_into(r, a);
+                        self.a.shift_cl(sh, xw, r);
                         if w == Width::W32 {
-                            // A count of 0 may leave RAX's top half.
-                            self.a.mov_rr(W::B32, RAX, RAX);
+                            // A count of 0 may leave the top half.
+                            self.a.mov_rr(W::B32, r, r);
                         }
                     }
                 }
-                self.def_from(dst, RAX);
+                self.def_from(dst, r);
             }
             BinOp::Mul => {
-                self.val_into(RAX, a);
+                let r = self.dst_reg(dst);
+                self.val_into(r, a);
                 let rb = self.val_reg(b, RCX);
-                self.a.imul_rr(xw, RAX, rb);
-                self.def_from(dst, RAX);
+                self.a.imul_rr(xw, r, rb);
+                self.def_from(dst, r);
             }
             BinOp::UMulHi | BinOp::SMulHi => {
                 self.val_into(RAX, a);
@@ -1353,14 +1380,17 @@ impl Lower<'_> {
 
     fn un(&mut self, op: UnOp, w: Width, dst: Tmp, a: Val) {
         let xw = xw(w);
+        // Straight into the result's register when it has one (a fresh
+        // register, not the operand's).
+        let r = self.dst_reg(dst);
         match op {
             UnOp::Not => {
-                self.val_into(RAX, a);
-                self.a.not(xw, RAX);
+                self.val_into(r, a);
+                self.a.not(xw, r);
             }
             UnOp::Rev => {
-                self.val_into(RAX, a);
-                self.a.bswap(xw, RAX);
+                self.val_into(r, a);
+                self.a.bswap(xw, r);
             }
             UnOp::Sext(bits) | UnOp::Zext(bits) => {
                 let src = self.val_reg(a, RAX);
@@ -1371,10 +1401,10 @@ impl Lower<'_> {
                 };
                 match (op, from, w) {
                     (UnOp::Zext(_), W::B32, _) | (UnOp::Sext(_), W::B32, Width::W32) => {
-                        self.a.mov_rr(W::B32, RAX, src)
+                        self.a.mov_rr(W::B32, r, src)
                     }
-                    (UnOp::Zext(_), _, _) => self.a.movzx_rr(from, RAX, src),
-                    _ => self.a.movsx_rr(from, xw, RAX, src),
+                    (UnOp::Zext(_), _, _) => self.a.movzx_rr(from, r, src),
+                    _ => self.a.movsx_rr(from, xw, r, src),
                 }
             }
             UnOp::Clz => {
@@ -1383,10 +1413,10 @@ impl Lower<'_> {
                 self.a.bsr(xw, RCX, src);
                 self.a.mov_ri_keep_flags(RAX, u64::MAX);
                 self.a.cmov(xw, Cc::E, RCX, RAX);
-                self.a.mov_ri_keep_flags(RAX, u64::from(w.bits() - 1));
-                self.a.alu_rr(Alu::Sub, xw, RAX, RCX);
+                self.a.mov_ri_keep_flags(r, u64::from(w.bits() - 1));
+                self.a.alu_rr(Alu::Sub, xw, r, RCX);
             }
         }
-        self.def_from(dst, RAX);
+        self.def_from(dst, r);
     }
 }
