@@ -16,7 +16,7 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use super::ir::{BinOp, GReg, IrBlock, IrOp, Test, UnOp, Val, Width};
+use super::ir::{BinOp, GReg, IrBlock, IrOp, LoadExt, Test, Tmp, UnOp, Val, Width};
 
 /// Run all passes.
 pub fn optimize(b: &mut IrBlock) {
@@ -97,13 +97,25 @@ pub fn forward(b: &mut IrBlock) {
     let mut subst: Vec<Option<Val>> = vec![None; b.temps as usize];
     // What each guest register holds since the last barrier, if known.
     let mut regs: [Option<Val>; 32] = [None; 32];
+    let mut widths = Widths::new(b.temps as usize);
     let mut out = Vec::with_capacity(b.ops.len());
     for mut op in b.ops.drain(..) {
         op.map_uses(|v| match v {
             Val::T(t) => subst.get(t.0 as usize).copied().flatten().unwrap_or(v),
             Val::Imm(_) => v,
         });
-        let replace = |subst: &mut Vec<Option<Val>>, t: super::ir::Tmp, v: Val| {
+        widths.narrow_operands(&mut op);
+        let op = match widths.simplify(op) {
+            Simple::Op(op) => op,
+            Simple::Is(dst, v) => {
+                if let Some(s) = subst.get_mut(dst.0 as usize) {
+                    *s = Some(v);
+                }
+                continue;
+            }
+        };
+        widths.define(&op);
+        let replace = |subst: &mut Vec<Option<Val>>, t: Tmp, v: Val| {
             if let Some(s) = subst.get_mut(t.0 as usize) {
                 *s = Some(v);
             }
@@ -161,6 +173,154 @@ pub fn forward(b: &mut IrBlock) {
         out.push(op);
     }
     b.ops = out;
+}
+
+/// What [`Widths::simplify`] made of an op.
+enum Simple {
+    /// Still an op (maybe another one).
+    Op(IrOp),
+    /// The op's result is this value: drop the op.
+    Is(Tmp, Val),
+}
+
+/// What the forward pass knows of 32-bit values: which temporaries have
+/// their upper half zero (results of W32 operations, narrow loads and
+/// zero extensions) and which are a zero extension of another value. A64
+/// W-register code is full of both (`mov w2, w20` is `orr w2, wzr, w20`,
+/// every W operand is read through a zero extension), and an operation
+/// that only reads the low 32 bits needs neither.
+struct Widths {
+    upper_zero: Vec<bool>,
+    zext_of: Vec<Option<Val>>,
+}
+
+impl Widths {
+    fn new(temps: usize) -> Widths {
+        Widths {
+            upper_zero: vec![false; temps],
+            zext_of: vec![None; temps],
+        }
+    }
+
+    fn upper_zero(&self, v: Val) -> bool {
+        match v {
+            Val::Imm(i) => i >> 32 == 0,
+            Val::T(t) => self.upper_zero.get(t.0 as usize).copied().unwrap_or(false),
+        }
+    }
+
+    /// Operands of ops that read only their low 32 bits skip a zero
+    /// extension.
+    fn narrow_operands(&self, op: &mut IrOp) {
+        let low_only = match *op {
+            IrOp::Bin { w, .. } | IrOp::Flags { w, .. } | IrOp::CondFlags { w, .. } => {
+                w == Width::W32
+            }
+            IrOp::Un { op: u, w, .. } => {
+                w == Width::W32 || matches!(u, UnOp::Zext(_) | UnOp::Sext(_))
+            }
+            _ => false,
+        };
+        if low_only {
+            op.map_uses(|v| match v {
+                Val::T(t) => self
+                    .zext_of
+                    .get(t.0 as usize)
+                    .copied()
+                    .flatten()
+                    .unwrap_or(v),
+                Val::Imm(_) => v,
+            });
+        }
+    }
+
+    /// `v` as the result of an op of width `w` that passes it through:
+    /// itself at W64, or at W32 if its upper half is already zero.
+    fn passed(&self, w: Width, v: Val) -> Option<Val> {
+        match v {
+            Val::Imm(i) => Some(Val::Imm(w.trunc(i))),
+            _ if w == Width::W64 || self.upper_zero(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Identities: x | 0, x ^ 0, x + 0, x - 0, shifts by 0, x & ones, and
+    /// zero extensions of values whose upper half is zero.
+    fn simplify(&self, op: IrOp) -> Simple {
+        let (dst, w, v) = match op {
+            IrOp::Bin {
+                op: bop,
+                w,
+                dst,
+                a,
+                b,
+            } => {
+                let ones = Val::Imm(w.trunc(u64::MAX));
+                let v = match (bop, a, b) {
+                    (
+                        BinOp::Or
+                        | BinOp::Xor
+                        | BinOp::Add
+                        | BinOp::Sub
+                        | BinOp::Shl
+                        | BinOp::Lshr
+                        | BinOp::Ashr
+                        | BinOp::Ror,
+                        x,
+                        Val::Imm(0),
+                    )
+                    | (BinOp::Or | BinOp::Xor | BinOp::Add, Val::Imm(0), x) => x,
+                    (BinOp::And, x, m) | (BinOp::And, m, x) if Some(m) == Some(ones) && x != m => x,
+                    _ => return Simple::Op(op),
+                };
+                (dst, w, v)
+            }
+            IrOp::Un {
+                op: UnOp::Zext(32),
+                dst,
+                a,
+                ..
+            } if self.upper_zero(a) => (dst, Width::W64, a),
+            _ => return Simple::Op(op),
+        };
+        match self.passed(w, v) {
+            Some(v) => Simple::Is(dst, v),
+            None => Simple::Op(IrOp::Un {
+                op: UnOp::Zext(32),
+                w: Width::W64,
+                dst,
+                a: v,
+            }),
+        }
+    }
+
+    /// Record what `op` defines.
+    fn define(&mut self, op: &IrOp) {
+        let Some(dst) = op.def() else { return };
+        let zero = match *op {
+            IrOp::Bin { w, .. } | IrOp::Flags { w, .. } => w == Width::W32,
+            IrOp::Un { op: u, w, .. } => w == Width::W32 || matches!(u, UnOp::Zext(_)),
+            IrOp::Load { size_log2, ext, .. } => size_log2 <= 2 && ext != LoadExt::Sx64,
+            IrOp::GetCarry { .. } => true,
+            IrOp::Select { a, b, .. } => self.upper_zero(a) && self.upper_zero(b),
+            _ => false,
+        };
+        let k = dst.0 as usize;
+        if let Some(z) = self.upper_zero.get_mut(k) {
+            *z = zero;
+        }
+        if let (
+            IrOp::Un {
+                op: UnOp::Zext(32),
+                a,
+                ..
+            },
+            Some(z),
+        ) = (*op, self.zext_of.get_mut(k))
+        {
+            *z = Some(a);
+        }
+    }
 }
 
 /// Drop register writes that a later write to the same register makes
@@ -293,6 +453,66 @@ mod tests {
             .filter(|o| matches!(o, IrOp::Get { .. }))
             .count();
         assert_eq!(gets, 1);
+    }
+
+    #[test]
+    fn register_moves_and_w_operands_need_no_arithmetic() {
+        // mov x1, x2 (orr x1, xzr, x2); mov w3, w4 (orr w3, wzr, w4);
+        // add w5, w3, w6: W3 is already zero-extended, and the 32-bit add
+        // reads W6 without its zero extension.
+        let ir = lifted(&[
+            asm::logic_reg(true, 1, false, 0, 2, 0, 31, 1),
+            asm::logic_reg(false, 1, false, 0, 4, 0, 31, 3),
+            asm::addsub_reg(false, 0, false, 0, 6, 0, 3, 5),
+            asm::RET,
+        ]);
+        let bins: Vec<&IrOp> = ir
+            .ops
+            .iter()
+            .filter(|o| matches!(o, IrOp::Bin { .. } | IrOp::Un { .. }))
+            .collect();
+        // Only W4's zero extension and the add are left.
+        assert_eq!(bins.len(), 2, "{:#?}", ir.ops);
+        assert!(matches!(
+            bins[0],
+            IrOp::Un {
+                op: UnOp::Zext(32),
+                ..
+            }
+        ));
+        let IrOp::Bin {
+            op: BinOp::Add,
+            w: Width::W32,
+            a,
+            b: Val::T(b),
+            ..
+        } = *bins[1]
+        else {
+            panic!("{:#?}", ir.ops);
+        };
+        let get = |t: Tmp| {
+            ir.ops.iter().find_map(|o| match *o {
+                IrOp::Get { dst, reg } if dst == t => Some(reg),
+                _ => None,
+            })
+        };
+        assert_eq!(get(b), Some(GReg::X(6)));
+        assert!(matches!(a, Val::T(_)));
+        assert!(ir.ops.contains(&IrOp::Set {
+            reg: GReg::X(1),
+            val: Val::T(
+                ir.ops
+                    .iter()
+                    .find_map(|o| match *o {
+                        IrOp::Get {
+                            dst,
+                            reg: GReg::X(2),
+                        } => Some(dst),
+                        _ => None,
+                    })
+                    .unwrap()
+            )
+        }));
     }
 
     #[test]
