@@ -808,6 +808,28 @@ fn random_simd_programs_match_the_interpreter() {
 }
 
 #[test]
+fn more_live_values_than_host_registers() {
+    // 20 loads whose values all stay live until a chain of multiply-adds
+    // at the end that reads them in reverse: the block needs more homes
+    // than the 9 registers for temporaries, and the first values loaded,
+    // used last, move from their registers to spill slots.
+    let mut p = Prog::new();
+    p.ws(&mov64(21, DATA));
+    for r in 0..20u32 {
+        p.w(ldr_imm(true, r, 21, 8 * r));
+    }
+    p.w(movz(X, 22, 0, 0));
+    for r in 0..20u32 {
+        p.w(dp3(X, 0, 0, 19 - r, 22, 22 - (r % 3), 22)); // madd x22, xN, x(19-r), x22
+    }
+    p.w(hvc(0));
+    let mut p = Pair::new(Setup::default(), CODE, &p.finish());
+    run_to_hvc(&mut p, 1000);
+    assert_compiled(&p);
+    assert_ne!(p.jit.cpu.x(22), 0);
+}
+
+#[test]
 fn fuzz_target_smoke() {
     // The fuzz target's entry point on a few fixed inputs.
     let prog = alu_loop();

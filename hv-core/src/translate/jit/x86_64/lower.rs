@@ -270,7 +270,7 @@ pub fn compile(ir: &IrBlock, env: &Env, at: u64) -> Result<Vec<u8>, CompileError
     };
     for (i, op) in ir.ops.iter().enumerate() {
         if let Some(t) = op.def() {
-            l.alloc(t)?;
+            l.alloc(i, t)?;
         }
         l.op(i, op)?;
         l.release(i, op);
@@ -287,14 +287,34 @@ pub fn compile(ir: &IrBlock, env: &Env, at: u64) -> Result<Vec<u8>, CompileError
 }
 
 impl Lower<'_> {
-    fn alloc(&mut self, t: Tmp) -> Result<(), CompileError> {
+    /// A home for `t`, defined by op `i`: a free register; else the
+    /// register of the temporary used furthest ahead, if that is further
+    /// than `t`'s last use (it moves to a spill slot); else a spill slot.
+    fn alloc(&mut self, i: usize, t: Tmp) -> Result<(), CompileError> {
+        let last = |l: &Self, t: Tmp| l.last_use.get(t.0 as usize).copied().unwrap_or(0);
         let loc = if let Some(r) = self.free_regs.pop() {
             self.in_regs.push((t, r));
             Loc::R(r)
-        } else if let Some(s) = self.free_slots.pop() {
-            Loc::Slot(s)
         } else {
-            return Err(CompileError::TooManyTemps);
+            let slot = self.free_slots.pop().ok_or(CompileError::TooManyTemps)?;
+            let victim = self
+                .in_regs
+                .iter()
+                .enumerate()
+                .filter(|&(_, &(held, _))| last(self, held) != usize::MAX)
+                .max_by_key(|&(_, &(held, _))| last(self, held))
+                .map(|(k, &(held, r))| (k, held, r));
+            match victim {
+                Some((k, held, r)) if last(self, held) > last(self, t) && last(self, held) > i => {
+                    self.a.store(W::B64, Mem::base(Reg::Rsp, slot), r);
+                    if let Some(l) = self.loc.get_mut(held.0 as usize) {
+                        *l = Some(Loc::Slot(slot));
+                    }
+                    self.in_regs[k] = (t, r);
+                    Loc::R(r)
+                }
+                _ => Loc::Slot(slot),
+            }
         };
         if let Some(l) = self.loc.get_mut(t.0 as usize) {
             *l = Some(loc);
