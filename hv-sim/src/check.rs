@@ -723,7 +723,22 @@ fn writers(block: &Block, va: u64) -> Vec<(u16, Vec<Writes>)> {
                     | FpOp::Ext { rd, .. }
                     | FpOp::Imm { rd, .. }
                     | FpOp::DupGp { rd, .. }
+                    | FpOp::DupElem { rd, .. }
+                    | FpOp::Elem { rd, .. }
+                    | FpOp::InsGp { rd, .. }
                     | FpOp::FromGp { rd, .. } => Place::V(rd),
+                    FpOp::Mem { load: false, .. } => {
+                        if let Some(last) = out.last_mut() {
+                            last.1.push(Writes::Memory);
+                        }
+                        continue;
+                    }
+                    FpOp::Mem { rt, rt2, .. } => {
+                        if let (Some(r2), Some(last)) = (rt2, out.last_mut()) {
+                            last.1.push(Writes::Place(Place::V(r2)));
+                        }
+                        Place::V(rt)
+                    }
                     FpOp::Cmp { .. } => Place::Nzcv,
                     // The IR's own Set of the register follows.
                     FpOp::ToGp { .. } => continue,

@@ -727,9 +727,41 @@ fn simd_program(seed: u64, n: usize) -> Vec<u32> {
         let (q, u) = (next(2) == 1, next(2) == 1);
         let (d, a, b) = (next(32) as u32, next(32) as u32, next(32) as u32);
         let size = next(4) as u32;
-        let w = match next(if seed % 2 == 1 { 13 } else { 12 }) {
+        let base = 10 + next(4) as u32;
+        let w = match next(if seed % 2 == 1 { 19 } else { 18 }) {
             // Odd seeds toggle SIMD&FP traps in the middle of blocks.
-            12 => msr(sysreg::CPACR_EL1, 6 + (next(4) == 0) as u32),
+            18 => msr(sysreg::CPACR_EL1, 6 + (next(4) == 0) as u32),
+            12 => simd_copy(true, true, next(32) as u32, next(16) as u32, a, d), // INS (element)
+            13 => simd_copy(q, false, next(32) as u32, 0, a, d),                 // DUP (element)
+            14 => dup_scalar(next(32) as u32, a, d),
+            15 => simd_copy(true, false, next(32) as u32, 3, gp(next(6)), d), // INS (general)
+            // LDR/STR B..Q (immediate), LDUR/STUR and post/pre-index, LDP/STP.
+            16 => match next(3) {
+                0 => {
+                    let (size, opc) = if size == 0 && u { (0, 2) } else { (size, 0) };
+                    ldst_uimm(size, true, opc | u32::from(q), next(8) as u32, base, d)
+                }
+                1 => ldst_imm9(
+                    size,
+                    true,
+                    u32::from(q),
+                    next(64) as i32 - 16,
+                    [0, 1, 3][next(3) as usize],
+                    base,
+                    d,
+                ),
+                _ => ldst_pair(
+                    next(3) as u32,
+                    true,
+                    1 + next(3) as u32,
+                    q,
+                    next(8) as i32 - 2,
+                    b,
+                    base,
+                    d,
+                ),
+            },
+            17 => ldst_uimm(0, true, 3, next(16) as u32, base, d), // LDR Q
             0 | 1 => vthree(q, u, size, 3, b, a, d),
             2 => vthree(q, u, size, 16, b, a, d),
             3 => vthree(q, true, size, 17, b, a, d),
@@ -827,6 +859,29 @@ fn more_live_values_than_host_registers() {
     run_to_hvc(&mut p, 1000);
     assert_compiled(&p);
     assert_ne!(p.jit.cpu.x(22), 0);
+}
+
+#[test]
+fn simd_pairs_across_the_end_of_ram_fault_in_compiled_code() {
+    // LDR D warms the host TLB for the last page of RAM; LDP/STP D from
+    // its last 8 bytes reach into the hole and must fault every time,
+    // not only when the interpreter runs them.
+    let mut p = Prog::new();
+    p.ws(&mov64(12, HOLE - 8))
+        .w(movz(X, 0, 5, 0))
+        .label("loop")
+        .w(ldst_uimm(3, true, 1, 0, 12, 0)) // ldr d0, [x12]
+        .w(ldst_pair(1, true, 2, true, 0, 2, 12, 1)) // ldp d1, d2, [x12]
+        .w(ldst_pair(1, true, 2, false, 0, 2, 12, 1)) // stp d1, d2, [x12]
+        .w(ldst_uimm(0, true, 3, 0, 12, 3)) // ldr q3, [x12] (crosses too)
+        .w(sub_imm(X, 0, 0, 1))
+        .br("loop", |o| cbz(X, true, 0, o))
+        .w(hvc(0));
+    let mut p = Pair::new(Setup::default(), CODE, &p.finish());
+    run_to_hvc(&mut p, 10_000);
+    assert_compiled(&p);
+    // Three faults an iteration, counted by the handler.
+    assert_eq!(p.jit.cpu.x(26), 15);
 }
 
 #[test]

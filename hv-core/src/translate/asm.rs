@@ -586,6 +586,10 @@ pub const fn simd_copy(q: bool, op: bool, imm5: u32, imm4: u32, rn: u32, rd: u32
         | (r(rn) << 5)
         | r(rd)
 }
+/// DUP (element, scalar): Vd = Vn's element encoded in `imm5`.
+pub const fn dup_scalar(imm5: u32, rn: u32, rd: u32) -> u32 {
+    0x5e00_0400 | ((imm5 & 31) << 16) | (r(rn) << 5) | r(rd)
+}
 /// FMOV Xd, Vn.D\[1\] or (`to_fp`) FMOV Vd.D\[1\], Xn.
 pub const fn fmov_gp_hi(to_fp: bool, rn: u32, rd: u32) -> u32 {
     0x9eae_0000 | ((to_fp as u32) << 16) | (r(rn) << 5) | r(rd)
@@ -1033,6 +1037,53 @@ mod tests {
             ),
             ("fmov x3, v4.d[1]", fmov_gp_hi(false, 4, 3), 0x9eae_0083),
             ("fmov v4.d[1], x3", fmov_gp_hi(true, 3, 4), 0x9eaf_0064),
+            (
+                "mov v1.b[3], v2.b[7]",
+                simd_copy(true, true, 7, 7, 2, 1),
+                0x6e07_3c41
+            ),
+            (
+                "mov v1.s[1], v2.s[3]",
+                simd_copy(true, true, 12, 12, 2, 1),
+                0x6e0c_6441
+            ),
+            (
+                "dup v3.8h, v4.h[5]",
+                simd_copy(true, false, 22, 0, 4, 3),
+                0x4e16_0483
+            ),
+            ("mov b3, v1.b[2]", dup_scalar(5, 1, 3), 0x5e05_0423),
+            ("mov d3, v1.d[1]", dup_scalar(24, 1, 3), 0x5e18_0423),
+            (
+                "mov v1.h[2], w5",
+                simd_copy(true, false, 10, 3, 5, 1),
+                0x4e0a_1ca1
+            ),
+            (
+                "ldr q1, [x10, #32]",
+                ldst_uimm(0, true, 3, 2, 10, 1),
+                0x3dc0_0941
+            ),
+            (
+                "str b2, [x11, #3]",
+                ldst_uimm(0, true, 0, 3, 11, 2),
+                0x3d00_0d62
+            ),
+            (
+                "ldp q1, q2, [x12], #32",
+                ldst_pair(2, true, 1, true, 2, 2, 12, 1),
+                0xacc1_0981
+            ),
+            (
+                "stp s1, s2, [x13, #-8]!",
+                ldst_pair(0, true, 3, false, -2, 2, 13, 1),
+                0x2dbf_09a1
+            ),
+            (
+                "ldur d4, [x11, #-3]",
+                ldst_imm9(3, true, 1, -3, 0, 11, 4),
+                0xfc5f_d164
+            ),
         ]
     }
 

@@ -1932,9 +1932,11 @@ impl Cpu {
                 if let Err(f) = self.store(bus, va, op.size_log2, v, el, align) {
                     return self.data_abort(f.1, f.0, true, pc);
                 }
+                self.fill_for_simd(bus, op, va, el, true);
             }
             _ => match self.load(bus, va, op.size_log2, el, align) {
                 Ok(raw) => {
+                    self.fill_for_simd(bus, op, va, el, false);
                     if let Some(a) = wb {
                         self.set_x(rn, a);
                     }
@@ -1976,6 +1978,8 @@ impl Cpu {
             if let Err(f) = self.store(bus, va2, op.size_log2, b, el, align) {
                 return self.data_abort(f.1, f.0, true, pc);
             }
+            self.fill_for_simd(bus, op, va, el, true);
+            self.fill_for_simd(bus, op, va2, el, true);
         } else {
             let a = match self.load(bus, va, op.size_log2, el, align) {
                 Ok(v) => v,
@@ -1985,6 +1989,8 @@ impl Cpu {
                 Ok(v) => v,
                 Err(f) => return self.data_abort(f.1, f.0, false, pc),
             };
+            self.fill_for_simd(bus, op, va, el, false);
+            self.fill_for_simd(bus, op, va2, el, false);
             if let Some(w) = wb {
                 self.set_x(rn, w);
             }
@@ -1996,6 +2002,22 @@ impl Cpu {
             self.set_x(rn, w);
         }
         Flow::Next
+    }
+
+    /// After a SIMD&FP access, fill the JIT's host TLB for its page: their
+    /// slow path is this interpreter code, not the JIT's load and store
+    /// callbacks, which fill it for the integer accesses.
+    fn fill_for_simd<B: CpuBus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        op: MemOp,
+        va: u64,
+        el: u8,
+        write: bool,
+    ) {
+        if op.fp && self.jit.is_some() {
+            self.host_tlb_fill(bus, va, el, write);
+        }
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -333,6 +333,63 @@ pub enum FpOp {
         /// The general register's value.
         val: Val,
     },
+    /// INS (element): the `1 << size_log2` bytes at byte `src` of Vn to
+    /// byte `dst` of Vd, the rest of Vd kept; or (`scalar`, DUP scalar)
+    /// Vd = that element, zero-extended.
+    Elem {
+        /// log2 of the element size (0..=3).
+        size_log2: u8,
+        /// Destination.
+        rd: u8,
+        /// Byte offset in Vd.
+        dst: u8,
+        /// Source.
+        rn: u8,
+        /// Byte offset in Vn.
+        src: u8,
+        /// DUP (scalar) rather than INS.
+        scalar: bool,
+    },
+    /// DUP (element): every lane of Vd = the lane at byte `src` of Vn.
+    DupElem {
+        /// 128-bit vectors.
+        q: bool,
+        /// log2 of the lane size in bytes.
+        size: u8,
+        /// Destination.
+        rd: u8,
+        /// Source.
+        rn: u8,
+        /// Byte offset in Vn.
+        src: u8,
+    },
+    /// INS (general): the `1 << size_log2` bytes at byte `dst` of Vd =
+    /// the low bytes of `val`, the rest kept.
+    InsGp {
+        /// log2 of the element size (0..=3).
+        size_log2: u8,
+        /// Destination.
+        rd: u8,
+        /// Byte offset in Vd.
+        dst: u8,
+        /// The general register's value.
+        val: Val,
+    },
+    /// LDR/STR (and LDP/STP with `rt2`) of SIMD&FP registers: `1 <<
+    /// size_log2` bytes (1..=16) of Vt at `addr` (and of Vt2 right after);
+    /// a load zeroes the rest of the register.
+    Mem {
+        /// Load rather than store.
+        load: bool,
+        /// log2 of the access size (0..=4).
+        size_log2: u8,
+        /// The register.
+        rt: u8,
+        /// The pair's second register.
+        rt2: Option<u8>,
+        /// Virtual address.
+        addr: Val,
+    },
     /// FMOV/UMOV/SMOV to a general register: `dst` = the `1 << size_log2`
     /// bytes at byte `offset` of Vn, extended per `ext`. `xd` is the
     /// general register the instruction writes (the slow path reads the
@@ -365,14 +422,20 @@ impl FpOp {
     /// The value the op reads from a general register, if any.
     pub fn gp_use(&self) -> Option<Val> {
         match *self {
-            FpOp::DupGp { val, .. } | FpOp::FromGp { val, .. } => Some(val),
+            FpOp::DupGp { val, .. } | FpOp::FromGp { val, .. } | FpOp::InsGp { val, .. } => {
+                Some(val)
+            }
+            FpOp::Mem { addr, .. } => Some(addr),
             _ => None,
         }
     }
 
     fn gp_use_mut(&mut self) -> Option<&mut Val> {
         match self {
-            FpOp::DupGp { val, .. } | FpOp::FromGp { val, .. } => Some(val),
+            FpOp::DupGp { val, .. } | FpOp::FromGp { val, .. } | FpOp::InsGp { val, .. } => {
+                Some(val)
+            }
+            FpOp::Mem { addr, .. } => Some(addr),
             _ => None,
         }
     }

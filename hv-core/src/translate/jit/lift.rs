@@ -546,6 +546,20 @@ impl Lifter {
                 self.pair(op, rt, rt2, rn, mode, pc);
                 End::Next
             }
+            Insn::Mem { op, rt, rn, mode } if Self::fp_mem_op(op) => {
+                self.fp_mem(index, op, rt, None, rn, mode, pc);
+                End::Next
+            }
+            Insn::Pair {
+                op,
+                rt,
+                rt2,
+                rn,
+                mode,
+            } if Self::fp_mem_op(op) => {
+                self.fp_mem(index, op, rt, Some(rt2), rn, mode, pc);
+                End::Next
+            }
             Insn::Fp(f) => match self.fp_op(f) {
                 Some(op) => {
                     self.ir.push(IrOp::Fp {
@@ -632,6 +646,57 @@ impl Lifter {
                 rd,
                 val: self.get(rn),
             },
+            FpInsn::InsElem {
+                size,
+                dst,
+                src,
+                rd,
+                rn,
+            } => FpOp::Elem {
+                size_log2: size,
+                rd,
+                dst: dst << size,
+                rn,
+                src: src << size,
+                scalar: false,
+            },
+            FpInsn::DupScalar {
+                size,
+                index,
+                rd,
+                rn,
+            } => FpOp::Elem {
+                size_log2: size,
+                rd,
+                dst: 0,
+                rn,
+                src: index << size,
+                scalar: true,
+            },
+            FpInsn::DupElem {
+                q,
+                size,
+                index,
+                rd,
+                rn,
+            } => FpOp::DupElem {
+                q,
+                size,
+                rd,
+                rn,
+                src: index << size,
+            },
+            FpInsn::InsGp {
+                size,
+                index,
+                rd,
+                rn,
+            } => FpOp::InsGp {
+                size_log2: size,
+                rd,
+                dst: index << size,
+                val: self.get(rn),
+            },
             FpInsn::MovToGp { bits, rd, rn } => FpOp::ToGp {
                 dst: self.tmp(),
                 xd: rd,
@@ -703,8 +768,42 @@ impl Lifter {
         }
     }
 
-    /// Integer loads and stores of 1..=8 bytes are lifted; FP/SIMD ones
-    /// go to the interpreter.
+    /// SIMD&FP loads and stores (B, H, S, D and Q registers).
+    fn fp_mem_op(op: MemOp) -> bool {
+        op.fp && matches!(op.kind, MemKind::Load | MemKind::Store)
+    }
+
+    /// A SIMD&FP load or store (pair): the access as one
+    /// [`FpOp::Mem`], then the write-back.
+    #[allow(clippy::too_many_arguments)]
+    fn fp_mem(
+        &mut self,
+        index: usize,
+        op: MemOp,
+        rt: u8,
+        rt2: Option<u8>,
+        rn: u8,
+        mode: AddrMode,
+        pc: u64,
+    ) {
+        let (addr, wb) = self.address(rn, mode, pc);
+        self.ir.push(IrOp::Fp {
+            index: index as u16,
+            op: FpOp::Mem {
+                load: op.kind == MemKind::Load,
+                size_log2: op.size_log2,
+                rt,
+                rt2,
+                addr,
+            },
+        });
+        if let Some(w) = wb {
+            self.set(rn, w);
+        }
+    }
+
+    /// Integer loads and stores of 1..=8 bytes (SIMD&FP ones:
+    /// [`Lifter::fp_mem_op`]).
     fn native_mem(op: MemOp) -> bool {
         !op.fp && op.size_log2 <= 3
     }

@@ -789,7 +789,7 @@ impl Lower<'_> {
         self.fp_enabled_known = true;
         // Only the check, FP results off the host path and unordered
         // compares take the slow path.
-        let slow = check || matches!(op, FpOp::Arith { .. } | FpOp::Cmp { .. });
+        let slow = check || matches!(op, FpOp::Arith { .. } | FpOp::Cmp { .. } | FpOp::Mem { .. });
         if check {
             self.a
                 .test_mi(W::B32, Self::field(ArchRegs::OFFSET_FP_FAST), needs);
@@ -962,28 +962,56 @@ impl Lower<'_> {
             }
             FpOp::DupGp { q, size, rd, val } => {
                 self.val_into(RAX, val);
-                // Replicate the lane across 64 bits.
-                let ones = match size {
-                    0 => Some((W::B8, 0x0101_0101_0101_0101u64)),
-                    1 => Some((W::B16, 0x0001_0001_0001_0001)),
-                    _ => None,
-                };
-                match (ones, size) {
-                    (Some((from, ones)), _) => {
-                        self.a.movzx_rr(from, RAX, RAX);
-                        self.a.mov_ri(RCX, ones);
-                        self.a.imul_rr(W::B64, RAX, RCX);
-                    }
-                    (None, 2) => {
-                        self.a.mov_rr(W::B32, RAX, RAX);
-                        self.a.mov_rr(W::B64, RCX, RAX);
-                        self.a.shift_ri(XShift::Shl, W::B64, RCX, 32);
-                        self.a.alu_rr(Alu::Or, W::B64, RAX, RCX);
-                    }
-                    _ => {}
-                }
+                self.replicate_rax(size);
                 self.store_halves(rd, RAX, q);
             }
+            FpOp::DupElem {
+                q,
+                size,
+                rd,
+                rn,
+                src,
+            } => {
+                let m = Self::field(ArchRegs::offset_v(rn) + i32::from(src));
+                self.a.load(Self::size_w(size), RAX, m);
+                self.replicate_rax(size);
+                self.store_halves(rd, RAX, q);
+            }
+            FpOp::Elem {
+                size_log2,
+                rd,
+                dst,
+                rn,
+                src,
+                scalar,
+            } => {
+                let w = Self::size_w(size_log2);
+                let from = Self::field(ArchRegs::offset_v(rn) + i32::from(src));
+                self.a.load(w, RAX, from);
+                if scalar {
+                    self.store_halves(rd, RAX, false);
+                } else {
+                    let to = Self::field(ArchRegs::offset_v(rd) + i32::from(dst));
+                    self.a.store(w, to, RAX);
+                }
+            }
+            FpOp::InsGp {
+                size_log2,
+                rd,
+                dst,
+                val,
+            } => {
+                self.val_into(RAX, val);
+                let to = Self::field(ArchRegs::offset_v(rd) + i32::from(dst));
+                self.a.store(Self::size_w(size_log2), to, RAX);
+            }
+            FpOp::Mem {
+                load,
+                size_log2,
+                rt,
+                rt2,
+                addr,
+            } => self.fp_mem(load, size_log2, rt, rt2, addr, cold.entry),
             FpOp::FromGp { bits, rd, val } => {
                 self.val_into(RAX, val);
                 match bits {
@@ -1030,6 +1058,92 @@ impl Lower<'_> {
             self.cold.push(cold);
         }
         Ok(())
+    }
+
+    /// The operand width of an access of `1 << size_log2` bytes (0..=3).
+    fn size_w(size_log2: u8) -> W {
+        match size_log2 {
+            0 => W::B8,
+            1 => W::B16,
+            2 => W::B32,
+            _ => W::B64,
+        }
+    }
+
+    /// Replicate the low lane (`1 << size` bytes) of RAX across its 64
+    /// bits. Clobbers RCX.
+    fn replicate_rax(&mut self, size: u8) {
+        match size {
+            0 | 1 => {
+                let (from, ones) = if size == 0 {
+                    (W::B8, 0x0101_0101_0101_0101u64)
+                } else {
+                    (W::B16, 0x0001_0001_0001_0001)
+                };
+                self.a.movzx_rr(from, RAX, RAX);
+                self.a.mov_ri(RCX, ones);
+                self.a.imul_rr(W::B64, RAX, RCX);
+            }
+            2 => {
+                self.a.mov_rr(W::B32, RAX, RAX);
+                self.a.mov_rr(W::B64, RCX, RAX);
+                self.a.shift_ri(XShift::Shl, W::B64, RCX, 32);
+                self.a.alu_rr(Alu::Or, W::B64, RAX, RCX);
+            }
+            _ => {}
+        }
+    }
+
+    /// SIMD&FP loads and stores through the host TLB. Both halves of a
+    /// pair must hit and lie in one page before anything moves, so the
+    /// slow path (the whole instruction in the interpreter) starts from
+    /// scratch; accesses not aligned to their size take it too.
+    fn fp_mem(
+        &mut self,
+        load: bool,
+        size_log2: u8,
+        rt: u8,
+        rt2: Option<u8>,
+        addr: Val,
+        slow: Label,
+    ) {
+        let a = self.val_reg(addr, RAX);
+        let bytes = 1i32 << size_log2;
+        if rt2.is_some() {
+            // The pair's second half in the same page as the first.
+            self.a.mov_rr(W::B32, RCX, a);
+            self.a.alu_ri(Alu::And, W::B32, RCX, 0xfff);
+            self.a.alu_ri(Alu::Cmp, W::B32, RCX, 0x1000 - 2 * bytes);
+            self.a.jcc(Cc::A, slow);
+        }
+        let m = self.tlb_probe(a, size_log2.min(4), self.env.el, !load, slow);
+        let at = |k: i32| Mem {
+            disp: m.disp + k * bytes,
+            ..m
+        };
+        let v = |n: u8| Self::field(ArchRegs::offset_v(n));
+        for (k, r) in [(0, Some(rt)), (1, rt2)] {
+            let Some(r) = r else { continue };
+            match (load, size_log2) {
+                (true, 4) => {
+                    self.a.sse_rm(Sse::Movups, Xmm(0), at(k));
+                    self.a.movups_store(v(r), Xmm(0));
+                }
+                (true, _) => {
+                    self.a.load(Self::size_w(size_log2), RCX, at(k));
+                    self.store_halves(r, RCX, false);
+                }
+                (false, 4) => {
+                    self.a.sse_rm(Sse::Movups, Xmm(0), v(r));
+                    self.a.movups_store(at(k), Xmm(0));
+                }
+                (false, _) => {
+                    let w = Self::size_w(size_log2);
+                    self.a.load(w, RCX, v(r));
+                    self.a.store(w, at(k), RCX);
+                }
+            }
+        }
     }
 
     /// Store XMM `x` as Vd: all of it, or (not `q`) its low half with the
