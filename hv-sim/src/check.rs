@@ -724,6 +724,9 @@ fn writers(block: &Block, va: u64) -> Vec<(u16, Vec<Writes>)> {
                     | FpOp::Imm { rd, .. }
                     | FpOp::DupGp { rd, .. }
                     | FpOp::DupElem { rd, .. }
+                    | FpOp::Shift { rd, .. }
+                    | FpOp::Widen { rd, .. }
+                    | FpOp::Rev { rd, .. }
                     | FpOp::Elem { rd, .. }
                     | FpOp::InsGp { rd, .. }
                     | FpOp::FromGp { rd, .. } => Place::V(rd),

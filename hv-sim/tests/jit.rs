@@ -728,9 +728,19 @@ fn simd_program(seed: u64, n: usize) -> Vec<u32> {
         let (d, a, b) = (next(32) as u32, next(32) as u32, next(32) as u32);
         let size = next(4) as u32;
         let base = 10 + next(4) as u32;
-        let w = match next(if seed % 2 == 1 { 19 } else { 18 }) {
+        let w = match next(if seed % 2 == 1 { 21 } else { 20 }) {
             // Odd seeds toggle SIMD&FP traps in the middle of blocks.
-            18 => msr(sysreg::CPACR_EL1, 6 + (next(4) == 0) as u32),
+            20 => msr(sysreg::CPACR_EL1, 6 + (next(4) == 0) as u32),
+            // Shifts by immediate (SSHR/USHR, SHL/SLI, SSHLL/USHLL) and REV*.
+            18 => simd_shift_imm(
+                q,
+                u,
+                8 + next(120) as u32,
+                [0, 10, 20][next(3) as usize],
+                a,
+                d,
+            ),
+            19 => simd_misc(q, u, size, next(2) as u32, a, d),
             12 => simd_copy(true, true, next(32) as u32, next(16) as u32, a, d), // INS (element)
             13 => simd_copy(q, false, next(32) as u32, 0, a, d),                 // DUP (element)
             14 => dup_scalar(next(32) as u32, a, d),

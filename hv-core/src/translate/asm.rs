@@ -586,6 +586,29 @@ pub const fn simd_copy(q: bool, op: bool, imm5: u32, imm4: u32, rn: u32, rd: u32
         | (r(rn) << 5)
         | r(rd)
 }
+/// AdvSIMD shift by immediate (vector): `immhb` the 7-bit immh:immb
+/// (lane size and amount), `opcode` 0b00000 SSHR/USHR, 0b01010 SHL/SLI,
+/// 0b10100 SSHLL/USHLL.
+pub const fn simd_shift_imm(q: bool, u: bool, immhb: u32, opcode: u32, rn: u32, rd: u32) -> u32 {
+    0x0f00_0400
+        | ((q as u32) << 30)
+        | ((u as u32) << 29)
+        | ((immhb & 0x7f) << 16)
+        | ((opcode & 31) << 11)
+        | (r(rn) << 5)
+        | r(rd)
+}
+/// AdvSIMD two-register miscellaneous: `opcode` 0 REV64 (REV32 with
+/// `u`), 1 REV16, and so on.
+pub const fn simd_misc(q: bool, u: bool, size: u32, opcode: u32, rn: u32, rd: u32) -> u32 {
+    0x0e20_0800
+        | ((q as u32) << 30)
+        | ((u as u32) << 29)
+        | ((size & 3) << 22)
+        | ((opcode & 31) << 12)
+        | (r(rn) << 5)
+        | r(rd)
+}
 /// DUP (element, scalar): Vd = Vn's element encoded in `imm5`.
 pub const fn dup_scalar(imm5: u32, rn: u32, rd: u32) -> u32 {
     0x5e00_0400 | ((imm5 & 31) << 16) | (r(rn) << 5) | r(rd)

@@ -219,6 +219,19 @@ pub enum VecLane {
     Cmeq0,
 }
 
+/// Lane shifts by an immediate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VecShift {
+    /// SHL.
+    Shl,
+    /// USHR (an amount of the lane size gives 0).
+    Ushr,
+    /// SSHR (an amount of the lane size gives the sign).
+    Sshr,
+    /// SLI: shift left, keeping Vd's low `amount` bits of each lane.
+    Sli,
+}
+
 /// Immediate operations on a whole vector (MOVI, MVNI, ORR/BIC
 /// immediate) with the 64-bit pattern each half gets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -332,6 +345,51 @@ pub enum FpOp {
         rd: u8,
         /// The general register's value.
         val: Val,
+    },
+    /// Every lane shifted by `amount` (lanes of 2, 4 or 8 bytes).
+    Shift {
+        /// Operation.
+        op: VecShift,
+        /// log2 of the lane size in bytes (1..=3).
+        size: u8,
+        /// 128-bit vectors.
+        q: bool,
+        /// Destination.
+        rd: u8,
+        /// Source.
+        rn: u8,
+        /// Shift amount (0..=lane bits).
+        amount: u8,
+    },
+    /// USHLL/SSHLL(2): the lanes of Vn's lower (`upper`: upper) half
+    /// widened to twice their size and shifted left by `shift`.
+    Widen {
+        /// Sign- rather than zero-extend.
+        signed: bool,
+        /// log2 of the source lane size in bytes (0..=2).
+        size: u8,
+        /// From the upper half (the "2" forms).
+        upper: bool,
+        /// Destination.
+        rd: u8,
+        /// Source.
+        rn: u8,
+        /// Shift amount.
+        shift: u8,
+    },
+    /// REV16/REV32/REV64: reverse the order of `1 << size`-byte lanes
+    /// within each `1 << container`-byte container.
+    Rev {
+        /// log2 of the lane size in bytes.
+        size: u8,
+        /// log2 of the container size in bytes (1..=3).
+        container: u8,
+        /// 128-bit vectors.
+        q: bool,
+        /// Destination.
+        rd: u8,
+        /// Source.
+        rn: u8,
     },
     /// INS (element): the `1 << size_log2` bytes at byte `src` of Vn to
     /// byte `dst` of Vd, the rest of Vd kept; or (`scalar`, DUP scalar)

@@ -22,7 +22,7 @@ use crate::translate::ir::Block;
 
 use super::ir::{
     BinOp, FlagOp, FpArith, FpOp, GReg, IrBlock, IrOp, LoadExt, Test, Tmp, UnOp, Val, VecImm,
-    VecLane, VecLogic, Width,
+    VecLane, VecLogic, VecShift, Width,
 };
 
 /// Lift `block`, whose first instruction is at virtual address `va`.
@@ -597,20 +597,55 @@ impl Lifter {
                 rm,
             },
             FpInsn::Int(s) if s.flags & !simd_int::Q == 0 => {
-                let op = match (s.op, s.size) {
-                    (IntOp::Add, _) => VecLane::Add,
-                    (IntOp::Sub, _) => VecLane::Sub,
-                    (IntOp::Cmeq, 0..=2) => VecLane::Cmeq,
-                    (IntOp::Cmeq0, 0..=2) => VecLane::Cmeq0,
-                    _ => return None,
-                };
-                FpOp::Lanes {
+                let q = q_of(&s);
+                let (rd, rn, size) = (s.rd, s.rn, s.size);
+                let shift = |op| FpOp::Shift {
                     op,
-                    size: s.size,
-                    q: q_of(&s),
-                    rd: s.rd,
-                    rn: s.rn,
+                    size,
+                    q,
+                    rd,
+                    rn,
+                    amount: s.imm,
+                };
+                let rev = |container| FpOp::Rev {
+                    size,
+                    container,
+                    q,
+                    rd,
+                    rn,
+                };
+                let widen = |signed| FpOp::Widen {
+                    signed,
+                    size,
+                    upper: q,
+                    rd,
+                    rn,
+                    shift: s.imm,
+                };
+                let lanes = |op| FpOp::Lanes {
+                    op,
+                    size,
+                    q,
+                    rd,
+                    rn,
                     rm: s.rm,
+                };
+                match (s.op, size) {
+                    (IntOp::Add, _) => lanes(VecLane::Add),
+                    (IntOp::Sub, _) => lanes(VecLane::Sub),
+                    (IntOp::Cmeq, 0..=2) => lanes(VecLane::Cmeq),
+                    (IntOp::Cmeq0, 0..=2) => lanes(VecLane::Cmeq0),
+                    // SSE2 has no byte shifts and no 64-bit arithmetic one.
+                    (IntOp::Shl, 1..=3) => shift(VecShift::Shl),
+                    (IntOp::Ushr, 1..=3) => shift(VecShift::Ushr),
+                    (IntOp::Sshr, 1..=2) => shift(VecShift::Sshr),
+                    (IntOp::Sli, 1..=3) => shift(VecShift::Sli),
+                    (IntOp::Ushll, 0..=2) => widen(false),
+                    (IntOp::Sshll, 0..=2) => widen(true),
+                    (IntOp::Rev16, 0) => rev(1),
+                    (IntOp::Rev32, 0..=1) => rev(2),
+                    (IntOp::Rev64, 0..=2) => rev(3),
+                    _ => return None,
                 }
             }
             FpInsn::Ext {

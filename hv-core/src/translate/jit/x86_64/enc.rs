@@ -1147,17 +1147,34 @@ impl Asm {
         self.op_rm(p, &[0x0F, 0xD6], src.0 & 15, m);
     }
 
-    /// `psrldq x, bytes` (`right`) or `pslldq x, bytes`: shift the whole
-    /// register by bytes, shifting in zeros.
-    pub fn shift_bytes(&mut self, right: bool, x: Xmm, bytes: u8) {
+    /// `op x, amount`: a shift of every lane (or of the whole register, in
+    /// bytes, for `Psrldq`/`Pslldq`) by an immediate.
+    pub fn sse_shift(&mut self, op: SseShift, x: Xmm, amount: u8) {
         let p = Pfx {
             p66: true,
             ..Pfx::default()
         };
-        let digit = if right { 3 } else { 7 };
-        self.head(p, 0, 0, x.high(), &[0x0F, 0x73]);
+        let (opc, digit) = op.encoding();
+        self.head(p, 0, 0, x.high(), &[0x0F, opc]);
         self.buf.push(0xC0 | (digit << 3) | x.low());
-        self.buf.push(bytes);
+        self.buf.push(amount);
+    }
+
+    /// `op dst, src, imm`: `pshufd`, `pshuflw` or `pshufhw`.
+    pub fn sse_shuffle(&mut self, op: SseShuffle, dst: Xmm, src: Xmm, imm: u8) {
+        let rep = match op {
+            SseShuffle::Pshufd => 0,
+            SseShuffle::Pshuflw => 0xF2,
+            SseShuffle::Pshufhw => 0xF3,
+        };
+        let p = Pfx {
+            p66: op == SseShuffle::Pshufd,
+            rep,
+            ..Pfx::default()
+        };
+        self.head(p, dst.high(), 0, src.high(), &[0x0F, 0x70]);
+        self.buf.push(0xC0 | (dst.low() << 3) | src.low());
+        self.buf.push(imm);
     }
 
     /// `movd`/`movq dst, src`: the low 32 (`W::B32`) or 64 bits of an SSE
@@ -1203,6 +1220,74 @@ impl Xmm {
     const fn high(self) -> u8 {
         (self.0 >> 3) & 1
     }
+}
+
+/// SSE2 shifts by an immediate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SseShift {
+    /// `psrlw`.
+    Psrlw,
+    /// `psraw`.
+    Psraw,
+    /// `psllw`.
+    Psllw,
+    /// `psrld`.
+    Psrld,
+    /// `psrad`.
+    Psrad,
+    /// `pslld`.
+    Pslld,
+    /// `psrlq`.
+    Psrlq,
+    /// `psllq`.
+    Psllq,
+    /// `psrldq`: the whole register right, in bytes.
+    Psrldq,
+    /// `pslldq`: the whole register left, in bytes.
+    Pslldq,
+}
+
+impl SseShift {
+    /// Every shift.
+    pub const ALL: [SseShift; 10] = [
+        SseShift::Psrlw,
+        SseShift::Psraw,
+        SseShift::Psllw,
+        SseShift::Psrld,
+        SseShift::Psrad,
+        SseShift::Pslld,
+        SseShift::Psrlq,
+        SseShift::Psllq,
+        SseShift::Psrldq,
+        SseShift::Pslldq,
+    ];
+
+    /// The opcode (after 66 0F) and the /digit.
+    fn encoding(self) -> (u8, u8) {
+        match self {
+            SseShift::Psrlw => (0x71, 2),
+            SseShift::Psraw => (0x71, 4),
+            SseShift::Psllw => (0x71, 6),
+            SseShift::Psrld => (0x72, 2),
+            SseShift::Psrad => (0x72, 4),
+            SseShift::Pslld => (0x72, 6),
+            SseShift::Psrlq => (0x73, 2),
+            SseShift::Psllq => (0x73, 6),
+            SseShift::Psrldq => (0x73, 3),
+            SseShift::Pslldq => (0x73, 7),
+        }
+    }
+}
+
+/// SSE2 shuffles with an immediate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SseShuffle {
+    /// `pshufd`: dwords.
+    Pshufd,
+    /// `pshuflw`: the low four words.
+    Pshuflw,
+    /// `pshufhw`: the high four words.
+    Pshufhw,
 }
 
 /// SSE/SSE2 operations of the form `op xmm, xmm/m`.
@@ -1266,11 +1351,23 @@ pub enum Sse {
     Psubd,
     /// `psubq`.
     Psubq,
+    /// `punpcklbw`.
+    Punpcklbw,
+    /// `punpcklwd`.
+    Punpcklwd,
+    /// `punpckldq`.
+    Punpckldq,
+    /// `pcmpgtb`.
+    Pcmpgtb,
+    /// `pcmpgtw`.
+    Pcmpgtw,
+    /// `pcmpgtd`.
+    Pcmpgtd,
 }
 
 impl Sse {
     /// Every operation.
-    pub const ALL: [Sse; 29] = [
+    pub const ALL: [Sse; 35] = [
         Sse::Movq,
         Sse::Movd,
         Sse::Movups,
@@ -1300,6 +1397,12 @@ impl Sse {
         Sse::Psubw,
         Sse::Psubd,
         Sse::Psubq,
+        Sse::Punpcklbw,
+        Sse::Punpcklwd,
+        Sse::Punpckldq,
+        Sse::Pcmpgtb,
+        Sse::Pcmpgtw,
+        Sse::Pcmpgtd,
     ];
 
     /// The mandatory prefix and the opcode.
@@ -1342,6 +1445,12 @@ impl Sse {
             Sse::Psubw => (p66, &[0x0F, 0xF9]),
             Sse::Psubd => (p66, &[0x0F, 0xFA]),
             Sse::Psubq => (p66, &[0x0F, 0xFB]),
+            Sse::Punpcklbw => (p66, &[0x0F, 0x60]),
+            Sse::Punpcklwd => (p66, &[0x0F, 0x61]),
+            Sse::Punpckldq => (p66, &[0x0F, 0x62]),
+            Sse::Pcmpgtb => (p66, &[0x0F, 0x64]),
+            Sse::Pcmpgtw => (p66, &[0x0F, 0x65]),
+            Sse::Pcmpgtd => (p66, &[0x0F, 0x66]),
         }
     }
 }

@@ -945,6 +945,12 @@ fn sse_ref(op: Sse) -> (&'static str, &'static str) {
         Sse::Psubw => ("psubw", "xmmword ptr "),
         Sse::Psubd => ("psubd", "xmmword ptr "),
         Sse::Psubq => ("psubq", "xmmword ptr "),
+        Sse::Punpcklbw => ("punpcklbw", "xmmword ptr "),
+        Sse::Punpcklwd => ("punpcklwd", "xmmword ptr "),
+        Sse::Punpckldq => ("punpckldq", "xmmword ptr "),
+        Sse::Pcmpgtb => ("pcmpgtb", "xmmword ptr "),
+        Sse::Pcmpgtw => ("pcmpgtw", "xmmword ptr "),
+        Sse::Pcmpgtd => ("pcmpgtd", "xmmword ptr "),
     }
 }
 
@@ -978,14 +984,28 @@ fn sse_register_and_memory_forms() {
                 a.movq_store(m, Xmm(x))
             });
         }
-        for bytes in [0u8, 1, 8, 15] {
-            let i = imm_s(W::B8, i64::from(bytes));
-            c.one(&format!("psrldq xmm{x}, {i}"), |a| {
-                a.shift_bytes(true, Xmm(x), bytes)
-            });
-            c.one(&format!("pslldq xmm{x}, {i}"), |a| {
-                a.shift_bytes(false, Xmm(x), bytes)
-            });
+        let names = [
+            "psrlw", "psraw", "psllw", "psrld", "psrad", "pslld", "psrlq", "psllq", "psrldq",
+            "pslldq",
+        ];
+        for (op, name) in SseShift::ALL.into_iter().zip(names) {
+            for amount in [0u8, 1, 8, 15, 63] {
+                let i = imm_s(W::B8, i64::from(amount));
+                c.one(&format!("{name} xmm{x}, {i}"), |a| {
+                    a.sse_shift(op, Xmm(x), amount)
+                });
+            }
+        }
+        for y in 0..16 {
+            for (op, name) in [
+                (SseShuffle::Pshufd, "pshufd"),
+                (SseShuffle::Pshuflw, "pshuflw"),
+                (SseShuffle::Pshufhw, "pshufhw"),
+            ] {
+                c.one(&format!("{name} xmm{x}, xmm{y}, 0xb1"), |a| {
+                    a.sse_shuffle(op, Xmm(x), Xmm(y), 0xb1)
+                });
+            }
         }
     }
 }

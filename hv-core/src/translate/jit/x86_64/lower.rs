@@ -30,11 +30,13 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use super::enc::{Alu, Asm, Cc, EncError, Label, Mem, Reg, Shift as XShift, Sse, Xmm, W};
+use super::enc::{
+    Alu, Asm, Cc, EncError, Label, Mem, Reg, Shift as XShift, Sse, SseShift, SseShuffle, Xmm, W,
+};
 use crate::translate::cond::cond_holds;
 use crate::translate::jit::ir::{
     BinOp, FlagOp, FpArith, FpOp, GReg, IrBlock, IrOp, LoadExt, Test, Tmp, UnOp, Val, VecImm,
-    VecLane, VecLogic, Width,
+    VecLane, VecLogic, VecShift, Width,
 };
 use crate::translate::regs::{ArchRegs, JumpTableEntry, HOST_TLB_ENTRIES, JUMP_TABLE_ENTRIES};
 
@@ -930,9 +932,9 @@ impl Lower<'_> {
                 if q {
                     self.a.sse_rm(Sse::Movups, x0, v(rn));
                     if index != 0 {
-                        self.a.shift_bytes(true, x0, index);
+                        self.a.sse_shift(SseShift::Psrldq, x0, index);
                         self.a.sse_rm(Sse::Movups, x1, v(rm));
-                        self.a.shift_bytes(false, x1, 16 - index);
+                        self.a.sse_shift(SseShift::Pslldq, x1, 16 - index);
                         self.a.sse_rr(Sse::Por, x0, x1);
                     }
                     self.a.movups_store(v(rd), x0);
@@ -964,6 +966,108 @@ impl Lower<'_> {
                 self.val_into(RAX, val);
                 self.replicate_rax(size);
                 self.store_halves(rd, RAX, q);
+            }
+            FpOp::Shift {
+                op,
+                size,
+                q,
+                rd,
+                rn,
+                amount,
+            } => {
+                let pick = |w: SseShift, d: SseShift, q: SseShift| match size {
+                    1 => w,
+                    2 => d,
+                    _ => q,
+                };
+                let left = pick(SseShift::Psllw, SseShift::Pslld, SseShift::Psllq);
+                let right = pick(SseShift::Psrlw, SseShift::Psrld, SseShift::Psrlq);
+                self.a.sse_rm(Sse::Movups, x0, v(rn));
+                match op {
+                    VecShift::Shl => self.a.sse_shift(left, x0, amount),
+                    VecShift::Ushr => self.a.sse_shift(right, x0, amount),
+                    // The lifter passes no 64-bit lanes.
+                    VecShift::Sshr => {
+                        let sra = if size == 1 {
+                            SseShift::Psraw
+                        } else {
+                            SseShift::Psrad
+                        };
+                        self.a.sse_shift(sra, x0, amount);
+                    }
+                    VecShift::Sli => {
+                        // Keep Vd's low `amount` bits: ones >> (bits - amount).
+                        let x2 = Xmm(2);
+                        let bits = 8u8 << size;
+                        self.a.sse_rm(Sse::Movups, x1, v(rd));
+                        self.a.sse_rr(Sse::Pcmpeqd, x2, x2);
+                        self.a.sse_shift(right, x2, bits - amount);
+                        self.a.sse_rr(Sse::Pand, x1, x2);
+                        self.a.sse_shift(left, x0, amount);
+                        self.a.sse_rr(Sse::Por, x0, x1);
+                    }
+                }
+                self.store_vector(q, rd, x0);
+            }
+            FpOp::Widen {
+                signed,
+                size,
+                upper,
+                rd,
+                rn,
+                shift,
+            } => {
+                self.a.sse_rm(Sse::Movups, x0, v(rn));
+                if upper {
+                    self.a.sse_shift(SseShift::Psrldq, x0, 8);
+                }
+                // XMM1: the high halves of the wide lanes.
+                self.a.sse_rr(Sse::Pxor, x1, x1);
+                let (gt, unpack, left) = match size {
+                    0 => (Sse::Pcmpgtb, Sse::Punpcklbw, SseShift::Psllw),
+                    1 => (Sse::Pcmpgtw, Sse::Punpcklwd, SseShift::Pslld),
+                    _ => (Sse::Pcmpgtd, Sse::Punpckldq, SseShift::Psllq),
+                };
+                if signed {
+                    // 0 > lane: all ones for negative lanes.
+                    self.a.sse_rr(gt, x1, x0);
+                }
+                self.a.sse_rr(unpack, x0, x1);
+                if shift != 0 {
+                    self.a.sse_shift(left, x0, shift);
+                }
+                self.a.movups_store(v(rd), x0);
+            }
+            FpOp::Rev {
+                size,
+                container,
+                q,
+                rd,
+                rn,
+            } => {
+                self.a.sse_rm(Sse::Movups, x0, v(rn));
+                if size == 0 {
+                    // Swap the bytes of each 16-bit word.
+                    self.a.sse_rr(Sse::Movups, x1, x0);
+                    self.a.sse_shift(SseShift::Psllw, x0, 8);
+                    self.a.sse_shift(SseShift::Psrlw, x1, 8);
+                    self.a.sse_rr(Sse::Por, x0, x1);
+                }
+                // Then reverse the words (or dwords) within each container.
+                let words = match (size, container) {
+                    (0, 1) => None,
+                    (_, 2) => Some(0xB1),
+                    _ => Some(0x1B),
+                };
+                match (size, words) {
+                    (2, _) => self.a.sse_shuffle(SseShuffle::Pshufd, x0, x0, 0xB1),
+                    (_, Some(imm)) => {
+                        self.a.sse_shuffle(SseShuffle::Pshuflw, x0, x0, imm);
+                        self.a.sse_shuffle(SseShuffle::Pshufhw, x0, x0, imm);
+                    }
+                    _ => {}
+                }
+                self.store_vector(q, rd, x0);
             }
             FpOp::DupElem {
                 q,
