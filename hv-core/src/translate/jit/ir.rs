@@ -469,6 +469,20 @@ pub enum FpOp {
 }
 
 impl FpOp {
+    /// Whether the instruction may take its slow path (the interpreter),
+    /// and so leave the block with an exception, given whether SIMD&FP is
+    /// already known to be enabled (an earlier SIMD&FP instruction of the
+    /// block, with no interpreted instruction since). Arithmetic, compares
+    /// and memory accesses may always; the rest only to raise the trap.
+    /// The passes and the back ends share this rule.
+    pub fn may_leave(&self, enabled_known: bool) -> bool {
+        !enabled_known
+            || matches!(
+                self,
+                FpOp::Arith { .. } | FpOp::Cmp { .. } | FpOp::Mem { .. }
+            )
+    }
+
     /// The temporary the op defines, if any.
     pub fn def(&self) -> Option<Tmp> {
         match *self {

@@ -256,7 +256,8 @@ impl Widths {
                 b,
             } => {
                 let ones = Val::Imm(w.trunc(u64::MAX));
-                let v = match (bop, a, b) {
+                let low32 = Val::Imm(0xffff_ffff);
+                let (w, v) = match (bop, a, b) {
                     (
                         BinOp::Or
                         | BinOp::Xor
@@ -269,8 +270,12 @@ impl Widths {
                         x,
                         Val::Imm(0),
                     )
-                    | (BinOp::Or | BinOp::Xor | BinOp::Add, Val::Imm(0), x) => x,
-                    (BinOp::And, x, m) | (BinOp::And, m, x) if Some(m) == Some(ones) && x != m => x,
+                    | (BinOp::Or | BinOp::Xor | BinOp::Add, Val::Imm(0), x) => (w, x),
+                    (BinOp::And, x, m) | (BinOp::And, m, x) if m == ones && x != m => (w, x),
+                    // x & 0xffff_ffff at W64 is a zero extension.
+                    (BinOp::And, x, m) | (BinOp::And, m, x) if m == low32 && x != m => {
+                        (Width::W32, x)
+                    }
                     _ => return Simple::Op(op),
                 };
                 (dst, w, v)
@@ -298,6 +303,22 @@ impl Widths {
     fn define(&mut self, op: &IrOp) {
         let Some(dst) = op.def() else { return };
         let zero = match *op {
+            // Masks and right shifts that clear the upper half.
+            IrOp::Bin {
+                op: BinOp::And,
+                a: Val::Imm(m),
+                ..
+            }
+            | IrOp::Bin {
+                op: BinOp::And,
+                b: Val::Imm(m),
+                ..
+            } if m >> 32 == 0 => true,
+            IrOp::Bin {
+                op: BinOp::Lshr,
+                b: Val::Imm(k),
+                ..
+            } if k % 64 >= 32 => true,
             IrOp::Bin { w, .. } | IrOp::Flags { w, .. } => w == Width::W32,
             IrOp::Un { op: u, w, .. } => w == Width::W32 || matches!(u, UnOp::Zext(_)),
             IrOp::Load { size_log2, ext, .. } => size_log2 <= 2 && ext != LoadExt::Sx64,
@@ -326,20 +347,38 @@ impl Widths {
 /// Drop register writes that a later write to the same register makes
 /// unobservable (no exit, conditional exit or interpreter call between).
 pub fn dead_sets(b: &mut IrBlock) {
+    // Which SIMD&FP ops may leave the block, in program order.
+    let mut fp_known = false;
+    let fp_leaves: Vec<bool> = b
+        .ops
+        .iter()
+        .map(|op| match op {
+            IrOp::Fp { op, .. } => {
+                let leaves = op.may_leave(fp_known);
+                fp_known = true;
+                leaves
+            }
+            IrOp::Interp { .. } => {
+                fp_known = false;
+                false
+            }
+            _ => false,
+        })
+        .collect();
     let mut overwritten = [false; 32];
     let mut keep = vec![true; b.ops.len()];
     for (i, op) in b.ops.iter().enumerate().rev() {
         match *op {
-            // Exits, and accesses and FP instructions that may fault: the
-            // register file must be exact there.
+            // Exits, and accesses and SIMD&FP instructions that may fault:
+            // the register file must be exact there.
             IrOp::Exit { .. }
             | IrOp::ExitIf { .. }
             | IrOp::Interp { .. }
             | IrOp::Load { .. }
-            | IrOp::Store { .. }
-            | IrOp::Fp { .. } => {
+            | IrOp::Store { .. } => {
                 overwritten = [false; 32];
             }
+            IrOp::Fp { .. } if fp_leaves[i] => overwritten = [false; 32],
             IrOp::Set { reg, .. } => {
                 if overwritten[slot(reg)] {
                     keep[i] = false;

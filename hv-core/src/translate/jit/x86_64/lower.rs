@@ -787,11 +787,9 @@ impl Lower<'_> {
             _ => ArchRegs::FP_ENABLED,
         };
         let check = needs != ArchRegs::FP_ENABLED || !self.fp_enabled_known;
+        let slow = op.may_leave(self.fp_enabled_known);
         // Past this op, FP is enabled: its check passed, or it trapped.
         self.fp_enabled_known = true;
-        // Only the check, FP results off the host path and unordered
-        // compares take the slow path.
-        let slow = check || matches!(op, FpOp::Arith { .. } | FpOp::Cmp { .. } | FpOp::Mem { .. });
         if check {
             self.a
                 .test_mi(W::B32, Self::field(ArchRegs::OFFSET_FP_FAST), needs);
