@@ -1299,6 +1299,9 @@ pub enum Sse {
     Movd,
     /// `movups`: 16 bytes in.
     Movups,
+    /// `movss`: the low 4 bytes (from memory: the rest zeroed; from a
+    /// register: the rest kept).
+    Movss,
     /// `addsd`.
     Addsd,
     /// `subsd`.
@@ -1367,10 +1370,11 @@ pub enum Sse {
 
 impl Sse {
     /// Every operation.
-    pub const ALL: [Sse; 35] = [
+    pub const ALL: [Sse; 36] = [
         Sse::Movq,
         Sse::Movd,
         Sse::Movups,
+        Sse::Movss,
         Sse::Addsd,
         Sse::Subsd,
         Sse::Mulsd,
@@ -1419,6 +1423,7 @@ impl Sse {
             Sse::Movq => (rep(0xF3), &[0x0F, 0x7E]),
             Sse::Movd => (p66, &[0x0F, 0x6E]),
             Sse::Movups => (Pfx::default(), &[0x0F, 0x10]),
+            Sse::Movss => (rep(0xF3), &[0x0F, 0x10]),
             Sse::Addsd => (rep(0xF2), &[0x0F, 0x58]),
             Sse::Subsd => (rep(0xF2), &[0x0F, 0x5C]),
             Sse::Mulsd => (rep(0xF2), &[0x0F, 0x59]),

@@ -919,6 +919,7 @@ fn sse_ref(op: Sse) -> (&'static str, &'static str) {
         Sse::Movq => ("movq", "qword ptr "),
         Sse::Movd => ("movd", "dword ptr "),
         Sse::Movups => ("movups", "xmmword ptr "),
+        Sse::Movss => ("movss", "dword ptr "),
         Sse::Addsd => ("addsd", "qword ptr "),
         Sse::Subsd => ("subsd", "qword ptr "),
         Sse::Mulsd => ("mulsd", "qword ptr "),

@@ -115,6 +115,10 @@ fn is_caller_saved(r: Reg) -> bool {
     POOL[..CALLER_SAVED_IN_POOL].contains(&r)
 }
 const SPILL_SLOTS: usize = 32;
+/// XMM registers caching V registers: XMM2..XMM15 (XMM0 and XMM1 are
+/// scratch within one op).
+const VCACHE_FIRST: u8 = 2;
+const VCACHE_SIZE: usize = 14;
 /// Stack space below the saved registers: spill slots plus 8 bytes that
 /// keep RSP 16-byte aligned at calls (return address + 6 pushes = 56).
 const FRAME: i32 = 8 + 8 * SPILL_SLOTS as i32;
@@ -213,6 +217,12 @@ struct Cold {
     addr: Reg,
     val: Reg,
     dst: Reg,
+    /// Cached V registers newer than the register file when the slow path
+    /// is entered (written back before the call, which may leave the
+    /// block), and the ones cached where it rejoins (reloaded after the
+    /// call, which clobbers XMM registers and may write V registers).
+    vdirty: Vec<(Xmm, u8)>,
+    vafter: Vec<(Xmm, u8)>,
 }
 
 struct Lower<'a> {
@@ -231,6 +241,13 @@ struct Lower<'a> {
     cur: u16,
     leave: Option<Label>,
     cold: Vec<Cold>,
+    /// V registers cached in XMM2..XMM15 within the block: (V register,
+    /// dirty) by XMM register; the register file is written when a value
+    /// must be seen (exits, slow paths, interpreted instructions).
+    vcache: [Option<(u8, bool)>; VCACHE_SIZE],
+    /// Last use of each cache register, for eviction.
+    vlru: [u64; VCACHE_SIZE],
+    vclock: u64,
     /// SIMD&FP is known to be enabled: an earlier SIMD&FP instruction of
     /// the block got past its check, or trapped and left the block, and
     /// no interpreted instruction (which may write CPACR) ran since.
@@ -267,6 +284,9 @@ pub fn compile(ir: &IrBlock, env: &Env, at: u64) -> Result<Vec<u8>, CompileError
         cur: 0,
         leave: None,
         cold: Vec::new(),
+        vcache: [None; VCACHE_SIZE],
+        vlru: [0; VCACHE_SIZE],
+        vclock: 0,
         fp_enabled_known: false,
         at,
     };
@@ -539,6 +559,9 @@ impl Lower<'_> {
     /// the site's address in RAX.
     fn exit(&mut self, pc: Val, chain: bool) -> Result<(), CompileError> {
         self.count_to(self.cur + 1);
+        // The next block reads V registers from the register file.
+        let dirty = self.vdirty();
+        self.v_store_all(&dirty);
         let same_page = matches!(pc, Val::Imm(t) if t >> 12 == self.env.va >> 12);
         let mut site = 0;
         if chain && same_page {
@@ -722,6 +745,7 @@ impl Lower<'_> {
             } => self.store(i, addr, val, size_log2, unpriv)?,
             IrOp::Interp { index } => {
                 self.fp_enabled_known = false;
+                self.v_drop_all();
                 self.check_nothing_live_in_caller_saved(i)?;
                 self.count_to(index + 1);
                 self.added = index + 1;
@@ -762,12 +786,28 @@ impl Lower<'_> {
             .wrapping_add(u64::from(index).wrapping_mul(self.env.op_size))
     }
 
-    /// A scalar FP instruction: on the host's SSE when `fp_fast` allows
-    /// and the operands and result are ones where host and Arm agree
+    /// A SIMD&FP instruction: on the host (SSE2 on V registers cached in
+    /// XMM registers, or plain moves on the register file) when `fp_fast`
+    /// allows and the values are ones where the host and Arm agree
     /// exactly, else (out of line) in the interpreter. Nothing is written
     /// before that choice is made, so the interpreter starts from the
     /// instruction's own inputs.
     fn fp(&mut self, i: usize, index: u16, op: FpOp) -> Result<(), CompileError> {
+        let (reads, writes) = Self::fp_regs(&op);
+        if Self::fp_in_xmm(&op) {
+            for r in reads.iter().flatten() {
+                self.v_read(*r);
+            }
+        } else {
+            // Computed on the register file: it must be current for what
+            // the op reads, and what it writes is no longer cached.
+            for r in reads.iter().chain(&writes).flatten() {
+                self.v_sync(*r);
+            }
+            for r in writes.iter().flatten() {
+                self.v_forget(*r);
+            }
+        }
         let reload = match op {
             FpOp::ToGp { xd, .. } if xd < 31 => Some(xd),
             _ => None,
@@ -776,7 +816,7 @@ impl Lower<'_> {
             op: self.op_addr(index),
             reload,
         };
-        let cold = self.cold_path(i, kind, 0, 0, op.def());
+        let mut cold = self.cold_path(i, kind, 0, 0, op.def());
         let x0 = Xmm(0);
         let x1 = Xmm(1);
         let v = |n: u8| Self::field(ArchRegs::offset_v(n));
@@ -795,6 +835,7 @@ impl Lower<'_> {
                 .test_mi(W::B32, Self::field(ArchRegs::OFFSET_FP_FAST), needs);
             self.a.jcc(Cc::E, cold.entry);
         }
+        let xr = |l: &Self, n: u8| l.vx(n).unwrap_or(x1);
         match op {
             FpOp::Arith {
                 op,
@@ -813,16 +854,9 @@ impl Lower<'_> {
                     (FpArith::Mul, false) => Sse::Mulss,
                     (FpArith::Div, false) => Sse::Divss,
                 };
-                // The scalar load zeroes the rest of XMM0, and the
-                // operation keeps it: the 16-byte store below is Arm's
-                // write of Vd with its upper bits cleared.
-                let (load, w, exp_bits) = if double {
-                    (Sse::Movq, W::B64, 11)
-                } else {
-                    (Sse::Movd, W::B32, 8)
-                };
-                self.a.sse_rm(load, x0, v(rn));
-                self.a.sse_rm(sse, x0, v(rm));
+                let (w, exp_bits) = if double { (W::B64, 11) } else { (W::B32, 8) };
+                self.a.sse_rr(Sse::Movups, x0, xr(self, rn));
+                self.a.sse_rr(sse, x0, xr(self, rm));
                 // The result's biased exponent must be in 2..=max-1: not a
                 // zero, subnormal, infinity or NaN, and not within a
                 // factor of two of the smallest normal, so that it was not
@@ -835,20 +869,26 @@ impl Lower<'_> {
                 self.a.alu_ri(Alu::Sub, W::B32, RAX, 2);
                 self.a.alu_ri(Alu::Cmp, W::B32, RAX, max - 3);
                 self.a.jcc(Cc::A, cold.entry);
-                self.a.movups_store(v(rd), x0);
+                // Vd: the result, the rest zeroed.
+                let xd = self.v_write(rd);
+                if double {
+                    self.a.sse_rr(Sse::Movq, xd, x0);
+                } else {
+                    self.a.sse_rr(Sse::Xorps, xd, xd);
+                    self.a.sse_rr(Sse::Movss, xd, x0);
+                }
             }
             FpOp::Cmp { double, rn, rm } => {
-                let (load, ucomis) = if double {
-                    (Sse::Movq, Sse::Ucomisd)
-                } else {
-                    (Sse::Movd, Sse::Ucomiss)
-                };
-                self.a.sse_rm(load, x0, v(rn));
+                let ucomis = if double { Sse::Ucomisd } else { Sse::Ucomiss };
+                let xn = xr(self, rn);
                 match rm {
-                    Some(m) => self.a.sse_rm(ucomis, x0, v(m)),
+                    Some(m) => {
+                        let xm = xr(self, m);
+                        self.a.sse_rr(ucomis, xn, xm);
+                    }
                     None => {
-                        self.a.sse_rr(Sse::Xorps, x1, x1);
-                        self.a.sse_rr(ucomis, x0, x1);
+                        self.a.sse_rr(Sse::Xorps, x0, x0);
+                        self.a.sse_rr(ucomis, xn, x0);
                     }
                 }
                 // Unordered (a NaN: maybe an Invalid Operation flag) is
@@ -864,17 +904,18 @@ impl Lower<'_> {
                     .store(W::B32, Self::field(ArchRegs::OFFSET_NZCV), RAX);
             }
             FpOp::Logic { op, q, rd, rn, rm } => {
+                let (xn, xm) = (xr(self, rn), xr(self, rm));
                 match op {
                     // PANDN complements its destination: !m & n.
                     VecLogic::Bic => {
-                        self.a.sse_rm(Sse::Movups, x0, v(rm));
-                        self.a.sse_rm(Sse::Pandn, x0, v(rn));
+                        self.a.sse_rr(Sse::Movups, x0, xm);
+                        self.a.sse_rr(Sse::Pandn, x0, xn);
                     }
                     VecLogic::Orn => {
-                        self.a.sse_rm(Sse::Movups, x1, v(rm));
+                        self.a.sse_rr(Sse::Movups, x1, xm);
                         self.a.sse_rr(Sse::Pcmpeqd, x0, x0);
                         self.a.sse_rr(Sse::Pxor, x1, x0);
-                        self.a.sse_rm(Sse::Movups, x0, v(rn));
+                        self.a.sse_rr(Sse::Movups, x0, xn);
                         self.a.sse_rr(Sse::Por, x0, x1);
                     }
                     _ => {
@@ -883,11 +924,11 @@ impl Lower<'_> {
                             VecLogic::Orr => Sse::Por,
                             _ => Sse::Pxor,
                         };
-                        self.a.sse_rm(Sse::Movups, x0, v(rn));
-                        self.a.sse_rm(sse, x0, v(rm));
+                        self.a.sse_rr(Sse::Movups, x0, xn);
+                        self.a.sse_rr(sse, x0, xm);
                     }
                 }
-                self.store_vector(q, rd, x0);
+                self.v_result(q, rd, x0);
             }
             FpOp::Lanes {
                 op,
@@ -911,14 +952,14 @@ impl Lower<'_> {
                     (_, 1) => Sse::Pcmpeqw,
                     _ => Sse::Pcmpeqd,
                 };
-                self.a.sse_rm(Sse::Movups, x0, v(rn));
+                self.a.sse_rr(Sse::Movups, x0, xr(self, rn));
                 if op == VecLane::Cmeq0 {
                     self.a.sse_rr(Sse::Pxor, x1, x1);
                     self.a.sse_rr(sse, x0, x1);
                 } else {
-                    self.a.sse_rm(sse, x0, v(rm));
+                    self.a.sse_rr(sse, x0, xr(self, rm));
                 }
-                self.store_vector(q, rd, x0);
+                self.v_result(q, rd, x0);
             }
             FpOp::Ext {
                 q,
@@ -928,14 +969,14 @@ impl Lower<'_> {
                 rm,
             } => {
                 if q {
-                    self.a.sse_rm(Sse::Movups, x0, v(rn));
+                    self.a.sse_rr(Sse::Movups, x0, xr(self, rn));
                     if index != 0 {
                         self.a.sse_shift(SseShift::Psrldq, x0, index);
-                        self.a.sse_rm(Sse::Movups, x1, v(rm));
+                        self.a.sse_rr(Sse::Movups, x1, xr(self, rm));
                         self.a.sse_shift(SseShift::Pslldq, x1, 16 - index);
                         self.a.sse_rr(Sse::Por, x0, x1);
                     }
-                    self.a.movups_store(v(rd), x0);
+                    self.v_result(true, rd, x0);
                 } else {
                     self.a.load(W::B64, RAX, v(rn));
                     if index != 0 {
@@ -980,7 +1021,7 @@ impl Lower<'_> {
                 };
                 let left = pick(SseShift::Psllw, SseShift::Pslld, SseShift::Psllq);
                 let right = pick(SseShift::Psrlw, SseShift::Psrld, SseShift::Psrlq);
-                self.a.sse_rm(Sse::Movups, x0, v(rn));
+                self.a.sse_rr(Sse::Movups, x0, xr(self, rn));
                 match op {
                     VecShift::Shl => self.a.sse_shift(left, x0, amount),
                     VecShift::Ushr => self.a.sse_shift(right, x0, amount),
@@ -995,17 +1036,15 @@ impl Lower<'_> {
                     }
                     VecShift::Sli => {
                         // Keep Vd's low `amount` bits: ones >> (bits - amount).
-                        let x2 = Xmm(2);
                         let bits = 8u8 << size;
-                        self.a.sse_rm(Sse::Movups, x1, v(rd));
-                        self.a.sse_rr(Sse::Pcmpeqd, x2, x2);
-                        self.a.sse_shift(right, x2, bits - amount);
-                        self.a.sse_rr(Sse::Pand, x1, x2);
+                        self.a.sse_rr(Sse::Pcmpeqd, x1, x1);
+                        self.a.sse_shift(right, x1, bits - amount);
+                        self.a.sse_rr(Sse::Pand, x1, xr(self, rd));
                         self.a.sse_shift(left, x0, amount);
                         self.a.sse_rr(Sse::Por, x0, x1);
                     }
                 }
-                self.store_vector(q, rd, x0);
+                self.v_result(q, rd, x0);
             }
             FpOp::Widen {
                 signed,
@@ -1015,7 +1054,7 @@ impl Lower<'_> {
                 rn,
                 shift,
             } => {
-                self.a.sse_rm(Sse::Movups, x0, v(rn));
+                self.a.sse_rr(Sse::Movups, x0, xr(self, rn));
                 if upper {
                     self.a.sse_shift(SseShift::Psrldq, x0, 8);
                 }
@@ -1034,7 +1073,7 @@ impl Lower<'_> {
                 if shift != 0 {
                     self.a.sse_shift(left, x0, shift);
                 }
-                self.a.movups_store(v(rd), x0);
+                self.v_result(true, rd, x0);
             }
             FpOp::Rev {
                 size,
@@ -1043,7 +1082,7 @@ impl Lower<'_> {
                 rd,
                 rn,
             } => {
-                self.a.sse_rm(Sse::Movups, x0, v(rn));
+                self.a.sse_rr(Sse::Movups, x0, xr(self, rn));
                 if size == 0 {
                     // Swap the bytes of each 16-bit word.
                     self.a.sse_rr(Sse::Movups, x1, x0);
@@ -1065,7 +1104,7 @@ impl Lower<'_> {
                     }
                     _ => {}
                 }
-                self.store_vector(q, rd, x0);
+                self.v_result(q, rd, x0);
             }
             FpOp::DupElem {
                 q,
@@ -1127,7 +1166,6 @@ impl Lower<'_> {
                 }
             }
             FpOp::ToGp {
-                dst,
                 rn,
                 offset,
                 size_log2,
@@ -1135,31 +1173,217 @@ impl Lower<'_> {
                 ..
             } => {
                 let m = Self::field(ArchRegs::offset_v(rn) + i32::from(offset));
-                let from = match size_log2 {
-                    0 => W::B8,
-                    1 => W::B16,
-                    2 => W::B32,
-                    _ => W::B64,
-                };
+                let from = Self::size_w(size_log2);
                 match (ext, from) {
                     (LoadExt::Zero, _) | (_, W::B64) => self.a.load(from, RAX, m),
                     (LoadExt::Sx64, _) => self.a.load_sx(from, W::B64, RAX, m),
                     (LoadExt::Sx32, W::B32) => self.a.load(W::B32, RAX, m),
                     (LoadExt::Sx32, _) => self.a.load_sx(from, W::B32, RAX, m),
                 }
-                self.a.bind(cold.back)?;
-                self.def_from(dst, RAX);
-                if slow {
-                    self.cold.push(cold);
-                }
-                return Ok(());
             }
         }
+        cold.vafter = self.vcached();
         self.a.bind(cold.back)?;
+        if let Some(dst) = op.def() {
+            self.def_from(dst, RAX);
+        }
         if slow {
             self.cold.push(cold);
         }
         Ok(())
+    }
+
+    /// The V registers an op reads and writes.
+    fn fp_regs(op: &FpOp) -> ([Option<u8>; 3], [Option<u8>; 2]) {
+        match *op {
+            FpOp::Arith { rd, rn, rm, .. }
+            | FpOp::Logic { rd, rn, rm, .. }
+            | FpOp::Ext { rd, rn, rm, .. } => ([Some(rn), Some(rm), None], [Some(rd), None]),
+            FpOp::Lanes { op, rd, rn, rm, .. } => {
+                let m = (op != VecLane::Cmeq0).then_some(rm);
+                ([Some(rn), m, None], [Some(rd), None])
+            }
+            FpOp::Cmp { rn, rm, .. } => ([Some(rn), rm, None], [None, None]),
+            FpOp::Shift { op, rd, rn, .. } => {
+                let d = (op == VecShift::Sli).then_some(rd);
+                ([Some(rn), d, None], [Some(rd), None])
+            }
+            FpOp::Widen { rd, rn, .. }
+            | FpOp::Rev { rd, rn, .. }
+            | FpOp::DupElem { rd, rn, .. } => ([Some(rn), None, None], [Some(rd), None]),
+            // Partial writes read the rest of Vd.
+            FpOp::Elem { rd, rn, scalar, .. } => {
+                ([Some(rn), (!scalar).then_some(rd), None], [Some(rd), None])
+            }
+            FpOp::InsGp { rd, .. } | FpOp::Imm { rd, .. } => {
+                ([Some(rd), None, None], [Some(rd), None])
+            }
+            FpOp::FromGp { bits, rd, .. } => {
+                ([(bits == 128).then_some(rd), None, None], [Some(rd), None])
+            }
+            FpOp::DupGp { rd, .. } => ([None, None, None], [Some(rd), None]),
+            FpOp::ToGp { rn, .. } => ([Some(rn), None, None], [None, None]),
+            FpOp::Mem { load, rt, rt2, .. } => {
+                if load {
+                    ([None, None, None], [Some(rt), rt2])
+                } else {
+                    ([Some(rt), rt2, None], [None, None])
+                }
+            }
+        }
+    }
+
+    /// Whether the op computes on V registers cached in XMM registers
+    /// (else on the register file).
+    fn fp_in_xmm(op: &FpOp) -> bool {
+        matches!(
+            op,
+            FpOp::Arith { .. }
+                | FpOp::Cmp { .. }
+                | FpOp::Logic { .. }
+                | FpOp::Lanes { .. }
+                | FpOp::Ext { q: true, .. }
+                | FpOp::Shift { .. }
+                | FpOp::Widen { .. }
+                | FpOp::Rev { .. }
+        )
+    }
+
+    /// The XMM register caching V`n`, if any.
+    fn vx(&self, n: u8) -> Option<Xmm> {
+        self.vcache
+            .iter()
+            .position(|c| c.is_some_and(|(r, _)| r == n))
+            .map(|k| Xmm(k as u8 + VCACHE_FIRST))
+    }
+
+    /// An XMM register for V`n`: a free one, else the least recently
+    /// used (written back first if dirty).
+    fn v_slot(&mut self, n: u8) -> Xmm {
+        if let Some(x) = self.vx(n) {
+            self.vtouch(x);
+            return x;
+        }
+        let k = match self.vcache.iter().position(Option::is_none) {
+            Some(k) => k,
+            None => {
+                let k = self
+                    .vlru
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|&(_, &t)| t)
+                    .map_or(0, |(k, _)| k);
+                if let Some((old, true)) = self.vcache[k] {
+                    let x = Xmm(k as u8 + VCACHE_FIRST);
+                    self.a.movups_store(Self::field(ArchRegs::offset_v(old)), x);
+                }
+                self.vcache[k] = None;
+                k
+            }
+        };
+        self.vcache[k] = Some((n, false));
+        let x = Xmm(k as u8 + VCACHE_FIRST);
+        self.vtouch(x);
+        x
+    }
+
+    fn vtouch(&mut self, x: Xmm) {
+        self.vclock += 1;
+        if let Some(t) = self.vlru.get_mut(usize::from(x.0 - VCACHE_FIRST)) {
+            *t = self.vclock;
+        }
+    }
+
+    /// V`n` in an XMM register, loaded if it was not cached.
+    fn v_read(&mut self, n: u8) -> Xmm {
+        let cached = self.vx(n).is_some();
+        let x = self.v_slot(n);
+        if !cached {
+            self.a
+                .sse_rm(Sse::Movups, x, Self::field(ArchRegs::offset_v(n)));
+        }
+        x
+    }
+
+    /// An XMM register that will hold V`n`'s new value (marked dirty).
+    fn v_write(&mut self, n: u8) -> Xmm {
+        let x = self.v_slot(n);
+        if let Some(c) = self.vcache.get_mut(usize::from(x.0 - VCACHE_FIRST)) {
+            *c = Some((n, true));
+        }
+        x
+    }
+
+    /// Vd = `x` (its low half and zeros if not `q`).
+    fn v_result(&mut self, q: bool, rd: u8, x: Xmm) {
+        if !q {
+            self.a.sse_rr(Sse::Movq, x, x);
+        }
+        let xd = self.v_write(rd);
+        self.a.sse_rr(Sse::Movups, xd, x);
+    }
+
+    /// Write V`n` back if its cached copy is newer.
+    fn v_sync(&mut self, n: u8) {
+        if let Some(x) = self.vx(n) {
+            let k = usize::from(x.0 - VCACHE_FIRST);
+            if let Some((_, true)) = self.vcache[k] {
+                self.a.movups_store(Self::field(ArchRegs::offset_v(n)), x);
+                self.vcache[k] = Some((n, false));
+            }
+        }
+    }
+
+    /// Write V`n` back if needed and stop caching it.
+    fn v_forget(&mut self, n: u8) {
+        self.v_sync(n);
+        if let Some(x) = self.vx(n) {
+            self.vcache[usize::from(x.0 - VCACHE_FIRST)] = None;
+        }
+    }
+
+    /// The dirty cached V registers, to write back before leaving.
+    fn vdirty(&self) -> Vec<(Xmm, u8)> {
+        self.vcache
+            .iter()
+            .enumerate()
+            .filter_map(|(k, c)| match *c {
+                Some((n, true)) => Some((Xmm(k as u8 + VCACHE_FIRST), n)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Every cached V register.
+    fn vcached(&self) -> Vec<(Xmm, u8)> {
+        self.vcache
+            .iter()
+            .enumerate()
+            .filter_map(|(k, c)| c.map(|(n, _)| (Xmm(k as u8 + VCACHE_FIRST), n)))
+            .collect()
+    }
+
+    /// Store `list`'s registers to the register file (no state change).
+    fn v_store_all(&mut self, list: &[(Xmm, u8)]) {
+        for &(x, n) in list {
+            self.a.movups_store(Self::field(ArchRegs::offset_v(n)), x);
+        }
+    }
+
+    /// Load `list`'s registers from the register file (after a call).
+    fn v_load_all(&mut self, list: &[(Xmm, u8)]) {
+        for &(x, n) in list {
+            self.a
+                .sse_rm(Sse::Movups, x, Self::field(ArchRegs::offset_v(n)));
+        }
+    }
+
+    /// Write back every dirty V register and empty the cache (before an
+    /// interpreted instruction, which reads and writes the register file).
+    fn v_drop_all(&mut self) {
+        let dirty = self.vdirty();
+        self.v_store_all(&dirty);
+        self.vcache = [None; VCACHE_SIZE];
     }
 
     /// The operand width of an access of `1 << size_log2` bytes (0..=3).
@@ -1245,19 +1469,6 @@ impl Lower<'_> {
                     self.a.store(w, at(k), RCX);
                 }
             }
-        }
-    }
-
-    /// Store XMM `x` as Vd: all of it, or (not `q`) its low half with the
-    /// upper half of Vd zeroed.
-    fn store_vector(&mut self, q: bool, rd: u8, x: Xmm) {
-        let m = Self::field(ArchRegs::offset_v(rd));
-        if q {
-            self.a.movups_store(m, x);
-        } else {
-            self.a.movq_store(m, x);
-            self.a
-                .store_i(W::B64, Self::field(ArchRegs::offset_v(rd) + 8), 0);
         }
     }
 
@@ -1364,6 +1575,8 @@ impl Lower<'_> {
             addr: RAX,
             val: RDX,
             dst: RAX,
+            vdirty: self.vdirty(),
+            vafter: self.vcached(),
         }
     }
 
@@ -1443,6 +1656,8 @@ impl Lower<'_> {
                 self.a.mov_rr(W::B64, RAX, c.addr);
             }
         }
+        // The call may leave the block, and reads the register file.
+        self.v_store_all(&c.vdirty);
         let icount = Self::field(ArchRegs::OFFSET_ICOUNT);
         if c.delta > 0 {
             self.a.alu_mi(Alu::Add, W::B64, icount, i32::from(c.delta));
@@ -1501,6 +1716,9 @@ impl Lower<'_> {
         if c.kind == ColdKind::Load && c.dst != RAX {
             self.a.mov_rr(W::B64, c.dst, RAX);
         }
+        // The call clobbered the XMM registers (and may have written V
+        // registers): the cache as the fast path leaves it, from memory.
+        self.v_load_all(&c.vafter);
         self.a.jmp(c.back);
         Ok(())
     }
