@@ -895,6 +895,39 @@ fn simd_pairs_across_the_end_of_ram_fault_in_compiled_code() {
 }
 
 #[test]
+fn moves_from_vector_lanes_extend_as_the_instruction_says() {
+    // V0 = all ones (every lane negative): SMOV sign-extends to 32 or 64
+    // bits, UMOV and MOV zero-extend, from lane 0 (read straight from the
+    // cached XMM register) and from other lanes (read from memory).
+    let mut p = Prog::new();
+    p.w(movn(X, 9, 0, 0)) // x9 = -1
+        .w(fmov_gp(true, true, 9, 0)) // d0 = all ones, upper half zero
+        .w(fmov_gp_hi(true, 9, 0)) // v0.d[1] = all ones
+        .w(simd_copy(true, false, 4, 5, 0, 1)) // smov x1, v0.s[0]
+        .w(simd_copy(false, false, 4, 7, 0, 2)) // mov w2, v0.s[0]
+        .w(simd_copy(false, false, 2, 5, 0, 3)) // smov w3, v0.h[0]
+        .w(simd_copy(true, false, 1, 5, 0, 4)) // smov x4, v0.b[0]
+        .w(simd_copy(true, false, 8, 7, 0, 5)) // mov x5, v0.d[0]
+        .w(simd_copy(false, false, 20, 7, 0, 6)) // mov w6, v0.s[2]
+        .w(hvc(0));
+    let mut p = Pair::new(Setup::default(), CODE, &p.finish());
+    run_to_hvc(&mut p, 100);
+    assert_compiled(&p);
+    let x = |n| p.jit.cpu.x(n);
+    assert_eq!(
+        [x(1), x(2), x(3), x(4), x(5), x(6)],
+        [
+            u64::MAX,
+            0xffff_ffff,
+            0xffff_ffff,
+            u64::MAX,
+            u64::MAX,
+            0xffff_ffff
+        ]
+    );
+}
+
+#[test]
 fn fuzz_target_smoke() {
     // The fuzz target's entry point on a few fixed inputs.
     let prog = alu_loop();

@@ -181,6 +181,14 @@ fn cond_mask(cond: u8) -> u32 {
         .fold(0, |m, i| m | (1 << i))
 }
 
+/// Caller-saved registers a slow path saves (at most the pool's five);
+/// fixed-size, as every load, store and SIMD&FP op has a slow path and
+/// heap allocations were a tenth of the compile time.
+type SavedRegs = heapless::Vec<Reg, CALLER_SAVED_IN_POOL>;
+/// Cached V registers (XMM register, V register) a slow path writes back
+/// or reloads.
+type CachedV = heapless::Vec<(Xmm, u8), VCACHE_SIZE>;
+
 /// What an out-of-line slow path does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum ColdKind {
@@ -210,7 +218,7 @@ struct Cold {
     /// access's own instruction counts if it faults).
     delta: u16,
     /// Caller-saved registers holding live temporaries.
-    save: Vec<Reg>,
+    save: SavedRegs,
     /// Loads and stores: where the fast path has the address, the value
     /// to store and wants the loaded value (the calls take and give them
     /// in RAX and RDX).
@@ -221,8 +229,8 @@ struct Cold {
     /// is entered (written back before the call, which may leave the
     /// block), and the ones cached where it rejoins (reloaded after the
     /// call, which clobbers XMM registers and may write V registers).
-    vdirty: Vec<(Xmm, u8)>,
-    vafter: Vec<(Xmm, u8)>,
+    vdirty: CachedV,
+    vafter: CachedV,
 }
 
 struct Lower<'a> {
@@ -989,7 +997,7 @@ impl Lower<'_> {
             FpOp::Imm { op, q, pattern, rd } => {
                 self.a.mov_ri(RAX, pattern);
                 match op {
-                    VecImm::Mov => self.store_halves(rd, RAX, q),
+                    VecImm::Mov => self.v_from_rax(rd, q),
                     VecImm::Or | VecImm::And => {
                         let alu = if op == VecImm::Or { Alu::Or } else { Alu::And };
                         self.a.alu_mr(alu, W::B64, v(rd), RAX);
@@ -1004,7 +1012,7 @@ impl Lower<'_> {
             FpOp::DupGp { q, size, rd, val } => {
                 self.val_into(RAX, val);
                 self.replicate_rax(size);
-                self.store_halves(rd, RAX, q);
+                self.v_from_rax(rd, q);
             }
             FpOp::Shift {
                 op,
@@ -1161,7 +1169,7 @@ impl Lower<'_> {
                         if bits == 32 {
                             self.a.mov_rr(W::B32, RAX, RAX);
                         }
-                        self.store_halves(rd, RAX, false);
+                        self.v_from_rax(rd, false);
                     }
                 }
             }
@@ -1174,11 +1182,19 @@ impl Lower<'_> {
             } => {
                 let m = Self::field(ArchRegs::offset_v(rn) + i32::from(offset));
                 let from = Self::size_w(size_log2);
-                match (ext, from) {
-                    (LoadExt::Zero, _) | (_, W::B64) => self.a.load(from, RAX, m),
-                    (LoadExt::Sx64, _) => self.a.load_sx(from, W::B64, RAX, m),
-                    (LoadExt::Sx32, W::B32) => self.a.load(W::B32, RAX, m),
-                    (LoadExt::Sx32, _) => self.a.load_sx(from, W::B32, RAX, m),
+                if let (0, Some(x)) = (offset, self.vx(rn).filter(|_| size_log2 >= 2)) {
+                    // The low 4 or 8 bytes of the cached register.
+                    self.a.mov_from_xmm(from, RAX, x);
+                    if (ext, from) == (LoadExt::Sx64, W::B32) {
+                        self.a.movsx_rr(W::B32, W::B64, RAX, RAX);
+                    }
+                } else {
+                    match (ext, from) {
+                        (LoadExt::Zero, _) | (_, W::B64) => self.a.load(from, RAX, m),
+                        (LoadExt::Sx64, _) => self.a.load_sx(from, W::B64, RAX, m),
+                        (LoadExt::Sx32, W::B32) => self.a.load(W::B32, RAX, m),
+                        (LoadExt::Sx32, _) => self.a.load_sx(from, W::B32, RAX, m),
+                    }
                 }
             }
         }
@@ -1246,6 +1262,17 @@ impl Lower<'_> {
                 | FpOp::Shift { .. }
                 | FpOp::Widen { .. }
                 | FpOp::Rev { .. }
+                | FpOp::DupGp { .. }
+                | FpOp::Imm {
+                    op: VecImm::Mov,
+                    ..
+                }
+                | FpOp::FromGp { bits: 32 | 64, .. }
+                | FpOp::ToGp {
+                    offset: 0,
+                    size_log2: 2 | 3,
+                    ..
+                }
         )
     }
 
@@ -1314,6 +1341,17 @@ impl Lower<'_> {
         x
     }
 
+    /// Vd = RAX in the low half, and in the upper half too if `q` (else
+    /// zeros).
+    fn v_from_rax(&mut self, rd: u8, q: bool) {
+        let xd = self.v_write(rd);
+        self.a.mov_to_xmm(W::B64, xd, RAX);
+        if q {
+            // Dwords 0, 1, 0, 1.
+            self.a.sse_shuffle(SseShuffle::Pshufd, xd, xd, 0x44);
+        }
+    }
+
     /// Vd = `x` (its low half and zeros if not `q`).
     fn v_result(&mut self, q: bool, rd: u8, x: Xmm) {
         if !q {
@@ -1343,7 +1381,7 @@ impl Lower<'_> {
     }
 
     /// The dirty cached V registers, to write back before leaving.
-    fn vdirty(&self) -> Vec<(Xmm, u8)> {
+    fn vdirty(&self) -> CachedV {
         self.vcache
             .iter()
             .enumerate()
@@ -1355,7 +1393,7 @@ impl Lower<'_> {
     }
 
     /// Every cached V register.
-    fn vcached(&self) -> Vec<(Xmm, u8)> {
+    fn vcached(&self) -> CachedV {
         self.vcache
             .iter()
             .enumerate()
@@ -1498,7 +1536,7 @@ impl Lower<'_> {
 
     /// Caller-saved registers holding temporaries still read after op
     /// `i` (other than `except`, which op `i` defines).
-    fn live_caller_saved(&self, i: usize, except: Option<Tmp>) -> Vec<Reg> {
+    fn live_caller_saved(&self, i: usize, except: Option<Tmp>) -> SavedRegs {
         self.in_regs
             .iter()
             .filter(|&&(t, r)| Some(t) != except && self.live_after(t, i) && is_caller_saved(r))
