@@ -610,7 +610,10 @@ impl Asm {
         if rex != 0x40 || p.rex {
             self.buf.push(rex);
         }
-        self.buf.extend_from_slice(opc);
+        // Byte by byte: a copy of an unknown (1..3 byte) length is a call.
+        for &b in opc {
+            self.buf.push(b);
+        }
     }
 
     /// `opc` with a register-direct ModRM: `reg` is a register number or a
