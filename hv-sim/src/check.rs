@@ -724,6 +724,8 @@ fn writers(block: &Block, va: u64) -> Vec<(u16, Vec<Writes>)> {
                     | FpOp::Imm { rd, .. }
                     | FpOp::DupGp { rd, .. }
                     | FpOp::DupElem { rd, .. }
+                    | FpOp::Bits { rd, .. }
+                    | FpOp::Csel { rd, .. }
                     | FpOp::Shift { rd, .. }
                     | FpOp::Widen { rd, .. }
                     | FpOp::Rev { rd, .. }

@@ -728,9 +728,16 @@ fn simd_program(seed: u64, n: usize) -> Vec<u32> {
         let (d, a, b) = (next(32) as u32, next(32) as u32, next(32) as u32);
         let size = next(4) as u32;
         let base = 10 + next(4) as u32;
-        let w = match next(if seed % 2 == 1 { 21 } else { 20 }) {
+        let w = match next(if seed % 2 == 1 { 23 } else { 22 }) {
             // Odd seeds toggle SIMD&FP traps in the middle of blocks.
-            20 => msr(sysreg::CPACR_EL1, 6 + (next(4) == 0) as u32),
+            22 => msr(sysreg::CPACR_EL1, 6 + (next(4) == 0) as u32),
+            // FMOV/FABS/FNEG scalar and vector, FMOV #imm, FCSEL.
+            20 => match next(3) {
+                0 => fp_dp1(next(2) as u32, next(3) as u32, a, d),
+                1 => vfabs(q, u, next(2) as u32, a, d),
+                _ => fmov_imm(next(2) as u32, next(256) as u32, d),
+            },
+            21 => fcsel(next(2) as u32, b, next(16) as u32, a, d),
             // Shifts by immediate (SSHR/USHR, SHL/SLI, SSHLL/USHLL) and REV*.
             18 => simd_shift_imm(
                 q,

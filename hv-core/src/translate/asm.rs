@@ -532,6 +532,28 @@ pub const fn ldst_excl(
 pub const fn fp_dp2(ty: u32, opcode: u32, rm: u32, rn: u32, rd: u32) -> u32 {
     0x1e20_0800 | ((ty & 3) << 22) | (r(rm) << 16) | ((opcode & 15) << 12) | (r(rn) << 5) | r(rd)
 }
+/// FP data-processing (1 source), scalar: `opcode` 0 FMOV, 1 FABS, 2
+/// FNEG, 3 FSQRT.
+pub const fn fp_dp1(ty: u32, opcode: u32, rn: u32, rd: u32) -> u32 {
+    0x1e20_4000 | ((ty & 3) << 22) | ((opcode & 63) << 15) | (r(rn) << 5) | r(rd)
+}
+/// FABS (FNEG with `neg`), vector; `sz` 1 for 2D.
+pub const fn vfabs(q: bool, neg: bool, sz: u32, rn: u32, rd: u32) -> u32 {
+    0x0ea0_f800
+        | ((q as u32) << 30)
+        | ((neg as u32) << 29)
+        | ((sz & 1) << 22)
+        | (r(rn) << 5)
+        | r(rd)
+}
+/// FMOV Sd/Dd, #imm8 (the Arm ARM's 8-bit FP immediate).
+pub const fn fmov_imm(ty: u32, imm8: u32, rd: u32) -> u32 {
+    0x1e20_1000 | ((ty & 3) << 22) | ((imm8 & 0xff) << 13) | r(rd)
+}
+/// FCSEL Vd, Vn, Vm, cond.
+pub const fn fcsel(ty: u32, rm: u32, cond: u32, rn: u32, rd: u32) -> u32 {
+    0x1e20_0c00 | ((ty & 3) << 22) | (r(rm) << 16) | ((cond & 15) << 12) | (r(rn) << 5) | r(rd)
+}
 /// FCMP (FCMPE if `signal`) of Sn/Dn (`ty` 0/1) with Vm, or with +0.0 if
 /// `zero`.
 pub const fn fcmp(ty: u32, rm: u32, rn: u32, zero: bool, signal: bool) -> u32 {
@@ -983,6 +1005,23 @@ mod tests {
             ("fcmp d1, #0.0", fcmp(1, 9, 1, true, false), 0x1e60_2028),
             ("fcmpe s4, #0.0", fcmp(0, 0, 4, true, true), 0x1e20_2098),
             ("fmov d4, x11", fmov_gp(true, true, 11, 4), 0x9e67_0164),
+            ("fmov d1, d2", fp_dp1(1, 0, 2, 1), 0x1e60_4041),
+            ("fabs s3, s4", fp_dp1(0, 1, 4, 3), 0x1e20_c083),
+            ("fneg d5, d6", fp_dp1(1, 2, 6, 5), 0x1e61_40c5),
+            (
+                "fabs v1.4s, v2.4s",
+                vfabs(true, false, 0, 2, 1),
+                0x4ea0_f841
+            ),
+            ("fneg v1.2d, v2.2d", vfabs(true, true, 1, 2, 1), 0x6ee0_f841),
+            (
+                "fneg v3.2s, v4.2s",
+                vfabs(false, true, 0, 4, 3),
+                0x2ea0_f883
+            ),
+            ("fmov d7, #-1.25", fmov_imm(1, 0xf4, 7), 0x1e7e_9007),
+            ("fcsel d1, d2, d3, lt", fcsel(1, 3, LT, 2, 1), 0x1e63_bc41),
+            ("fcsel s1, s2, s3, eq", fcsel(0, 3, EQ, 2, 1), 0x1e23_0c41),
             ("fmov s1, w2", fmov_gp(false, true, 2, 1), 0x1e27_0041),
             ("fmov x3, d30", fmov_gp(true, false, 30, 3), 0x9e66_03c3),
             ("fmov w5, s6", fmov_gp(false, false, 6, 5), 0x1e26_00c5),

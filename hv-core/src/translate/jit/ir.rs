@@ -219,6 +219,17 @@ pub enum VecLane {
     Cmeq0,
 }
 
+/// Sign-bit operations on FP values (bitwise: no flags, NaNs unchanged).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FpBits {
+    /// FMOV (register).
+    Mov,
+    /// FABS.
+    Abs,
+    /// FNEG.
+    Neg,
+}
+
 /// Lane shifts by an immediate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VecShift {
@@ -272,6 +283,36 @@ pub enum FpOp {
         rn: u8,
         /// Second operand.
         rm: Option<u8>,
+    },
+    /// FMOV (register), FABS, FNEG: scalar (the rest of Vd zeroed) or on
+    /// every lane.
+    Bits {
+        /// Operation.
+        op: FpBits,
+        /// Double rather than single precision.
+        double: bool,
+        /// Scalar rather than vector.
+        scalar: bool,
+        /// 128-bit vectors.
+        q: bool,
+        /// Destination.
+        rd: u8,
+        /// Source.
+        rn: u8,
+    },
+    /// FCSEL: Vd = `cond` holds ? Vn : Vm (low 4 or 8 bytes, the rest of
+    /// Vd zeroed).
+    Csel {
+        /// Double rather than single precision.
+        double: bool,
+        /// The A64 condition on NZCV.
+        cond: Cond,
+        /// Destination.
+        rd: u8,
+        /// Taken when the condition holds.
+        rn: u8,
+        /// Taken otherwise.
+        rm: u8,
     },
     /// `Vd = Vn op Vm`, bitwise.
     Logic {
@@ -767,7 +808,13 @@ impl IrOp {
     pub fn reads_nzcv(&self) -> bool {
         match self {
             IrOp::Flags { op, .. } => matches!(op, FlagOp::Adc | FlagOp::Sbc),
-            IrOp::CondFlags { .. } | IrOp::Interp { .. } | IrOp::GetCarry { .. } => true,
+            IrOp::CondFlags { .. }
+            | IrOp::Interp { .. }
+            | IrOp::GetCarry { .. }
+            | IrOp::Fp {
+                op: FpOp::Csel { .. },
+                ..
+            } => true,
             IrOp::Select { test, .. } | IrOp::ExitIf { test, .. } => {
                 matches!(test, Test::Nzcv(_))
             }

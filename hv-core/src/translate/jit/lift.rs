@@ -14,15 +14,15 @@ use crate::translate::decode::{
     AddrMode, Bitfield, BranchReg, Csel, Dp1, Dp2, Dp3, Extend, Insn, LogicOp, MemKind, MemOp,
     MovWide, Shift, SP, ZR,
 };
-use crate::translate::fp::arith::{Arith, Bin, Shape};
+use crate::translate::fp::arith::{Arith, Bin, Shape, Un};
 use crate::translate::fp::simd_int::{self, IntOp, SimdInt};
 use crate::translate::fp::soft::Fmt;
-use crate::translate::fp::{FpInsn, ModOp, VLogic};
+use crate::translate::fp::{FpInsn, FpTy, ModOp, VLogic};
 use crate::translate::ir::Block;
 
 use super::ir::{
-    BinOp, FlagOp, FpArith, FpOp, GReg, IrBlock, IrOp, LoadExt, Test, Tmp, UnOp, Val, VecImm,
-    VecLane, VecLogic, VecShift, Width,
+    BinOp, FlagOp, FpArith, FpBits, FpOp, GReg, IrBlock, IrOp, LoadExt, Test, Tmp, UnOp, Val,
+    VecImm, VecLane, VecLogic, VecShift, Width,
 };
 
 /// Lift `block`, whose first instruction is at virtual address `va`.
@@ -788,6 +788,42 @@ impl Lifter {
                     rm,
                 })
             }
+            FpInsn::Arith(Arith::Un {
+                op: op @ (Un::Mov | Un::Abs | Un::Neg),
+                sh,
+                rd,
+                rn,
+            }) => Some(FpOp::Bits {
+                op: match op {
+                    Un::Mov => FpBits::Mov,
+                    Un::Abs => FpBits::Abs,
+                    _ => FpBits::Neg,
+                },
+                double: matches!(sh, Shape::D | Shape::V2D),
+                scalar: matches!(sh, Shape::S | Shape::D),
+                q: matches!(sh, Shape::V4S | Shape::V2D),
+                rd,
+                rn,
+            }),
+            FpInsn::Csel {
+                ty,
+                rd,
+                rn,
+                rm,
+                cond,
+            } => Some(FpOp::Csel {
+                double: ty == FpTy::D,
+                cond,
+                rd,
+                rn,
+                rm,
+            }),
+            FpInsn::Imm { rd, bits, .. } => Some(FpOp::Imm {
+                op: VecImm::Mov,
+                q: false,
+                pattern: bits,
+                rd,
+            }),
             FpInsn::Arith(Arith::Cmp {
                 fmt: fmt @ (Fmt::S | Fmt::D),
                 rn,

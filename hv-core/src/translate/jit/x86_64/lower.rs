@@ -35,8 +35,8 @@ use super::enc::{
 };
 use crate::translate::cond::cond_holds;
 use crate::translate::jit::ir::{
-    BinOp, FlagOp, FpArith, FpOp, GReg, IrBlock, IrOp, LoadExt, Test, Tmp, UnOp, Val, VecImm,
-    VecLane, VecLogic, VecShift, Width,
+    BinOp, FlagOp, FpArith, FpBits, FpOp, GReg, IrBlock, IrOp, LoadExt, Test, Tmp, UnOp, Val,
+    VecImm, VecLane, VecLogic, VecShift, Width,
 };
 use crate::translate::regs::{ArchRegs, JumpTableEntry, HOST_TLB_ENTRIES, JUMP_TABLE_ENTRIES};
 
@@ -911,6 +911,56 @@ impl Lower<'_> {
                 self.a
                     .store(W::B32, Self::field(ArchRegs::OFFSET_NZCV), RAX);
             }
+            FpOp::Bits {
+                op,
+                double,
+                scalar,
+                q,
+                rd,
+                rn,
+            } => {
+                self.a.sse_rr(Sse::Movups, x0, xr(self, rn));
+                if op != FpBits::Mov {
+                    // The sign bit of each lane as a mask: all ones shifted.
+                    self.a.sse_rr(Sse::Pcmpeqd, x1, x1);
+                    let (right, left, sign) = if double {
+                        (SseShift::Psrlq, SseShift::Psllq, 63)
+                    } else {
+                        (SseShift::Psrld, SseShift::Pslld, 31)
+                    };
+                    if op == FpBits::Abs {
+                        self.a.sse_shift(right, x1, 1);
+                        self.a.sse_rr(Sse::Pand, x0, x1);
+                    } else {
+                        self.a.sse_shift(left, x1, sign);
+                        self.a.sse_rr(Sse::Pxor, x0, x1);
+                    }
+                }
+                if scalar && !double {
+                    let xd = self.v_write(rd);
+                    self.a.sse_rr(Sse::Xorps, xd, xd);
+                    self.a.sse_rr(Sse::Movss, xd, x0);
+                } else {
+                    self.v_result(q && !scalar, rd, x0);
+                }
+            }
+            FpOp::Csel {
+                double,
+                cond,
+                rd,
+                rn,
+                rm,
+            } => {
+                let w = if double { W::B64 } else { W::B32 };
+                let (xn, xm) = (xr(self, rn), xr(self, rm));
+                // The test may use RAX and RCX; moves keep its flags.
+                let cc = self.test_cc(Test::Nzcv(cond));
+                self.a.mov_from_xmm(w, RAX, xn);
+                self.a.mov_from_xmm(w, RDX, xm);
+                self.a.cmov(W::B64, cc.invert(), RAX, RDX);
+                let xd = self.v_write(rd);
+                self.a.mov_to_xmm(w, xd, RAX);
+            }
             FpOp::Logic { op, q, rd, rn, rm } => {
                 let (xn, xm) = (xr(self, rn), xr(self, rm));
                 match op {
@@ -1220,6 +1270,8 @@ impl Lower<'_> {
                 ([Some(rn), m, None], [Some(rd), None])
             }
             FpOp::Cmp { rn, rm, .. } => ([Some(rn), rm, None], [None, None]),
+            FpOp::Bits { rd, rn, .. } => ([Some(rn), None, None], [Some(rd), None]),
+            FpOp::Csel { rd, rn, rm, .. } => ([Some(rn), Some(rm), None], [Some(rd), None]),
             FpOp::Shift { op, rd, rn, .. } => {
                 let d = (op == VecShift::Sli).then_some(rd);
                 ([Some(rn), d, None], [Some(rd), None])
@@ -1256,6 +1308,8 @@ impl Lower<'_> {
             op,
             FpOp::Arith { .. }
                 | FpOp::Cmp { .. }
+                | FpOp::Bits { .. }
+                | FpOp::Csel { .. }
                 | FpOp::Logic { .. }
                 | FpOp::Lanes { .. }
                 | FpOp::Ext { q: true, .. }
