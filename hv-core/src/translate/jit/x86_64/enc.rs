@@ -1183,21 +1183,18 @@ impl Asm {
     /// `movd`/`movq dst, src`: the low 32 (`W::B32`) or 64 bits of an SSE
     /// register to a general register (zero-extended to 64).
     pub fn mov_from_xmm(&mut self, w: W, dst: Reg, src: Xmm) {
-        if !self.check(matches!(w, W::B32 | W::B64)) {
-            return;
-        }
-        let p = Pfx {
-            p66: true,
-            w: w == W::B64,
-            ..Pfx::default()
-        };
-        self.head(p, src.high(), 0, dst.high(), &[0x0F, 0x7E]);
-        self.buf.push(0xC0 | (src.low() << 3) | dst.low());
+        self.movd_movq(w, 0x7E, src, dst);
     }
 
     /// `movd`/`movq dst, src`: a general register's low 32 (`W::B32`) or
     /// 64 bits to an SSE register, the rest of it zeroed.
     pub fn mov_to_xmm(&mut self, w: W, dst: Xmm, src: Reg) {
+        self.movd_movq(w, 0x6E, dst, src);
+    }
+
+    /// 66 [REX.W] 0F `opc` /r with the SSE register in ModRM.reg and the
+    /// general register in ModRM.rm.
+    fn movd_movq(&mut self, w: W, opc: u8, x: Xmm, r: Reg) {
         if !self.check(matches!(w, W::B32 | W::B64)) {
             return;
         }
@@ -1206,8 +1203,8 @@ impl Asm {
             w: w == W::B64,
             ..Pfx::default()
         };
-        self.head(p, dst.high(), 0, src.high(), &[0x0F, 0x6E]);
-        self.buf.push(0xC0 | (dst.low() << 3) | src.low());
+        self.head(p, x.high(), 0, r.high(), &[0x0F, opc]);
+        self.buf.push(0xC0 | (x.low() << 3) | r.low());
     }
 }
 
