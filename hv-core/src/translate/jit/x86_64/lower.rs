@@ -19,10 +19,14 @@
 //!   the site's jump to the next block's code). Only exits to constant
 //!   targets in the block's own page are chained: blocks of a page are
 //!   dropped together, so a link never outlives its target.
-//! * Scalar FP instructions ([`IrOp::Fp`]) run on SSE (XMM0 and XMM1 are
-//!   scratch) when `ArchRegs::fp_fast` says the FP state allows and the
-//!   values are ones where the host and Arm agree; their slow path runs
-//!   the instruction in the interpreter, like the load/store slow paths.
+//! * SIMD&FP instructions ([`IrOp::Fp`]) run on SSE2 when
+//!   `ArchRegs::fp_fast` says the FP state allows and the values are ones
+//!   where the host and Arm agree; their slow path runs the instruction
+//!   in the interpreter, like the load/store slow paths. XMM0 and XMM1
+//!   are scratch within one op; XMM2-XMM15 cache V registers within the
+//!   block, written back to the register file at exits, before
+//!   interpreted instructions and in slow paths (which reload them after
+//!   their call: XMM registers are caller-saved).
 //! * NZCV is stored in PSTATE layout whenever a flag-setting op's flags
 //!   are live; x86's CF is Arm's C for additions and its inverse for
 //!   subtractions.
