@@ -703,12 +703,12 @@ impl Cpu {
         let mut fast = 0;
         if self.fp_enabled() {
             fast |= ArchRegs::FP_ENABLED;
-        }
-        if self.fp_enabled() && fpcr & soft::FPCR_FZ == 0 {
-            fast |= ArchRegs::FP_FAST_CMP;
-            let round_to_nearest = soft::Env::new(self.sys.fpcr).rmode() == Rm::TieEven;
-            if round_to_nearest && self.sys.fpsr as u32 & soft::IXC != 0 {
-                fast |= ArchRegs::FP_FAST_ARITH;
+            if fpcr & soft::FPCR_FZ == 0 {
+                fast |= ArchRegs::FP_FAST_CMP;
+                let round_to_nearest = soft::Env::new(self.sys.fpcr).rmode() == Rm::TieEven;
+                if round_to_nearest && self.sys.fpsr as u32 & soft::IXC != 0 {
+                    fast |= ArchRegs::FP_FAST_ARITH;
+                }
             }
         }
         self.regs.fp_fast = fast;
