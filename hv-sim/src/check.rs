@@ -426,6 +426,7 @@ fn check_with(
                 outcome,
                 insns,
                 elapsed: start.elapsed(),
+                jit: pair.jit.cpu.jit().map(|j| j.stats()),
             }));
         }
         FirstPass::Differ {

@@ -95,7 +95,11 @@ pub struct RunArgs {
     pub stop_at: Option<String>,
     /// Write the run's figures to FILE as one line of JSON: engine,
     /// outcome, exit_code, guest_insns (instructions the guest retired,
-    /// the same on every run) and host_seconds.
+    /// the same on every run) and host_seconds; with the JIT also
+    /// jit_blocks_compiled, jit_code_entries (times the run loop entered
+    /// compiled code; chained blocks follow each other without it) and
+    /// jit_interpreted_insns (instructions compiled code handed to the
+    /// interpreter).
     #[arg(long, value_name = "FILE")]
     pub stats: Option<PathBuf>,
 }

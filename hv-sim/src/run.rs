@@ -4,6 +4,7 @@
 //! vGIC and its CPU interface into the CPU's IRQ input.
 
 use crate::machine::Machine;
+use hv_core::translate::jit::JitStats;
 use hv_core::translate::Exit;
 use hv_core::vm::psci::{self, affinity, status, PsciCall};
 use std::fmt;
@@ -118,6 +119,8 @@ pub struct RunReport {
     pub insns: u64,
     /// Host time spent.
     pub elapsed: Duration,
+    /// The JIT's counters at the end, if the run had a JIT.
+    pub jit: Option<JitStats>,
 }
 
 impl RunReport {
@@ -146,13 +149,23 @@ impl fmt::Display for RunReport {
 
 impl RunReport {
     /// The report as one line of JSON (`hv-sim run --stats`): outcome,
-    /// exit status, guest instructions retired, host seconds. The
-    /// instruction count is exact and the same on every run of the same
-    /// guest (the counter ticks with instructions); the seconds are not.
+    /// exit status, guest instructions retired, host seconds, and with
+    /// the JIT its blocks compiled, the entries into compiled code and the
+    /// instructions that code handed to the interpreter. The instruction count is exact and the
+    /// same on every run of the same guest (the counter ticks with
+    /// instructions); the seconds are not.
     pub fn to_json(&self, engine: &str) -> String {
+        let jit = match self.jit {
+            Some(j) => format!(
+                ", \"jit_blocks_compiled\": {}, \"jit_code_entries\": {}, \
+                 \"jit_interpreted_insns\": {}",
+                j.compiled, j.runs, j.interpreted
+            ),
+            None => String::new(),
+        };
         format!(
             "{{\"engine\": \"{engine}\", \"outcome\": \"{}\", \"exit_code\": {}, \
-             \"guest_insns\": {}, \"host_seconds\": {:.6}}}\n",
+             \"guest_insns\": {}, \"host_seconds\": {:.6}{jit}}}\n",
             self.outcome.name(),
             self.outcome.exit_code(),
             self.insns,
@@ -214,6 +227,7 @@ pub fn run(m: &mut Machine, config: RunConfig) -> RunReport {
         outcome,
         insns: m.cpu.icount().wrapping_sub(first),
         elapsed: start.elapsed(),
+        jit: m.cpu.jit().map(|j| j.stats()),
     }
 }
 

@@ -95,6 +95,24 @@ fn stop_at_ends_a_run_that_printed_the_marker_and_stats_count_it() {
         )),
         "{json}"
     );
+    // The JIT's counters: the guest's blocks compiled and run, and the
+    // instructions handed to the interpreter (here none: the guest is
+    // integer code and MMIO stores, all compiled).
+    let field = |name: &str| -> Option<u64> {
+        let rest = json.split(&format!("\"{name}\": ")).nth(1)?;
+        rest.split([',', '}']).next()?.trim().parse().ok()
+    };
+    if engine == "jit" {
+        assert!(
+            field("jit_blocks_compiled").is_some_and(|n| n > 0),
+            "{json}"
+        );
+        assert!(field("jit_code_entries").is_some_and(|n| n > 0), "{json}");
+        assert!(field("jit_interpreted_insns").is_some(), "{json}");
+        assert!(json.trim_end().ends_with('}'), "{json}");
+    } else {
+        assert_eq!(field("jit_blocks_compiled"), None, "{json}");
+    }
     // Without the marker in the output, the instruction limit ends it.
     let out = hv_sim(&[
         "run",

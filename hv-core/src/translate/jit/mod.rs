@@ -92,7 +92,8 @@ pub struct JitStats {
     pub compiled: u64,
     /// Blocks the back end could not compile (they stay interpreted).
     pub declined: u64,
-    /// Compiled blocks run.
+    /// Entries into compiled code from the run loop (chained blocks run
+    /// one after another without one).
     pub runs: u64,
     /// Instructions compiled code handed to the interpreter (those not
     /// lifted, and the FP instructions whose host path did not apply).
