@@ -935,6 +935,67 @@ fn moves_from_vector_lanes_extend_as_the_instruction_says() {
 }
 
 #[test]
+fn every_condition_right_after_every_flag_setting_op() {
+    // The JIT tests a condition on the host's flags when the flag-setting
+    // op is the one just before: every A64 condition, in CSET and in
+    // B.cond, right after SUBS, ADDS, ANDS, SBCS and ADCS at both widths,
+    // on operands at the edges (equal, signed overflow, unsigned wrap,
+    // 32-bit edges).
+    const PAIRS: [(u64, u64); 9] = [
+        (0, 0),
+        (1, 2),
+        (2, 1),
+        (0x7fff_ffff_ffff_ffff, 1),
+        (0x8000_0000_0000_0000, 1),
+        (u64::MAX, 1),
+        (0x7fff_ffff, 1),
+        (0x8000_0000, 0x8000_0000),
+        (5, u64::MAX),
+    ];
+    let store_x4 = ldst_imm9(3, false, 0, 8, 1, 20, 4); // str x4, [x20], #8
+    let mut p = Prog::new();
+    p.ws(&mov64(11, DATA))
+        .ws(&mov64(20, DATA + 0x6000))
+        .w(movz(X, 9, PAIRS.len() as u32, 0))
+        .label("pair")
+        .w(ldst_pair(2, false, 1, true, 2, 2, 11, 1)); // ldp x1, x2, [x11], #16
+    let ops: [fn(bool) -> u32; 5] = [
+        |sf| addsub_reg(sf, 1, true, 0, 2, 0, 1, 3), // subs
+        |sf| addsub_reg(sf, 0, true, 0, 2, 0, 1, 3), // adds
+        |sf| logic_reg(sf, 3, false, 0, 2, 0, 1, 3), // ands
+        |sf| addsub_carry(sf, 1, true, 2, 1, 3),     // sbcs
+        |sf| addsub_carry(sf, 0, true, 2, 1, 3),     // adcs
+    ];
+    for op in ops {
+        for sf in [W, X] {
+            for c in 0..16u32 {
+                p.w(op(sf))
+                    .w(csel(X, 0, 1, 31, c ^ 1, 31, 4)) // cset x4, c
+                    .w(store_x4);
+                // B.cond over one instruction: x4 = 0 if taken, else 1.
+                p.w(op(sf))
+                    .w(movz(X, 4, 0, 0))
+                    .w(b_cond(c, 8))
+                    .w(movz(X, 4, 1, 0))
+                    .w(store_x4);
+            }
+        }
+    }
+    p.w(sub_imm(X, 9, 9, 1))
+        .br("pair", |o| cbz(X, true, 9, o)) // cbnz x9, pair
+        .w(hvc(0));
+    let words = p.finish();
+    let mut p = Pair::new(Setup::default(), CODE, &words);
+    let table: Vec<u8> = PAIRS
+        .iter()
+        .flat_map(|&(a, b)| a.to_le_bytes().into_iter().chain(b.to_le_bytes()))
+        .collect();
+    p.both(|s| s.write(DATA, &table));
+    run_to_hvc(&mut p, 10_000);
+    assert_compiled(&p);
+}
+
+#[test]
 fn fuzz_target_smoke() {
     // The fuzz target's entry point on a few fixed inputs.
     let prog = alu_loop();

@@ -125,6 +125,27 @@ pub struct ArchRegs {
     /// The SIMD&FP registers V0..V31 (here so that generated code can
     /// reach them from the same base register).
     pub v: [u128; 32],
+    /// Constant tables with which generated code stores NZCV without
+    /// touching the host's flags (so a compare's consumer can still test
+    /// them): N, Z and C in PSTATE layout by LAHF's AH, after an addition
+    /// (`[0]`) or a subtraction (`[1]`, C inverted)...
+    pub nzcv_from_ah: [[u32; 256]; 2],
+    /// ... and V by SETO's result (0 or 1).
+    pub nzcv_from_of: [u32; 2],
+}
+
+/// [`ArchRegs::nzcv_from_ah`]`[sub]`.
+const fn nzcv_from_ah(sub: bool) -> [u32; 256] {
+    let mut t = [0u32; 256];
+    let mut ah = 0;
+    while ah < 256 {
+        // AH = SF:ZF:0:AF:0:PF:1:CF.
+        let (sf, zf, cf) = ((ah >> 7) & 1, (ah >> 6) & 1, ah & 1);
+        let c = if sub { cf ^ 1 } else { cf };
+        t[ah as usize] = ((sf << 31) | (zf << 30) | (c << 29)) as u32;
+        ah += 1;
+    }
+    t
 }
 
 impl Default for ArchRegs {
@@ -140,6 +161,8 @@ impl Default for ArchRegs {
             tlb: [[HostTlbEntry::EMPTY; HOST_TLB_ENTRIES]; 2],
             jumps: [JumpTableEntry::EMPTY; JUMP_TABLE_ENTRIES],
             v: [0; 32],
+            nzcv_from_ah: [nzcv_from_ah(false), nzcv_from_ah(true)],
+            nzcv_from_of: [0, 1 << 28],
         }
     }
 }
@@ -164,6 +187,12 @@ impl ArchRegs {
     pub const OFFSET_PC: i32 = offset_of!(ArchRegs, pc) as i32;
     /// Byte offset of the instruction counter.
     pub const OFFSET_ICOUNT: i32 = offset_of!(ArchRegs, icount) as i32;
+    /// Byte offset of [`ArchRegs::nzcv_from_ah`]`[sub]`.
+    pub const fn offset_nzcv_from_ah(sub: bool) -> i32 {
+        (offset_of!(ArchRegs, nzcv_from_ah) + 1024 * sub as usize) as i32
+    }
+    /// Byte offset of [`ArchRegs::nzcv_from_of`].
+    pub const OFFSET_NZCV_FROM_OF: i32 = offset_of!(ArchRegs, nzcv_from_of) as i32;
     /// Byte offset of [`ArchRegs::fp_fast`].
     pub const OFFSET_FP_FAST: i32 = offset_of!(ArchRegs, fp_fast) as i32;
     /// `fp_fast` bit: SIMD&FP instructions are enabled at the current EL

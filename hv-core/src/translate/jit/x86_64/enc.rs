@@ -799,6 +799,15 @@ impl Asm {
         }
     }
 
+    /// `movzx dst32, ah` (bits 15:8 of RAX; `dst` must be one of the
+    /// first four registers, as AH cannot be encoded with a REX prefix).
+    pub fn movzx_ah(&mut self, dst: Reg) {
+        if self.check(dst.num() < 4) {
+            self.buf
+                .extend_from_slice(&[0x0F, 0xB6, 0xC0 | (dst.low() << 3) | 4]);
+        }
+    }
+
     /// Sign-extends B8/B16/B32 `src` into a B32/B64 `dst` (`movsx`,
     /// `movsxd` for B32 -> B64); `to` must be wider than `from`.
     pub fn movsx_rr(&mut self, from: W, to: W, dst: Reg, src: Reg) {

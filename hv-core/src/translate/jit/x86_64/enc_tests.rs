@@ -1030,3 +1030,16 @@ fn sse_general_register_moves() {
     bad(|a| a.mov_from_xmm(W::B16, Reg::Rax, Xmm(0)));
     bad(|a| a.mov_to_xmm(W::B8, Xmm(0), Reg::Rax));
 }
+
+#[test]
+fn movzx_from_ah() {
+    let mut c = Chk::new();
+    for (r, name) in [Reg::Rax, Reg::Rcx, Reg::Rdx, Reg::Rbx]
+        .into_iter()
+        .zip(["eax", "ecx", "edx", "ebx"])
+    {
+        c.one(&format!("movzx {name}, ah"), |a| a.movzx_ah(r));
+    }
+    bad(|a| a.movzx_ah(Reg::Rsi));
+    bad(|a| a.movzx_ah(Reg::R8));
+}

@@ -126,10 +126,6 @@ const VCACHE_SIZE: usize = 14;
 /// Stack space below the saved registers: spill slots plus 8 bytes that
 /// keep RSP 16-byte aligned at calls (return address + 6 pushes = 56).
 const FRAME: i32 = 8 + 8 * SPILL_SLOTS as i32;
-/// Multiplier gathering LAHF's SF (bit 15), ZF (14), CF (8) and SETO's OF
-/// (bit 0) into bits 31, 30, 29 and 28 without collisions.
-const NZCV_GATHER: u32 = (1 << 16) | (1 << 21) | (1 << 28);
-const ARM_C: u32 = 1 << 29;
 
 /// The entry stub `fn(regs, ctx, code) -> u64` and the epilogue blocks
 /// jump to with the result in RAX, for placement at `base`.
@@ -253,6 +249,11 @@ struct Lower<'a> {
     cur: u16,
     leave: Option<Label>,
     cold: Vec<Cold>,
+    /// The kind of flag-setting op whose flags the host's EFLAGS hold now
+    /// (set by that op, kept only across ops that leave EFLAGS alone).
+    eflags: Option<FlagOp>,
+    /// What `eflags` becomes after the current op.
+    eflags_next: Option<FlagOp>,
     /// V registers cached in XMM2..XMM15 within the block: (V register,
     /// dirty) by XMM register; the register file is written when a value
     /// must be seen (exits, slow paths, interpreted instructions).
@@ -296,6 +297,8 @@ pub fn compile(ir: &IrBlock, env: &Env, at: u64) -> Result<Vec<u8>, CompileError
         cur: 0,
         leave: None,
         cold: Vec::new(),
+        eflags: None,
+        eflags_next: None,
         vcache: [None; VCACHE_SIZE],
         vlru: [0; VCACHE_SIZE],
         vclock: 0,
@@ -306,8 +309,15 @@ pub fn compile(ir: &IrBlock, env: &Env, at: u64) -> Result<Vec<u8>, CompileError
         if let Some(t) = op.def() {
             l.alloc(i, t)?;
         }
+        l.eflags_next = None;
         l.op(i, op)?;
         l.release(i, op);
+        // Register reads and writes and instruction markers are moves or
+        // nothing: the flags survive them. Anything else may clobber them.
+        l.eflags = match op {
+            IrOp::Insn { .. } | IrOp::Get { .. } | IrOp::Set { .. } => l.eflags,
+            _ => l.eflags_next,
+        };
     }
     for c in core::mem::take(&mut l.cold) {
         l.slow_path(c)?;
@@ -480,19 +490,59 @@ impl Lower<'_> {
     }
 
     /// Store NZCV from the flags of the last x86 ALU op (`sub`: its CF is
-    /// a borrow, the inverse of Arm's C). Clobbers RAX and RCX.
+    /// a borrow, the inverse of Arm's C), leaving the host's flags as they
+    /// are so the next op may still test them: two table lookups in the
+    /// register file instead of arithmetic. Clobbers RAX and RCX.
     fn store_nzcv(&mut self, sub: bool) {
         self.a.lahf();
         self.a.setcc(Cc::O, RAX);
-        self.a.alu_ri(Alu::And, W::B32, RAX, 0xc101);
-        self.a.mov_ri(RCX, u64::from(NZCV_GATHER));
-        self.a.imul_rr(W::B32, RAX, RCX);
-        self.a.alu_ri(Alu::And, W::B32, RAX, 0xf000_0000u32 as i32);
-        if sub {
-            self.a.alu_ri(Alu::Xor, W::B32, RAX, ARM_C as i32);
-        }
+        self.a.movzx_ah(RCX);
+        self.a.movzx_rr(W::B8, RAX, RAX);
+        self.a.load(
+            W::B32,
+            RCX,
+            Mem::indexed(BASE, RCX, 4, ArchRegs::offset_nzcv_from_ah(sub)),
+        );
+        self.a.load(
+            W::B32,
+            RAX,
+            Mem::indexed(BASE, RAX, 4, ArchRegs::OFFSET_NZCV_FROM_OF),
+        );
+        // N, Z, C and V do not overlap: LEA adds without touching flags.
+        self.a.lea(W::B32, RCX, Mem::indexed(RCX, RAX, 1, 0));
         self.a
-            .store(W::B32, Self::field(ArchRegs::OFFSET_NZCV), RAX);
+            .store(W::B32, Self::field(ArchRegs::OFFSET_NZCV), RCX);
+    }
+
+    /// The x86 condition equal to A64 condition `cond` right after the x86
+    /// op that implemented a flag-setting op of kind `kind`, if there is
+    /// one (after an addition, HI and LS have none; after a logical op,
+    /// nothing that reads C).
+    fn x86_cond(kind: FlagOp, cond: u8) -> Option<Cc> {
+        let sub = matches!(kind, FlagOp::Sub | FlagOp::Sbc);
+        let add = matches!(kind, FlagOp::Add | FlagOp::Adc);
+        Some(match cond {
+            0 => Cc::E,
+            1 => Cc::Ne,
+            // CS/CC: x86's CF is Arm's C after an addition, its inverse
+            // after a subtraction.
+            2 if sub => Cc::Ae,
+            3 if sub => Cc::B,
+            2 if add => Cc::B,
+            3 if add => Cc::Ae,
+            4 => Cc::S,
+            5 => Cc::Ns,
+            6 => Cc::O,
+            7 => Cc::No,
+            // HI/LS: C set and Z clear.
+            8 if sub => Cc::A,
+            9 if sub => Cc::Be,
+            10 => Cc::Ge,
+            11 => Cc::L,
+            12 => Cc::G,
+            13 => Cc::Le,
+            _ => return None,
+        })
     }
 
     /// Set CF to whether `cond` holds for the stored NZCV. Clobbers RAX
@@ -506,6 +556,12 @@ impl Lower<'_> {
 
     /// Emit `test` and return the x86 condition that means "holds".
     fn test_cc(&mut self, test: Test) -> Cc {
+        // Straight from the host's flags when the previous op set them.
+        if let (Test::Nzcv(c), Some(kind)) = (test, self.eflags) {
+            if let Some(cc) = Self::x86_cond(kind, c) {
+                return cc;
+            }
+        }
         match test {
             // A condition on one flag (EQ/NE, CS/CC, MI/PL, VS/VC): one
             // test of its bit in the stored NZCV.
@@ -654,6 +710,20 @@ impl Lower<'_> {
     }
 
     fn op(&mut self, i: usize, op: &IrOp) -> Result<(), CompileError> {
+        // Only the consumers below read the host's flags before changing
+        // them (and moves leave them alone); for everything else they
+        // are gone, even before the op's own test (FCSEL's comes after
+        // its enable check).
+        if !matches!(
+            op,
+            IrOp::Select { .. }
+                | IrOp::ExitIf { .. }
+                | IrOp::Insn { .. }
+                | IrOp::Get { .. }
+                | IrOp::Set { .. }
+        ) {
+            self.eflags = None;
+        }
         match *op {
             IrOp::Insn { index } => self.cur = index,
             IrOp::Get { dst, reg } => {
@@ -710,6 +780,7 @@ impl Lower<'_> {
                     self.def_from(d, RAX);
                 }
                 self.store_nzcv(matches!(op, FlagOp::Sub | FlagOp::Sbc));
+                self.eflags_next = Some(op);
             }
             IrOp::CondFlags {
                 cond,
@@ -736,7 +807,8 @@ impl Lower<'_> {
                 self.a.bind(done)?;
             }
             IrOp::Select { dst, test, a, b } => {
-                self.val_into(RDX, b);
+                // No XOR for a zero: the test may be the host's flags.
+                self.val_into_keep(RDX, b);
                 let cc = self.test_cc(test);
                 self.val_into_keep(RCX, a);
                 self.a.cmov(W::B64, cc, RDX, RCX);
