@@ -717,6 +717,17 @@ fn writers(block: &Block, va: u64) -> Vec<(u16, Vec<Writes>)> {
             IrOp::Store { .. } => Writes::Memory,
             IrOp::Interp { .. } => Writes::Anything,
             IrOp::Fp { op, .. } => {
+                // Those that may raise FP exception flags.
+                if let (
+                    FpOp::Arith { .. }
+                    | FpOp::Cmp { .. }
+                    | FpOp::FromInt { .. }
+                    | FpOp::ToInt { .. },
+                    Some(last),
+                ) = (op, out.last_mut())
+                {
+                    last.1.push(Writes::Place(Place::Other("fpsr")));
+                }
                 let result = match *op {
                     FpOp::Arith { rd, .. }
                     | FpOp::Logic { rd, .. }
@@ -726,6 +737,7 @@ fn writers(block: &Block, va: u64) -> Vec<(u16, Vec<Writes>)> {
                     | FpOp::DupGp { rd, .. }
                     | FpOp::DupElem { rd, .. }
                     | FpOp::Bits { rd, .. }
+                    | FpOp::FromInt { rd, .. }
                     | FpOp::Csel { rd, .. }
                     | FpOp::Shift { rd, .. }
                     | FpOp::Widen { rd, .. }
@@ -747,11 +759,8 @@ fn writers(block: &Block, va: u64) -> Vec<(u16, Vec<Writes>)> {
                     }
                     FpOp::Cmp { .. } => Place::Nzcv,
                     // The IR's own Set of the register follows.
-                    FpOp::ToGp { .. } => continue,
+                    FpOp::ToGp { .. } | FpOp::ToInt { .. } => continue,
                 };
-                if let (FpOp::Arith { .. } | FpOp::Cmp { .. }, Some(last)) = (op, out.last_mut()) {
-                    last.1.push(Writes::Place(Place::Other("fpsr")));
-                }
                 Writes::Place(result)
             }
             _ => continue,

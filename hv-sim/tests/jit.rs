@@ -728,9 +728,12 @@ fn simd_program(seed: u64, n: usize) -> Vec<u32> {
         let (d, a, b) = (next(32) as u32, next(32) as u32, next(32) as u32);
         let size = next(4) as u32;
         let base = 10 + next(4) as u32;
-        let w = match next(if seed % 2 == 1 { 23 } else { 22 }) {
+        let w = match next(if seed % 2 == 1 { 25 } else { 24 }) {
             // Odd seeds toggle SIMD&FP traps in the middle of blocks.
-            22 => msr(sysreg::CPACR_EL1, 6 + (next(4) == 0) as u32),
+            24 => msr(sysreg::CPACR_EL1, 6 + (next(4) == 0) as u32),
+            // SCVTF/UCVTF from a general register, FCVTZS to one.
+            22 => scvtf(q, next(2) as u32, u, gp(next(6)), d),
+            23 => fcvtzs(q, next(2) as u32, a, gp(next(6))),
             // FMOV/FABS/FNEG scalar and vector, FMOV #imm, FCSEL.
             20 => match next(3) {
                 0 => fp_dp1(next(2) as u32, next(3) as u32, a, d),

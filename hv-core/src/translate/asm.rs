@@ -550,6 +550,14 @@ pub const fn vfabs(q: bool, neg: bool, sz: u32, rn: u32, rd: u32) -> u32 {
 pub const fn fmov_imm(ty: u32, imm8: u32, rd: u32) -> u32 {
     0x1e20_1000 | ((ty & 3) << 22) | ((imm8 & 0xff) << 13) | r(rd)
 }
+/// SCVTF (UCVTF with `unsigned`) Sd/Dd (`ty`), Wn/Xn (`sf`).
+pub const fn scvtf(sf: bool, ty: u32, unsigned: bool, rn: u32, rd: u32) -> u32 {
+    0x1e22_0000 | sfb(sf) | ((ty & 3) << 22) | ((unsigned as u32) << 16) | (r(rn) << 5) | r(rd)
+}
+/// FCVTZS Wd/Xd (`sf`), Sn/Dn (`ty`).
+pub const fn fcvtzs(sf: bool, ty: u32, rn: u32, rd: u32) -> u32 {
+    0x1e38_0000 | sfb(sf) | ((ty & 3) << 22) | (r(rn) << 5) | r(rd)
+}
 /// FCSEL Vd, Vn, Vm, cond.
 pub const fn fcsel(ty: u32, rm: u32, cond: u32, rn: u32, rd: u32) -> u32 {
     0x1e20_0c00 | ((ty & 3) << 22) | (r(rm) << 16) | ((cond & 15) << 12) | (r(rn) << 5) | r(rd)
@@ -1021,6 +1029,13 @@ mod tests {
             ),
             ("fmov d7, #-1.25", fmov_imm(1, 0xf4, 7), 0x1e7e_9007),
             ("fcsel d1, d2, d3, lt", fcsel(1, 3, LT, 2, 1), 0x1e63_bc41),
+            ("scvtf d1, x2", scvtf(true, 1, false, 2, 1), 0x9e62_0041),
+            ("scvtf s1, w2", scvtf(false, 0, false, 2, 1), 0x1e22_0041),
+            ("ucvtf d3, w4", scvtf(false, 1, true, 4, 3), 0x1e63_0083),
+            ("ucvtf s3, x4", scvtf(true, 0, true, 4, 3), 0x9e23_0083),
+            ("fcvtzs x5, d6", fcvtzs(true, 1, 6, 5), 0x9e78_00c5),
+            ("fcvtzs w5, s6", fcvtzs(false, 0, 6, 5), 0x1e38_00c5),
+            ("fcvtzs w7, d8", fcvtzs(false, 1, 8, 7), 0x1e78_0107),
             ("fcsel s1, s2, s3, eq", fcsel(0, 3, EQ, 2, 1), 0x1e23_0c41),
             ("fmov s1, w2", fmov_gp(false, true, 2, 1), 0x1e27_0041),
             ("fmov x3, d30", fmov_gp(true, false, 30, 3), 0x9e66_03c3),

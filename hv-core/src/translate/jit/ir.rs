@@ -314,6 +314,36 @@ pub enum FpOp {
         /// Taken otherwise.
         rm: u8,
     },
+    /// SCVTF/UCVTF (scalar, from a general register, no fraction bits):
+    /// Vd = the integer in `val` (64-bit if `sf`, else its low 32 bits)
+    /// rounded to FP, the rest of Vd zeroed.
+    FromInt {
+        /// Double rather than single precision.
+        double: bool,
+        /// A 64-bit source.
+        sf: bool,
+        /// UCVTF.
+        unsigned: bool,
+        /// Destination.
+        rd: u8,
+        /// The general register's value.
+        val: Val,
+    },
+    /// FCVTZS (scalar, to a general register, no fraction bits): `dst` =
+    /// Vn truncated to a signed 32- or 64-bit (`sf`) integer, which is
+    /// written to X`xd` (the slow path reads it back from there).
+    ToInt {
+        /// Double rather than single precision.
+        double: bool,
+        /// A 64-bit result.
+        sf: bool,
+        /// The result.
+        dst: Tmp,
+        /// The general register written.
+        xd: u8,
+        /// Source.
+        rn: u8,
+    },
     /// `Vd = Vn op Vm`, bitwise.
     Logic {
         /// Operation.
@@ -527,7 +557,7 @@ impl FpOp {
     /// The temporary the op defines, if any.
     pub fn def(&self) -> Option<Tmp> {
         match *self {
-            FpOp::ToGp { dst, .. } => Some(dst),
+            FpOp::ToGp { dst, .. } | FpOp::ToInt { dst, .. } => Some(dst),
             _ => None,
         }
     }
@@ -535,9 +565,10 @@ impl FpOp {
     /// The value the op reads from a general register, if any.
     pub fn gp_use(&self) -> Option<Val> {
         match *self {
-            FpOp::DupGp { val, .. } | FpOp::FromGp { val, .. } | FpOp::InsGp { val, .. } => {
-                Some(val)
-            }
+            FpOp::DupGp { val, .. }
+            | FpOp::FromGp { val, .. }
+            | FpOp::InsGp { val, .. }
+            | FpOp::FromInt { val, .. } => Some(val),
             FpOp::Mem { addr, .. } => Some(addr),
             _ => None,
         }
@@ -545,9 +576,10 @@ impl FpOp {
 
     fn gp_use_mut(&mut self) -> Option<&mut Val> {
         match self {
-            FpOp::DupGp { val, .. } | FpOp::FromGp { val, .. } | FpOp::InsGp { val, .. } => {
-                Some(val)
-            }
+            FpOp::DupGp { val, .. }
+            | FpOp::FromGp { val, .. }
+            | FpOp::InsGp { val, .. }
+            | FpOp::FromInt { val, .. } => Some(val),
             FpOp::Mem { addr, .. } => Some(addr),
             _ => None,
         }

@@ -16,7 +16,7 @@ use crate::translate::decode::{
 };
 use crate::translate::fp::arith::{Arith, Bin, Shape, Un};
 use crate::translate::fp::simd_int::{self, IntOp, SimdInt};
-use crate::translate::fp::soft::Fmt;
+use crate::translate::fp::soft::{Fmt, Rm};
 use crate::translate::fp::{FpInsn, FpTy, ModOp, VLogic};
 use crate::translate::ir::Block;
 
@@ -566,7 +566,7 @@ impl Lifter {
                         index: index as u16,
                         op,
                     });
-                    if let FpOp::ToGp { dst, xd, .. } = op {
+                    if let FpOp::ToGp { dst, xd, .. } | FpOp::ToInt { dst, xd, .. } = op {
                         self.set(xd, Val::T(dst));
                     }
                     End::Next
@@ -758,6 +758,35 @@ impl Lifter {
                     (true, true) => LoadExt::Sx64,
                     (true, false) => LoadExt::Sx32,
                 },
+            },
+            FpInsn::Arith(Arith::FromGp {
+                sf,
+                fmt: fmt @ (Fmt::S | Fmt::D),
+                unsigned,
+                fbits: 0,
+                rd,
+                rn,
+            }) => FpOp::FromInt {
+                double: fmt == Fmt::D,
+                sf,
+                unsigned,
+                rd,
+                val: self.get(rn),
+            },
+            FpInsn::Arith(Arith::ToGp {
+                sf,
+                fmt: fmt @ (Fmt::S | Fmt::D),
+                rm: Rm::Zero,
+                unsigned: false,
+                fbits: 0,
+                rd,
+                rn,
+            }) => FpOp::ToInt {
+                double: fmt == Fmt::D,
+                sf,
+                dst: self.tmp(),
+                xd: rd,
+                rn,
             },
             _ => return Self::fp_arith(f),
         })

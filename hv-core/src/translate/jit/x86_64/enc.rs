@@ -1201,6 +1201,38 @@ impl Asm {
         self.movd_movq(w, 0x6E, dst, src);
     }
 
+    /// `cvtsi2sd`/`cvtsi2ss dst, src` (`double`): the signed 32- or 64-bit
+    /// integer in `src` to FP in the low lane of `dst` (the rest kept),
+    /// rounded per MXCSR.
+    pub fn cvt_from_int(&mut self, double: bool, w: W, dst: Xmm, src: Reg) {
+        if !self.check(matches!(w, W::B32 | W::B64)) {
+            return;
+        }
+        let p = Pfx {
+            rep: if double { 0xF2 } else { 0xF3 },
+            w: w == W::B64,
+            ..Pfx::default()
+        };
+        self.head(p, dst.high(), 0, src.high(), &[0x0F, 0x2A]);
+        self.buf.push(0xC0 | (dst.low() << 3) | src.low());
+    }
+
+    /// `cvttsd2si`/`cvttss2si dst, src` (`double`): the low lane of `src`
+    /// to a signed 32- or 64-bit integer, truncated; out of range and NaN
+    /// give the "integer indefinite" (only the sign bit set).
+    pub fn cvt_to_int(&mut self, double: bool, w: W, dst: Reg, src: Xmm) {
+        if !self.check(matches!(w, W::B32 | W::B64)) {
+            return;
+        }
+        let p = Pfx {
+            rep: if double { 0xF2 } else { 0xF3 },
+            w: w == W::B64,
+            ..Pfx::default()
+        };
+        self.head(p, dst.high(), 0, src.high(), &[0x0F, 0x2C]);
+        self.buf.push(0xC0 | (dst.low() << 3) | src.low());
+    }
+
     /// 66 [REX.W] 0F `opc` /r with the SSE register in ModRM.reg and the
     /// general register in ModRM.rm.
     fn movd_movq(&mut self, w: W, opc: u8, x: Xmm, r: Reg) {

@@ -1043,3 +1043,29 @@ fn movzx_from_ah() {
     bad(|a| a.movzx_ah(Reg::Rsi));
     bad(|a| a.movzx_ah(Reg::R8));
 }
+
+#[test]
+fn sse_int_conversions() {
+    let mut c = Chk::new();
+    for x in 0..16u8 {
+        for r in Reg::ALL {
+            for (w, _) in [(W::B32, ()), (W::B64, ())] {
+                let (rn, xn) = (rn(w, r), format!("xmm{x}"));
+                c.one(&format!("cvtsi2sd {xn}, {rn}"), |a| {
+                    a.cvt_from_int(true, w, Xmm(x), r)
+                });
+                c.one(&format!("cvtsi2ss {xn}, {rn}"), |a| {
+                    a.cvt_from_int(false, w, Xmm(x), r)
+                });
+                c.one(&format!("cvttsd2si {rn}, {xn}"), |a| {
+                    a.cvt_to_int(true, w, r, Xmm(x))
+                });
+                c.one(&format!("cvttss2si {rn}, {xn}"), |a| {
+                    a.cvt_to_int(false, w, r, Xmm(x))
+                });
+            }
+        }
+    }
+    bad(|a| a.cvt_from_int(true, W::B16, Xmm(0), Reg::Rax));
+    bad(|a| a.cvt_to_int(true, W::B8, Reg::Rax, Xmm(0)));
+}

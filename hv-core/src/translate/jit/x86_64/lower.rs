@@ -893,7 +893,7 @@ impl Lower<'_> {
             }
         }
         let reload = match op {
-            FpOp::ToGp { xd, .. } if xd < 31 => Some(xd),
+            FpOp::ToGp { xd, .. } | FpOp::ToInt { xd, .. } if xd < 31 => Some(xd),
             _ => None,
         };
         let kind = ColdKind::Interp {
@@ -906,7 +906,11 @@ impl Lower<'_> {
         let v = |n: u8| Self::field(ArchRegs::offset_v(n));
         let v_hi = |n: u8| Self::field(ArchRegs::offset_v(n) + 8);
         let needs = match op {
-            FpOp::Arith { .. } => ArchRegs::FP_FAST_ARITH,
+            // Conversions round per FPCR and raise IXC (and FCVTZS reads
+            // subnormals per FZ): as arithmetic.
+            FpOp::Arith { .. } | FpOp::FromInt { .. } | FpOp::ToInt { .. } => {
+                ArchRegs::FP_FAST_ARITH
+            }
             FpOp::Cmp { .. } => ArchRegs::FP_FAST_CMP,
             _ => ArchRegs::FP_ENABLED,
         };
@@ -961,6 +965,41 @@ impl Lower<'_> {
                     self.a.sse_rr(Sse::Xorps, xd, xd);
                     self.a.sse_rr(Sse::Movss, xd, x0);
                 }
+            }
+            FpOp::FromInt {
+                double,
+                sf,
+                unsigned,
+                rd,
+                val,
+            } => {
+                self.val_into(RAX, val);
+                match (sf, unsigned) {
+                    (false, false) => self.a.movsx_rr(W::B32, W::B64, RAX, RAX),
+                    (false, true) => self.a.mov_rr(W::B32, RAX, RAX),
+                    (true, false) => {}
+                    (true, true) => {
+                        // No unsigned 64-bit conversion in SSE2.
+                        self.a.test_rr(W::B64, RAX, RAX);
+                        self.a.jcc(Cc::S, cold.entry);
+                    }
+                }
+                let xd = self.v_write(rd);
+                self.a.sse_rr(Sse::Xorps, xd, xd);
+                self.a.cvt_from_int(double, W::B64, xd, RAX);
+            }
+            FpOp::ToInt { double, sf, rn, .. } => {
+                let w = if sf { W::B64 } else { W::B32 };
+                self.a.cvt_to_int(double, w, RAX, xr(self, rn));
+                // The "integer indefinite" (out of range, NaN; also an
+                // exact INT_MIN) is the interpreter's to saturate and flag.
+                if sf {
+                    self.a.mov_ri(RCX, 1 << 63);
+                    self.a.alu_rr(Alu::Cmp, W::B64, RAX, RCX);
+                } else {
+                    self.a.alu_ri(Alu::Cmp, W::B32, RAX, i32::MIN);
+                }
+                self.a.jcc(Cc::E, cold.entry);
             }
             FpOp::Cmp { double, rn, rm } => {
                 let ucomis = if double { Sse::Ucomisd } else { Sse::Ucomiss };
@@ -1347,6 +1386,8 @@ impl Lower<'_> {
             }
             FpOp::Cmp { rn, rm, .. } => ([Some(rn), rm, None], [None, None]),
             FpOp::Bits { rd, rn, .. } => ([Some(rn), None, None], [Some(rd), None]),
+            FpOp::FromInt { rd, .. } => ([None, None, None], [Some(rd), None]),
+            FpOp::ToInt { rn, .. } => ([Some(rn), None, None], [None, None]),
             FpOp::Csel { rd, rn, rm, .. } => ([Some(rn), Some(rm), None], [Some(rd), None]),
             FpOp::Shift { op, rd, rn, .. } => {
                 let d = (op == VecShift::Sli).then_some(rd);
@@ -1386,6 +1427,8 @@ impl Lower<'_> {
                 | FpOp::Cmp { .. }
                 | FpOp::Bits { .. }
                 | FpOp::Csel { .. }
+                | FpOp::FromInt { .. }
+                | FpOp::ToInt { .. }
                 | FpOp::Logic { .. }
                 | FpOp::Lanes { .. }
                 | FpOp::Ext { q: true, .. }
