@@ -261,6 +261,9 @@ struct Lower<'a> {
     /// Last use of each cache register, for eviction.
     vlru: [u64; VCACHE_SIZE],
     vclock: u64,
+    /// Temporaries defined as another value plus a constant (how the
+    /// lifter computes a pair's second address).
+    add_of: Vec<Option<(Val, u64)>>,
     /// SIMD&FP is known to be enabled: an earlier SIMD&FP instruction of
     /// the block got past its check, or trapped and left the block, and
     /// no interpreted instruction (which may write CPACR) ran since.
@@ -303,15 +306,44 @@ pub fn compile(ir: &IrBlock, env: &Env, at: u64) -> Result<Vec<u8>, CompileError
         vlru: [0; VCACHE_SIZE],
         vclock: 0,
         fp_enabled_known: false,
+        add_of: vec![None; n],
         at,
     };
+    let mut paired = false;
     for (i, op) in ir.ops.iter().enumerate() {
+        if core::mem::take(&mut paired) {
+            // The second access of a pair, lowered with the first.
+            l.release(i, op);
+            l.eflags = None;
+            continue;
+        }
         if let Some(t) = op.def() {
             l.alloc(i, t)?;
         }
         l.eflags_next = None;
-        l.op(i, op)?;
+        match ir.ops.get(i + 1).filter(|next| l.is_pair(op, next)) {
+            Some(next) => {
+                if let Some(t) = next.def() {
+                    l.alloc(i + 1, t)?;
+                }
+                l.pair(i, op, next)?;
+                paired = true;
+            }
+            None => l.op(i, op)?,
+        }
         l.release(i, op);
+        if let IrOp::Bin {
+            op: BinOp::Add,
+            w: Width::W64,
+            dst,
+            a,
+            b: Val::Imm(k),
+        } = *op
+        {
+            if let Some(e) = l.add_of.get_mut(dst.0 as usize) {
+                *e = Some((a, k));
+            }
+        }
         // Register reads and writes and instruction markers are moves or
         // nothing: the flags survive them. Anything else may clobber them.
         l.eflags = match op {
@@ -1789,6 +1821,143 @@ impl Lower<'_> {
             vdirty: self.vdirty(),
             vafter: self.vcached(),
         }
+    }
+
+    /// Whether `a` and `b` are the two accesses of one integer LDP/STP:
+    /// adjacent (no instruction marker between), alike, and `b`'s address
+    /// is `a`'s plus the access size.
+    fn is_pair(&self, a: &IrOp, b: &IrOp) -> bool {
+        let next_to = |a1: Val, a2: Val, size_log2: u8| {
+            let size = 1u64 << size_log2;
+            match (a1, a2) {
+                (Val::Imm(x), Val::Imm(y)) => y == x.wrapping_add(size),
+                (_, Val::T(t)) => {
+                    self.add_of.get(t.0 as usize).copied().flatten() == Some((a1, size))
+                }
+                _ => false,
+            }
+        };
+        match (*a, *b) {
+            (
+                IrOp::Load {
+                    addr,
+                    size_log2,
+                    ext,
+                    unpriv,
+                    ..
+                },
+                IrOp::Load {
+                    addr: addr2,
+                    size_log2: s2,
+                    ext: e2,
+                    unpriv: u2,
+                    ..
+                },
+            ) => (size_log2, ext, unpriv) == (s2, e2, u2) && next_to(addr, addr2, size_log2),
+            (
+                IrOp::Store {
+                    addr,
+                    size_log2,
+                    unpriv,
+                    ..
+                },
+                IrOp::Store {
+                    addr: addr2,
+                    size_log2: s2,
+                    unpriv: u2,
+                    ..
+                },
+            ) => (size_log2, unpriv) == (s2, u2) && next_to(addr, addr2, size_log2),
+            _ => false,
+        }
+    }
+
+    /// An integer LDP/STP: when both halves are aligned, in one page and
+    /// the page hits the host TLB, one probe and two host accesses; else
+    /// (out of line) the two accesses one after the other as usual, with
+    /// their own slow paths.
+    fn pair(&mut self, i: usize, first: &IrOp, second: &IrOp) -> Result<(), CompileError> {
+        let separate = self.a.new_label();
+        let done = self.a.new_label();
+        self.pair_fast(first, second, separate)?;
+        self.a.jmp(done);
+        self.a.bind(separate)?;
+        self.op(i, first)?;
+        self.op(i + 1, second)?;
+        self.a.bind(done)?;
+        Ok(())
+    }
+
+    fn pair_fast(&mut self, first: &IrOp, second: &IrOp, slow: Label) -> Result<(), CompileError> {
+        let (addr, size_log2, unpriv, write) = match *first {
+            IrOp::Load {
+                addr,
+                size_log2,
+                unpriv,
+                ..
+            } => (addr, size_log2, unpriv, false),
+            IrOp::Store {
+                addr,
+                size_log2,
+                unpriv,
+                ..
+            } => (addr, size_log2, unpriv, true),
+            _ => return Ok(()),
+        };
+        let el = self.access_el(unpriv);
+        let bytes = 1i32 << size_log2;
+        let w = Self::size_w(size_log2);
+        // Store values first: the probe needs RAX, RCX and R11.
+        let vals = match (*first, *second) {
+            (IrOp::Store { val: v1, .. }, IrOp::Store { val: v2, .. }) => {
+                Some((self.val_reg(v1, RDX), v2))
+            }
+            _ => None,
+        };
+        let a = self.val_reg(addr, RAX);
+        // Both halves in one page.
+        self.a.mov_rr(W::B32, RCX, a);
+        self.a.alu_ri(Alu::And, W::B32, RCX, 0xfff);
+        self.a.alu_ri(Alu::Cmp, W::B32, RCX, 0x1000 - 2 * bytes);
+        self.a.jcc(Cc::A, slow);
+        let m = self.tlb_probe(a, size_log2, el, write, slow);
+        let at = |k: i32| Mem {
+            disp: m.disp + k * bytes,
+            ..m
+        };
+        match vals {
+            Some((r1, v2)) => {
+                self.a.store(w, at(0), r1);
+                // RCX is free again after the probe.
+                let r2 = self.val_reg_keep_rax(v2);
+                self.a.store(w, at(1), r2);
+            }
+            None => {
+                for (k, op) in [(0, first), (1, second)] {
+                    if let IrOp::Load { dst, ext, .. } = *op {
+                        self.a.load(w, RCX, at(k));
+                        match (ext, w) {
+                            (LoadExt::Zero, _) | (_, W::B64) | (LoadExt::Sx32, W::B32) => {}
+                            (LoadExt::Sx64, _) => self.a.movsx_rr(w, W::B64, RCX, RCX),
+                            (LoadExt::Sx32, _) => self.a.movsx_rr(w, W::B32, RCX, RCX),
+                        }
+                        self.def_from(dst, RCX);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `v` in a register other than RAX (its own, or RCX).
+    fn val_reg_keep_rax(&mut self, v: Val) -> Reg {
+        if let Val::T(t) = v {
+            if let Loc::R(r) = self.loc_of(t) {
+                return r;
+            }
+        }
+        self.val_into(RCX, v);
+        RCX
     }
 
     fn load(
