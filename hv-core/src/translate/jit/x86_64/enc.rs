@@ -1205,22 +1205,25 @@ impl Asm {
     /// integer in `src` to FP in the low lane of `dst` (the rest kept),
     /// rounded per MXCSR.
     pub fn cvt_from_int(&mut self, double: bool, w: W, dst: Xmm, src: Reg) {
-        if !self.check(matches!(w, W::B32 | W::B64)) {
-            return;
-        }
-        let p = Pfx {
-            rep: if double { 0xF2 } else { 0xF3 },
-            w: w == W::B64,
-            ..Pfx::default()
-        };
-        self.head(p, dst.high(), 0, src.high(), &[0x0F, 0x2A]);
-        self.buf.push(0xC0 | (dst.low() << 3) | src.low());
+        self.cvt(double, w, 0x2A, dst.0, src);
     }
 
     /// `cvttsd2si`/`cvttss2si dst, src` (`double`): the low lane of `src`
     /// to a signed 32- or 64-bit integer, truncated; out of range and NaN
     /// give the "integer indefinite" (only the sign bit set).
     pub fn cvt_to_int(&mut self, double: bool, w: W, dst: Reg, src: Xmm) {
+        self.cvt(
+            double,
+            w,
+            0x2C,
+            dst.num(),
+            Reg::ALL[usize::from(src.0 & 15)],
+        );
+    }
+
+    /// F2/F3 [REX.W] 0F `opc` /r, register to register: `reg` is the
+    /// ModRM.reg number (an SSE or general register), `rm` the other.
+    fn cvt(&mut self, double: bool, w: W, opc: u8, reg: u8, rm: Reg) {
         if !self.check(matches!(w, W::B32 | W::B64)) {
             return;
         }
@@ -1229,8 +1232,7 @@ impl Asm {
             w: w == W::B64,
             ..Pfx::default()
         };
-        self.head(p, dst.high(), 0, src.high(), &[0x0F, 0x2C]);
-        self.buf.push(0xC0 | (dst.low() << 3) | src.low());
+        self.op_rr(p, &[0x0F, opc], reg & 15, rm);
     }
 
     /// 66 [REX.W] 0F `opc` /r with the SSE register in ModRM.reg and the
