@@ -722,7 +722,8 @@ fn writers(block: &Block, va: u64) -> Vec<(u16, Vec<Writes>)> {
                     FpOp::Arith { .. }
                     | FpOp::Cmp { .. }
                     | FpOp::FromInt { .. }
-                    | FpOp::ToInt { .. },
+                    | FpOp::ToInt { .. }
+                    | FpOp::Cvt { .. },
                     Some(last),
                 ) = (op, out.last_mut())
                 {
@@ -738,6 +739,7 @@ fn writers(block: &Block, va: u64) -> Vec<(u16, Vec<Writes>)> {
                     | FpOp::DupElem { rd, .. }
                     | FpOp::Bits { rd, .. }
                     | FpOp::FromInt { rd, .. }
+                    | FpOp::Cvt { rd, .. }
                     | FpOp::Csel { rd, .. }
                     | FpOp::Shift { rd, .. }
                     | FpOp::Widen { rd, .. }

@@ -1016,6 +1016,10 @@ mod tests {
             ("fmov d1, d2", fp_dp1(1, 0, 2, 1), 0x1e60_4041),
             ("fabs s3, s4", fp_dp1(0, 1, 4, 3), 0x1e20_c083),
             ("fneg d5, d6", fp_dp1(1, 2, 6, 5), 0x1e61_40c5),
+            ("fcvt d1, s2", fp_dp1(0, 5, 2, 1), 0x1e22_c041),
+            ("fcvt s1, d2", fp_dp1(1, 4, 2, 1), 0x1e62_4041),
+            ("fsqrt d1, d2", fp_dp1(1, 3, 2, 1), 0x1e61_c041),
+            ("fsqrt s3, s4", fp_dp1(0, 3, 4, 3), 0x1e21_c083),
             (
                 "fabs v1.4s, v2.4s",
                 vfabs(true, false, 0, 2, 1),

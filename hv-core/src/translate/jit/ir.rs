@@ -189,6 +189,8 @@ pub enum FpArith {
     Mul,
     /// FDIV.
     Div,
+    /// FSQRT (of Vn; `rm` unused).
+    Sqrt,
 }
 
 /// Bitwise operations on whole vectors.
@@ -313,6 +315,16 @@ pub enum FpOp {
         rn: u8,
         /// Taken otherwise.
         rm: u8,
+    },
+    /// FCVT between single and double precision: Vd = Vn converted, the
+    /// rest of Vd zeroed.
+    Cvt {
+        /// Double to single (else single to double).
+        narrow: bool,
+        /// Destination.
+        rd: u8,
+        /// Source.
+        rn: u8,
     },
     /// SCVTF/UCVTF (scalar, from a general register, no fraction bits):
     /// Vd = the integer in `val` (64-bit if `sf`, else its low 32 bits)
@@ -543,14 +555,22 @@ impl FpOp {
     /// Whether the instruction may take its slow path (the interpreter),
     /// and so leave the block with an exception, given whether SIMD&FP is
     /// already known to be enabled (an earlier SIMD&FP instruction of the
-    /// block, with no interpreted instruction since). Arithmetic, compares
-    /// and memory accesses may always; the rest only to raise the trap.
+    /// block, with no interpreted instruction since). Those with a slow path
+    /// for values or FP state (arithmetic, compares, conversions, memory
+    /// accesses) may always, and their slow path (the interpreter) reads
+    /// the register file, so it must be exact there; the rest only to
+    /// raise the trap.
     /// The passes and the back ends share this rule.
     pub fn may_leave(&self, enabled_known: bool) -> bool {
         !enabled_known
             || matches!(
                 self,
-                FpOp::Arith { .. } | FpOp::Cmp { .. } | FpOp::Mem { .. }
+                FpOp::Arith { .. }
+                    | FpOp::Cmp { .. }
+                    | FpOp::Mem { .. }
+                    | FpOp::FromInt { .. }
+                    | FpOp::ToInt { .. }
+                    | FpOp::Cvt { .. }
             )
     }
 

@@ -818,6 +818,29 @@ impl Lifter {
                 })
             }
             FpInsn::Arith(Arith::Un {
+                op: Un::Sqrt,
+                sh: sh @ (Shape::S | Shape::D),
+                rd,
+                rn,
+            }) => Some(FpOp::Arith {
+                op: FpArith::Sqrt,
+                double: sh == Shape::D,
+                rd,
+                rn,
+                rm: rn,
+            }),
+            FpInsn::Arith(Arith::Cvt {
+                from: from @ (Fmt::S | Fmt::D),
+                to: to @ (Fmt::S | Fmt::D),
+                odd: false,
+                rd,
+                rn,
+            }) if from != to => Some(FpOp::Cvt {
+                narrow: from == Fmt::D,
+                rd,
+                rn,
+            }),
+            FpInsn::Arith(Arith::Un {
                 op: op @ (Un::Mov | Un::Abs | Un::Neg),
                 sh,
                 rd,

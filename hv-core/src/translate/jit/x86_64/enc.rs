@@ -1409,11 +1409,19 @@ pub enum Sse {
     Pcmpgtw,
     /// `pcmpgtd`.
     Pcmpgtd,
+    /// `sqrtsd`.
+    Sqrtsd,
+    /// `sqrtss`.
+    Sqrtss,
+    /// `cvtss2sd`: single to double.
+    Cvtss2sd,
+    /// `cvtsd2ss`: double to single, rounded per MXCSR.
+    Cvtsd2ss,
 }
 
 impl Sse {
     /// Every operation.
-    pub const ALL: [Sse; 36] = [
+    pub const ALL: [Sse; 40] = [
         Sse::Movq,
         Sse::Movd,
         Sse::Movups,
@@ -1450,6 +1458,10 @@ impl Sse {
         Sse::Pcmpgtb,
         Sse::Pcmpgtw,
         Sse::Pcmpgtd,
+        Sse::Sqrtsd,
+        Sse::Sqrtss,
+        Sse::Cvtss2sd,
+        Sse::Cvtsd2ss,
     ];
 
     /// The mandatory prefix and the opcode.
@@ -1499,6 +1511,10 @@ impl Sse {
             Sse::Pcmpgtb => (p66, &[0x0F, 0x64]),
             Sse::Pcmpgtw => (p66, &[0x0F, 0x65]),
             Sse::Pcmpgtd => (p66, &[0x0F, 0x66]),
+            Sse::Sqrtsd => (rep(0xF2), &[0x0F, 0x51]),
+            Sse::Sqrtss => (rep(0xF3), &[0x0F, 0x51]),
+            Sse::Cvtss2sd => (rep(0xF3), &[0x0F, 0x5A]),
+            Sse::Cvtsd2ss => (rep(0xF2), &[0x0F, 0x5A]),
         }
     }
 }

@@ -952,6 +952,10 @@ fn sse_ref(op: Sse) -> (&'static str, &'static str) {
         Sse::Pcmpgtb => ("pcmpgtb", "xmmword ptr "),
         Sse::Pcmpgtw => ("pcmpgtw", "xmmword ptr "),
         Sse::Pcmpgtd => ("pcmpgtd", "xmmword ptr "),
+        Sse::Sqrtsd => ("sqrtsd", "qword ptr "),
+        Sse::Sqrtss => ("sqrtss", "dword ptr "),
+        Sse::Cvtss2sd => ("cvtss2sd", "dword ptr "),
+        Sse::Cvtsd2ss => ("cvtsd2ss", "qword ptr "),
     }
 }
 

@@ -943,6 +943,9 @@ impl Lower<'_> {
             FpOp::Arith { .. } | FpOp::FromInt { .. } | FpOp::ToInt { .. } => {
                 ArchRegs::FP_FAST_ARITH
             }
+            // Widening is exact (only FZ matters); narrowing rounds.
+            FpOp::Cvt { narrow: false, .. } => ArchRegs::FP_FAST_CMP,
+            FpOp::Cvt { narrow: true, .. } => ArchRegs::FP_FAST_ARITH,
             FpOp::Cmp { .. } => ArchRegs::FP_FAST_CMP,
             _ => ArchRegs::FP_ENABLED,
         };
@@ -973,10 +976,16 @@ impl Lower<'_> {
                     (FpArith::Sub, false) => Sse::Subss,
                     (FpArith::Mul, false) => Sse::Mulss,
                     (FpArith::Div, false) => Sse::Divss,
+                    (FpArith::Sqrt, true) => Sse::Sqrtsd,
+                    (FpArith::Sqrt, false) => Sse::Sqrtss,
                 };
                 let (w, exp_bits) = if double { (W::B64, 11) } else { (W::B32, 8) };
-                self.a.sse_rr(Sse::Movups, x0, xr(self, rn));
-                self.a.sse_rr(sse, x0, xr(self, rm));
+                if op == FpArith::Sqrt {
+                    self.a.sse_rr(sse, x0, xr(self, rn));
+                } else {
+                    self.a.sse_rr(Sse::Movups, x0, xr(self, rn));
+                    self.a.sse_rr(sse, x0, xr(self, rm));
+                }
                 // The result's biased exponent must be in 2..=max-1: not a
                 // zero, subnormal, infinity or NaN, and not within a
                 // factor of two of the smallest normal, so that it was not
@@ -996,6 +1005,34 @@ impl Lower<'_> {
                 } else {
                     self.a.sse_rr(Sse::Xorps, xd, xd);
                     self.a.sse_rr(Sse::Movss, xd, x0);
+                }
+            }
+            FpOp::Cvt { narrow, rd, rn } => {
+                let xn = xr(self, rn);
+                if narrow {
+                    // Rounded: as single-precision arithmetic, a normal
+                    // result not near the limits.
+                    self.a.sse_rr(Sse::Cvtsd2ss, x0, xn);
+                    self.a.mov_from_xmm(W::B32, RAX, x0);
+                    self.a.shift_ri(XShift::Shl, W::B32, RAX, 1);
+                    self.a.shift_ri(XShift::Shr, W::B32, RAX, 24);
+                    self.a.alu_ri(Alu::Sub, W::B32, RAX, 2);
+                    self.a.alu_ri(Alu::Cmp, W::B32, RAX, 0xff - 3);
+                    self.a.jcc(Cc::A, cold.entry);
+                    let xd = self.v_write(rd);
+                    self.a.sse_rr(Sse::Xorps, xd, xd);
+                    self.a.sse_rr(Sse::Movss, xd, x0);
+                } else {
+                    // Exact, no flags, zeros and subnormals included; only
+                    // NaNs (quieted per FPCR.DN) and infinities go slow.
+                    self.a.sse_rr(Sse::Cvtss2sd, x0, xn);
+                    self.a.mov_from_xmm(W::B64, RAX, x0);
+                    self.a.shift_ri(XShift::Shl, W::B64, RAX, 1);
+                    self.a.shift_ri(XShift::Shr, W::B64, RAX, 53);
+                    self.a.alu_ri(Alu::Cmp, W::B32, RAX, 0x7ff);
+                    self.a.jcc(Cc::E, cold.entry);
+                    let xd = self.v_write(rd);
+                    self.a.sse_rr(Sse::Movq, xd, x0);
                 }
             }
             FpOp::FromInt {
@@ -1419,6 +1456,7 @@ impl Lower<'_> {
             FpOp::Cmp { rn, rm, .. } => ([Some(rn), rm, None], [None, None]),
             FpOp::Bits { rd, rn, .. } => ([Some(rn), None, None], [Some(rd), None]),
             FpOp::FromInt { rd, .. } => ([None, None, None], [Some(rd), None]),
+            FpOp::Cvt { rd, rn, .. } => ([Some(rn), None, None], [Some(rd), None]),
             FpOp::ToInt { rn, .. } => ([Some(rn), None, None], [None, None]),
             FpOp::Csel { rd, rn, rm, .. } => ([Some(rn), Some(rm), None], [Some(rd), None]),
             FpOp::Shift { op, rd, rn, .. } => {
@@ -1461,6 +1499,7 @@ impl Lower<'_> {
                 | FpOp::Csel { .. }
                 | FpOp::FromInt { .. }
                 | FpOp::ToInt { .. }
+                | FpOp::Cvt { .. }
                 | FpOp::Logic { .. }
                 | FpOp::Lanes { .. }
                 | FpOp::Ext { q: true, .. }
