@@ -96,7 +96,9 @@ pub struct RunArgs {
     /// Write the run's figures to FILE as one line of JSON: engine,
     /// outcome, exit_code, guest_insns (instructions the guest retired,
     /// the same on every run) and host_seconds; with the JIT also
-    /// jit_blocks_compiled, jit_code_entries (times the run loop entered
+    /// jit_blocks_compiled, jit_blocks_declined (blocks the back end could
+    /// not compile, which run interpreted), jit_code_entries (times the
+    /// run loop entered
     /// compiled code; chained blocks follow each other without it) and
     /// jit_interpreted_insns (instructions compiled code handed to the
     /// interpreter).

@@ -157,9 +157,9 @@ impl RunReport {
     pub fn to_json(&self, engine: &str) -> String {
         let jit = match self.jit {
             Some(j) => format!(
-                ", \"jit_blocks_compiled\": {}, \"jit_code_entries\": {}, \
-                 \"jit_interpreted_insns\": {}",
-                j.compiled, j.runs, j.interpreted
+                ", \"jit_blocks_compiled\": {}, \"jit_blocks_declined\": {}, \
+                 \"jit_code_entries\": {}, \"jit_interpreted_insns\": {}",
+                j.compiled, j.declined, j.runs, j.interpreted
             ),
             None => String::new(),
         };
