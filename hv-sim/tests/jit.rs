@@ -574,16 +574,17 @@ const FP_VALUES: [(u64, u32); 14] = [
     (0x7fef_ffff_ffff_ffff, 0x7f7f_ffff), // largest finite
 ];
 
-/// Every pair of [`FP_VALUES`] through FADD, FSUB, FMUL, FDIV, FCMP,
+/// Every pair of [`FP_VALUES`] through FADD, FSUB, FMUL, FDIV, FMAX,
+/// FMIN, FMAXNM, FMINNM, FCMP,
 /// FCMPE and FCMP #0.0, and every value through FSQRT and FCVT, in both
 /// precisions, each result (with a Q register
 /// loaded first, so a missing clear of the upper half shows), NZCV and
 /// FPSR stored to memory. X1 holds the FPCR to run with, X2 the FPSR to
 /// start from.
 fn fp_pairs() -> Vec<u32> {
-    const TABLE: u64 = DATA + 0x2000;
-    // 196 pairs x 2 precisions x 10 results x 8 bytes: 0x7a80 bytes.
-    const OUT: u64 = DATA + 0x2100;
+    const TABLE: u64 = DATA;
+    // 196 pairs x 2 precisions x 14 results x 8 bytes: 0xab80 bytes.
+    const OUT: u64 = DATA + 0x100;
     let store_x3 = ldst_imm9(3, false, 0, 8, 1, 20, 3); // str x3, [x20], #8
     let mut p = Prog::new();
     p.w(msr(sysreg::FPCR, 1))
@@ -603,7 +604,8 @@ fn fp_pairs() -> Vec<u32> {
         .w(fmov_gp(false, true, 4, 4)) // fmov s4, w4
         .w(fmov_gp(false, true, 5, 5));
     for (ty, a, b, d, double) in [(1, 1, 2, 3, true), (0, 4, 5, 6, false)] {
-        for opcode in 0..4 {
+        // FMUL, FDIV, FADD, FSUB, FMAX, FMIN, FMAXNM, FMINNM.
+        for opcode in 0..8 {
             p.w(ldst_uimm(0, true, 3, 0, 11, d)) // ldr qD, [x11]
                 .w(fp_dp2(ty, opcode, b, a, d))
                 .w(fmov_gp(double, false, d, 3))
@@ -666,7 +668,7 @@ fn scalar_fp_on_the_host_path_and_off_it() {
     for (cpacr, fpcr, fpsr) in envs {
         let mut p = Pair::new(Setup::default(), CODE, &fp_pairs());
         p.both(|s| {
-            s.write(DATA + 0x2000, &table);
+            s.write(DATA, &table);
             s.cpu.sys.cpacr = cpacr;
         });
         p.set_x(1, fpcr);
@@ -827,7 +829,7 @@ fn simd_program(seed: u64, n: usize) -> Vec<u32> {
                     if u { d } else { gp(next(6)) },
                 ),
             },
-            10 => fp_dp2(next(2) as u32, next(4) as u32, b, a, d),
+            10 => fp_dp2(next(2) as u32, next(8) as u32, b, a, d),
             _ => fcmp(next(2) as u32, b, a, u, q),
         };
         p.w(w);

@@ -528,7 +528,8 @@ pub const fn ldst_excl(
 }
 
 /// FP data-processing (2 source), scalar: `ty` 0 single, 1 double;
-/// `opcode` 0 FMUL, 1 FDIV, 2 FADD, 3 FSUB (the Arm ARM's numbering).
+/// `opcode` 0 FMUL, 1 FDIV, 2 FADD, 3 FSUB, 4 FMAX, 5 FMIN, 6 FMAXNM, 7
+/// FMINNM (the Arm ARM's numbering).
 pub const fn fp_dp2(ty: u32, opcode: u32, rm: u32, rn: u32, rd: u32) -> u32 {
     0x1e20_0800 | ((ty & 3) << 22) | (r(rm) << 16) | ((opcode & 15) << 12) | (r(rn) << 5) | r(rd)
 }
@@ -1008,6 +1009,10 @@ mod tests {
             ("fdiv s3, s1, s2", fp_dp2(0, 1, 2, 1, 3), 0x1e22_1823),
             ("fadd d19, d18, d17", fp_dp2(1, 2, 17, 18, 19), 0x1e71_2a53),
             ("fsub s0, s31, s7", fp_dp2(0, 3, 7, 31, 0), 0x1e27_3be0),
+            ("fmax d1, d2, d3", fp_dp2(1, 4, 3, 2, 1), 0x1e63_4841),
+            ("fmin s1, s2, s3", fp_dp2(0, 5, 3, 2, 1), 0x1e23_5841),
+            ("fmaxnm d1, d2, d3", fp_dp2(1, 6, 3, 2, 1), 0x1e63_6841),
+            ("fminnm s1, s2, s3", fp_dp2(0, 7, 3, 2, 1), 0x1e23_7841),
             ("fcmp d19, d3", fcmp(1, 3, 19, false, false), 0x1e63_2260),
             ("fcmpe s1, s2", fcmp(0, 2, 1, false, true), 0x1e22_2030),
             ("fcmp d1, #0.0", fcmp(1, 9, 1, true, false), 0x1e60_2028),

@@ -191,6 +191,10 @@ pub enum FpArith {
     Div,
     /// FSQRT (of Vn; `rm` unused).
     Sqrt,
+    /// FMAX and FMAXNM (the same for numbers).
+    Max,
+    /// FMIN and FMINNM.
+    Min,
 }
 
 /// Bitwise operations on whole vectors.

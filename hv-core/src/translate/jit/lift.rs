@@ -807,6 +807,8 @@ impl Lifter {
                     Bin::Sub => FpArith::Sub,
                     Bin::Mul => FpArith::Mul,
                     Bin::Div => FpArith::Div,
+                    Bin::Max | Bin::MaxNm => FpArith::Max,
+                    Bin::Min | Bin::MinNm => FpArith::Min,
                     _ => return None,
                 };
                 Some(FpOp::Arith {

@@ -1417,11 +1417,19 @@ pub enum Sse {
     Cvtss2sd,
     /// `cvtsd2ss`: double to single, rounded per MXCSR.
     Cvtsd2ss,
+    /// `maxsd`.
+    Maxsd,
+    /// `maxss`.
+    Maxss,
+    /// `minsd`.
+    Minsd,
+    /// `minss`.
+    Minss,
 }
 
 impl Sse {
     /// Every operation.
-    pub const ALL: [Sse; 40] = [
+    pub const ALL: [Sse; 44] = [
         Sse::Movq,
         Sse::Movd,
         Sse::Movups,
@@ -1462,6 +1470,10 @@ impl Sse {
         Sse::Sqrtss,
         Sse::Cvtss2sd,
         Sse::Cvtsd2ss,
+        Sse::Maxsd,
+        Sse::Maxss,
+        Sse::Minsd,
+        Sse::Minss,
     ];
 
     /// The mandatory prefix and the opcode.
@@ -1515,6 +1527,10 @@ impl Sse {
             Sse::Sqrtss => (rep(0xF3), &[0x0F, 0x51]),
             Sse::Cvtss2sd => (rep(0xF3), &[0x0F, 0x5A]),
             Sse::Cvtsd2ss => (rep(0xF2), &[0x0F, 0x5A]),
+            Sse::Maxsd => (rep(0xF2), &[0x0F, 0x5F]),
+            Sse::Maxss => (rep(0xF3), &[0x0F, 0x5F]),
+            Sse::Minsd => (rep(0xF2), &[0x0F, 0x5D]),
+            Sse::Minss => (rep(0xF3), &[0x0F, 0x5D]),
         }
     }
 }

@@ -956,6 +956,10 @@ fn sse_ref(op: Sse) -> (&'static str, &'static str) {
         Sse::Sqrtss => ("sqrtss", "dword ptr "),
         Sse::Cvtss2sd => ("cvtss2sd", "dword ptr "),
         Sse::Cvtsd2ss => ("cvtsd2ss", "qword ptr "),
+        Sse::Maxsd => ("maxsd", "qword ptr "),
+        Sse::Maxss => ("maxss", "dword ptr "),
+        Sse::Minsd => ("minsd", "qword ptr "),
+        Sse::Minss => ("minss", "dword ptr "),
     }
 }
 

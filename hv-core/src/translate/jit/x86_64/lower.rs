@@ -978,10 +978,24 @@ impl Lower<'_> {
                     (FpArith::Div, false) => Sse::Divss,
                     (FpArith::Sqrt, true) => Sse::Sqrtsd,
                     (FpArith::Sqrt, false) => Sse::Sqrtss,
+                    (FpArith::Max, true) => Sse::Maxsd,
+                    (FpArith::Max, false) => Sse::Maxss,
+                    (FpArith::Min, true) => Sse::Minsd,
+                    (FpArith::Min, false) => Sse::Minss,
                 };
                 let (w, exp_bits) = if double { (W::B64, 11) } else { (W::B32, 8) };
                 if op == FpArith::Sqrt {
                     self.a.sse_rr(sse, x0, xr(self, rn));
+                } else if matches!(op, FpArith::Max | FpArith::Min) {
+                    // MAXSD/MINSD answer Arm only for two different
+                    // numbers: equal operands (+0 and -0 among them) and
+                    // NaNs (unordered, which also sets ZF) take the slow
+                    // path.
+                    let ucomis = if double { Sse::Ucomisd } else { Sse::Ucomiss };
+                    self.a.sse_rr(ucomis, xr(self, rn), xr(self, rm));
+                    self.a.jcc(Cc::E, cold.entry);
+                    self.a.sse_rr(Sse::Movups, x0, xr(self, rn));
+                    self.a.sse_rr(sse, x0, xr(self, rm));
                 } else {
                     self.a.sse_rr(Sse::Movups, x0, xr(self, rn));
                     self.a.sse_rr(sse, x0, xr(self, rm));
