@@ -720,6 +720,7 @@ fn writers(block: &Block, va: u64) -> Vec<(u16, Vec<Writes>)> {
                 // Those that may raise FP exception flags.
                 if let (
                     FpOp::Arith { .. }
+                    | FpOp::VArith { .. }
                     | FpOp::Cmp { .. }
                     | FpOp::FromInt { .. }
                     | FpOp::ToInt { .. }
@@ -731,6 +732,7 @@ fn writers(block: &Block, va: u64) -> Vec<(u16, Vec<Writes>)> {
                 }
                 let result = match *op {
                     FpOp::Arith { rd, .. }
+                    | FpOp::VArith { rd, .. }
                     | FpOp::Logic { rd, .. }
                     | FpOp::Lanes { rd, .. }
                     | FpOp::Ext { rd, .. }

@@ -679,6 +679,77 @@ fn scalar_fp_on_the_host_path_and_off_it() {
 }
 
 #[test]
+fn vector_fp_checks_every_lane() {
+    // Each pair of FP_VALUES in one lane (k) of otherwise ordinary vectors
+    // (1.5 everywhere else), through FADD/FSUB/FMUL/FDIV as 4S, 2S and 2D, with
+    // FPSR reset to IXC before each op and stored after it with the
+    // result: a lane the host path fails to check shows as a flag or a
+    // value the interpreter does not produce.
+    const OUT: u64 = DATA + 0x100;
+    let store_q = |rt: u32| ldst_imm9(0, true, 2, 16, 1, 20, rt); // str qT, [x20], #16
+    let store_x3 = ldst_imm9(3, false, 0, 8, 1, 20, 3);
+    let mut p = Prog::new();
+    p.ws(&mov64(21, DATA))
+        .ws(&mov64(20, OUT))
+        .ws(&mov64(7, 0x3ff8_0000_0000_0000)) // 1.5
+        .ws(&mov64(8, 0x3fc0_0000)) // 1.5f
+        .w(movz(X, 9, 0, 0))
+        .label("outer")
+        // Each outer round overwrites the last one's results (compared in
+        // the meantime: a slice is shorter than a round).
+        .ws(&mov64(20, OUT))
+        .w(movz(X, 10, 0, 0))
+        .label("inner")
+        .w(addsub_reg(X, 0, false, 0, 9, 4, 21, 11))
+        .w(ldst_pair(2, false, 2, true, 0, 4, 11, 1)) // ldp x1, x4, [x11]
+        .w(addsub_reg(X, 0, false, 0, 10, 4, 21, 12))
+        .w(ldst_pair(2, false, 2, true, 0, 5, 12, 2)); // ldp x2, x5, [x12]
+    for (double, lanes, q) in [(false, 4u32, true), (false, 2, false), (true, 2, true)] {
+        for k in 0..lanes {
+            // v1, v2 = 1.5 in every lane, then lane k = a, b.
+            let (size, gp_a, gp_b, one) = if double { (3, 1, 2, 7) } else { (2, 4, 5, 8) };
+            let imm5 = |k: u32| ((k << 1) | 1) << size;
+            p.w(simd_copy(true, false, 1 << size, 1, one, 1)) // dup v1, one
+                .w(simd_copy(true, false, 1 << size, 1, one, 2))
+                .w(simd_copy(true, false, imm5(k), 3, gp_a, 1)) // ins v1[k], a
+                .w(simd_copy(true, false, imm5(k), 3, gp_b, 2));
+            for op in 0..4 {
+                p.w(msr(sysreg::FPSR, 6))
+                    .w(vfp3(q, op, u32::from(double), 2, 1, 3))
+                    .w(store_q(3))
+                    .w(mrs(3, sysreg::FPSR))
+                    .w(store_x3);
+            }
+        }
+    }
+    let n = FP_VALUES.len() as u32;
+    p.w(add_imm(X, 10, 10, 1))
+        .w(cmp_imm(X, 10, n))
+        .br("inner", |o| b_cond(NE, o))
+        .w(add_imm(X, 9, 9, 1))
+        .w(cmp_imm(X, 9, n))
+        .br("outer", |o| b_cond(NE, o))
+        .w(hvc(0));
+    let table: Vec<u8> = FP_VALUES
+        .iter()
+        .flat_map(|&(d, s)| {
+            d.to_le_bytes()
+                .into_iter()
+                .chain(u64::from(s).to_le_bytes())
+        })
+        .collect();
+    let words = p.finish();
+    for fpcr in [0, 1 << 25] {
+        let mut p = Pair::new(Setup::default(), CODE, &words);
+        p.both(|s| s.write(DATA, &table));
+        p.set_x(6, 1 << 4);
+        p.both(|s| s.cpu.sys.fpcr = fpcr);
+        run_to_hvc(&mut p, 997);
+        assert_compiled(&p);
+    }
+}
+
+#[test]
 fn scalar_fp_of_ordinary_values_stays_on_the_host_path() {
     // 1000 rounds of FADD/FSUB/FMUL/FDIV/FCMP on normal doubles and
     // singles with IXC set: of 7,000 FP instructions none goes to the
@@ -744,9 +815,11 @@ fn simd_program(seed: u64, n: usize) -> Vec<u32> {
         let (d, a, b) = (next(32) as u32, next(32) as u32, next(32) as u32);
         let size = next(4) as u32;
         let base = 10 + next(4) as u32;
-        let w = match next(if seed % 2 == 1 { 25 } else { 24 }) {
+        let w = match next(if seed % 2 == 1 { 26 } else { 25 }) {
             // Odd seeds toggle SIMD&FP traps in the middle of blocks.
-            24 => msr(sysreg::CPACR_EL1, 6 + (next(4) == 0) as u32),
+            25 => msr(sysreg::CPACR_EL1, 6 + (next(4) == 0) as u32),
+            // FADD/FSUB/FMUL/FDIV (vector).
+            24 => vfp3(q, next(4) as u32, next(2) as u32, b, a, d),
             // SCVTF/UCVTF from a general register, FCVTZS to one.
             22 => scvtf(q, next(2) as u32, u, gp(next(6)), d),
             23 => fcvtzs(q, next(2) as u32, a, gp(next(6))),

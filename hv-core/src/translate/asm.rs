@@ -551,6 +551,17 @@ pub const fn vfabs(q: bool, neg: bool, sz: u32, rn: u32, rd: u32) -> u32 {
 pub const fn fmov_imm(ty: u32, imm8: u32, rd: u32) -> u32 {
     0x1e20_1000 | ((ty & 3) << 22) | ((imm8 & 0xff) << 13) | r(rd)
 }
+/// FADD/FSUB/FMUL/FDIV (vector, `op` 0..=3 in that order); `sz` 1 for
+/// 2D.
+pub const fn vfp3(q: bool, op: u32, sz: u32, rm: u32, rn: u32, rd: u32) -> u32 {
+    let base = match op & 3 {
+        0 => 0x0e20_d400,
+        1 => 0x0ea0_d400,
+        2 => 0x2e20_dc00,
+        _ => 0x2e20_fc00,
+    };
+    base | ((q as u32) << 30) | ((sz & 1) << 22) | (r(rm) << 16) | (r(rn) << 5) | r(rd)
+}
 /// SCVTF (UCVTF with `unsigned`) Sd/Dd (`ty`), Wn/Xn (`sf`).
 pub const fn scvtf(sf: bool, ty: u32, unsigned: bool, rn: u32, rd: u32) -> u32 {
     0x1e22_0000 | sfb(sf) | ((ty & 3) << 22) | ((unsigned as u32) << 16) | (r(rn) << 5) | r(rd)
@@ -1039,6 +1050,26 @@ mod tests {
             ("fmov d7, #-1.25", fmov_imm(1, 0xf4, 7), 0x1e7e_9007),
             ("fcsel d1, d2, d3, lt", fcsel(1, 3, LT, 2, 1), 0x1e63_bc41),
             ("scvtf d1, x2", scvtf(true, 1, false, 2, 1), 0x9e62_0041),
+            (
+                "fadd v1.4s, v2.4s, v3.4s",
+                vfp3(true, 0, 0, 3, 2, 1),
+                0x4e23_d441
+            ),
+            (
+                "fsub v1.2d, v2.2d, v3.2d",
+                vfp3(true, 1, 1, 3, 2, 1),
+                0x4ee3_d441
+            ),
+            (
+                "fmul v1.2s, v2.2s, v3.2s",
+                vfp3(false, 2, 0, 3, 2, 1),
+                0x2e23_dc41
+            ),
+            (
+                "fdiv v1.2d, v2.2d, v3.2d",
+                vfp3(true, 3, 1, 3, 2, 1),
+                0x6e63_fc41
+            ),
             ("scvtf s1, w2", scvtf(false, 0, false, 2, 1), 0x1e22_0041),
             ("ucvtf d3, w4", scvtf(false, 1, true, 4, 3), 0x1e63_0083),
             ("ucvtf s3, x4", scvtf(true, 0, true, 4, 3), 0x9e23_0083),

@@ -280,6 +280,21 @@ pub enum FpOp {
         /// Second operand.
         rm: u8,
     },
+    /// FADD/FSUB/FMUL/FDIV (vector): every lane of Vd = Vn op Vm.
+    VArith {
+        /// Operation (not Sqrt, Max or Min).
+        op: FpArith,
+        /// Double-precision lanes (2D) rather than single (2S/4S).
+        double: bool,
+        /// 128-bit vectors.
+        q: bool,
+        /// Destination.
+        rd: u8,
+        /// First operand.
+        rn: u8,
+        /// Second operand.
+        rm: u8,
+    },
     /// FCMP/FCMPE: NZCV from comparing Vn with Vm (with +0.0 if `rm` is
     /// `None`).
     Cmp {
@@ -570,6 +585,7 @@ impl FpOp {
             || matches!(
                 self,
                 FpOp::Arith { .. }
+                    | FpOp::VArith { .. }
                     | FpOp::Cmp { .. }
                     | FpOp::Mem { .. }
                     | FpOp::FromInt { .. }

@@ -796,6 +796,25 @@ impl Lifter {
     fn fp_arith(f: FpInsn) -> Option<FpOp> {
         match f {
             FpInsn::Arith(Arith::Bin {
+                op: op @ (Bin::Add | Bin::Sub | Bin::Mul | Bin::Div),
+                sh: sh @ (Shape::V2S | Shape::V4S | Shape::V2D),
+                rd,
+                rn,
+                rm,
+            }) => Some(FpOp::VArith {
+                op: match op {
+                    Bin::Add => FpArith::Add,
+                    Bin::Sub => FpArith::Sub,
+                    Bin::Mul => FpArith::Mul,
+                    _ => FpArith::Div,
+                },
+                double: sh == Shape::V2D,
+                q: sh != Shape::V2S,
+                rd,
+                rn,
+                rm,
+            }),
+            FpInsn::Arith(Arith::Bin {
                 op,
                 sh: sh @ (Shape::S | Shape::D),
                 rd,

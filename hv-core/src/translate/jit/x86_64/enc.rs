@@ -1425,11 +1425,27 @@ pub enum Sse {
     Minsd,
     /// `minss`.
     Minss,
+    /// `addps`.
+    Addps,
+    /// `addpd`.
+    Addpd,
+    /// `subps`.
+    Subps,
+    /// `subpd`.
+    Subpd,
+    /// `mulps`.
+    Mulps,
+    /// `mulpd`.
+    Mulpd,
+    /// `divps`.
+    Divps,
+    /// `divpd`.
+    Divpd,
 }
 
 impl Sse {
     /// Every operation.
-    pub const ALL: [Sse; 44] = [
+    pub const ALL: [Sse; 52] = [
         Sse::Movq,
         Sse::Movd,
         Sse::Movups,
@@ -1474,6 +1490,14 @@ impl Sse {
         Sse::Maxss,
         Sse::Minsd,
         Sse::Minss,
+        Sse::Addps,
+        Sse::Addpd,
+        Sse::Subps,
+        Sse::Subpd,
+        Sse::Mulps,
+        Sse::Mulpd,
+        Sse::Divps,
+        Sse::Divpd,
     ];
 
     /// The mandatory prefix and the opcode.
@@ -1531,6 +1555,14 @@ impl Sse {
             Sse::Maxss => (rep(0xF3), &[0x0F, 0x5F]),
             Sse::Minsd => (rep(0xF2), &[0x0F, 0x5D]),
             Sse::Minss => (rep(0xF3), &[0x0F, 0x5D]),
+            Sse::Addps => (Pfx::default(), &[0x0F, 0x58]),
+            Sse::Addpd => (p66, &[0x0F, 0x58]),
+            Sse::Subps => (Pfx::default(), &[0x0F, 0x5C]),
+            Sse::Subpd => (p66, &[0x0F, 0x5C]),
+            Sse::Mulps => (Pfx::default(), &[0x0F, 0x59]),
+            Sse::Mulpd => (p66, &[0x0F, 0x59]),
+            Sse::Divps => (Pfx::default(), &[0x0F, 0x5E]),
+            Sse::Divpd => (p66, &[0x0F, 0x5E]),
         }
     }
 }

@@ -960,6 +960,14 @@ fn sse_ref(op: Sse) -> (&'static str, &'static str) {
         Sse::Maxss => ("maxss", "dword ptr "),
         Sse::Minsd => ("minsd", "qword ptr "),
         Sse::Minss => ("minss", "dword ptr "),
+        Sse::Addps => ("addps", "xmmword ptr "),
+        Sse::Addpd => ("addpd", "xmmword ptr "),
+        Sse::Subps => ("subps", "xmmword ptr "),
+        Sse::Subpd => ("subpd", "xmmword ptr "),
+        Sse::Mulps => ("mulps", "xmmword ptr "),
+        Sse::Mulpd => ("mulpd", "xmmword ptr "),
+        Sse::Divps => ("divps", "xmmword ptr "),
+        Sse::Divpd => ("divpd", "xmmword ptr "),
     }
 }
 

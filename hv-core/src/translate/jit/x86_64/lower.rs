@@ -940,9 +940,10 @@ impl Lower<'_> {
         let needs = match op {
             // Conversions round per FPCR and raise IXC (and FCVTZS reads
             // subnormals per FZ): as arithmetic.
-            FpOp::Arith { .. } | FpOp::FromInt { .. } | FpOp::ToInt { .. } => {
-                ArchRegs::FP_FAST_ARITH
-            }
+            FpOp::Arith { .. }
+            | FpOp::VArith { .. }
+            | FpOp::FromInt { .. }
+            | FpOp::ToInt { .. } => ArchRegs::FP_FAST_ARITH,
             // Widening is exact (only FZ matters); narrowing rounds.
             FpOp::Cvt { narrow: false, .. } => ArchRegs::FP_FAST_CMP,
             FpOp::Cvt { narrow: true, .. } => ArchRegs::FP_FAST_ARITH,
@@ -1020,6 +1021,49 @@ impl Lower<'_> {
                     self.a.sse_rr(Sse::Xorps, xd, xd);
                     self.a.sse_rr(Sse::Movss, xd, x0);
                 }
+            }
+            FpOp::VArith {
+                op,
+                double,
+                q,
+                rd,
+                rn,
+                rm,
+            } => {
+                let sse = match (op, double) {
+                    (FpArith::Add, false) => Sse::Addps,
+                    (FpArith::Add, true) => Sse::Addpd,
+                    (FpArith::Sub, false) => Sse::Subps,
+                    (FpArith::Sub, true) => Sse::Subpd,
+                    (FpArith::Mul, false) => Sse::Mulps,
+                    (FpArith::Mul, true) => Sse::Mulpd,
+                    (FpArith::Div, false) => Sse::Divps,
+                    // The lifter passes no others.
+                    _ => Sse::Divpd,
+                };
+                self.a.sse_rr(Sse::Movups, x0, xr(self, rn));
+                self.a.sse_rr(sse, x0, xr(self, rm));
+                // Every lane the instruction writes must pass the scalar
+                // result check (the upper lanes of a 2S are computed on
+                // whatever is there and then cleared).
+                let (w, exp_bits, lanes): (W, u8, &[u8]) = match (double, q) {
+                    (true, _) => (W::B64, 11, &[0x44, 0xEE]),
+                    (false, true) => (W::B32, 8, &[0x00, 0x55, 0xAA, 0xFF]),
+                    (false, false) => (W::B32, 8, &[0x00, 0x55]),
+                };
+                let bits = if double { 64 } else { 32 };
+                let max = (1i32 << exp_bits) - 1;
+                for &sel in lanes {
+                    // XMM1 = the lane in its low bits.
+                    self.a.sse_shuffle(SseShuffle::Pshufd, x1, x0, sel);
+                    self.a.mov_from_xmm(w, RAX, x1);
+                    self.a.shift_ri(XShift::Shl, w, RAX, 1);
+                    self.a.shift_ri(XShift::Shr, w, RAX, bits - exp_bits);
+                    self.a.alu_ri(Alu::Sub, W::B32, RAX, 2);
+                    self.a.alu_ri(Alu::Cmp, W::B32, RAX, max - 3);
+                    self.a.jcc(Cc::A, cold.entry);
+                }
+                self.v_result(q, rd, x0);
             }
             FpOp::Cvt { narrow, rd, rn } => {
                 let xn = xr(self, rn);
@@ -1461,6 +1505,7 @@ impl Lower<'_> {
     fn fp_regs(op: &FpOp) -> ([Option<u8>; 3], [Option<u8>; 2]) {
         match *op {
             FpOp::Arith { rd, rn, rm, .. }
+            | FpOp::VArith { rd, rn, rm, .. }
             | FpOp::Logic { rd, rn, rm, .. }
             | FpOp::Ext { rd, rn, rm, .. } => ([Some(rn), Some(rm), None], [Some(rd), None]),
             FpOp::Lanes { op, rd, rn, rm, .. } => {
@@ -1508,6 +1553,7 @@ impl Lower<'_> {
         matches!(
             op,
             FpOp::Arith { .. }
+                | FpOp::VArith { .. }
                 | FpOp::Cmp { .. }
                 | FpOp::Bits { .. }
                 | FpOp::Csel { .. }
