@@ -984,7 +984,6 @@ impl Lower<'_> {
                     (FpArith::Min, true) => Sse::Minsd,
                     (FpArith::Min, false) => Sse::Minss,
                 };
-                let (w, exp_bits) = if double { (W::B64, 11) } else { (W::B32, 8) };
                 if op == FpArith::Sqrt {
                     self.a.sse_rr(sse, x0, xr(self, rn));
                 } else if matches!(op, FpArith::Max | FpArith::Min) {
@@ -1001,26 +1000,8 @@ impl Lower<'_> {
                     self.a.sse_rr(Sse::Movups, x0, xr(self, rn));
                     self.a.sse_rr(sse, x0, xr(self, rm));
                 }
-                // The result's biased exponent must be in 2..=max-1: not a
-                // zero, subnormal, infinity or NaN, and not within a
-                // factor of two of the smallest normal, so that it was not
-                // tiny before rounding either (Arm's underflow test).
-                let bits = if double { 64 } else { 32 };
-                let max = (1i32 << exp_bits) - 1;
-                self.a.mov_from_xmm(w, RAX, x0);
-                self.a.shift_ri(XShift::Shl, w, RAX, 1);
-                self.a.shift_ri(XShift::Shr, w, RAX, bits - exp_bits);
-                self.a.alu_ri(Alu::Sub, W::B32, RAX, 2);
-                self.a.alu_ri(Alu::Cmp, W::B32, RAX, max - 3);
-                self.a.jcc(Cc::A, cold.entry);
-                // Vd: the result, the rest zeroed.
-                let xd = self.v_write(rd);
-                if double {
-                    self.a.sse_rr(Sse::Movq, xd, x0);
-                } else {
-                    self.a.sse_rr(Sse::Xorps, xd, xd);
-                    self.a.sse_rr(Sse::Movss, xd, x0);
-                }
+                self.fp_result_check(double, x0, cold.entry);
+                self.v_scalar_result(double, rd, x0);
             }
             FpOp::VArith {
                 op,
@@ -1046,22 +1027,15 @@ impl Lower<'_> {
                 // Every lane the instruction writes must pass the scalar
                 // result check (the upper lanes of a 2S are computed on
                 // whatever is there and then cleared).
-                let (w, exp_bits, lanes): (W, u8, &[u8]) = match (double, q) {
-                    (true, _) => (W::B64, 11, &[0x44, 0xEE]),
-                    (false, true) => (W::B32, 8, &[0x00, 0x55, 0xAA, 0xFF]),
-                    (false, false) => (W::B32, 8, &[0x00, 0x55]),
+                let lanes: &[u8] = match (double, q) {
+                    (true, _) => &[0x44, 0xEE],
+                    (false, true) => &[0x00, 0x55, 0xAA, 0xFF],
+                    (false, false) => &[0x00, 0x55],
                 };
-                let bits = if double { 64 } else { 32 };
-                let max = (1i32 << exp_bits) - 1;
                 for &sel in lanes {
                     // XMM1 = the lane in its low bits.
                     self.a.sse_shuffle(SseShuffle::Pshufd, x1, x0, sel);
-                    self.a.mov_from_xmm(w, RAX, x1);
-                    self.a.shift_ri(XShift::Shl, w, RAX, 1);
-                    self.a.shift_ri(XShift::Shr, w, RAX, bits - exp_bits);
-                    self.a.alu_ri(Alu::Sub, W::B32, RAX, 2);
-                    self.a.alu_ri(Alu::Cmp, W::B32, RAX, max - 3);
-                    self.a.jcc(Cc::A, cold.entry);
+                    self.fp_result_check(double, x1, cold.entry);
                 }
                 self.v_result(q, rd, x0);
             }
@@ -1071,26 +1045,16 @@ impl Lower<'_> {
                     // Rounded: as single-precision arithmetic, a normal
                     // result not near the limits.
                     self.a.sse_rr(Sse::Cvtsd2ss, x0, xn);
-                    self.a.mov_from_xmm(W::B32, RAX, x0);
-                    self.a.shift_ri(XShift::Shl, W::B32, RAX, 1);
-                    self.a.shift_ri(XShift::Shr, W::B32, RAX, 24);
-                    self.a.alu_ri(Alu::Sub, W::B32, RAX, 2);
-                    self.a.alu_ri(Alu::Cmp, W::B32, RAX, 0xff - 3);
-                    self.a.jcc(Cc::A, cold.entry);
-                    let xd = self.v_write(rd);
-                    self.a.sse_rr(Sse::Xorps, xd, xd);
-                    self.a.sse_rr(Sse::Movss, xd, x0);
+                    self.fp_result_check(false, x0, cold.entry);
+                    self.v_scalar_result(false, rd, x0);
                 } else {
                     // Exact, no flags, zeros and subnormals included; only
                     // NaNs (quieted per FPCR.DN) and infinities go slow.
                     self.a.sse_rr(Sse::Cvtss2sd, x0, xn);
-                    self.a.mov_from_xmm(W::B64, RAX, x0);
-                    self.a.shift_ri(XShift::Shl, W::B64, RAX, 1);
-                    self.a.shift_ri(XShift::Shr, W::B64, RAX, 53);
+                    self.fp_exponent(true, x0);
                     self.a.alu_ri(Alu::Cmp, W::B32, RAX, 0x7ff);
                     self.a.jcc(Cc::E, cold.entry);
-                    let xd = self.v_write(rd);
-                    self.a.sse_rr(Sse::Movq, xd, x0);
+                    self.v_scalar_result(true, rd, x0);
                 }
             }
             FpOp::FromInt {
@@ -1178,12 +1142,10 @@ impl Lower<'_> {
                         self.a.sse_rr(Sse::Pxor, x0, x1);
                     }
                 }
-                if scalar && !double {
-                    let xd = self.v_write(rd);
-                    self.a.sse_rr(Sse::Xorps, xd, xd);
-                    self.a.sse_rr(Sse::Movss, xd, x0);
+                if scalar {
+                    self.v_scalar_result(double, rd, x0);
                 } else {
-                    self.v_result(q && !scalar, rd, x0);
+                    self.v_result(q, rd, x0);
                 }
             }
             FpOp::Csel {
@@ -1643,6 +1605,43 @@ impl Lower<'_> {
             *c = Some((n, true));
         }
         x
+    }
+
+    /// RAX = the biased exponent of the low lane of `x` (a double, or a
+    /// single).
+    fn fp_exponent(&mut self, double: bool, x: Xmm) {
+        let (w, exp_bits, bits) = if double {
+            (W::B64, 11, 64)
+        } else {
+            (W::B32, 8, 32)
+        };
+        self.a.mov_from_xmm(w, RAX, x);
+        self.a.shift_ri(XShift::Shl, w, RAX, 1);
+        self.a.shift_ri(XShift::Shr, w, RAX, bits - exp_bits);
+    }
+
+    /// To `slow` unless the low lane of `x`, an FP result computed on the
+    /// host, has a biased exponent in 2..=max-1: not a zero, subnormal,
+    /// infinity or NaN, and not within a factor of two of the smallest
+    /// normal, so that it was not tiny before rounding either (Arm's
+    /// underflow test). Clobbers RAX.
+    fn fp_result_check(&mut self, double: bool, x: Xmm, slow: Label) {
+        let max: i32 = if double { 0x7ff } else { 0xff };
+        self.fp_exponent(double, x);
+        self.a.alu_ri(Alu::Sub, W::B32, RAX, 2);
+        self.a.alu_ri(Alu::Cmp, W::B32, RAX, max - 3);
+        self.a.jcc(Cc::A, slow);
+    }
+
+    /// Vd = the low 8 (`double`) or 4 bytes of `x`, the rest zeroed.
+    fn v_scalar_result(&mut self, double: bool, rd: u8, x: Xmm) {
+        let xd = self.v_write(rd);
+        if double {
+            self.a.sse_rr(Sse::Movq, xd, x);
+        } else {
+            self.a.sse_rr(Sse::Xorps, xd, xd);
+            self.a.sse_rr(Sse::Movss, xd, x);
+        }
     }
 
     /// Vd = RAX in the low half, and in the upper half too if `q` (else
