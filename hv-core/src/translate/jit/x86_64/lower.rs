@@ -968,22 +968,7 @@ impl Lower<'_> {
                 rn,
                 rm,
             } => {
-                let sse = match (op, double) {
-                    (FpArith::Add, true) => Sse::Addsd,
-                    (FpArith::Sub, true) => Sse::Subsd,
-                    (FpArith::Mul, true) => Sse::Mulsd,
-                    (FpArith::Div, true) => Sse::Divsd,
-                    (FpArith::Add, false) => Sse::Addss,
-                    (FpArith::Sub, false) => Sse::Subss,
-                    (FpArith::Mul, false) => Sse::Mulss,
-                    (FpArith::Div, false) => Sse::Divss,
-                    (FpArith::Sqrt, true) => Sse::Sqrtsd,
-                    (FpArith::Sqrt, false) => Sse::Sqrtss,
-                    (FpArith::Max, true) => Sse::Maxsd,
-                    (FpArith::Max, false) => Sse::Maxss,
-                    (FpArith::Min, true) => Sse::Minsd,
-                    (FpArith::Min, false) => Sse::Minss,
-                };
+                let sse = Self::sse_arith(op, double, false);
                 if op == FpArith::Sqrt {
                     self.a.sse_rr(sse, x0, xr(self, rn));
                 } else if matches!(op, FpArith::Max | FpArith::Min) {
@@ -1011,17 +996,7 @@ impl Lower<'_> {
                 rn,
                 rm,
             } => {
-                let sse = match (op, double) {
-                    (FpArith::Add, false) => Sse::Addps,
-                    (FpArith::Add, true) => Sse::Addpd,
-                    (FpArith::Sub, false) => Sse::Subps,
-                    (FpArith::Sub, true) => Sse::Subpd,
-                    (FpArith::Mul, false) => Sse::Mulps,
-                    (FpArith::Mul, true) => Sse::Mulpd,
-                    (FpArith::Div, false) => Sse::Divps,
-                    // The lifter passes no others.
-                    _ => Sse::Divpd,
-                };
+                let sse = Self::sse_arith(op, double, true);
                 self.a.sse_rr(Sse::Movups, x0, xr(self, rn));
                 self.a.sse_rr(sse, x0, xr(self, rm));
                 // Every lane the instruction writes must pass the scalar
@@ -1605,6 +1580,36 @@ impl Lower<'_> {
             *c = Some((n, true));
         }
         x
+    }
+
+    /// The SSE instruction of an FP operation: scalar or `packed`, on
+    /// doubles or singles (no packed SQRT, MAX or MIN: the lifter passes
+    /// none).
+    fn sse_arith(op: FpArith, double: bool, packed: bool) -> Sse {
+        match (op, double, packed) {
+            (FpArith::Add, true, false) => Sse::Addsd,
+            (FpArith::Add, false, false) => Sse::Addss,
+            (FpArith::Add, true, true) => Sse::Addpd,
+            (FpArith::Add, false, true) => Sse::Addps,
+            (FpArith::Sub, true, false) => Sse::Subsd,
+            (FpArith::Sub, false, false) => Sse::Subss,
+            (FpArith::Sub, true, true) => Sse::Subpd,
+            (FpArith::Sub, false, true) => Sse::Subps,
+            (FpArith::Mul, true, false) => Sse::Mulsd,
+            (FpArith::Mul, false, false) => Sse::Mulss,
+            (FpArith::Mul, true, true) => Sse::Mulpd,
+            (FpArith::Mul, false, true) => Sse::Mulps,
+            (FpArith::Div, true, false) => Sse::Divsd,
+            (FpArith::Div, false, false) => Sse::Divss,
+            (FpArith::Div, true, true) => Sse::Divpd,
+            (FpArith::Div, false, true) => Sse::Divps,
+            (FpArith::Sqrt, true, _) => Sse::Sqrtsd,
+            (FpArith::Sqrt, false, _) => Sse::Sqrtss,
+            (FpArith::Max, true, _) => Sse::Maxsd,
+            (FpArith::Max, false, _) => Sse::Maxss,
+            (FpArith::Min, true, _) => Sse::Minsd,
+            (FpArith::Min, false, _) => Sse::Minss,
+        }
     }
 
     /// RAX = the biased exponent of the low lane of `x` (a double, or a
