@@ -228,6 +228,10 @@ pub fn test(args: &TestArgs) -> Result<(), String> {
     for arch in Arch::ALL {
         prereq::for_build(arch)?;
     }
+    // The guests' target too: their lints below run before anything
+    // builds a guest (a toolchain installed without the targets of
+    // rust-toolchain.toml has none of them).
+    prereq::rust_target(guest::GUEST_TRIPLE)?;
     println!("\n==> formatting");
     step(
         "cargo fmt --check",
