@@ -97,7 +97,10 @@ pub struct RunArgs {
     /// outcome, exit_code, guest_insns (instructions the guest retired,
     /// the same on every run) and host_seconds; with the JIT also
     /// jit_blocks_compiled, jit_blocks_declined (blocks the back end could
-    /// not compile, which run interpreted), jit_code_entries (times the
+    /// not compile, which run interpreted), jit_blocks_invalidated
+    /// (compiled blocks dropped because the guest or a device wrote their
+    /// instructions), jit_links (jumps between blocks patched to go
+    /// straight to the next block's code), jit_code_entries (times the
     /// run loop entered
     /// compiled code; chained blocks follow each other without it) and
     /// jit_interpreted_insns (instructions compiled code handed to the

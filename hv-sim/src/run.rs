@@ -150,16 +150,18 @@ impl fmt::Display for RunReport {
 impl RunReport {
     /// The report as one line of JSON (`hv-sim run --stats`): outcome,
     /// exit status, guest instructions retired, host seconds, and with
-    /// the JIT its blocks compiled, the entries into compiled code and the
-    /// instructions that code handed to the interpreter. The instruction count is exact and the
+    /// the JIT its blocks compiled, declined and dropped (their code was
+    /// written), the chaining links patched, the entries into compiled
+    /// code and the instructions that code handed to the interpreter. The instruction count is exact and the
     /// same on every run of the same guest (the counter ticks with
     /// instructions); the seconds are not.
     pub fn to_json(&self, engine: &str) -> String {
         let jit = match self.jit {
             Some(j) => format!(
                 ", \"jit_blocks_compiled\": {}, \"jit_blocks_declined\": {}, \
+                 \"jit_blocks_invalidated\": {}, \"jit_links\": {}, \
                  \"jit_code_entries\": {}, \"jit_interpreted_insns\": {}",
-                j.compiled, j.declined, j.runs, j.interpreted
+                j.compiled, j.declined, j.invalidated, j.links, j.runs, j.interpreted
             ),
             None => String::new(),
         };

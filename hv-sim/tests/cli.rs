@@ -109,6 +109,8 @@ fn stop_at_ends_a_run_that_printed_the_marker_and_stats_count_it() {
         );
         assert!(field("jit_code_entries").is_some_and(|n| n > 0), "{json}");
         assert_eq!(field("jit_blocks_declined"), Some(0), "{json}");
+        assert!(field("jit_blocks_invalidated").is_some(), "{json}");
+        assert!(field("jit_links").is_some_and(|n| n > 0), "{json}");
         assert!(field("jit_interpreted_insns").is_some(), "{json}");
         assert!(json.trim_end().ends_with('}'), "{json}");
     } else {

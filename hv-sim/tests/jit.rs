@@ -413,6 +413,69 @@ fn host_write_to_code_then_invalidate_code() {
     }
 }
 
+/// A block rewritten while another block of its page is chained to it:
+/// only the rewritten block is dropped, and the link to it is undone, so
+/// the new instruction runs (a stale link would run the old code).
+#[test]
+fn rewriting_a_chained_block_drops_it_alone_and_unlinks_it() {
+    let mut p = Prog::new();
+    p.label("top")
+        .w(movz(X, 0, 50, 0))
+        .label("loop")
+        .w(sub_imm(X, 0, 0, 1)) // block A: SUB, B body
+        .br("body", b)
+        .label("body")
+        .w(add_imm(X, 1, 1, 1)) // block B: rewritten by the home
+        .br("loop", |o| cbz(X, true, 0, o))
+        .w(hvc(0))
+        .br("top", b);
+    let body = CODE + 12;
+    let mut pair = Pair::new(Setup::default(), CODE, &p.finish());
+    run_to_hvc(&mut pair, 1_000_000);
+    assert_compiled(&pair);
+    let before = pair.jit_stats();
+    assert!(before.links > 0, "nothing was chained: {before:?}");
+    pair.both(|s| {
+        s.write_words(body, &[add_imm(X, 1, 1, 3)]);
+        s.cpu.invalidate_code(body, 4);
+    });
+    assert_eq!(
+        pair.jit_stats().invalidated,
+        before.invalidated + 1,
+        "only the block holding the written word is dropped"
+    );
+    run_to_hvc(&mut pair, 1_000_000);
+    assert_eq!(pair.jit.cpu.x(1), 50 + 150, "the new instruction ran");
+}
+
+/// Data stored next to code in the same page (as small bare-metal
+/// images do) leaves the page's blocks compiled and chained.
+#[test]
+fn stores_next_to_code_keep_its_blocks() {
+    let mut p = Prog::new();
+    p.w(movz(X, 0, 200, 0))
+        .w(adr(6, 0)) // x6 = the data word after the code, patched below
+        .label("loop")
+        .w(ldst_uimm(2, false, 1, 0, 6, 5)) // ldr w5, [x6]
+        .w(add_imm(X, 5, 5, 3))
+        .w(ldst_uimm(2, false, 0, 0, 6, 5)) // str w5, [x6]
+        .w(sub_imm(X, 0, 0, 1))
+        .br("loop", |o| cbz(X, true, 0, o))
+        .w(hvc(0))
+        .label("data")
+        .w(0);
+    let mut words = p.finish();
+    let data = p.labels["data"];
+    words[1] = adr(6, (data as i32 - 1) * 4);
+    let mut pair = Pair::new(Setup::default(), CODE, &words);
+    run_to_hvc(&mut pair, 1_000_000);
+    assert_compiled(&pair);
+    assert_eq!(pair.jit.cpu.x(5), 600);
+    let s = pair.jit_stats();
+    assert_eq!(s.invalidated, 0, "{s:?}");
+    assert!(s.compiled <= 4, "blocks recompiled: {s:?}");
+}
+
 /// Budgets that end inside a loop of chained blocks: the JIT must stop
 /// exactly where the interpreter does.
 #[test]

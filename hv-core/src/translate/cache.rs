@@ -1,6 +1,6 @@
 //! The block cache: translated blocks by guest physical address and
-//! translation regime, dropped when the guest writes to a page that holds
-//! translated code.
+//! translation regime, dropped when the guest writes to their
+//! instructions.
 
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
@@ -132,23 +132,36 @@ impl BlockCache {
             .is_some_and(|keys| !keys.is_empty())
     }
 
-    /// The guest wrote `[pa, pa + len)`: drop every block in the pages it
-    /// touches. Returns whether anything was dropped.
+    /// The guest wrote `[pa, pa + len)`: drop every block whose
+    /// instructions it overlaps (the other blocks of those pages stay).
+    /// Returns whether anything was dropped.
     pub fn invalidate_range(&mut self, pa: u64, len: u64) -> bool {
+        let end = pa.saturating_add(len.max(1));
         let first = pa / PAGE_SIZE;
-        let last = pa.saturating_add(len.saturating_sub(1)) / PAGE_SIZE;
+        let last = (end - 1) / PAGE_SIZE;
         let mut dropped = false;
         let mut page = first;
         loop {
             let (i, m) = filter_slot(page);
             if self.filter.get(i).is_some_and(|w| w & m != 0) {
-                if let Some(keys) = self.pages.remove(&page) {
-                    self.recent.clear();
-                    for k in keys {
-                        if self.blocks.remove(&k).is_some() {
-                            self.stats.invalidated += 1;
-                            dropped = true;
+                if let Some(keys) = self.pages.get_mut(&page) {
+                    let blocks = &mut self.blocks;
+                    let before = keys.len();
+                    keys.retain(|k| {
+                        let hit = k.0 < end && blocks.get(k).is_some_and(|b| b.end() > pa);
+                        if hit {
+                            blocks.remove(k);
                         }
+                        !hit
+                    });
+                    let n = (before - keys.len()) as u64;
+                    if keys.is_empty() {
+                        self.pages.remove(&page);
+                    }
+                    if n != 0 {
+                        self.recent.clear();
+                        self.stats.invalidated += n;
+                        dropped = true;
                     }
                 }
             }
@@ -191,19 +204,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn writes_drop_only_blocks_of_the_written_page() {
+    fn writes_drop_blocks_in_every_page_they_touch() {
         let mut c = BlockCache::new();
-        c.insert(1, Block::from_words(0x4000_0000, &[asm::NOP, asm::RET], 8));
+        c.insert(1, Block::from_words(0x4000_0ff8, &[asm::NOP, asm::RET], 8));
         c.insert(1, Block::from_words(0x4000_1000, &[asm::RET], 8));
-        assert!(c.get((0x4000_0000, 1)).is_some());
+        assert!(c.get((0x4000_0ff8, 1)).is_some());
         assert!(
-            c.get((0x4000_0000, 0)).is_none(),
+            c.get((0x4000_0ff8, 0)).is_none(),
             "regime is part of the key"
         );
         assert!(!c.invalidate_range(0x4000_2000, 8));
         assert_eq!(c.len(), 2);
         assert!(c.invalidate_range(0x4000_0ffc, 8)); // straddles both pages
         assert!(c.is_empty());
+        assert_eq!(c.stats().invalidated, 2);
+    }
+
+    #[test]
+    fn writes_drop_only_the_blocks_whose_instructions_they_overlap() {
+        let mut c = BlockCache::new();
+        // [0x100, 0x108) and [0x200, 0x204) in one page.
+        c.insert(1, Block::from_words(0x4000_0100, &[asm::NOP, asm::RET], 8));
+        c.insert(1, Block::from_words(0x4000_0200, &[asm::RET], 8));
+        // Data in the same page, around the blocks but not on them.
+        assert!(!c.invalidate_range(0x4000_00f8, 8));
+        assert!(!c.invalidate_range(0x4000_0108, 0xf8));
+        assert!(!c.invalidate_range(0x4000_0204, 4));
+        assert_eq!(c.len(), 2);
+        assert!(c.page_holds_code(0x4000_0000));
+        // One byte of the first block's last instruction.
+        assert!(c.invalidate_range(0x4000_0107, 1));
+        assert!(c.get((0x4000_0100, 1)).is_none());
+        assert!(c.get((0x4000_0200, 1)).is_some());
+        assert!(c.page_holds_code(0x4000_0000));
+        // A zero-length write counts as one byte, like the JIT's.
+        assert!(c.invalidate_range(0x4000_0200, 0));
+        assert!(c.is_empty());
+        assert!(!c.page_holds_code(0x4000_0000));
         assert_eq!(c.stats().invalidated, 2);
     }
 }

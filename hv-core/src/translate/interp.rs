@@ -986,9 +986,16 @@ impl Cpu {
     ) -> Option<u64> {
         let jit = self.jit.as_mut()?;
         let e = self.jump_cache.get_mut(slot)?.as_mut()?;
+        let key = JitKey {
+            pa: block.pa,
+            regime: e.regime,
+            va: e.va,
+            el: self.el,
+            spsel: self.spsel,
+        };
         if e.code > DECLINED && e.code_spsel == self.spsel {
             if chain_from != 0 {
-                jit.link(chain_from, e.code);
+                jit.link(chain_from, &key);
             }
             let (va, code) = (e.va, e.code);
             self.jump_table_set(va, code);
@@ -1001,13 +1008,6 @@ impl Cpu {
         if e.hits < jit.threshold() {
             return None;
         }
-        let key = JitKey {
-            pa: block.pa,
-            regime: e.regime,
-            va: e.va,
-            el: self.el,
-            spsel: self.spsel,
-        };
         let mut flushed = false;
         let code = match jit.lookup(&key) {
             Some(c) => c,

@@ -56,6 +56,11 @@ impl Block {
         Block { pa, ops }
     }
 
+    /// The physical address just past the block's last instruction.
+    pub fn end(&self) -> u64 {
+        self.pa + 4 * self.ops.len() as u64
+    }
+
     /// Translate the block at physical address `pa`, fetching through
     /// `bus`. The first fetch's fault is returned; a later fetch fault ends
     /// the block before that instruction (its fault is raised when execution

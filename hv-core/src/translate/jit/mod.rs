@@ -80,6 +80,12 @@ pub(in crate::translate) struct Callbacks {
 #[derive(Debug)]
 struct Compiled {
     code: u64,
+    /// End of the guest bytes the block was compiled from (`key.pa` is
+    /// the start): a write to them drops it.
+    end: u64,
+    /// Chaining sites patched to jump here, unpatched when the block is
+    /// dropped (a link never outlives its target).
+    incoming: Vec<u64>,
     /// Keeps the decoded ops alive: generated code points at them for its
     /// interpreter calls.
     _block: Arc<Block>,
@@ -319,6 +325,8 @@ impl Jit {
             key,
             Compiled {
                 code,
+                end: block.end(),
+                incoming: Vec::new(),
                 _block: block.clone(),
             },
         );
@@ -327,30 +335,45 @@ impl Jit {
     }
 
     /// Point the chaining site `site` (the rel32 of a patchable jump in
-    /// generated code) at `target`. Only between blocks.
-    pub(in crate::translate) fn link(&mut self, site: u64, target: u64) {
-        let base = self.arena.exec_base();
-        let Some(offset) = site.checked_sub(base) else {
+    /// generated code) at the code of block `target`, and record the link
+    /// with the target so that dropping it unpatches the site. Only
+    /// between blocks.
+    pub(in crate::translate) fn link(&mut self, site: u64, target: &JitKey) {
+        let Some(t) = self.blocks.get_mut(target) else {
             return;
         };
-        let rel = target.wrapping_sub(site.wrapping_add(4)) as i64;
-        let Ok(rel) = i32::try_from(rel) else {
+        if t.code == 0 {
             return;
-        };
-        if (offset as usize) < self.used
-            && self
-                .arena
-                .write(offset as usize, &rel.to_le_bytes())
-                .is_ok()
-        {
+        }
+        let rel = t.code.wrapping_sub(site.wrapping_add(4)) as i64;
+        if !t.incoming.contains(&site) && Self::patch(&mut *self.arena, self.used, site, rel) {
+            t.incoming.push(site);
             self.stats.links += 1;
         }
     }
 
-    /// Drop every compiled block in the pages of `[pa, pa + len)`.
+    /// Write `rel` into the rel32 at `site`; whether it was written (the
+    /// site is in the used arena and `rel` fits).
+    fn patch(arena: &mut dyn CodeArena, used: usize, site: u64, rel: i64) -> bool {
+        let Some(offset) = site.checked_sub(arena.exec_base()) else {
+            return false;
+        };
+        let Ok(rel) = i32::try_from(rel) else {
+            return false;
+        };
+        offset.saturating_add(4) <= used as u64
+            && arena.write(offset as usize, &rel.to_le_bytes()).is_ok()
+    }
+
+    /// Drop every compiled block whose guest bytes overlap
+    /// `[pa, pa + len)` (blocks never span pages, so only the pages of the
+    /// range are searched), and unpatch the chaining sites that jump to
+    /// them: back to a rel32 of 0, the jump to the exit path that follows
+    /// it. Blocks of the same page that were not written stay, and so do
+    /// their links.
     pub(in crate::translate) fn invalidate(&mut self, pa: u64, len: u64) {
         let first = pa & !(PAGE_SIZE - 1);
-        let end = pa.saturating_add(len.max(1)).saturating_add(PAGE_SIZE - 1) & !(PAGE_SIZE - 1);
+        let end = pa.saturating_add(len.max(1));
         let lo = JitKey {
             pa: first,
             regime: 0,
@@ -362,6 +385,7 @@ impl Jit {
             .blocks
             .range(lo..)
             .take_while(|(k, _)| k.pa < end)
+            .filter(|(_, c)| c.end > pa)
             .map(|(k, _)| *k)
             .collect();
         if !keys.is_empty() {
@@ -369,6 +393,12 @@ impl Jit {
         }
         for k in keys {
             if let Some(c) = self.blocks.remove(&k) {
+                for &site in &c.incoming {
+                    // A site in code dropped since is unreachable; writing
+                    // it is harmless until a flush reuses the arena, which
+                    // forgets every link.
+                    Self::patch(&mut *self.arena, self.used, site, 0);
+                }
                 self.stats.invalidated += 1;
                 self.graveyard.push(c);
             }

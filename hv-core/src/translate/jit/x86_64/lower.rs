@@ -17,8 +17,9 @@
 //!   stored), 1 (an interpreted instruction left the block) or the
 //!   address of a chaining site (the PC is stored; the run loop may patch
 //!   the site's jump to the next block's code). Only exits to constant
-//!   targets in the block's own page are chained: blocks of a page are
-//!   dropped together, so a link never outlives its target.
+//!   targets in the block's own page are chained (the page's mapping is
+//!   the one the chain was entered by); the JIT records each link with
+//!   its target and unpatches it when the target is dropped.
 //! * SIMD&FP instructions ([`IrOp::Fp`]) run on SSE2 when
 //!   `ArchRegs::fp_fast` says the FP state allows and the values are ones
 //!   where the host and Arm agree; their slow path runs the instruction
