@@ -14,7 +14,8 @@
 //! * [`machine`]: the guest machine contract (addresses and interrupts).
 //! * [`devices`]: device models every home presents (the PL011 console).
 //! * [`vm`]: what a guest is given and asks for (bundle, DTB, PSCI).
-//! * [`arch`]: pure decoding of architecture state (ESR_EL2 exits, ID registers).
+//! * [`arch`]: pure decoding of architecture state (ESR_EL2 exits, ID
+//!   registers, the x86 instructions a guest uses on MMIO).
 //! * [`translate`]: the A64 decoder, block IR and cache, and the reference
 //!   interpreter with the EL0/EL1 exception model (hv-sim's CPU).
 #![no_std]

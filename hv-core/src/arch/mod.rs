@@ -3,3 +3,4 @@
 //! host tests share it.
 
 pub mod aarch64;
+pub mod x86_64;
