@@ -87,7 +87,7 @@ const TESTS: &[BootTest] = &[
         exit: Exit::Failure,
     },
     BootTest {
-        name: "x86_64: banner with CPU features and memory, clean exit",
+        name: "x86_64: banner, then the SVM test guest (NPT, I/O and MMIO exits), clean exit",
         arch: Arch::X86_64,
         fault: false,
         smp: 1,
@@ -97,8 +97,15 @@ const TESTS: &[BootTest] = &[
             "(x86_64)",
             "CPU vendor: ",
             "VMX: ",
-            "SVM: ",
+            "SVM: yes, NPT: yes",
             "RAM total: ",
+            // The guest's own output, then what it read back from the
+            // device register hv emulates (store, load, OR, 16-bit load
+            // at an offset: each through hv-core's x86 decoder).
+            "hello from an SVM guest",
+            "svm: the guest read back 0x1234abcd",
+            "svm: the guest read back 0x5234",
+            "svm: the test guest halted after 32 exits (27 I/O, 4 MMIO)",
             "all done, powering off",
         ],
         exit: Exit::Clean,

@@ -5,7 +5,7 @@
 //! boot CPU from the DTB's memory map, switched on by every CPU.
 
 use super::dtb::BootInfo;
-use super::stage2::{PoolKind, TablePool};
+use crate::arch::tables::{PoolKind, TablePool};
 use alloc::vec::Vec;
 use core::arch::asm;
 use hv_core::frame::FrameError;
@@ -61,7 +61,8 @@ pub fn enable_boot_cpu(info: &BootInfo, pa_bits: u32) -> Result<(), MapError> {
     if top > VA_LIMIT {
         return Err(MapError::OutOfRange { addr: top });
     }
-    let pool = TablePool::take(PoolKind::El2).ok_or(MapError::Frame(FrameError::OutOfFrames))?;
+    let pool =
+        TablePool::take(PoolKind::Hypervisor).ok_or(MapError::Frame(FrameError::OutOfFrames))?;
     let mut table = PageTable::<El2, TablePool>::new(LEVELS, pool)?;
     for &(start, end) in &ram {
         table.map(

@@ -1,10 +1,13 @@
 //! hv-kernel on x86_64: PVH entry, serial console, GDT/IDT with a fault
-//! dump, CPU virtualization features, exit through isa-debug-exit.
+//! dump, CPU virtualization features, AMD SVM with its built-in test
+//! guest, exit through isa-debug-exit.
 
 mod cpu;
 mod exit;
 mod interrupts;
 mod pvh;
+mod svm;
+mod test_guest;
 
 use crate::config::Size;
 use crate::{console, kprintln};
@@ -63,6 +66,26 @@ extern "C" fn x86_64_main(start_info: u64) -> ! {
             kprintln!("  RAM total: {}", Size(total));
         }
         Err(e) => log::error!("no memory map: {e}"),
+    }
+    match svm::HostSvm::enable(&features) {
+        Ok(mut host) => {
+            kprintln!("svm: running the built-in test guest (32-bit, nested paging)");
+            match test_guest::run(&mut host) {
+                Ok(r) => {
+                    for v in &r.reported {
+                        kprintln!("svm: the guest read back {v:#x}");
+                    }
+                    kprintln!(
+                        "svm: the test guest halted after {} exits ({} I/O, {} MMIO)",
+                        r.exits,
+                        r.io,
+                        r.mmio
+                    );
+                }
+                Err(e) => fatal(format_args!("svm: the test guest failed: {e}")),
+            }
+        }
+        Err(e) => kprintln!("svm: {e}: no guests on this CPU"),
     }
     kprintln!(
         "  heap: {} used of {}",

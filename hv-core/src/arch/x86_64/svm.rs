@@ -1,0 +1,453 @@
+//! AMD SVM: the VMCB's layout and what a #VMEXIT reports (AMD64 APM vol. 2,
+//! chapter 15 and appendix B), as plain data so both the hypervisor and
+//! host tests use one copy.
+//!
+//! The VMCB is a 4 KiB page the CPU reads and writes by physical address;
+//! here it is a byte array with typed accessors at the architectural
+//! offsets, so building and reading one needs no `unsafe`.
+
+use core::fmt;
+
+/// Control-area offsets.
+pub mod ctrl {
+    /// Intercept words: CR reads (bits 15:0) and writes (31:16).
+    pub const INTERCEPT_CR: usize = 0x000;
+    /// Intercept word 3 (INTR, NMI, ..., HLT, IOIO, MSR, SHUTDOWN).
+    pub const INTERCEPT_MISC1: usize = 0x00C;
+    /// Intercept word 4 (VMRUN, VMMCALL, ...).
+    pub const INTERCEPT_MISC2: usize = 0x010;
+    /// Physical address of the I/O permission map (12 KiB).
+    pub const IOPM_BASE_PA: usize = 0x040;
+    /// Physical address of the MSR permission map (8 KiB).
+    pub const MSRPM_BASE_PA: usize = 0x048;
+    /// The guest's ASID (u32; 0 is the host's and refused).
+    pub const ASID: usize = 0x058;
+    /// TLB control (u8).
+    pub const TLB_CONTROL: usize = 0x05C;
+    /// Virtual interrupt control (V_TPR, V_IRQ, V_INTR_MASKING, ...).
+    pub const INT_CTL: usize = 0x060;
+    /// The exit code.
+    pub const EXIT_CODE: usize = 0x070;
+    /// Exit information 1.
+    pub const EXIT_INFO1: usize = 0x078;
+    /// Exit information 2.
+    pub const EXIT_INFO2: usize = 0x080;
+    /// An event the exit interrupted (u32 info, u32 error code).
+    pub const EXIT_INT_INFO: usize = 0x088;
+    /// Bit 0: nested paging enable.
+    pub const MISC_CTL: usize = 0x090;
+    /// Event to inject on the next VMRUN (u32 info, u32 error code).
+    pub const EVENT_INJ: usize = 0x0A8;
+    /// Nested page table root (N_CR3).
+    pub const N_CR3: usize = 0x0B0;
+    /// VMCB clean bits (u32).
+    pub const CLEAN: usize = 0x0C0;
+    /// The next RIP, where the CPU offers NRIPS.
+    pub const NEXT_RIP: usize = 0x0C8;
+}
+
+/// State-save-area offsets (from the VMCB's start).
+pub mod save {
+    /// ES; the other segments follow at 16-byte steps (see [`super::Seg`]).
+    pub const ES: usize = 0x400;
+    /// CS.
+    pub const CS: usize = 0x410;
+    /// SS.
+    pub const SS: usize = 0x420;
+    /// DS.
+    pub const DS: usize = 0x430;
+    /// FS.
+    pub const FS: usize = 0x440;
+    /// GS.
+    pub const GS: usize = 0x450;
+    /// GDTR (base and limit only).
+    pub const GDTR: usize = 0x460;
+    /// LDTR.
+    pub const LDTR: usize = 0x470;
+    /// IDTR (base and limit only).
+    pub const IDTR: usize = 0x480;
+    /// TR.
+    pub const TR: usize = 0x490;
+    /// Current privilege level (u8).
+    pub const CPL: usize = 0x4CB;
+    /// EFER.
+    pub const EFER: usize = 0x4D0;
+    /// CR4.
+    pub const CR4: usize = 0x548;
+    /// CR3.
+    pub const CR3: usize = 0x550;
+    /// CR0.
+    pub const CR0: usize = 0x558;
+    /// DR7.
+    pub const DR7: usize = 0x560;
+    /// DR6.
+    pub const DR6: usize = 0x568;
+    /// RFLAGS.
+    pub const RFLAGS: usize = 0x570;
+    /// RIP.
+    pub const RIP: usize = 0x578;
+    /// RSP.
+    pub const RSP: usize = 0x5D8;
+    /// RAX.
+    pub const RAX: usize = 0x5F8;
+    /// CR2.
+    pub const CR2: usize = 0x640;
+    /// The guest's PAT (used with nested paging).
+    pub const G_PAT: usize = 0x668;
+}
+
+/// Intercept bits of word 3 ([`ctrl::INTERCEPT_MISC1`]).
+pub mod misc1 {
+    /// Physical interrupts.
+    pub const INTR: u32 = 1 << 0;
+    /// NMI.
+    pub const NMI: u32 = 1 << 1;
+    /// CPUID.
+    pub const CPUID: u32 = 1 << 18;
+    /// HLT.
+    pub const HLT: u32 = 1 << 24;
+    /// IN/OUT, through the I/O permission map.
+    pub const IOIO_PROT: u32 = 1 << 27;
+    /// RDMSR/WRMSR, through the MSR permission map.
+    pub const MSR_PROT: u32 = 1 << 28;
+    /// Shutdown (triple fault).
+    pub const SHUTDOWN: u32 = 1 << 31;
+}
+
+/// Intercept bits of word 4 ([`ctrl::INTERCEPT_MISC2`]).
+pub mod misc2 {
+    /// VMRUN (required: VMRUN refuses a VMCB without it).
+    pub const VMRUN: u32 = 1 << 0;
+    /// VMMCALL.
+    pub const VMMCALL: u32 = 1 << 1;
+    /// VMLOAD, VMSAVE, STGI, CLGI, SKINIT (bits 2..=6).
+    pub const SVM_INSNS: u32 = 0x1f << 2;
+}
+
+/// [`ctrl::INT_CTL`]: physical interrupts are masked by the host's
+/// RFLAGS.IF (not the guest's) while the guest runs.
+pub const V_INTR_MASKING: u32 = 1 << 24;
+/// [`ctrl::MISC_CTL`]: nested paging.
+pub const NP_ENABLE: u64 = 1 << 0;
+/// [`ctrl::TLB_CONTROL`]: flush the whole TLB on VMRUN.
+pub const TLB_FLUSH_ALL: u8 = 1;
+/// EFER.SVME: must be set in the guest's EFER too.
+pub const EFER_SVME: u64 = 1 << 12;
+/// The PAT's power-on value (WB, WT, UC-, UC, repeated).
+pub const DEFAULT_PAT: u64 = 0x0007_0406_0007_0406;
+/// Size of the I/O permission map (one bit per port, plus a spill page).
+pub const IOPM_BYTES: usize = 12 * 1024;
+/// Size of the MSR permission map.
+pub const MSRPM_BYTES: usize = 8 * 1024;
+
+/// A segment register in the save area: selector, attributes (type,
+/// S, DPL, P, AVL, L, D/B, G packed into 12 bits), limit, base.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Seg {
+    /// Selector.
+    pub selector: u16,
+    /// Packed attributes.
+    pub attrib: u16,
+    /// Limit (in bytes, already scaled by G).
+    pub limit: u32,
+    /// Base.
+    pub base: u64,
+}
+
+impl Seg {
+    /// A flat (base 0, 4 GiB) ring-0 segment: 32-bit code (execute/read)
+    /// when `code`, else read/write data.
+    pub const fn flat32(selector: u16, code: bool) -> Seg {
+        // Type (accessed), S, P, D/B, G.
+        let ty = if code { 0xB } else { 0x3 };
+        Seg {
+            selector,
+            attrib: ty | 1 << 4 | 1 << 7 | 1 << 10 | 1 << 11,
+            limit: 0xffff_ffff,
+            base: 0,
+        }
+    }
+
+    /// A present system segment of `ty` (e.g. 0xB busy 32/64-bit TSS,
+    /// 0x2 LDT) with `limit`.
+    pub const fn system(ty: u16, limit: u32) -> Seg {
+        Seg {
+            selector: 0,
+            attrib: ty | 1 << 7,
+            limit,
+            base: 0,
+        }
+    }
+}
+
+/// A VMCB: 4 KiB, page aligned, little-endian fields at the offsets above.
+#[repr(C, align(4096))]
+pub struct Vmcb(pub [u8; 4096]);
+
+impl Default for Vmcb {
+    fn default() -> Self {
+        Vmcb([0; 4096])
+    }
+}
+
+impl fmt::Debug for Vmcb {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Vmcb")
+            .field("exit_code", &self.u64(ctrl::EXIT_CODE))
+            .field("rip", &self.u64(save::RIP))
+            .finish()
+    }
+}
+
+impl Vmcb {
+    /// The `N` bytes at `at` (zero past the page, which no offset here
+    /// reaches).
+    fn get<const N: usize>(&self, at: usize) -> [u8; N] {
+        let mut b = [0; N];
+        if let Some(s) = self.0.get(at..at + N) {
+            b.copy_from_slice(s);
+        }
+        b
+    }
+
+    fn put(&mut self, at: usize, bytes: &[u8]) {
+        if let Some(d) = self.0.get_mut(at..at + bytes.len()) {
+            d.copy_from_slice(bytes);
+        }
+    }
+
+    /// The u64 at `at`.
+    pub fn u64(&self, at: usize) -> u64 {
+        u64::from_le_bytes(self.get(at))
+    }
+
+    /// Set the u64 at `at`.
+    pub fn set_u64(&mut self, at: usize, v: u64) {
+        self.put(at, &v.to_le_bytes());
+    }
+
+    /// The u32 at `at`.
+    pub fn u32(&self, at: usize) -> u32 {
+        u32::from_le_bytes(self.get(at))
+    }
+
+    /// Set the u32 at `at`.
+    pub fn set_u32(&mut self, at: usize, v: u32) {
+        self.put(at, &v.to_le_bytes());
+    }
+
+    /// Set the byte at `at`.
+    pub fn set_u8(&mut self, at: usize, v: u8) {
+        self.put(at, &[v]);
+    }
+
+    /// The segment at `at` (one of the [`save`] segment offsets).
+    pub fn seg(&self, at: usize) -> Seg {
+        Seg {
+            selector: u16::from_le_bytes(self.get(at)),
+            attrib: u16::from_le_bytes(self.get(at + 2)),
+            limit: u32::from_le_bytes(self.get(at + 4)),
+            base: u64::from_le_bytes(self.get(at + 8)),
+        }
+    }
+
+    /// Set the segment at `at`.
+    pub fn set_seg(&mut self, at: usize, s: Seg) {
+        self.put(at, &s.selector.to_le_bytes());
+        self.put(at + 2, &s.attrib.to_le_bytes());
+        self.put(at + 4, &s.limit.to_le_bytes());
+        self.put(at + 8, &s.base.to_le_bytes());
+    }
+
+    /// What the last #VMEXIT reported.
+    pub fn exit(&self) -> Exit {
+        Exit::decode(
+            self.u64(ctrl::EXIT_CODE),
+            self.u64(ctrl::EXIT_INFO1),
+            self.u64(ctrl::EXIT_INFO2),
+        )
+    }
+}
+
+/// Exit codes (APM vol. 2, appendix C).
+pub mod code {
+    /// Physical interrupt.
+    pub const INTR: u64 = 0x60;
+    /// CPUID.
+    pub const CPUID: u64 = 0x72;
+    /// HLT.
+    pub const HLT: u64 = 0x78;
+    /// IN/OUT/INS/OUTS.
+    pub const IOIO: u64 = 0x7B;
+    /// RDMSR/WRMSR.
+    pub const MSR: u64 = 0x7C;
+    /// Shutdown.
+    pub const SHUTDOWN: u64 = 0x7F;
+    /// VMRUN.
+    pub const VMRUN: u64 = 0x80;
+    /// VMMCALL.
+    pub const VMMCALL: u64 = 0x81;
+    /// Nested page fault.
+    pub const NPF: u64 = 0x400;
+    /// The VMCB failed VMRUN's consistency checks.
+    pub const INVALID: u64 = u64::MAX;
+}
+
+/// An I/O instruction the guest ran (EXITINFO1 of an IOIO exit).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IoExit {
+    /// Port.
+    pub port: u16,
+    /// 1, 2 or 4 bytes.
+    pub size: u8,
+    /// IN (else OUT).
+    pub input: bool,
+    /// INS/OUTS.
+    pub string: bool,
+    /// With REP.
+    pub rep: bool,
+    /// The instruction after it (EXITINFO2).
+    pub next_rip: u64,
+}
+
+/// A nested page fault (EXITINFO1 is a page-fault error code).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NpfExit {
+    /// The guest-physical address.
+    pub gpa: u64,
+    /// The entry was present (a permission fault, else not mapped).
+    pub present: bool,
+    /// A write.
+    pub write: bool,
+    /// An instruction fetch.
+    pub fetch: bool,
+    /// Faulted on the final guest-physical address (bit 32), not while
+    /// walking the guest's own page tables (bit 33).
+    pub final_address: bool,
+}
+
+/// Why the guest stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// A physical interrupt is pending for the host.
+    Intr,
+    /// CPUID (leaf in the guest's RAX).
+    Cpuid,
+    /// HLT.
+    Hlt,
+    /// IN/OUT.
+    Io(IoExit),
+    /// RDMSR (`write` false) or WRMSR.
+    Msr {
+        /// WRMSR.
+        write: bool,
+    },
+    /// Triple fault.
+    Shutdown,
+    /// VMMCALL.
+    Vmmcall,
+    /// Nested page fault.
+    Npf(NpfExit),
+    /// VMRUN refused the VMCB.
+    Invalid,
+    /// Anything else, with its code.
+    Other(u64),
+}
+
+impl Exit {
+    /// Decode an exit from its code and information fields.
+    pub fn decode(code: u64, info1: u64, info2: u64) -> Exit {
+        match code {
+            code::INTR => Exit::Intr,
+            code::CPUID => Exit::Cpuid,
+            code::HLT => Exit::Hlt,
+            code::IOIO => Exit::Io(IoExit {
+                port: (info1 >> 16) as u16,
+                // SZ8, SZ16, SZ32 are one-hot bits 4..6.
+                size: match (info1 >> 4) & 7 {
+                    1 => 1,
+                    2 => 2,
+                    _ => 4,
+                },
+                input: info1 & 1 != 0,
+                string: info1 & (1 << 2) != 0,
+                rep: info1 & (1 << 3) != 0,
+                next_rip: info2,
+            }),
+            code::MSR => Exit::Msr { write: info1 == 1 },
+            code::SHUTDOWN => Exit::Shutdown,
+            code::VMMCALL => Exit::Vmmcall,
+            code::NPF => Exit::Npf(NpfExit {
+                gpa: info2,
+                present: info1 & 1 != 0,
+                write: info1 & 2 != 0,
+                fetch: info1 & (1 << 4) != 0,
+                final_address: info1 & (1 << 32) != 0,
+            }),
+            code::INVALID => Exit::Invalid,
+            other => Exit::Other(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_land_at_the_architectural_offsets() {
+        let mut v = Vmcb::default();
+        v.set_u64(save::RIP, 0x1122_3344_5566_7788);
+        assert_eq!(v.0[0x578..0x580], 0x1122_3344_5566_7788u64.to_le_bytes());
+        v.set_seg(save::CS, Seg::flat32(8, true));
+        // selector, attrib 0xc9b, limit, base: as KVM's vmcb_seg packs them.
+        assert_eq!(
+            v.0[0x410..0x420],
+            [8, 0, 0x9b, 0x0c, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0]
+        );
+        assert_eq!(v.seg(save::CS), Seg::flat32(8, true));
+        assert_eq!(Seg::flat32(0x10, false).attrib, 0xc93);
+        v.set_u32(ctrl::ASID, 1);
+        assert_eq!(v.0[0x58..0x5c], [1, 0, 0, 0]);
+        assert_eq!(v.u32(ctrl::ASID), 1);
+    }
+
+    #[test]
+    fn io_and_npf_exits_decode() {
+        // out dx, al to 0x3f8: port in 31:16, SZ8, OUT.
+        let e = Exit::decode(code::IOIO, 0x03f8_0010, 0x1005);
+        assert_eq!(
+            e,
+            Exit::Io(IoExit {
+                port: 0x3f8,
+                size: 1,
+                input: false,
+                string: false,
+                rep: false,
+                next_rip: 0x1005
+            })
+        );
+        // rep insw from 0x1f0.
+        let Exit::Io(io) = Exit::decode(code::IOIO, 0x01f0_002d, 0) else {
+            panic!("not I/O");
+        };
+        assert_eq!(
+            (io.size, io.input, io.string, io.rep),
+            (2, true, true, true)
+        );
+        // A write to an unmapped final GPA.
+        let e = Exit::decode(code::NPF, (1 << 32) | 0x6, 0xfebf_0000);
+        assert_eq!(
+            e,
+            Exit::Npf(NpfExit {
+                gpa: 0xfebf_0000,
+                present: false,
+                write: true,
+                fetch: false,
+                final_address: true
+            })
+        );
+        assert_eq!(Exit::decode(code::INVALID, 0, 0), Exit::Invalid);
+        assert_eq!(Exit::decode(0x41, 0, 0), Exit::Other(0x41));
+    }
+}

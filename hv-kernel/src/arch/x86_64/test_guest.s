@@ -1,0 +1,31 @@
+# hv's built-in SVM test guest: 32-bit flat protected mode, paging off,
+# loaded at guest-physical 0x1000. It prints a line on COM1 (I/O exits),
+# stores, loads and read-modify-writes a device register that is not RAM
+# (nested page faults, emulated by hv's instruction decoder), reports what
+# it read back on port 0xf0, and halts.
+
+.section .rodata.hv_test_guest, "a"
+.code32
+    .equ    GUEST_LOAD, 0x1000
+    .equ    SCRATCH, 0xfebf0000
+.global hv_test_guest, hv_test_guest_end
+hv_test_guest:
+    mov     $0x3f8, %dx
+    mov     $(GUEST_LOAD + (hv_test_guest_msg - hv_test_guest)), %esi
+1:  lodsb
+    test    %al, %al
+    jz      2f
+    out     %al, %dx
+    jmp     1b
+2:  mov     $SCRATCH, %ebx
+    movl    $0x1234abcd, (%ebx)         # MMIO store of an immediate
+    mov     (%ebx), %eax                # MMIO load
+    out     %eax, $0xf0
+    orl     $0x40000000, (%ebx)         # MMIO read-modify-write
+    movzwl  2(%ebx), %eax               # a 16-bit load at an offset
+    out     %eax, $0xf0
+    hlt
+hv_test_guest_msg:
+    .asciz  "hello from an SVM guest\r\n"
+hv_test_guest_end:
+.code64
