@@ -11,8 +11,10 @@
 //!   lock-free per-vCPU shootdown.
 //! * [`mmio`]: the [`mmio::MmioDevice`] trait and the bus that routes guest
 //!   MMIO accesses to devices.
+//! * [`pio`]: the x86 port-I/O bus (the MMIO bus addressed by port).
 //! * [`machine`]: the guest machine contract (addresses and interrupts).
-//! * [`devices`]: device models every home presents (the PL011 console).
+//! * [`devices`]: device models every home presents (the PL011 and 16550
+//!   consoles, the GICv3).
 //! * [`vm`]: what a guest is given and asks for (bundle, DTB, PSCI).
 //! * [`arch`]: pure decoding of architecture state (ESR_EL2 exits, ID
 //!   registers, the x86 instructions a guest uses on MMIO).
@@ -41,6 +43,7 @@ pub mod machine;
 pub mod mem;
 pub mod mmio;
 pub mod paging;
+pub mod pio;
 pub mod tlb;
 pub mod translate;
 pub mod vm;

@@ -105,7 +105,7 @@ const TESTS: &[BootTest] = &[
             "hello from an SVM guest",
             "svm: the guest read back 0x1234abcd",
             "svm: the guest read back 0x5234",
-            "svm: the test guest halted after 32 exits (27 I/O, 4 MMIO)",
+            "svm: the test guest halted after 57 exits (52 I/O, 4 MMIO)",
             "all done, powering off",
         ],
         exit: Exit::Clean,

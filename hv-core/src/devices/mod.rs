@@ -5,3 +5,4 @@ pub mod gicv3;
 pub mod gicv3_cpuif;
 pub mod irq_line;
 pub mod pl011;
+pub mod uart16550;

@@ -9,17 +9,21 @@ use crate::console;
 use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, Ordering};
 use hv_core::arch::x86_64::mmio_insn::{self, CpuMode, MmioAccess, Regs, Segment, MAX_LEN};
-use hv_core::arch::x86_64::svm::{self, ctrl, misc1, misc2, save, Exit, Seg, Vmcb};
+use hv_core::arch::x86_64::svm::{self, ctrl, misc1, misc2, save, Exit, IoExit, Seg, Vmcb};
+use hv_core::devices::pl011::CharSink;
+use hv_core::devices::uart16550::Uart16550;
 use hv_core::mem::{GuestMemory, GuestRam, RamRegion};
-use hv_core::mmio::AccessWidth;
+use hv_core::mmio::{AccessWidth, MmioBus, MmioDevice};
 use hv_core::paging::x86_64::Npt;
 use hv_core::paging::{Attrs, PageTable};
+use hv_core::pio::PioBus;
 use hv_core::{GuestAddress, PhysAddr};
 
 core::arch::global_asm!(include_str!("test_guest.s"), options(att_syntax));
@@ -97,39 +101,79 @@ fn take_ram() -> Option<(GuestRam, u64)> {
     Some((GuestRam::new(vec![region]).ok()?, host.as_ptr() as u64))
 }
 
-/// A 4-byte read/write device register.
-struct Scratch {
-    value: u32,
-    /// The byte of the register the current access starts at.
-    offset: u64,
+/// The guest's UART output, onto hv's console.
+struct ToConsole;
+
+impl CharSink for ToConsole {
+    fn put(&mut self, byte: u8) {
+        console::print(format_args!("{}", char::from(byte)));
+    }
 }
 
-impl MmioAccess for Scratch {
+/// Port 0xf0: the 32-bit values the guest reports, kept for the boot log.
+struct ReportPort(Arc<spin::Mutex<Vec<u32>>>);
+
+impl MmioDevice for ReportPort {
+    fn read(&mut self, _offset: u64, _width: AccessWidth) -> u64 {
+        0
+    }
+
+    fn write(&mut self, offset: u64, width: AccessWidth, value: u64) {
+        if offset == 0 && width == AccessWidth::Word {
+            self.0.lock().push(value as u32);
+        }
+    }
+}
+
+/// A 4-byte read/write device register; other offsets and widths that
+/// do not fit read as 0 and ignore writes.
+struct Scratch(u32);
+
+impl MmioDevice for Scratch {
+    fn read(&mut self, offset: u64, w: AccessWidth) -> u64 {
+        if offset + w.bytes() > 4 {
+            return 0;
+        }
+        (u64::from(self.0) >> (8 * offset)) & w.mask()
+    }
+
+    fn write(&mut self, offset: u64, w: AccessWidth, v: u64) {
+        if offset + w.bytes() > 4 {
+            return;
+        }
+        let shift = 8 * offset;
+        let mask = w.mask() << shift;
+        self.0 = ((u64::from(self.0) & !mask) | ((v << shift) & mask)) as u32;
+    }
+}
+
+/// The faulting access, on the MMIO bus, for the instruction emulator.
+struct OnBus<'a> {
+    bus: &'a mut MmioBus,
+    gpa: u64,
+}
+
+impl MmioAccess for OnBus<'_> {
     type Error = String;
 
     fn read(&mut self, w: AccessWidth) -> Result<u64, String> {
-        if self.offset + w.bytes() > 4 {
-            return Err(format!("{w:?} read at scratch offset {}", self.offset));
-        }
-        Ok((u64::from(self.value) >> (8 * self.offset)) & w.mask())
+        self.bus
+            .read(GuestAddress(self.gpa), w)
+            .map_err(|e| format!("{e}"))
     }
 
     fn write(&mut self, w: AccessWidth, v: u64) -> Result<(), String> {
-        if self.offset + w.bytes() > 4 {
-            return Err(format!("{w:?} write at scratch offset {}", self.offset));
-        }
-        let shift = 8 * self.offset;
-        let mask = w.mask() << shift;
-        self.value = ((u64::from(self.value) & !mask) | ((v << shift) & mask)) as u32;
-        Ok(())
+        self.bus
+            .write(GuestAddress(self.gpa), w, v)
+            .map_err(|e| format!("{e}"))
     }
 
     fn read_virt(&mut self, _: Segment, _: u64, _: AccessWidth) -> Result<u64, String> {
-        Err("string instructions on MMIO are not used by the test guest".into())
+        Err("MOVS on MMIO is not emulated yet".into())
     }
 
     fn write_virt(&mut self, _: u64, _: AccessWidth, _: u64) -> Result<(), String> {
-        Err("string instructions on MMIO are not used by the test guest".into())
+        Err("MOVS on MMIO is not emulated yet".into())
     }
 }
 
@@ -204,33 +248,36 @@ pub fn run(svm: &mut HostSvm) -> Result<Report, String> {
         &*msrpm as *const _ as u64,
     );
     let mut gprs = Gprs::default();
-    let mut scratch = Scratch {
-        value: 0,
-        offset: 0,
-    };
+    let reported = Arc::new(spin::Mutex::new(Vec::new()));
+    let mut pio = PioBus::new();
+    let mut mmio = MmioBus::new();
+    pio.insert(COM1, 8, Box::new(Uart16550::new(ToConsole)))
+        .and_then(|()| pio.insert(REPORT_PORT, 4, Box::new(ReportPort(reported.clone()))))
+        .and_then(|()| mmio.insert(GuestAddress(SCRATCH), 4, Box::new(Scratch(0))))
+        .map_err(|e| format!("devices: {e}"))?;
     let mut report = Report::default();
     while report.exits < MAX_EXITS {
         let exit = svm.run(&mut vmcb, &mut gprs);
         report.exits += 1;
         vmcb.set_u8(ctrl::TLB_CONTROL, 0);
-        let rax = vmcb.u64(save::RAX);
         match exit {
-            Exit::Io(io) if !io.input && !io.string && io.size == 1 && io.port == COM1 => {
-                console::print(format_args!("{}", char::from(rax as u8)));
-                vmcb.set_u64(save::RIP, io.next_rip);
+            Exit::Io(io) if !io.string => {
+                port_io(&mut pio, &mut vmcb, io);
                 report.io += 1;
             }
-            Exit::Io(io) if !io.input && !io.string && io.size == 4 && io.port == REPORT_PORT => {
-                report.reported.push(rax as u32);
-                vmcb.set_u64(save::RIP, io.next_rip);
-                report.io += 1;
-            }
-            Exit::Npf(f) if f.final_address && f.gpa & !3 == SCRATCH => {
-                scratch.offset = f.gpa - SCRATCH;
-                emulate_mmio(&ram, &mut vmcb, &mut gprs, &mut scratch)?;
+            Exit::Npf(f) if f.final_address && !f.fetch => {
+                let mut on_bus = OnBus {
+                    bus: &mut mmio,
+                    gpa: f.gpa,
+                };
+                emulate_mmio(&ram, &mut vmcb, &mut gprs, &mut on_bus)
+                    .map_err(|e| format!("MMIO at {:#x}: {e}", f.gpa))?;
                 report.mmio += 1;
             }
-            Exit::Hlt => return Ok(report),
+            Exit::Hlt => {
+                report.reported = reported.lock().clone();
+                return Ok(report);
+            }
             // The host's interrupts stay masked; nothing to service.
             Exit::Intr => {}
             other => {
@@ -246,6 +293,25 @@ pub fn run(svm: &mut HostSvm) -> Result<Report, String> {
     ))
 }
 
+/// IN or OUT through the port-I/O bus: IN AL and AX keep the rest of
+/// RAX, IN EAX zero-extends (as the CPU writes registers).
+fn port_io(pio: &mut PioBus, vmcb: &mut Vmcb, io: IoExit) {
+    let width = AccessWidth::from_bytes(u64::from(io.size)).unwrap_or(AccessWidth::Byte);
+    let rax = vmcb.u64(save::RAX);
+    if io.input {
+        let v = pio.read(io.port, width);
+        let keep = match io.size {
+            1 => !0xff,
+            2 => !0xffff,
+            _ => 0,
+        };
+        vmcb.set_u64(save::RAX, (rax & keep) | v);
+    } else if !pio.write(io.port, width, rax & width.mask()) {
+        log::debug!("test guest: OUT to unclaimed port {:#x}", io.port);
+    }
+    vmcb.set_u64(save::RIP, io.next_rip);
+}
+
 /// Emulate the instruction at the guest's RIP against `dev`: fetch its
 /// bytes (paging is off, so the linear address is guest-physical),
 /// decode, run it on the guest's registers.
@@ -253,7 +319,7 @@ fn emulate_mmio(
     ram: &GuestRam,
     vmcb: &mut Vmcb,
     gprs: &mut Gprs,
-    dev: &mut Scratch,
+    dev: &mut OnBus<'_>,
 ) -> Result<(), String> {
     let cs = vmcb.seg(save::CS);
     if vmcb.u64(save::CR0) & (1 << 31) != 0 {
@@ -269,7 +335,7 @@ fn emulate_mmio(
     ram.read(GuestAddress(at), &mut bytes[..n])
         .map_err(|e| format!("fetching the instruction at {at:#x}: {e:?}"))?;
     let insn = mmio_insn::decode(&bytes[..n], CpuMode::Protected32)
-        .map_err(|e| format!("MMIO instruction at RIP {rip:#x}: {e}"))?;
+        .map_err(|e| format!("instruction at RIP {rip:#x}: {e}"))?;
     let mut regs = Regs {
         gpr: gprs.0,
         rip,

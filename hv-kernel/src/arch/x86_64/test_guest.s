@@ -1,5 +1,6 @@
 # hv's built-in SVM test guest: 32-bit flat protected mode, paging off,
-# loaded at guest-physical 0x1000. It prints a line on COM1 (I/O exits),
+# loaded at guest-physical 0x1000. It prints a line on COM1, polling the
+# UART's line status before each byte (IN and OUT exits to hv's 16550),
 # stores, loads and read-modify-writes a device register that is not RAM
 # (nested page faults, emulated by hv's instruction decoder), reports what
 # it read back on port 0xf0, and halts.
@@ -10,11 +11,17 @@
     .equ    SCRATCH, 0xfebf0000
 .global hv_test_guest, hv_test_guest_end
 hv_test_guest:
-    mov     $0x3f8, %dx
     mov     $(GUEST_LOAD + (hv_test_guest_msg - hv_test_guest)), %esi
 1:  lodsb
     test    %al, %al
     jz      2f
+    mov     %al, %ah
+    mov     $0x3fd, %dx                 # wait for THRE in LSR, as a driver does
+3:  in      %dx, %al
+    test    $0x20, %al
+    jz      3b
+    mov     $0x3f8, %dx
+    mov     %ah, %al
     out     %al, %dx
     jmp     1b
 2:  mov     $SCRATCH, %ebx
