@@ -11,6 +11,8 @@
 #   HV_TIMEOUT  seconds before QEMU is stopped (default 120; 0 = none)
 #   HV_GDB=1    start QEMU's gdbstub on :1234 and wait for the debugger
 #   HV_QEMU_EL1=1  (AArch64) run without virtualization=on, entering at EL1
+#   HV_QEMU_MICROVM=1  (x86_64) run on -M microvm (the x86 test guest's
+#               plain-QEMU reference: virtio-mmio transports version 2)
 # Exit status: 0 when the image powered off cleanly (PSCI SYSTEM_OFF, or the
 # x86 success code on isa-debug-exit); the image's failure code otherwise;
 # 124 on timeout; 2 on a usage or set-up error.
@@ -19,7 +21,7 @@ set -euo pipefail
 die() { echo "qemu-runner: $*" >&2; exit 2; }
 
 [ $# -ge 1 ] || die "usage: qemu-runner.sh IMAGE [QEMU ARGS...]"
-case "$1" in -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case "$1" in -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 image=$1; shift
 [ -f "$image" ] || die "no such image: $image"
 
@@ -61,8 +63,14 @@ if [ "$arch" = aarch64 ]; then
           -semihosting-config enable=on,target=native -kernel "$image")
 else
     need qemu-system-x86_64
-    args=(qemu-system-x86_64 -M q35 -cpu max -smp "$smp" -m "$mem" -no-reboot -nic none
-          -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$image")
+    machine_opt=q35
+    extra=(-nic none)
+    if [ "${HV_QEMU_MICROVM:-0}" = 1 ]; then
+        machine_opt="microvm,pit=off,pic=off,rtc=off"
+        extra=(-global virtio-mmio.force-legacy=false)
+    fi
+    args=(qemu-system-x86_64 -M "$machine_opt" -cpu max -smp "$smp" -m "$mem" -no-reboot
+          "${extra[@]}" -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$image")
 fi
 args+=(-nographic "$@")
 if [ "${HV_GDB:-0}" = 1 ]; then

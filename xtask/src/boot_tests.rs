@@ -784,6 +784,7 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
         reboot_guest(true),
     ));
     results.extend(crate::smp_guests::run_all());
+    results.extend(crate::x86_guests::run_all());
     // Each hv run right after its plain-QEMU reference with as many CPUs,
     // so the boot-time ratio compares runs under the same host load.
     let plain_linux = linux_on_plain_qemu(1);

@@ -11,6 +11,9 @@ use std::process::Command;
 /// FP/SIMD, unlike hv-kernel).
 pub const GUEST_TRIPLE: &str = "aarch64-unknown-none";
 
+/// The Rust target of the x86 test guest (tests/guests/x86).
+pub const X86_GUEST_TRIPLE: &str = "x86_64-unknown-none";
+
 /// Sector size of virtio-blk requests.
 pub const SECTOR: u64 = 512;
 
@@ -86,6 +89,27 @@ pub fn build_guest(bin: &str, release: bool) -> Result<PathBuf, String> {
             .arg(&img),
     )?;
     Ok(img)
+}
+
+/// Build the x86 test guest (tests/guests/x86), optimised or not; returns
+/// its ELF, which QEMU's `-kernel` and hv-kernel boot through PVH.
+pub fn build_x86_guest(release: bool) -> Result<PathBuf, String> {
+    let root = workspace_root();
+    crate::prereq::rust_target(X86_GUEST_TRIPLE)?;
+    println!("xtask: building the x86 test guest (PVH ELF)");
+    let mut cmd = Command::new(cargo());
+    cmd.current_dir(&root)
+        .args(["build", "-p", "guest-x86", "--target", X86_GUEST_TRIPLE]);
+    if release {
+        cmd.arg("--release");
+    }
+    run_checked(&mut cmd)?;
+    let profile = if release { "release" } else { "debug" };
+    Ok(root
+        .join("target")
+        .join(X86_GUEST_TRIPLE)
+        .join(profile)
+        .join("guest-x86"))
 }
 
 /// A guest bundle for hv-kernel (format: hv-core's `vm::bundle`): magic,

@@ -22,6 +22,7 @@ mod sim_tests;
 mod smp_guests;
 mod steps;
 mod stress;
+mod x86_guests;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -323,16 +324,19 @@ pub struct RunArgs {
     /// with --shell).
     #[arg(long)]
     pub timeout: Option<u64>,
-    /// AArch64: the guest hv runs: `default` (the test guest in
+    /// The guest hv runs. AArch64: `default` (the test guest in
     /// tests/guests/default), another test guest of that crate by name
     /// (`sgi`, `timers`, `psci`, `exitbench`, `faults`, `bench`, `reboot`, `topva`,
     /// `vflood`), `linux`
     /// (Debian's kernel with a busybox initramfs, see `cargo xtask guest
-    /// linux`) or the path of an arm64 Image, ELF or raw binary.
+    /// linux`) or the path of an arm64 Image, ELF or raw binary. x86_64:
+    /// `default` (the test guest in tests/guests/x86) or the path of an
+    /// x86_64 ELF with a PVH entry note.
     #[arg(long, default_value = "default")]
     pub guest: String,
-    /// AArch64: boot the guest directly on QEMU `virt` at EL1, without
-    /// hv-kernel (the reference run of the differential tests).
+    /// Boot the guest directly on QEMU, without hv-kernel (the reference
+    /// run of the differential tests): AArch64 `virt` at EL1, x86_64
+    /// `microvm`.
     #[arg(long)]
     pub plain_qemu: bool,
     /// With `--guest linux`: leave a busybox shell on the console

@@ -15,6 +15,10 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
     if args.plain_qemu {
         return run_plain(args);
     }
+    let x86_guest = match args.build.target {
+        Arch::X86_64 => Some(x86_guest(args)?),
+        Arch::Aarch64 => None,
+    };
     let img = image::build(&args.build)?;
     println!(
         "xtask: booting the {} build {} under QEMU ({} CPUs, {} RAM{})",
@@ -34,8 +38,13 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
     );
     let mut cmd = Command::new(workspace_root().join("qemu-runner.sh"));
     cmd.arg(&img);
-    if args.build.target == Arch::Aarch64 {
-        cmd.args(guest_args(args)?);
+    match &x86_guest {
+        None => {
+            cmd.args(guest_args(args)?);
+        }
+        Some(elf) => {
+            cmd.arg("-initrd").arg(elf);
+        }
     }
     cmd.env("HV_SMP", args.smp.to_string())
         .env("HV_MEM", &args.mem)
@@ -56,12 +65,47 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
     }
 }
 
+/// The x86 guest of `cargo xtask run --target x86_64`: the test guest
+/// (`default`) or an ELF path.
+fn x86_guest(args: &RunArgs) -> Result<PathBuf, String> {
+    match args.guest.as_str() {
+        "default" => guest::build_x86_guest(args.build.release),
+        path => {
+            let p = PathBuf::from(path);
+            if p.is_file() {
+                Ok(p)
+            } else {
+                Err(format!(
+                    "--guest {path}: on x86_64, `default` (tests/guests/x86) or the path of a PVH ELF"
+                ))
+            }
+        }
+    }
+}
+
 /// `cargo xtask run --plain-qemu`: the guest directly on QEMU `virt` at
 /// EL1, no hv-kernel, with the same disks (and, for Linux, initramfs and
 /// command line) hv would give it.
 fn run_plain(args: &RunArgs) -> Result<(), String> {
-    if args.build.target != Arch::Aarch64 {
-        return Err("--plain-qemu runs AArch64 guests".into());
+    if args.build.target == Arch::X86_64 {
+        let elf = x86_guest(args)?;
+        println!(
+            "xtask: booting {} directly on QEMU microvm (no hv-kernel)",
+            elf.display()
+        );
+        let status = Command::new(workspace_root().join("qemu-runner.sh"))
+            .arg(&elf)
+            .env("HV_SMP", args.smp.to_string())
+            .env("HV_MEM", &args.mem)
+            .env("HV_TIMEOUT", timeout(args).to_string())
+            .env("HV_QEMU_MICROVM", "1")
+            .env("HV_GDB", if args.gdb { "1" } else { "0" })
+            .status()
+            .map_err(|e| format!("could not start qemu-runner.sh: {e}"))?;
+        return match status.code() {
+            Some(0) => Ok(()),
+            _ => Err(format!("the guest failed on plain QEMU ({status})")),
+        };
     }
     let dir = workspace_root().join("target/xtask");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -263,6 +307,19 @@ pub fn test(args: &TestArgs) -> Result<(), String> {
             "guest-default",
             "--target",
             guest::GUEST_TRIPLE,
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    );
+    step(
+        &format!("clippy (x86 test guest, {})", guest::X86_GUEST_TRIPLE),
+        cargo_in_root(&[
+            "clippy",
+            "-p",
+            "guest-x86",
+            "--target",
+            guest::X86_GUEST_TRIPLE,
             "--",
             "-D",
             "warnings",

@@ -1,6 +1,7 @@
 //! Where a guest kernel goes in guest RAM: the Linux arm64 `Image` header
-//! rules, ELF64 program headers, or a raw binary. Pure parsing; the home
-//! copies the segments.
+//! rules, ELF64 program headers, or a raw binary; on x86, an ELF64 with a
+//! PVH entry note ([`layout_pvh`]). Pure parsing; the home copies the
+//! segments.
 
 use crate::addr::GuestAddress;
 use crate::machine;
@@ -13,7 +14,11 @@ pub const DEFAULT_TEXT_OFFSET: u64 = 0x20_0000;
 const ARM64_MAGIC: &[u8; 4] = b"ARM\x64";
 const ELF_MAGIC: &[u8; 4] = b"\x7fELF";
 const EM_AARCH64: u16 = 183;
+const EM_X86_64: u16 = 62;
 const PT_LOAD: u32 = 1;
+const PT_NOTE: u32 = 4;
+/// The Xen ELF note that gives a PVH kernel's 32-bit entry point.
+const XEN_ELFNOTE_PHYS32_ENTRY: u32 = 18;
 
 /// One piece of the kernel to copy into guest RAM.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +52,8 @@ pub enum Format {
     Image,
     /// ELF64 for AArch64.
     Elf,
+    /// ELF64 for x86_64 with a PVH entry note.
+    PvhElf,
     /// Anything else: copied to RAM base + 2 MiB and entered at its start.
     Raw,
 }
@@ -62,6 +69,8 @@ pub enum LoadError {
     WrongMachine,
     /// The kernel does not fit in guest RAM (or has no loadable segment).
     DoesNotFit,
+    /// An x86 ELF without the PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY).
+    NoPvhEntry,
 }
 
 impl fmt::Display for LoadError {
@@ -69,8 +78,19 @@ impl fmt::Display for LoadError {
         match self {
             LoadError::Empty => write!(f, "the guest kernel is empty"),
             LoadError::Truncated => write!(f, "the guest kernel's headers point outside the file"),
-            LoadError::WrongMachine => write!(f, "the guest ELF is not a 64-bit AArch64 ELF"),
+            LoadError::WrongMachine => {
+                write!(
+                    f,
+                    "the guest ELF is not a little-endian 64-bit ELF for this machine"
+                )
+            }
             LoadError::DoesNotFit => write!(f, "the guest kernel does not fit in guest RAM"),
+            LoadError::NoPvhEntry => {
+                write!(
+                    f,
+                    "the guest ELF has no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)"
+                )
+            }
         }
     }
 }
@@ -117,16 +137,36 @@ pub fn layout(kernel: &[u8], ram_size: u64) -> Result<Layout<'_>, LoadError> {
     let l = if kernel.get(56..60) == Some(&ARM64_MAGIC[..]) {
         image(kernel)?
     } else if kernel.starts_with(ELF_MAGIC) {
-        elf(kernel)?
+        elf(kernel, EM_AARCH64)?
     } else {
         raw(kernel)?
     };
-    let ram_end = machine::RAM_BASE
-        .raw()
-        .checked_add(ram_size)
-        .ok_or(LoadError::DoesNotFit)?;
+    fit(l, machine::RAM_BASE.raw(), ram_size)
+}
+
+/// Lay out an x86_64 PVH kernel (an ELF64 with the PVH entry note, as
+/// QEMU's `-kernel` boots it) for a guest with `ram_size` bytes of RAM
+/// at guest-physical 0. The entry is the note's 32-bit one, entered in
+/// protected mode with paging off.
+pub fn layout_pvh(kernel: &[u8], ram_size: u64) -> Result<Layout<'_>, LoadError> {
+    if kernel.is_empty() {
+        return Err(LoadError::Empty);
+    }
+    if !kernel.starts_with(ELF_MAGIC) {
+        return Err(LoadError::WrongMachine);
+    }
+    let mut l = elf(kernel, EM_X86_64)?;
+    let entry = pvh_entry(kernel)?.ok_or(LoadError::NoPvhEntry)?;
+    l.entry = GuestAddress(u64::from(entry));
+    l.format = Format::PvhElf;
+    fit(l, 0, ram_size)
+}
+
+/// `l` if every segment, and its end, lie in RAM `[base, base + size)`.
+fn fit(l: Layout<'_>, base: u64, size: u64) -> Result<Layout<'_>, LoadError> {
+    let ram_end = base.checked_add(size).ok_or(LoadError::DoesNotFit)?;
     let fits = |s: &Segment| {
-        s.addr >= machine::RAM_BASE
+        s.addr.raw() >= base
             && s.addr
                 .raw()
                 .checked_add(s.mem_size)
@@ -136,6 +176,73 @@ pub fn layout(kernel: &[u8], ram_size: u64) -> Result<Layout<'_>, LoadError> {
         return Err(LoadError::DoesNotFit);
     }
     Ok(l)
+}
+
+/// The program headers of an ELF64 whose header the caller checked:
+/// each `(type, offset, paddr, filesz, memsz)`, the table bounds-checked.
+fn program_headers(b: &[u8]) -> Result<Vec<[u64; 5]>, LoadError> {
+    let phoff = file_offset(u64_at(b, 32)?)?;
+    let phentsize = usize::from(u16_at(b, 54)?);
+    let phnum = usize::from(u16_at(b, 56)?);
+    if phentsize < PHDR_SIZE {
+        return Err(LoadError::Truncated);
+    }
+    // The whole table must be in the file: e_phoff + e_phnum * e_phentsize,
+    // each step checked (e_phoff is any u64 the file says).
+    let table_len = phnum.checked_mul(phentsize).ok_or(LoadError::Truncated)?;
+    bytes_at(b, phoff, table_len)?;
+    let mut out = Vec::new();
+    for i in 0..phnum {
+        // i < phnum, so i * phentsize <= table_len and phoff + that is
+        // inside the table checked above; checked all the same.
+        let ph = i
+            .checked_mul(phentsize)
+            .and_then(|o| phoff.checked_add(o))
+            .ok_or(LoadError::Truncated)?;
+        // Field offsets are small constants within this one header.
+        let ph = bytes_at(b, ph, PHDR_SIZE)?;
+        out.push([
+            u64::from(u32_at(ph, 0)?),
+            u64_at(ph, 8)?,
+            u64_at(ph, 24)?,
+            u64_at(ph, 32)?,
+            u64_at(ph, 40)?,
+        ]);
+    }
+    Ok(out)
+}
+
+/// The PVH entry from the ELF's notes, if it has one: the first
+/// XEN_ELFNOTE_PHYS32_ENTRY note named "Xen" with a 4-byte or longer
+/// descriptor (its low 32 bits).
+fn pvh_entry(b: &[u8]) -> Result<Option<u32>, LoadError> {
+    for [kind, offset, _, filesz, _] in program_headers(b)? {
+        if kind != u64::from(PT_NOTE) {
+            continue;
+        }
+        let notes = bytes_at(b, file_offset(offset)?, file_offset(filesz)?)?;
+        let mut at = 0usize;
+        // Each note: namesz, descsz, type, then name and descriptor, each
+        // padded to 4 bytes. Every step moves forward or stops.
+        while let (Ok(namesz), Ok(descsz), Ok(kind)) = (
+            u32_at(notes, at),
+            u32_at(notes, at + 4),
+            u32_at(notes, at + 8),
+        ) {
+            let pad = |n: u32| (n as usize).checked_add(3).map(|v| v & !3);
+            let (Some(name_len), Some(desc_len)) = (pad(namesz), pad(descsz)) else {
+                return Err(LoadError::Truncated);
+            };
+            let name_at = at + 12;
+            let desc_at = name_at.checked_add(name_len).ok_or(LoadError::Truncated)?;
+            let name = bytes_at(notes, name_at, namesz as usize)?;
+            if kind == XEN_ELFNOTE_PHYS32_ENTRY && name == b"Xen\0" && descsz >= 4 {
+                return Ok(Some(u32_at(notes, desc_at)?));
+            }
+            at = desc_at.checked_add(desc_len).ok_or(LoadError::Truncated)?;
+        }
+    }
+    Ok(None)
 }
 
 fn raw(kernel: &[u8]) -> Result<Layout<'_>, LoadError> {
@@ -191,44 +298,22 @@ fn image(kernel: &[u8]) -> Result<Layout<'_>, LoadError> {
     })
 }
 
-fn elf(b: &[u8]) -> Result<Layout<'_>, LoadError> {
+fn elf(b: &[u8], machine: u16) -> Result<Layout<'_>, LoadError> {
     // e_ident: class 2 (64-bit), data 1 (little-endian).
-    if b.get(4) != Some(&2) || b.get(5) != Some(&1) || u16_at(b, 18)? != EM_AARCH64 {
+    if b.get(4) != Some(&2) || b.get(5) != Some(&1) || u16_at(b, 18)? != machine {
         return Err(LoadError::WrongMachine);
     }
     let entry = u64_at(b, 24)?;
-    let phoff = file_offset(u64_at(b, 32)?)?;
-    let phentsize = usize::from(u16_at(b, 54)?);
-    let phnum = usize::from(u16_at(b, 56)?);
-    if phentsize < PHDR_SIZE {
-        return Err(LoadError::Truncated);
-    }
-    // The whole table must be in the file: e_phoff + e_phnum * e_phentsize,
-    // each step checked (e_phoff is any u64 the file says).
-    let table_len = phnum.checked_mul(phentsize).ok_or(LoadError::Truncated)?;
-    bytes_at(b, phoff, table_len)?;
     let mut segments = Vec::new();
     let mut end = 0u64;
-    for i in 0..phnum {
-        // i < phnum, so i * phentsize <= table_len and phoff + that is
-        // inside the table checked above; checked all the same.
-        let ph = i
-            .checked_mul(phentsize)
-            .and_then(|o| phoff.checked_add(o))
-            .ok_or(LoadError::Truncated)?;
-        // Field offsets are small constants within this one header.
-        let ph = bytes_at(b, ph, PHDR_SIZE)?;
-        if u32_at(ph, 0)? != PT_LOAD {
+    for [kind, offset, paddr, filesz, memsz] in program_headers(b)? {
+        if kind != u64::from(PT_LOAD) {
             continue;
         }
-        let offset = file_offset(u64_at(ph, 8)?)?;
-        let paddr = u64_at(ph, 24)?;
-        let filesz = u64_at(ph, 32)?;
-        let memsz = u64_at(ph, 40)?;
         if filesz > memsz {
             return Err(LoadError::Truncated);
         }
-        let data = bytes_at(b, offset, file_offset(filesz)?)?;
+        let data = bytes_at(b, file_offset(offset)?, file_offset(filesz)?)?;
         end = end.max(paddr.checked_add(memsz).ok_or(LoadError::DoesNotFit)?);
         segments.push(Segment {
             addr: GuestAddress(paddr),
@@ -343,6 +428,80 @@ mod tests {
         no_load[64] = 6;
         assert_eq!(layout(&no_load, 16 * MIB), Err(LoadError::DoesNotFit));
         assert_eq!(layout(&no_load[..40], 16 * MIB), Err(LoadError::Truncated));
+    }
+
+    /// An x86_64 ELF (one PT_LOAD at 1 MiB) whose second program header
+    /// is a PT_NOTE at file offset 0x180 holding `notes`.
+    fn pvh_elf(notes: &[u8]) -> Vec<u8> {
+        let mut b = elf_with(0x10_0000, 0x10_0000, 0x80, 0x1000, EM_X86_64);
+        b[56..58].copy_from_slice(&2u16.to_le_bytes());
+        let ph = 64 + 56;
+        b[ph..ph + 4].copy_from_slice(&PT_NOTE.to_le_bytes());
+        b[ph + 8..ph + 16].copy_from_slice(&0x180u64.to_le_bytes());
+        b[ph + 32..ph + 40].copy_from_slice(&(notes.len() as u64).to_le_bytes());
+        b[0x180..0x180 + notes.len()].copy_from_slice(notes);
+        b
+    }
+
+    /// One note: name (NUL included), type, descriptor.
+    fn note(name: &[u8], kind: u32, desc: &[u8]) -> Vec<u8> {
+        let mut n = Vec::new();
+        n.extend_from_slice(&(name.len() as u32).to_le_bytes());
+        n.extend_from_slice(&(desc.len() as u32).to_le_bytes());
+        n.extend_from_slice(&kind.to_le_bytes());
+        n.extend_from_slice(name);
+        n.resize(n.len().next_multiple_of(4), 0);
+        n.extend_from_slice(desc);
+        n.resize(n.len().next_multiple_of(4), 0);
+        n
+    }
+
+    #[test]
+    fn pvh_elf_enters_at_the_note_entry() {
+        // Another Xen note first, then a note of another owner with the
+        // same type, then the entry.
+        let mut notes = note(b"Xen\0", 6, b"xen-3.0\0");
+        notes.extend(note(b"GNU\0", 18, &0xdeadu32.to_le_bytes()));
+        notes.extend(note(b"Xen\0", 18, &0x10_0010u32.to_le_bytes()));
+        let b = pvh_elf(&notes);
+        let l = layout_pvh(&b, 16 * MIB).unwrap();
+        assert_eq!(l.entry, GuestAddress(0x10_0010));
+        assert_eq!(l.format, Format::PvhElf);
+        assert_eq!(l.segments[0].addr, GuestAddress(0x10_0000));
+        assert_eq!(l.end, GuestAddress(0x10_1000));
+    }
+
+    #[test]
+    fn bad_pvh_elves_are_refused() {
+        let no_entry = pvh_elf(&note(b"Xen\0", 6, b"xen"));
+        assert_eq!(layout_pvh(&no_entry, 16 * MIB), Err(LoadError::NoPvhEntry));
+        let short_desc = pvh_elf(&note(b"Xen\0", 18, &[1, 2]));
+        assert_eq!(
+            layout_pvh(&short_desc, 16 * MIB),
+            Err(LoadError::NoPvhEntry)
+        );
+        // A name size that runs past the notes, and one that overflows.
+        let mut past = note(b"Xen\0", 18, &[0; 4]);
+        past[0..4].copy_from_slice(&0x100u32.to_le_bytes());
+        assert_eq!(
+            layout_pvh(&pvh_elf(&past), 16 * MIB),
+            Err(LoadError::Truncated)
+        );
+        past[0..4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(
+            layout_pvh(&pvh_elf(&past), 16 * MIB),
+            Err(LoadError::Truncated)
+        );
+        let arm = elf_with(0x4008_0000, 0x4008_0000, 0x80, 0x1000, EM_AARCH64);
+        assert_eq!(layout_pvh(&arm, 1 << 31), Err(LoadError::WrongMachine));
+        assert_eq!(layout_pvh(b"MZ..", 16 * MIB), Err(LoadError::WrongMachine));
+        assert_eq!(layout_pvh(&[], 16 * MIB), Err(LoadError::Empty));
+        // Past the end of RAM.
+        let entry = note(b"Xen\0", 18, &0x10_0000u32.to_le_bytes());
+        assert_eq!(
+            layout_pvh(&pvh_elf(&entry), MIB),
+            Err(LoadError::DoesNotFit)
+        );
     }
 
     // Header values that overflow when added or multiplied: errors, not

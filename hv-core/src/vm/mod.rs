@@ -7,3 +7,4 @@ pub mod loader;
 pub mod place;
 pub mod power;
 pub mod psci;
+pub mod pvh;

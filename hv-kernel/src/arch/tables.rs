@@ -8,6 +8,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicBool, Ordering};
 use hv_core::frame::FrameError;
 use hv_core::mem::{GuestMemory, GuestRam, RamRegion};
 use hv_core::paging::{MapError, TableProvider};
@@ -21,18 +22,18 @@ const FRAME: usize = 4096;
 #[repr(C, align(4096))]
 struct Pool {
     frames: UnsafeCell<[u8; FRAME * POOL_FRAMES]>,
-    taken: spin::Once<()>,
+    taken: AtomicBool,
 }
 
-// SAFETY: a pool is handed to exactly one TablePool (guarded by `taken`)
-// and accessed only through it.
+// SAFETY: a pool is handed to at most one TablePool at a time (guarded by
+// `taken`) and accessed only through it.
 unsafe impl Sync for Pool {}
 
 impl Pool {
     const fn new() -> Self {
         Pool {
             frames: UnsafeCell::new([0; FRAME * POOL_FRAMES]),
-            taken: spin::Once::new(),
+            taken: AtomicBool::new(false),
         }
     }
 }
@@ -53,41 +54,53 @@ pub enum PoolKind {
     Hypervisor,
 }
 
-/// The frames of one pool.
+/// The frames of one pool; dropping it gives the pool back (a guest that
+/// ended leaves its tables unreferenced, and a new one starts afresh).
 #[derive(Debug)]
 pub struct TablePool {
     mem: GuestRam,
     base: u64,
     next: usize,
     free: Vec<u64>,
+    taken: &'static AtomicBool,
+}
+
+impl Drop for TablePool {
+    fn drop(&mut self) {
+        self.taken.store(false, Ordering::Release);
+    }
 }
 
 impl TablePool {
-    /// The pool of `kind`; None if it was already taken.
+    /// The pool of `kind`; None while another TablePool has it.
     pub fn take(kind: PoolKind) -> Option<Self> {
-        let pool = match kind {
+        let pool: &'static Pool = match kind {
             PoolKind::Guest => &GUEST_POOL,
             #[cfg(target_arch = "aarch64")]
             PoolKind::Hypervisor => &HYPERVISOR_POOL,
         };
-        let mut first = false;
-        pool.taken.call_once(|| first = true);
-        if !first {
+        if pool.taken.swap(true, Ordering::AcqRel) {
             return None;
         }
         let base = pool.frames.get() as u64;
-        let host = NonNull::new(pool.frames.get().cast::<u8>())?;
-        // SAFETY: the pool is static, FRAME * POOL_FRAMES bytes, page
-        // aligned, and from here on only reached through this GuestRam
-        // (the Once above makes this the only TablePool).
-        let region =
+        let region = NonNull::new(pool.frames.get().cast::<u8>()).and_then(|host| {
+            // SAFETY: the pool is static, FRAME * POOL_FRAMES bytes, page
+            // aligned, and until this TablePool is dropped only reached
+            // through this GuestRam (`taken` makes it the only one).
             unsafe { RamRegion::from_host(GuestAddress(base), (FRAME * POOL_FRAMES) as u64, host) }
-                .ok()?;
+                .ok()
+        });
+        let mem = region.and_then(|r| GuestRam::new(vec![r]).ok());
+        let Some(mem) = mem else {
+            pool.taken.store(false, Ordering::Release);
+            return None;
+        };
         Some(TablePool {
-            mem: GuestRam::new(vec![region]).ok()?,
+            mem,
             base,
             next: 0,
             free: Vec::new(),
+            taken: &pool.taken,
         })
     }
 }

@@ -1,7 +1,8 @@
-# hv-kernel x86_64 entry. QEMU's -kernel finds the PVH note below and enters
-# pvh_start in 32-bit protected mode, paging off, with %ebx = the physical
-# address of the hvm_start_info structure. We build identity page tables for
-# the first 4 GiB, switch to long mode and call Rust.
+# hv-kernel x86_64 entry (also the x86 test guest's, tests/guests/x86).
+# QEMU's -kernel finds the PVH note below and enters pvh_start in 32-bit
+# protected mode, paging off, with %ebx = the physical address of the
+# hvm_start_info structure. We build identity page tables for the first
+# 4 GiB, switch to long mode and call x86_64_main(start_info) in Rust.
 
 .section .note.Xen, "a", @note
     .balign 4

@@ -4,8 +4,10 @@
 
 mod cpu;
 mod exit;
+mod guest;
 mod interrupts;
 mod pvh;
+mod pvh_guest;
 mod svm;
 mod test_guest;
 
@@ -16,7 +18,10 @@ use core::fmt;
 use core::sync::atomic::{AtomicBool, Ordering};
 use uart_16550::SerialPort;
 
-const BOOT_STACK_SIZE: usize = 64 * 1024;
+/// The boot CPU's stack. Debug builds keep large temporaries on it (a
+/// VMCB is 4 KiB); the page tables sit just below it in BSS, so an
+/// overflow would corrupt them: leave room.
+const BOOT_STACK_SIZE: usize = 256 * 1024;
 /// The PC's first serial port.
 const COM1: u16 = 0x3f8;
 
@@ -77,10 +82,11 @@ extern "C" fn x86_64_main(start_info: u64) -> ! {
                     }
                     kprintln!(
                         "svm: the test guest halted after {} exits ({} I/O, {} MMIO)",
-                        r.exits,
-                        r.io,
-                        r.mmio
+                        r.stats.exits,
+                        r.stats.io,
+                        r.stats.mmio
                     );
+                    run_pvh_guest(&mut host, start_info);
                 }
                 Err(e) => fatal(format_args!("svm: the test guest failed: {e}")),
             }
@@ -105,6 +111,42 @@ extern "C" fn x86_64_main(start_info: u64) -> ! {
 
     kprintln!("hv-kernel: all done, powering off");
     exit::qemu_exit(exit::ExitCode::Success)
+}
+
+/// Boot the guest QEMU passed as `-initrd` (PVH module 0), if any: an
+/// x86_64 ELF with a PVH entry note. Its debug-exit code decides hv's
+/// exit status.
+fn run_pvh_guest(host: &mut svm::HostSvm, start_info: u64) {
+    let module = match pvh::modules(start_info) {
+        Ok(m) => m.first().copied(),
+        Err(e) => {
+            log::error!("no module list: {e}");
+            None
+        }
+    };
+    let Some(module) = module else {
+        kprintln!("svm: no guest module (-initrd); nothing more to run");
+        return;
+    };
+    let image = pvh::module_bytes(&module);
+    kprintln!(
+        "svm: booting the guest module ({} bytes) through PVH",
+        image.len()
+    );
+    match pvh_guest::run(host, image) {
+        Ok((pvh_guest::GUEST_PASS, stats)) => kprintln!(
+            "svm: the guest powered off through debug-exit after {} exits ({} I/O, {} MMIO, {} CPUID, {} MSR)",
+            stats.exits,
+            stats.io,
+            stats.mmio,
+            stats.cpuid,
+            stats.msr
+        ),
+        Ok((code, _)) => fatal(format_args!(
+            "svm: the guest failed: debug-exit code {code:#x}"
+        )),
+        Err(e) => fatal(format_args!("svm: the guest failed: {e}")),
+    }
 }
 
 fn yes_no(b: bool) -> &'static str {

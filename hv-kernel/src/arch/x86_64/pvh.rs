@@ -1,46 +1,12 @@
-//! The PVH boot information (`hvm_start_info`) QEMU passes in %ebx.
+//! The PVH boot information (`hvm_start_info`, layout in hv-core
+//! `vm::pvh`) QEMU passes in %ebx: the memory map and the modules
+//! (`-initrd`).
 
 use core::fmt;
+use hv_core::vm::pvh::{MemmapEntry, Module, StartInfo, START_INFO_MAGIC};
 
-const START_INFO_MAGIC: u32 = 0x336e_c578;
-/// RAM in the PVH memory map (E820 type 1).
-const E820_RAM: u32 = 1;
 /// More entries than this are ignored (QEMU passes a handful).
 const MAX_ENTRIES: u32 = 128;
-
-#[repr(C)]
-struct StartInfo {
-    magic: u32,
-    version: u32,
-    flags: u32,
-    nr_modules: u32,
-    modlist_paddr: u64,
-    cmdline_paddr: u64,
-    rsdp_paddr: u64,
-    memmap_paddr: u64,
-    memmap_entries: u32,
-    reserved: u32,
-}
-
-/// One entry of the PVH memory map.
-#[repr(C)]
-#[derive(Clone, Copy, Debug)]
-pub struct MemmapEntry {
-    /// Start address.
-    pub addr: u64,
-    /// Length in bytes.
-    pub size: u64,
-    /// E820 type.
-    pub kind: u32,
-    reserved: u32,
-}
-
-impl MemmapEntry {
-    /// Usable RAM.
-    pub fn is_ram(&self) -> bool {
-        self.kind == E820_RAM
-    }
-}
 
 /// Why the boot information could not be read.
 #[derive(Clone, Copy, Debug)]
@@ -60,14 +26,19 @@ impl fmt::Display for PvhError {
     }
 }
 
-/// The memory map from the start_info at physical address `addr`.
-pub fn memory_map(addr: u64) -> Result<&'static [MemmapEntry], PvhError> {
+fn start_info(addr: u64) -> Result<&'static StartInfo, PvhError> {
     // SAFETY: PVH guarantees %ebx held the address of a start_info in RAM,
     // which the boot page tables identity-map and nothing overwrites.
     let info = unsafe { &*(addr as *const StartInfo) };
     if info.magic != START_INFO_MAGIC {
         return Err(PvhError::BadMagic(info.magic));
     }
+    Ok(info)
+}
+
+/// The memory map from the start_info at physical address `addr`.
+pub fn memory_map(addr: u64) -> Result<&'static [MemmapEntry], PvhError> {
+    let info = start_info(addr)?;
     if info.version < 1 || info.memmap_paddr == 0 {
         return Err(PvhError::NoMemoryMap);
     }
@@ -75,4 +46,26 @@ pub fn memory_map(addr: u64) -> Result<&'static [MemmapEntry], PvhError> {
     // SAFETY: version >= 1 start_info points at `memmap_entries` entries in
     // identity-mapped RAM that stay untouched.
     Ok(unsafe { core::slice::from_raw_parts(info.memmap_paddr as *const MemmapEntry, entries) })
+}
+
+/// The modules (QEMU's `-initrd` is module 0) from the start_info at
+/// `addr`.
+pub fn modules(addr: u64) -> Result<&'static [Module], PvhError> {
+    let info = start_info(addr)?;
+    if info.nr_modules == 0 || info.modlist_paddr == 0 {
+        return Ok(&[]);
+    }
+    let n = info.nr_modules.min(MAX_ENTRIES) as usize;
+    // SAFETY: the start_info's module list is `nr_modules` entries in
+    // identity-mapped RAM that stay untouched.
+    Ok(unsafe { core::slice::from_raw_parts(info.modlist_paddr as *const Module, n) })
+}
+
+/// The bytes of `module`, which stay untouched in identity-mapped RAM.
+pub fn module_bytes(module: &Module) -> &'static [u8] {
+    // SAFETY: QEMU loaded the module at `paddr`, `size` bytes, in RAM the
+    // boot page tables identity-map (below 4 GiB), and reported the range
+    // as not usable for hv (hv allocates nothing there: guest RAM is
+    // carved around it).
+    unsafe { core::slice::from_raw_parts(module.paddr as *const u8, module.size as usize) }
 }

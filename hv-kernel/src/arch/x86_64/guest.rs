@@ -1,0 +1,428 @@
+//! An x86 guest under SVM: its VMCB and registers, its RAM behind nested
+//! page tables, the port-I/O and MMIO buses its exits reach, and the exit
+//! loop that serves them (IN/OUT, MMIO through hv-core's instruction
+//! emulator, CPUID, EFER, HLT, the debug-exit port).
+
+use super::svm::{Gprs, HostSvm};
+use crate::arch::tables::{PoolKind, TablePool};
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec;
+use core::arch::x86_64::__cpuid_count;
+use core::sync::atomic::{AtomicU32, Ordering};
+use hv_core::arch::x86_64::mmio_insn::{self, CpuMode, MmioAccess, Regs, Segment, MAX_LEN};
+use hv_core::arch::x86_64::svm::{self, ctrl, misc1, misc2, save, Exit, IoExit, Seg, Vmcb};
+use hv_core::mem::{GuestMemory, GuestRam};
+use hv_core::mmio::{AccessWidth, MmioBus, MmioDevice};
+use hv_core::paging::x86_64::Npt;
+use hv_core::paging::{self, Attrs, PageTable};
+use hv_core::pio::PioBus;
+use hv_core::{GuestAddress, PhysAddr};
+
+/// CR0.PE | CR0.ET: protected mode, paging off.
+const CR0_PE_ET: u64 = 0x11;
+const CR0_PG: u64 = 1 << 31;
+const EFER_LMA: u64 = 1 << 10;
+const EFER_MSR: u32 = 0xC000_0080;
+/// Segment attribute bits: long (64-bit code) and default size.
+const SEG_L: u16 = 1 << 9;
+const SEG_DB: u16 = 1 << 10;
+/// The isa-debug-exit port QEMU and hv put at 0xf4.
+pub const DEBUG_EXIT_PORT: u16 = 0xf4;
+
+/// A page of an I/O or MSR permission map.
+#[derive(Clone)]
+#[repr(C, align(4096))]
+struct MapPage([u8; 4096]);
+
+/// An I/O or MSR permission map of `bytes` (whole pages, physically
+/// contiguous: one allocation) with every bit set, so every port and MSR
+/// access exits. Built page by page, so no map-sized temporary sits on
+/// the boot stack.
+fn all_intercepted(bytes: usize) -> Box<[MapPage]> {
+    vec![MapPage([0xff; 4096]); bytes / 4096].into_boxed_slice()
+}
+
+/// How a guest's run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// HLT (the guests here halt with interrupts off: for good).
+    Halted,
+    /// A write to the debug-exit port, with its value.
+    DebugExit(u32),
+}
+
+/// Exits by kind.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stats {
+    /// All exits.
+    pub exits: u32,
+    /// IN/OUT.
+    pub io: u32,
+    /// Emulated MMIO accesses.
+    pub mmio: u32,
+    /// CPUID.
+    pub cpuid: u32,
+    /// RDMSR/WRMSR.
+    pub msr: u32,
+}
+
+/// The debug-exit port: remembers the first value written.
+struct DebugExit(Arc<AtomicU32>);
+
+/// No value written yet.
+const NOT_EXITED: u32 = u32::MAX;
+
+impl MmioDevice for DebugExit {
+    fn read(&mut self, _offset: u64, _width: AccessWidth) -> u64 {
+        0
+    }
+
+    fn write(&mut self, _offset: u64, width: AccessWidth, value: u64) {
+        let v = (value & width.mask()) as u32;
+        let _ = self
+            .0
+            .compare_exchange(NOT_EXITED, v, Ordering::AcqRel, Ordering::Acquire);
+    }
+}
+
+/// An x86 guest.
+pub struct X86Guest {
+    vmcb: Box<Vmcb>,
+    gprs: Gprs,
+    ram: GuestRam,
+    ram_size: u64,
+    /// Devices on ports.
+    pub pio: PioBus,
+    /// Devices on guest-physical addresses that are not RAM.
+    pub mmio: MmioBus,
+    exited: Arc<AtomicU32>,
+    /// Kept alive while the guest runs (the CPU reads them).
+    _npt: PageTable<Npt, TablePool>,
+    _iopm: Box<[MapPage]>,
+    _msrpm: Box<[MapPage]>,
+    /// Counters.
+    pub stats: Stats,
+}
+
+impl X86Guest {
+    /// A guest whose RAM `ram` (guest-physical `[0, ram_size)`, host
+    /// physical `ram_pa`, 2 MiB aligned) is mapped by nested page tables
+    /// from the guest table pool, with the debug-exit port on its port
+    /// bus, to be started in 32-bit protected mode at `rip` with `rbx`
+    /// (the PVH entry state: flat segments, paging off).
+    pub fn new(
+        ram: GuestRam,
+        ram_pa: u64,
+        ram_size: u64,
+        rip: u64,
+        rbx: u64,
+    ) -> Result<Self, String> {
+        let pool = TablePool::take(PoolKind::Guest).ok_or("the guest table pool is taken")?;
+        let mut npt = PageTable::<Npt, TablePool>::new(4, pool)
+            .map_err(|e| format!("nested page tables: {e:?}"))?;
+        npt.map(GuestAddress(0), PhysAddr(ram_pa), ram_size, Attrs::RWX)
+            .map_err(|e| format!("mapping guest RAM: {e:?}"))?;
+        let iopm = all_intercepted(svm::IOPM_BYTES);
+        let msrpm = all_intercepted(svm::MSRPM_BYTES);
+        let mut vmcb = Box::<Vmcb>::default();
+        set_up_vmcb(
+            &mut vmcb,
+            npt.root().raw(),
+            iopm.as_ptr() as u64,
+            msrpm.as_ptr() as u64,
+        );
+        vmcb.set_u64(save::RIP, rip);
+        let mut gprs = Gprs::default();
+        gprs.0[3] = rbx;
+        let exited = Arc::new(AtomicU32::new(NOT_EXITED));
+        let mut pio = PioBus::new();
+        pio.insert(DEBUG_EXIT_PORT, 4, Box::new(DebugExit(exited.clone())))
+            .map_err(|e| format!("debug-exit port: {e}"))?;
+        Ok(X86Guest {
+            vmcb,
+            gprs,
+            ram,
+            ram_size,
+            pio,
+            mmio: MmioBus::new(),
+            exited,
+            _npt: npt,
+            _iopm: iopm,
+            _msrpm: msrpm,
+            stats: Stats::default(),
+        })
+    }
+
+    /// Run until the guest halts or writes the debug-exit port; at most
+    /// `max_exits` exits (a guest that never stops is an error, not a
+    /// hang of hv).
+    pub fn run(&mut self, svm: &mut HostSvm, max_exits: u32) -> Result<Outcome, String> {
+        for _ in 0..max_exits {
+            let exit = svm.run(&mut self.vmcb, &mut self.gprs);
+            self.stats.exits += 1;
+            self.vmcb.set_u8(ctrl::TLB_CONTROL, 0);
+            match exit {
+                Exit::Io(io) if !io.string => {
+                    self.port_io(io);
+                    self.stats.io += 1;
+                    let code = self.exited.load(Ordering::Acquire);
+                    if code != NOT_EXITED {
+                        return Ok(Outcome::DebugExit(code));
+                    }
+                }
+                Exit::Npf(f) if f.final_address && !f.fetch => {
+                    self.emulate_mmio(f.gpa)
+                        .map_err(|e| format!("MMIO at {:#x}: {e}", f.gpa))?;
+                    self.stats.mmio += 1;
+                }
+                Exit::Cpuid => {
+                    self.cpuid();
+                    self.stats.cpuid += 1;
+                }
+                Exit::Msr { write } => {
+                    self.msr(write)?;
+                    self.stats.msr += 1;
+                }
+                Exit::Hlt => return Ok(Outcome::Halted),
+                // The host's interrupts stay masked; nothing to service.
+                Exit::Intr => {}
+                other => {
+                    return Err(format!(
+                        "unexpected exit {other:?} at RIP {:#x}",
+                        self.vmcb.u64(save::RIP)
+                    ))
+                }
+            }
+        }
+        Err(format!("the guest did not stop within {max_exits} exits"))
+    }
+
+    fn rip(&self) -> u64 {
+        self.vmcb.u64(save::RIP)
+    }
+
+    /// Past an instruction of `len` bytes (CPUID, RDMSR and WRMSR are 2;
+    /// QEMU's SVM reports no next RIP for them).
+    fn skip(&mut self, len: u64) {
+        let rip = self.rip().wrapping_add(len);
+        self.vmcb.set_u64(save::RIP, rip);
+    }
+
+    /// IN or OUT through the port-I/O bus: IN AL and AX keep the rest of
+    /// RAX, IN EAX zero-extends (as the CPU writes registers).
+    fn port_io(&mut self, io: IoExit) {
+        let width = AccessWidth::from_bytes(u64::from(io.size)).unwrap_or(AccessWidth::Byte);
+        let rax = self.vmcb.u64(save::RAX);
+        if io.input {
+            let v = self.pio.read(io.port, width);
+            let keep = match io.size {
+                1 => !0xff,
+                2 => !0xffff,
+                _ => 0,
+            };
+            self.vmcb.set_u64(save::RAX, (rax & keep) | v);
+        } else if !self.pio.write(io.port, width, rax & width.mask()) {
+            log::debug!("x86 guest: OUT to unclaimed port {:#x}", io.port);
+        }
+        self.vmcb.set_u64(save::RIP, io.next_rip);
+    }
+
+    /// CPUID: the host's answer, with SVM hidden (leaf 0x8000_0001 ECX
+    /// bit 2) and x2APIC hidden (leaf 1 ECX bit 21: hv emulates no APIC
+    /// yet), and the hypervisor bit set (leaf 1 ECX bit 31).
+    fn cpuid(&mut self) {
+        let leaf = self.vmcb.u64(save::RAX) as u32;
+        let sub = self.gprs.0[1] as u32;
+        let mut r = __cpuid_count(leaf, sub);
+        match leaf {
+            1 => r.ecx = (r.ecx & !(1 << 21)) | (1 << 31),
+            0x8000_0001 => r.ecx &= !(1 << 2),
+            _ => {}
+        }
+        self.vmcb.set_u64(save::RAX, u64::from(r.eax));
+        self.gprs.0[3] = u64::from(r.ebx);
+        self.gprs.0[1] = u64::from(r.ecx);
+        self.gprs.0[2] = u64::from(r.edx);
+        self.skip(2);
+    }
+
+    /// RDMSR/WRMSR: EFER only, which the guest sees without SVME (SVM
+    /// needs it set in the VMCB's copy). Others are refused with an error
+    /// naming them (no #GP injection yet).
+    fn msr(&mut self, write: bool) -> Result<(), String> {
+        let msr = self.gprs.0[1] as u32;
+        if msr != EFER_MSR {
+            return Err(format!(
+                "the guest {} MSR {msr:#x} at RIP {:#x}, which hv does not emulate",
+                if write { "wrote" } else { "read" },
+                self.rip()
+            ));
+        }
+        if write {
+            let v = (self.vmcb.u64(save::RAX) & 0xffff_ffff) | (self.gprs.0[2] << 32);
+            self.vmcb.set_u64(save::EFER, v | svm::EFER_SVME);
+        } else {
+            let v = self.vmcb.u64(save::EFER) & !svm::EFER_SVME;
+            self.vmcb.set_u64(save::RAX, v & 0xffff_ffff);
+            self.gprs.0[2] = v >> 32;
+        }
+        self.skip(2);
+        Ok(())
+    }
+
+    /// The guest-physical address of linear `va` for an instruction
+    /// fetch: `va` itself with paging off, else through the guest's own
+    /// 4-level tables (long mode; 32-bit paging is not walked yet).
+    fn linear_to_gpa(&self, va: u64) -> Result<u64, String> {
+        if self.vmcb.u64(save::CR0) & CR0_PG == 0 {
+            return Ok(va & 0xffff_ffff);
+        }
+        if self.vmcb.u64(save::EFER) & EFER_LMA == 0 {
+            return Err("MMIO from a guest with 32-bit paging is not emulated".into());
+        }
+        // Canonical addresses: bits 63:47 all equal; the walk takes 48 bits.
+        let top = va >> 47;
+        if top != 0 && top != 0x1_ffff {
+            return Err(format!("RIP {va:#x} is not canonical"));
+        }
+        let root = PhysAddr(self.vmcb.u64(save::CR3) & 0x000f_ffff_ffff_f000);
+        let walk = paging::walk::<Npt, _>(&self.ram, root, 4, va & 0xffff_ffff_ffff)
+            .map_err(|e| format!("walking the guest's tables for {va:#x}: {e:?}"))?;
+        let leaf = walk
+            .leaf
+            .ok_or_else(|| format!("the guest's tables do not map RIP {va:#x}"))?;
+        Ok(leaf.oa_base + ((va & 0xffff_ffff_ffff) - leaf.ia_base))
+    }
+
+    /// Emulate the instruction at the guest's RIP, which faulted on
+    /// `gpa`: fetch its bytes (page by page), decode them for the
+    /// guest's mode, run it on its registers and the MMIO bus.
+    fn emulate_mmio(&mut self, gpa: u64) -> Result<(), String> {
+        let cs = self.vmcb.seg(save::CS);
+        let long = self.vmcb.u64(save::EFER) & EFER_LMA != 0 && cs.attrib & SEG_L != 0;
+        let mode = if long {
+            CpuMode::Long64
+        } else if cs.attrib & SEG_DB != 0 {
+            CpuMode::Protected32
+        } else {
+            return Err("MMIO from 16-bit guest code is not emulated".into());
+        };
+        let rip = self.rip();
+        let va = if long { rip } else { cs.base.wrapping_add(rip) };
+        let mut bytes = [0u8; MAX_LEN];
+        let mut n = 0;
+        while n < MAX_LEN {
+            let at = va.wrapping_add(n as u64);
+            let pa = self.linear_to_gpa(at)?;
+            // Up to the page end, and within RAM.
+            let chunk = (0x1000 - (at & 0xfff))
+                .min((MAX_LEN - n) as u64)
+                .min(self.ram_size.saturating_sub(pa)) as usize;
+            if chunk == 0 {
+                break;
+            }
+            self.ram
+                .read(GuestAddress(pa), &mut bytes[n..n + chunk])
+                .map_err(|e| format!("fetching the instruction at {pa:#x}: {e:?}"))?;
+            n += chunk;
+        }
+        let insn = mmio_insn::decode(&bytes[..n], mode)
+            .map_err(|e| format!("instruction at RIP {rip:#x}: {e}"))?;
+        let mut regs = Regs {
+            gpr: self.gprs.0,
+            rip,
+            rflags: self.vmcb.u64(save::RFLAGS),
+        };
+        regs.gpr[0] = self.vmcb.u64(save::RAX);
+        regs.gpr[4] = self.vmcb.u64(save::RSP);
+        let mut on_bus = OnBus {
+            bus: &mut self.mmio,
+            gpa,
+        };
+        insn.emulate(&mut regs, &mut on_bus)?;
+        self.gprs.0 = regs.gpr;
+        self.vmcb.set_u64(save::RAX, regs.gpr[0]);
+        self.vmcb.set_u64(save::RSP, regs.gpr[4]);
+        self.vmcb.set_u64(save::RIP, regs.rip);
+        self.vmcb.set_u64(save::RFLAGS, regs.rflags);
+        Ok(())
+    }
+}
+
+/// A VMCB for a guest entering 32-bit flat protected mode with paging
+/// off (the PVH entry state), nested paging with `npt_root`, every I/O
+/// port, MSR, HLT, CPUID and interrupt intercepted.
+fn set_up_vmcb(v: &mut Vmcb, npt_root: u64, iopm: u64, msrpm: u64) {
+    v.set_u32(
+        ctrl::INTERCEPT_MISC1,
+        misc1::INTR
+            | misc1::NMI
+            | misc1::CPUID
+            | misc1::HLT
+            | misc1::IOIO_PROT
+            | misc1::MSR_PROT
+            | misc1::SHUTDOWN,
+    );
+    v.set_u32(
+        ctrl::INTERCEPT_MISC2,
+        misc2::VMRUN | misc2::VMMCALL | misc2::SVM_INSNS,
+    );
+    v.set_u64(ctrl::IOPM_BASE_PA, iopm);
+    v.set_u64(ctrl::MSRPM_BASE_PA, msrpm);
+    v.set_u32(ctrl::ASID, 1);
+    v.set_u8(ctrl::TLB_CONTROL, svm::TLB_FLUSH_ALL);
+    v.set_u32(ctrl::INT_CTL, svm::V_INTR_MASKING);
+    v.set_u64(ctrl::MISC_CTL, svm::NP_ENABLE);
+    v.set_u64(ctrl::N_CR3, npt_root);
+    v.set_seg(save::CS, Seg::flat32(0x08, true));
+    for s in [save::DS, save::ES, save::SS, save::FS, save::GS] {
+        v.set_seg(s, Seg::flat32(0x10, false));
+    }
+    let table = Seg {
+        limit: 0xffff,
+        ..Seg::default()
+    };
+    v.set_seg(save::GDTR, table);
+    v.set_seg(save::IDTR, table);
+    v.set_seg(save::LDTR, Seg::system(0x2, 0xffff));
+    v.set_seg(save::TR, Seg::system(0xB, 0x67));
+    v.set_u64(save::EFER, svm::EFER_SVME);
+    v.set_u64(save::CR0, CR0_PE_ET);
+    v.set_u64(save::RFLAGS, 0x2);
+    v.set_u64(save::DR6, 0xffff_0ff0);
+    v.set_u64(save::DR7, 0x400);
+    v.set_u64(save::G_PAT, svm::DEFAULT_PAT);
+}
+
+/// The faulting access, on the MMIO bus, for the instruction emulator.
+struct OnBus<'a> {
+    bus: &'a mut MmioBus,
+    gpa: u64,
+}
+
+impl MmioAccess for OnBus<'_> {
+    type Error = String;
+
+    fn read(&mut self, w: AccessWidth) -> Result<u64, String> {
+        self.bus
+            .read(GuestAddress(self.gpa), w)
+            .map_err(|e| format!("{e}"))
+    }
+
+    fn write(&mut self, w: AccessWidth, v: u64) -> Result<(), String> {
+        self.bus
+            .write(GuestAddress(self.gpa), w, v)
+            .map_err(|e| format!("{e}"))
+    }
+
+    fn read_virt(&mut self, _: Segment, _: u64, _: AccessWidth) -> Result<u64, String> {
+        Err("MOVS on MMIO is not emulated yet".into())
+    }
+
+    fn write_virt(&mut self, _: u64, _: AccessWidth, _: u64) -> Result<(), String> {
+        Err("MOVS on MMIO is not emulated yet".into())
+    }
+}

@@ -1,0 +1,115 @@
+//! Booting an x86_64 guest the way QEMU's `-kernel` does on `-M microvm`:
+//! the ELF's PT_LOAD segments at their physical addresses, a PVH
+//! `hvm_start_info` with a memory map, entry at the PVH note's address in
+//! 32-bit protected mode with EBX pointing at the start_info. The machine
+//! is the part of microvm the x86 test guest uses: COM1 (hv-core's 16550)
+//! and the first virtio-mmio transports (empty for now), plus the
+//! isa-debug-exit port for power-off.
+
+use super::guest::{Outcome, Stats, X86Guest};
+use super::svm::HostSvm;
+use super::test_guest::{ToConsole, COM1};
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec;
+use core::cell::UnsafeCell;
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicBool, Ordering};
+use hv_core::devices::uart16550::Uart16550;
+use hv_core::mem::{GuestMemory, GuestRam, RamRegion};
+use hv_core::vm::loader;
+use hv_core::vm::pvh::{self, MemmapEntry, E820_RAM};
+use hv_core::GuestAddress;
+use virtio::empty_slot::EmptySlot;
+
+/// Guest RAM: 32 MiB at guest-physical 0 (a static area for now; a guest
+/// the size of Linux will need RAM carved from the host's memory map).
+const RAM_SIZE: usize = 32 << 20;
+/// Where the start_info goes (low memory the PVH image does not use).
+const START_INFO: u64 = 0x6000;
+/// End of the PC's low RAM (the EBDA and ROMs follow).
+const LOW_RAM_END: u64 = 0x9_fc00;
+/// microvm's virtio-mmio transports: base and stride.
+const VIRTIO_MMIO_BASE: u64 = 0xfeb0_0000;
+const VIRTIO_MMIO_STRIDE: u64 = 0x200;
+/// Transports hv presents (microvm has 24; the first ones are what
+/// drivers probe first).
+const VIRTIO_MMIO_SLOTS: u64 = 8;
+/// The debug-exit value the test guest writes when it passes.
+pub const GUEST_PASS: u32 = 0x10;
+/// A guest that needs more exits than this is stuck.
+const MAX_EXITS: u32 = 1_000_000;
+
+#[repr(C, align(0x200000))]
+struct Ram(UnsafeCell<[u8; RAM_SIZE]>);
+
+// SAFETY: the area is handed to one GuestRam, once (guarded by TAKEN),
+// and reached only through it and by the guest.
+unsafe impl Sync for Ram {}
+
+static RAM: Ram = Ram(UnsafeCell::new([0; RAM_SIZE]));
+static TAKEN: AtomicBool = AtomicBool::new(false);
+
+fn take_ram() -> Option<(GuestRam, u64)> {
+    if TAKEN.swap(true, Ordering::AcqRel) {
+        return None;
+    }
+    let host = NonNull::new(RAM.0.get().cast::<u8>())?;
+    // SAFETY: the area is static, RAM_SIZE bytes, 2 MiB aligned, and from
+    // here on only reached through this GuestRam and by the guest (TAKEN
+    // makes this the only call that gets here).
+    let region = unsafe { RamRegion::from_host(GuestAddress(0), RAM_SIZE as u64, host) }.ok()?;
+    Some((GuestRam::new(vec![region]).ok()?, host.as_ptr() as u64))
+}
+
+/// Boot `image` and run it until it powers off through debug-exit;
+/// returns the value it wrote there.
+pub fn run(svm: &mut HostSvm, image: &[u8]) -> Result<(u32, Stats), String> {
+    let layout =
+        loader::layout_pvh(image, RAM_SIZE as u64).map_err(|e| format!("the guest image: {e}"))?;
+    let (ram, ram_pa) = take_ram().ok_or("the PVH guest's RAM is already in use")?;
+    for s in &layout.segments {
+        ram.write(s.addr, s.data)
+            .and_then(|()| {
+                let bss = s.addr.raw() + s.data.len() as u64;
+                ram.fill(GuestAddress(bss), 0, s.mem_size - s.data.len() as u64)
+            })
+            .map_err(|e| format!("loading a segment at {}: {e:?}", s.addr))?;
+    }
+    let map = [
+        MemmapEntry {
+            addr: 0,
+            size: LOW_RAM_END,
+            kind: E820_RAM,
+            reserved: 0,
+        },
+        MemmapEntry {
+            addr: 0x10_0000,
+            size: RAM_SIZE as u64 - 0x10_0000,
+            kind: E820_RAM,
+            reserved: 0,
+        },
+    ];
+    ram.write(
+        GuestAddress(START_INFO),
+        &pvh::start_info(START_INFO, &map, None),
+    )
+    .map_err(|e| format!("writing the start_info: {e:?}"))?;
+    let mut guest = X86Guest::new(ram, ram_pa, RAM_SIZE as u64, layout.entry.raw(), START_INFO)?;
+    guest
+        .pio
+        .insert(COM1, 8, Box::new(Uart16550::new(ToConsole)))
+        .map_err(|e| format!("COM1: {e}"))?;
+    for n in 0..VIRTIO_MMIO_SLOTS {
+        let at = GuestAddress(VIRTIO_MMIO_BASE + n * VIRTIO_MMIO_STRIDE);
+        guest
+            .mmio
+            .insert(at, VIRTIO_MMIO_STRIDE, Box::new(EmptySlot))
+            .map_err(|e| format!("virtio-mmio slot {n}: {e}"))?;
+    }
+    match guest.run(svm, MAX_EXITS)? {
+        Outcome::DebugExit(code) => Ok((code, guest.stats)),
+        Outcome::Halted => Err("the guest halted instead of powering off".into()),
+    }
+}

@@ -1,0 +1,87 @@
+//! hv's x86_64 test guest. Entered through PVH (QEMU's `-kernel` on
+//! `-M microvm`, or hv-kernel), it goes to long mode with the same boot
+//! code as hv-kernel, then:
+//!
+//! * prints through COM1 with the `uart_16550` crate (hv's 16550 model
+//!   against a driver nobody here wrote);
+//! * reads the identification registers of the first virtio-mmio slot
+//!   (MMIO from a paged 64-bit guest: under hv each read is a nested page
+//!   fault hv emulates by decoding the instruction);
+//! * powers off through the isa-debug-exit port (0xf4) with 0x10, which
+//!   QEMU turns into exit status 33 and hv reports as a clean power-off.
+//!
+//! Its output is the same on both, which is the differential check.
+#![cfg_attr(target_os = "none", no_std, no_main)]
+
+#[cfg(not(target_os = "none"))]
+fn main() {
+    eprintln!("guest-x86 is an x86_64 guest image; `cargo xtask test` builds and boots it");
+    std::process::exit(2);
+}
+
+#[cfg(target_os = "none")]
+mod guest {
+    use core::fmt::Write;
+    use uart_16550::SerialPort;
+    use x86_64::instructions::port::Port;
+
+    const BOOT_STACK_SIZE: usize = 64 * 1024;
+    /// QEMU microvm's first virtio-mmio transport (hv's x86 machine puts
+    /// its first slot there too).
+    const VIRTIO_MMIO_SLOT0: u64 = 0xfeb0_0000;
+    /// isa-debug-exit: a write of v ends QEMU with status (v << 1) | 1.
+    const DEBUG_EXIT_PORT: u16 = 0xf4;
+    const DEBUG_EXIT_PASS: u32 = 0x10;
+
+    // The PVH note, 32-bit entry, identity map of the low 4 GiB and the
+    // switch to long mode: hv-kernel's own, calling x86_64_main below.
+    core::arch::global_asm!(
+        include_str!("../../../../hv-kernel/src/arch/x86_64/boot.s"),
+        BOOT_STACK_SIZE = const BOOT_STACK_SIZE,
+        options(att_syntax)
+    );
+
+    /// A 32-bit device register.
+    fn mmio_read32(addr: u64) -> u32 {
+        // SAFETY: the boot tables identity-map the low 4 GiB, and `addr`
+        // is a virtio-mmio register (a read has no side effect).
+        unsafe { core::ptr::read_volatile(addr as *const u32) }
+    }
+
+    fn power_off(code: u32) -> ! {
+        // SAFETY: port 0xf4 is isa-debug-exit under QEMU and hv; elsewhere
+        // an unused port.
+        unsafe { Port::<u32>::new(DEBUG_EXIT_PORT).write(code) };
+        loop {
+            x86_64::instructions::interrupts::disable();
+            x86_64::instructions::hlt();
+        }
+    }
+
+    #[no_mangle]
+    extern "C" fn x86_64_main(_start_info: u64) -> ! {
+        // SAFETY: COM1 is the PC's first 16550 at port 0x3f8, on QEMU
+        // microvm and on hv's x86 machine; nothing else drives it.
+        let mut com1 = unsafe { SerialPort::new(0x3f8) };
+        com1.init();
+        let _ = writeln!(com1, "x86 guest: hello from long mode");
+        let magic = mmio_read32(VIRTIO_MMIO_SLOT0);
+        let version = mmio_read32(VIRTIO_MMIO_SLOT0 + 4);
+        let device = mmio_read32(VIRTIO_MMIO_SLOT0 + 8);
+        let _ = writeln!(
+            com1,
+            "x86 guest: virtio-mmio slot 0: magic {magic:#x}, version {version}, device {device}"
+        );
+        let ok = magic == 0x7472_6976;
+        let _ = writeln!(com1, "x86 guest: {}", if ok { "PASS" } else { "FAIL" });
+        power_off(if ok { DEBUG_EXIT_PASS } else { 0x1 })
+    }
+
+    #[panic_handler]
+    fn panic(info: &core::panic::PanicInfo) -> ! {
+        // SAFETY: as in x86_64_main; a panic ends the guest anyway.
+        let mut com1 = unsafe { SerialPort::new(0x3f8) };
+        let _ = writeln!(com1, "x86 guest: panic: {info}");
+        power_off(0x1)
+    }
+}

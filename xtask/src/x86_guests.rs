@@ -1,0 +1,138 @@
+//! The x86 test guest (tests/guests/x86) on plain QEMU `-M microvm` and
+//! under the x86_64 hv-kernel (SVM), which boots it from `-initrd`: its
+//! lines must be the same on both, and both must end with its debug-exit
+//! pass code.
+
+use crate::boot_tests::{build_image, report};
+use crate::guest;
+use crate::image::workspace_root;
+use crate::Arch;
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+/// Seconds one boot may take.
+const TIMEOUT_S: u32 = 120;
+
+/// The guest's own lines (`x86 guest: ...`), in order.
+pub fn guest_lines(output: &str) -> Vec<String> {
+    output
+        .lines()
+        .filter_map(|l| l.find("x86 guest: ").map(|i| l[i..].trim_end().to_string()))
+        .collect()
+}
+
+/// Boot `image` (hv-kernel, or the guest itself with `microvm`) through
+/// qemu-runner.sh with extra QEMU arguments.
+fn boot(image: &Path, microvm: bool, extra: &[String]) -> Result<(String, Option<i32>), String> {
+    let out = Command::new(workspace_root().join("qemu-runner.sh"))
+        .arg(image)
+        .args(extra)
+        .env("HV_SMP", "1")
+        .env("HV_MEM", if microvm { "64M" } else { "512M" })
+        .env("HV_TIMEOUT", TIMEOUT_S.to_string())
+        .env("HV_QEMU_MICROVM", if microvm { "1" } else { "0" })
+        .output()
+        .map_err(|e| format!("could not start qemu-runner.sh: {e}"))?;
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    Ok((text, out.status.code()))
+}
+
+/// The guest on plain QEMU microvm: it must print PASS and exit through
+/// debug-exit with the pass code. Returns its lines.
+fn on_plain_qemu(guest_elf: &Path) -> Result<Vec<String>, String> {
+    let start = Instant::now();
+    let (text, code) = boot(guest_elf, true, &[])?;
+    let lines = guest_lines(&text);
+    let verdict = if code != Some(0) {
+        Err(format!("QEMU exited with {code:?}"))
+    } else if lines.last().map(String::as_str) != Some("x86 guest: PASS") {
+        Err("the guest did not print PASS".into())
+    } else {
+        Ok(())
+    };
+    report(
+        "x86 test guest on plain QEMU microvm",
+        start,
+        &text,
+        &verdict,
+    );
+    verdict.map(|()| lines)
+}
+
+/// The guest under hv-kernel (release or debug): the same lines as on
+/// plain QEMU, hv's power-off report, and a clean exit.
+fn under_hv(guest_elf: &Path, release: bool, reference: &[String]) -> Result<(), String> {
+    let start = Instant::now();
+    let hv = build_image(Arch::X86_64, false, release)?;
+    let (text, code) = boot(
+        &hv,
+        false,
+        &["-initrd".into(), guest_elf.display().to_string()],
+    )?;
+    let lines = guest_lines(&text);
+    let verdict = if code != Some(0) {
+        Err(format!("QEMU exited with {code:?}"))
+    } else if lines != reference {
+        Err(format!(
+            "the guest printed differently under hv-kernel:\n  plain QEMU: {reference:?}\n  hv-kernel:  {lines:?}"
+        ))
+    } else if !text.contains("svm: the guest powered off through debug-exit") {
+        Err("hv did not report the guest's power-off".into())
+    } else {
+        Ok(())
+    };
+    let name = format!(
+        "x86 test guest under the {} x86_64 hv-kernel",
+        if release { "release" } else { "debug" }
+    );
+    report(&name, start, &text, &verdict);
+    verdict
+}
+
+/// The checks, named for `cargo xtask test`.
+pub fn run_all() -> Vec<(String, Result<(), String>)> {
+    let guest_elf = match guest::build_x86_guest(true) {
+        Ok(p) => p,
+        Err(e) => return vec![("boot: build the x86 test guest".into(), Err(e))],
+    };
+    let plain = on_plain_qemu(&guest_elf);
+    let reference = plain.as_ref().ok().cloned().unwrap_or_default();
+    let hv_release = if plain.is_ok() {
+        under_hv(&guest_elf, true, &reference)
+    } else {
+        Err("no plain-QEMU reference to compare with".into())
+    };
+    let hv_debug = if plain.is_ok() {
+        under_hv(&guest_elf, false, &reference)
+    } else {
+        Err("no plain-QEMU reference to compare with".into())
+    };
+    vec![
+        (
+            "boot: x86 test guest on plain QEMU microvm (COM1, virtio-mmio, debug-exit)".into(),
+            plain.map(|_| ()),
+        ),
+        (
+            "boot: x86 test guest under the x86_64 hv-kernel (SVM, NPT): same output, powered off"
+                .into(),
+            hv_release,
+        ),
+        (
+            "boot: x86 test guest under the debug x86_64 hv-kernel (overflow checks on)".into(),
+            hv_debug,
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guest_lines_are_found_behind_firmware_noise() {
+        let out = "SeaBIOS\nBooting from ROM..x86 guest: hello\r\nsvm: x\nx86 guest: PASS\n";
+        assert_eq!(guest_lines(out), ["x86 guest: hello", "x86 guest: PASS"]);
+    }
+}
