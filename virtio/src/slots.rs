@@ -144,6 +144,39 @@ impl VirtioDisks {
     }
 }
 
+/// Where a machine has its virtio-mmio transports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SlotLayout {
+    /// Guest address of slot 0.
+    pub base: GuestAddress,
+    /// Size of (and distance between) slots.
+    pub stride: u64,
+    /// Number of slots.
+    pub count: u32,
+    /// Interrupt of slot 0; slot n has this + n.
+    pub intid_base: u32,
+}
+
+impl SlotLayout {
+    /// The AArch64 guest machine contract's (QEMU `virt`'s) slots.
+    pub const VIRT: SlotLayout = SlotLayout {
+        base: machine::VIRTIO_MMIO_BASE,
+        stride: machine::VIRTIO_MMIO_SLOT_SIZE,
+        count: machine::VIRTIO_MMIO_SLOTS,
+        intid_base: machine::VIRTIO_MMIO_INTID_BASE,
+    };
+
+    /// Guest address and interrupt of slot `n`, or `None` past the last
+    /// slot (or if the address would overflow).
+    pub fn slot(&self, n: u32) -> Option<(GuestAddress, u32)> {
+        if n >= self.count {
+            return None;
+        }
+        let off = u64::from(n).checked_mul(self.stride)?;
+        Some((self.base.checked_add(off)?, self.intid_base.checked_add(n)?))
+    }
+}
+
 /// Put `disks` on slots 0, 1, … of `bus` (512-byte logical blocks, over
 /// guest memory `mem`) and fill every other slot with an [`EmptySlot`].
 ///
@@ -160,7 +193,7 @@ where
     M: Deref + Clone + Send + 'static,
     M::Target: GuestMemory,
 {
-    attach(bus, mem, disks, None)
+    attach(bus, mem, disks, None, SlotLayout::VIRT)
 }
 
 /// [`attach_disks`] for homes that do not poll yet: the transports keep no
@@ -178,7 +211,23 @@ where
     M: Deref + Clone + Send + 'static,
     M::Target: GuestMemory,
 {
-    attach(bus, mem, disks, Some(usize::MAX)).map(|d| d.slots)
+    attach(bus, mem, disks, Some(usize::MAX), SlotLayout::VIRT).map(|d| d.slots)
+}
+
+/// [`attach_block_devices`] on the slots of `layout` (another machine's:
+/// the x86 guests' microvm layout).
+pub fn attach_block_devices_at<B, M>(
+    layout: SlotLayout,
+    bus: &mut MmioBus,
+    mem: &M,
+    disks: Vec<Disk<B>>,
+) -> Result<Vec<AttachedSlot>, AttachError>
+where
+    B: BlockBackend + 'static,
+    M: Deref + Clone + Send + 'static,
+    M::Target: GuestMemory,
+{
+    attach(bus, mem, disks, Some(usize::MAX), layout).map(|d| d.slots)
 }
 
 fn attach<B, M>(
@@ -186,13 +235,14 @@ fn attach<B, M>(
     mem: &M,
     disks: Vec<Disk<B>>,
     chain_budget: Option<usize>,
+    layout: SlotLayout,
 ) -> Result<VirtioDisks, AttachError>
 where
     B: BlockBackend + 'static,
     M: Deref + Clone + Send + 'static,
     M::Target: GuestMemory,
 {
-    if disks.len() > machine::VIRTIO_MMIO_SLOTS as usize {
+    if disks.len() > layout.count as usize {
         return Err(AttachError::TooMany);
     }
     let mut slots = Vec::new();
@@ -205,27 +255,21 @@ where
         };
         let blk = VirtioBlock::new(disk.backend, config)
             .map_err(|error| AttachError::Config { index, error })?;
-        // slot < VIRTIO_MMIO_SLOTS (checked above), so both lookups succeed.
-        let (Some(base), Some(intid)) = (
-            machine::virtio_mmio_slot(slot),
-            machine::virtio_mmio_intid(slot),
-        ) else {
+        // slot < layout.count (checked above), so the lookup succeeds
+        // unless the layout's addresses overflow.
+        let Some((base, intid)) = layout.slot(slot) else {
             return Err(AttachError::TooMany);
         };
         let mut transport = MmioTransport::new(blk, mem.clone());
         transport.set_chain_budget(chain_budget);
         let shared: SharedSlot = Arc::new(Mutex::new(transport));
-        bus.insert(
-            base,
-            machine::VIRTIO_MMIO_SLOT_SIZE,
-            Box::new(OnBus(Arc::clone(&shared))),
-        )?;
+        bus.insert(base, layout.stride, Box::new(OnBus(Arc::clone(&shared))))?;
         slots.push(AttachedSlot { slot, base, intid });
         devices.push(shared);
     }
-    for slot in slots.len() as u32..machine::VIRTIO_MMIO_SLOTS {
-        if let Some(base) = machine::virtio_mmio_slot(slot) {
-            bus.insert(base, machine::VIRTIO_MMIO_SLOT_SIZE, Box::new(EmptySlot))?;
+    for slot in slots.len() as u32..layout.count {
+        if let Some((base, _)) = layout.slot(slot) {
+            bus.insert(base, layout.stride, Box::new(EmptySlot))?;
         }
     }
     Ok(VirtioDisks { slots, devices })
@@ -282,6 +326,55 @@ mod tests {
             .read(GuestAddress(0x0a00_3e00 + MAGIC_VALUE), AccessWidth::Word)
             .unwrap();
         assert_eq!(magic, 0x7472_6976);
+    }
+
+    #[test]
+    fn another_machines_layout_places_disks_and_empty_slots_there() {
+        let layout = SlotLayout {
+            base: GuestAddress(0xfeb0_0000),
+            stride: 0x200,
+            count: 4,
+            intid_base: 5,
+        };
+        let mut bus = MmioBus::new();
+        let disks = alloc::vec![Disk {
+            backend: MemoryBackend::new(64 << 10),
+            read_only: false
+        }];
+        let slots = attach_block_devices_at(layout, &mut bus, &ram(), disks).unwrap();
+        assert_eq!(
+            slots,
+            [AttachedSlot {
+                slot: 0,
+                base: GuestAddress(0xfeb0_0000),
+                intid: 5
+            }]
+        );
+        let id =
+            |bus: &mut MmioBus, at: u64| bus.read(GuestAddress(at + DEVICE_ID), AccessWidth::Word);
+        assert_eq!(id(&mut bus, 0xfeb0_0000), Ok(2));
+        assert_eq!(id(&mut bus, 0xfeb0_0600), Ok(0), "the last slot is empty");
+        assert!(id(&mut bus, 0xfeb0_0800).is_err(), "no fifth slot");
+        assert!(
+            id(&mut bus, 0x0a00_0000).is_err(),
+            "nothing at virt's slots"
+        );
+        // More disks than slots, and slot addresses that overflow.
+        let five = (0..5)
+            .map(|_| Disk {
+                backend: MemoryBackend::new(4096),
+                read_only: false,
+            })
+            .collect();
+        assert_eq!(
+            attach_block_devices_at(layout, &mut MmioBus::new(), &ram(), five),
+            Err(AttachError::TooMany)
+        );
+        let top = SlotLayout {
+            base: GuestAddress(u64::MAX - 0x100),
+            ..layout
+        };
+        assert_eq!(top.slot(1), None);
     }
 
     /// The bus window of one slot, as a device (for the driver helpers).

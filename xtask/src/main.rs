@@ -345,7 +345,8 @@ pub struct RunArgs {
     pub shell: bool,
     #[command(flatten)]
     pub linux: LinuxArgs,
-    /// AArch64: the guest's disk image (raw); created (64 MiB) if missing.
+    /// The guest's disk image (raw); created (64 MiB) if missing. x86_64:
+    /// only with --plain-qemu (under hv the x86 guest gets a RAM disk).
     /// Default: target/xtask/disk.img.
     #[arg(long)]
     pub disk: Option<std::path::PathBuf>,

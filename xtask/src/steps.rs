@@ -89,12 +89,22 @@ fn x86_guest(args: &RunArgs) -> Result<PathBuf, String> {
 fn run_plain(args: &RunArgs) -> Result<(), String> {
     if args.build.target == Arch::X86_64 {
         let elf = x86_guest(args)?;
+        let disk = match &args.disk {
+            Some(d) => d.clone(),
+            None => {
+                let d = workspace_root().join("target/xtask/x86-disk.img");
+                guest::create_disk(&d, 128 << 10)?;
+                d
+            }
+        };
         println!(
-            "xtask: booting {} directly on QEMU microvm (no hv-kernel)",
-            elf.display()
+            "xtask: booting {} directly on QEMU microvm (no hv-kernel), disk {}",
+            elf.display(),
+            disk.display()
         );
         let status = Command::new(workspace_root().join("qemu-runner.sh"))
             .arg(&elf)
+            .args(guest::disk_args(&disk, None))
             .env("HV_SMP", args.smp.to_string())
             .env("HV_MEM", &args.mem)
             .env("HV_TIMEOUT", timeout(args).to_string())

@@ -92,7 +92,7 @@ impl MmioDevice for DebugExit {
 pub struct X86Guest {
     vmcb: Box<Vmcb>,
     gprs: Gprs,
-    ram: GuestRam,
+    ram: Arc<GuestRam>,
     ram_size: u64,
     /// Devices on ports.
     pub pio: PioBus,
@@ -144,7 +144,7 @@ impl X86Guest {
         Ok(X86Guest {
             vmcb,
             gprs,
-            ram,
+            ram: Arc::new(ram),
             ram_size,
             pio,
             mmio: MmioBus::new(),
@@ -154,6 +154,11 @@ impl X86Guest {
             _msrpm: msrpm,
             stats: Stats::default(),
         })
+    }
+
+    /// The guest's RAM (for devices that DMA into it).
+    pub fn ram(&self) -> &Arc<GuestRam> {
+        &self.ram
     }
 
     /// Run until the guest halts or writes the debug-exit port; at most
@@ -289,7 +294,7 @@ impl X86Guest {
             return Err(format!("RIP {va:#x} is not canonical"));
         }
         let root = PhysAddr(self.vmcb.u64(save::CR3) & 0x000f_ffff_ffff_f000);
-        let walk = paging::walk::<Npt, _>(&self.ram, root, 4, va & 0xffff_ffff_ffff)
+        let walk = paging::walk::<Npt, _>(&*self.ram, root, 4, va & 0xffff_ffff_ffff)
             .map_err(|e| format!("walking the guest's tables for {va:#x}: {e:?}"))?;
         let leaf = walk
             .leaf

@@ -2,8 +2,9 @@
 //! the ELF's PT_LOAD segments at their physical addresses, a PVH
 //! `hvm_start_info` with a memory map, entry at the PVH note's address in
 //! 32-bit protected mode with EBX pointing at the start_info. The machine
-//! is the part of microvm the x86 test guest uses: COM1 (hv-core's 16550)
-//! and the first virtio-mmio transports (empty for now), plus the
+//! is the part of microvm the x86 test guest uses: COM1 (hv-core's 16550),
+//! microvm's 24 virtio-mmio transports with a virtio-blk RAM disk on the
+//! first (the `virtio` crate's VirtioBlock, as on AArch64), and the
 //! isa-debug-exit port for power-off.
 
 use super::guest::{Outcome, Stats, X86Guest};
@@ -21,7 +22,8 @@ use hv_core::mem::{GuestMemory, GuestRam, RamRegion};
 use hv_core::vm::loader;
 use hv_core::vm::pvh::{self, MemmapEntry, E820_RAM};
 use hv_core::GuestAddress;
-use virtio::empty_slot::EmptySlot;
+use virtio::blk::MemoryBackend;
+use virtio::slots::{self, Disk, SlotLayout};
 
 /// Guest RAM: 32 MiB at guest-physical 0 (a static area for now; a guest
 /// the size of Linux will need RAM carved from the host's memory map).
@@ -30,12 +32,16 @@ const RAM_SIZE: usize = 32 << 20;
 const START_INFO: u64 = 0x6000;
 /// End of the PC's low RAM (the EBDA and ROMs follow).
 const LOW_RAM_END: u64 = 0x9_fc00;
-/// microvm's virtio-mmio transports: base and stride.
-const VIRTIO_MMIO_BASE: u64 = 0xfeb0_0000;
-const VIRTIO_MMIO_STRIDE: u64 = 0x200;
-/// Transports hv presents (microvm has 24; the first ones are what
-/// drivers probe first).
-const VIRTIO_MMIO_SLOTS: u64 = 8;
+/// microvm's virtio-mmio transports (interrupts are not wired yet: the
+/// test guest polls).
+const MICROVM_SLOTS: SlotLayout = SlotLayout {
+    base: GuestAddress(0xfeb0_0000),
+    stride: 0x200,
+    count: 24,
+    intid_base: 5,
+};
+/// The RAM disk's size (it lives on hv's heap).
+const RAM_DISK_BYTES: u64 = 128 << 10;
 /// The debug-exit value the test guest writes when it passes.
 pub const GUEST_PASS: u32 = 0x10;
 /// A guest that needs more exits than this is stuck.
@@ -101,13 +107,13 @@ pub fn run(svm: &mut HostSvm, image: &[u8]) -> Result<(u32, Stats), String> {
         .pio
         .insert(COM1, 8, Box::new(Uart16550::new(ToConsole)))
         .map_err(|e| format!("COM1: {e}"))?;
-    for n in 0..VIRTIO_MMIO_SLOTS {
-        let at = GuestAddress(VIRTIO_MMIO_BASE + n * VIRTIO_MMIO_STRIDE);
-        guest
-            .mmio
-            .insert(at, VIRTIO_MMIO_STRIDE, Box::new(EmptySlot))
-            .map_err(|e| format!("virtio-mmio slot {n}: {e}"))?;
-    }
+    let disk = Disk {
+        backend: MemoryBackend::new(RAM_DISK_BYTES),
+        read_only: false,
+    };
+    let ram = guest.ram().clone();
+    slots::attach_block_devices_at(MICROVM_SLOTS, &mut guest.mmio, &ram, vec![disk])
+        .map_err(|e| format!("virtio-mmio: {e:?}"))?;
     match guest.run(svm, MAX_EXITS)? {
         Outcome::DebugExit(code) => Ok((code, guest.stats)),
         Outcome::Halted => Err("the guest halted instead of powering off".into()),

@@ -1,5 +1,6 @@
 //! Runtime for hv's test guests: boot code, a PL011 console, PSCI, the EL1
-//! exception hook and the DMA glue for `virtio-drivers`. The guests run with
+//! exception hook ([`rt`], AArch64) and the DMA glue for `virtio-drivers`
+//! ([`dma`], which the x86 test guest uses too). The guests run with
 //! the MMU off, or (guest-topva) with an identity map of RAM and devices, so
 //! the runtime's physical and virtual addresses are the same.
 //!
@@ -12,6 +13,8 @@
 #![allow(clippy::result_large_err)]
 
 #[cfg(target_os = "none")]
+pub mod dma;
+#[cfg(all(target_os = "none", target_arch = "aarch64"))]
 pub mod rt;
 
 /// The pattern the default guest writes: byte `i` of disk sector `sector`.

@@ -7,6 +7,10 @@
 //! * reads the identification registers of the first virtio-mmio slot
 //!   (MMIO from a paged 64-bit guest: under hv each read is a nested page
 //!   fault hv emulates by decoding the instruction);
+//! * finds the virtio-blk disk on the virtio-mmio transports with the
+//!   `virtio-drivers` crate (polling, no interrupts), writes the AArch64
+//!   guests' pattern to its first, eighth and last sectors, reads them
+//!   back, and checks that a read past the end fails;
 //! * powers off through the isa-debug-exit port (0xf4) with 0x10, which
 //!   QEMU turns into exit status 33 and hv reports as a clean power-off.
 //!
@@ -22,13 +26,21 @@ fn main() {
 #[cfg(target_os = "none")]
 mod guest {
     use core::fmt::Write;
+    use core::ptr::NonNull;
+    use guest_default::dma::GuestHal;
+    use guest_default::pattern_byte;
     use uart_16550::SerialPort;
+    use virtio_drivers::device::blk::{VirtIOBlk, SECTOR_SIZE};
+    use virtio_drivers::transport::mmio::{MmioTransport, VirtIOHeader};
+    use virtio_drivers::transport::{DeviceType, Transport};
     use x86_64::instructions::port::Port;
 
     const BOOT_STACK_SIZE: usize = 64 * 1024;
     /// QEMU microvm's first virtio-mmio transport (hv's x86 machine puts
-    /// its first slot there too).
+    /// its first slot there too), and the transports probed for a disk.
     const VIRTIO_MMIO_SLOT0: u64 = 0xfeb0_0000;
+    const VIRTIO_MMIO_SIZE: usize = 0x200;
+    const VIRTIO_MMIO_PROBED: usize = 24;
     /// isa-debug-exit: a write of v ends QEMU with status (v << 1) | 1.
     const DEBUG_EXIT_PORT: u16 = 0xf4;
     const DEBUG_EXIT_PASS: u32 = 0x10;
@@ -46,6 +58,74 @@ mod guest {
         // SAFETY: the boot tables identity-map the low 4 GiB, and `addr`
         // is a virtio-mmio register (a read has no side effect).
         unsafe { core::ptr::read_volatile(addr as *const u32) }
+    }
+
+    type Disk = VirtIOBlk<GuestHal, MmioTransport<'static>>;
+
+    /// The first virtio-blk device on the probed transports (QEMU and hv
+    /// may put it on different ones).
+    fn find_disk() -> Option<Disk> {
+        (0..VIRTIO_MMIO_PROBED).find_map(|slot| {
+            let addr = VIRTIO_MMIO_SLOT0 as usize + slot * VIRTIO_MMIO_SIZE;
+            let header = NonNull::new(addr as *mut VirtIOHeader)?;
+            // SAFETY: microvm (and hv's x86 machine) has a virtio-mmio
+            // register block of 0x200 bytes at each probed address, which
+            // this guest uses through this transport only.
+            let transport = unsafe { MmioTransport::new(header, VIRTIO_MMIO_SIZE) }.ok()?;
+            if transport.device_type() != DeviceType::Block {
+                return None;
+            }
+            VirtIOBlk::<GuestHal, _>::new(transport).ok()
+        })
+    }
+
+    /// Write the pattern to sectors 0, 7 and the last, read them back;
+    /// then a read past the end must fail.
+    fn disk_test(out: &mut SerialPort) -> bool {
+        let Some(mut disk) = find_disk() else {
+            let _ = writeln!(out, "x86 guest: no virtio-blk disk");
+            return false;
+        };
+        let sectors = disk.capacity();
+        let _ = writeln!(
+            out,
+            "x86 guest: virtio-blk: {sectors} sectors, {}",
+            if disk.readonly() {
+                "read-only"
+            } else {
+                "read-write"
+            }
+        );
+        let mut buf = [0u8; SECTOR_SIZE];
+        let mut ok = true;
+        for sector in [0, 7, sectors - 1] {
+            for (i, b) in buf.iter_mut().enumerate() {
+                *b = pattern_byte(sector, i);
+            }
+            if disk.write_blocks(sector as usize, &buf).is_err() {
+                ok = false;
+            }
+            buf.fill(0);
+            let read_ok = disk.read_blocks(sector as usize, &mut buf).is_ok();
+            let same = buf
+                .iter()
+                .enumerate()
+                .all(|(i, b)| *b == pattern_byte(sector, i));
+            ok &= read_ok && same;
+        }
+        let _ = writeln!(
+            out,
+            "x86 guest: disk: sectors 0, 7 and {} written and read back: {}",
+            sectors - 1,
+            if ok { "ok" } else { "MISMATCH" }
+        );
+        let refused = disk.read_blocks(sectors as usize, &mut buf).is_err();
+        let _ = writeln!(
+            out,
+            "x86 guest: disk: a read past the end {}",
+            if refused { "is refused" } else { "SUCCEEDED" }
+        );
+        ok && refused
     }
 
     fn power_off(code: u32) -> ! {
@@ -67,12 +147,12 @@ mod guest {
         let _ = writeln!(com1, "x86 guest: hello from long mode");
         let magic = mmio_read32(VIRTIO_MMIO_SLOT0);
         let version = mmio_read32(VIRTIO_MMIO_SLOT0 + 4);
-        let device = mmio_read32(VIRTIO_MMIO_SLOT0 + 8);
         let _ = writeln!(
             com1,
-            "x86 guest: virtio-mmio slot 0: magic {magic:#x}, version {version}, device {device}"
+            "x86 guest: virtio-mmio slot 0: magic {magic:#x}, version {version}"
         );
-        let ok = magic == 0x7472_6976;
+        let disk_ok = disk_test(&mut com1);
+        let ok = magic == 0x7472_6976 && disk_ok;
         let _ = writeln!(com1, "x86 guest: {}", if ok { "PASS" } else { "FAIL" });
         power_off(if ok { DEBUG_EXIT_PASS } else { 0x1 })
     }

@@ -1,7 +1,7 @@
 //! The guest's virtio-blk disks, found on the virtio-mmio slots of the
 //! guest machine contract with `virtio-drivers`.
 
-use super::dma::GuestHal;
+use crate::dma::GuestHal;
 use crate::println;
 use core::ptr::NonNull;
 use virtio_drivers::device::blk::VirtIOBlk;

@@ -1,7 +1,7 @@
 //! The guest runtime (bare-metal build only).
 //!
-//! Single-CPU pieces: the console, PSCI, the synchronous-exception hook and
-//! the DMA glue. For the SMP and interrupt guests: secondary CPUs ([`smp`]),
+//! Single-CPU pieces: the console, PSCI and the synchronous-exception hook
+//! (the DMA glue, `crate::dma`, serves the x86 guest too). For the SMP and interrupt guests: secondary CPUs ([`smp`]),
 //! the IRQ vector and per-INTID handlers ([`irq`]), a GICv3 EL1 driver
 //! ([`gic`]), the generic timers ([`timer`]), bounded waits ([`time`]) and
 //! PASS/FAIL bookkeeping ([`report`]). A guest that needs virtual memory
@@ -10,7 +10,6 @@
 
 pub mod console;
 pub mod disks;
-pub mod dma;
 pub mod exceptions;
 pub mod gic;
 pub mod irq;

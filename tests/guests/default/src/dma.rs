@@ -1,4 +1,5 @@
-//! `virtio_drivers::Hal` for a guest with the MMU off: DMA memory comes from a
+//! `virtio_drivers::Hal` for a guest whose addresses are physical (MMU off,
+//! or an identity map): DMA memory comes from a
 //! static pool and addresses are physical.
 
 use core::cell::UnsafeCell;
