@@ -4,5 +4,6 @@
 pub mod gicv3;
 pub mod gicv3_cpuif;
 pub mod irq_line;
+pub mod lapic;
 pub mod pl011;
 pub mod uart16550;

@@ -269,6 +269,30 @@ impl Vmcb {
     }
 }
 
+/// What kind of event [`event_inj`] injects (EVENTINJ.TYPE).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// An external interrupt (from the guest's interrupt controller).
+    ExternalInterrupt = 0,
+    /// NMI.
+    Nmi = 2,
+    /// A fault or trap (vector 0-31).
+    Exception = 3,
+    /// A software interrupt (INTn).
+    SoftwareInterrupt = 4,
+}
+
+/// The [`ctrl::EVENT_INJ`] value that makes the next VMRUN deliver
+/// `vector` of `kind` to the guest, with `error` pushed as its error code
+/// (exceptions that have one: #DF, #TS, #NP, #SS, #GP, #PF, #AC).
+pub fn event_inj(vector: u8, kind: EventKind, error: Option<u32>) -> u64 {
+    let mut v = u64::from(vector) | ((kind as u64) << 8) | (1 << 31);
+    if let Some(e) = error {
+        v |= (1 << 11) | (u64::from(e) << 32);
+    }
+    v
+}
+
 /// Exit codes (APM vol. 2, appendix C).
 pub mod code {
     /// Physical interrupt.
@@ -410,6 +434,22 @@ mod tests {
         v.set_u32(ctrl::ASID, 1);
         assert_eq!(v.0[0x58..0x5c], [1, 0, 0, 0]);
         assert_eq!(v.u32(ctrl::ASID), 1);
+    }
+
+    #[test]
+    fn injected_events_encode_as_the_apm_says() {
+        // #GP(0): vector 13, type 3, error code valid, valid.
+        assert_eq!(event_inj(13, EventKind::Exception, Some(0)), 0x8000_0b0d);
+        assert_eq!(
+            event_inj(14, EventKind::Exception, Some(0x6)),
+            0x0000_0006_8000_0b0e
+        );
+        // An external interrupt, vector 0x30, no error code.
+        assert_eq!(
+            event_inj(0x30, EventKind::ExternalInterrupt, None),
+            0x8000_0030
+        );
+        assert_eq!(event_inj(2, EventKind::Nmi, None), 0x8000_0202);
     }
 
     #[test]

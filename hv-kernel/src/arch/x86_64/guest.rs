@@ -13,9 +13,11 @@ use alloc::vec;
 use core::arch::x86_64::__cpuid_count;
 use core::sync::atomic::{AtomicU32, Ordering};
 use hv_core::arch::x86_64::mmio_insn::{self, CpuMode, MmioAccess, Regs, Segment, MAX_LEN};
-use hv_core::arch::x86_64::svm::{self, ctrl, misc1, misc2, save, Exit, IoExit, Seg, Vmcb};
+use hv_core::arch::x86_64::svm::{
+    self, ctrl, event_inj, misc1, misc2, save, EventKind, Exit, IoExit, Seg, Vmcb,
+};
 use hv_core::mem::{GuestMemory, GuestRam};
-use hv_core::mmio::{AccessWidth, MmioBus, MmioDevice};
+use hv_core::mmio::{AccessWidth, BusError, MmioBus, MmioDevice};
 use hv_core::paging::x86_64::Npt;
 use hv_core::paging::{self, Attrs, PageTable};
 use hv_core::pio::PioBus;
@@ -29,6 +31,8 @@ const EFER_MSR: u32 = 0xC000_0080;
 /// Segment attribute bits: long (64-bit code) and default size.
 const SEG_L: u16 = 1 << 9;
 const SEG_DB: u16 = 1 << 10;
+/// #GP's vector.
+const GP_VECTOR: u8 = 13;
 /// The isa-debug-exit port QEMU and hv put at 0xf4.
 pub const DEBUG_EXIT_PORT: u16 = 0xf4;
 
@@ -67,6 +71,8 @@ pub struct Stats {
     pub cpuid: u32,
     /// RDMSR/WRMSR.
     pub msr: u32,
+    /// Exceptions hv injected (#GP for MSRs it does not emulate).
+    pub injected: u32,
 }
 
 /// The debug-exit port: remembers the first value written.
@@ -254,17 +260,23 @@ impl X86Guest {
         self.skip(2);
     }
 
-    /// RDMSR/WRMSR: EFER only, which the guest sees without SVME (SVM
-    /// needs it set in the VMCB's copy). Others are refused with an error
-    /// naming them (no #GP injection yet).
+    /// RDMSR/WRMSR: EFER, which the guest sees without SVME (SVM needs it
+    /// set in the VMCB's copy). Any other MSR gets #GP(0), as on a CPU
+    /// without it: the instruction does not complete.
     fn msr(&mut self, write: bool) -> Result<(), String> {
         let msr = self.gprs.0[1] as u32;
         if msr != EFER_MSR {
-            return Err(format!(
-                "the guest {} MSR {msr:#x} at RIP {:#x}, which hv does not emulate",
-                if write { "wrote" } else { "read" },
+            log::debug!(
+                "x86 guest: {} of MSR {msr:#x} at RIP {:#x}: #GP",
+                if write { "WRMSR" } else { "RDMSR" },
                 self.rip()
-            ));
+            );
+            self.vmcb.set_u64(
+                ctrl::EVENT_INJ,
+                event_inj(GP_VECTOR, EventKind::Exception, Some(0)),
+            );
+            self.stats.injected += 1;
+            return Ok(());
         }
         if write {
             let v = (self.vmcb.u64(save::RAX) & 0xffff_ffff) | (self.gprs.0[2] << 32);
@@ -411,16 +423,28 @@ struct OnBus<'a> {
 impl MmioAccess for OnBus<'_> {
     type Error = String;
 
+    /// Addresses no device decodes read as 0, as on QEMU's microvm (the
+    /// reference machine; ports that nothing decodes float to all ones,
+    /// as there too: `PioBus`).
     fn read(&mut self, w: AccessWidth) -> Result<u64, String> {
-        self.bus
-            .read(GuestAddress(self.gpa), w)
-            .map_err(|e| format!("{e}"))
+        match self.bus.read(GuestAddress(self.gpa), w) {
+            Err(BusError::Unmapped(_)) => {
+                log::debug!("x86 guest: read of unmapped {:#x}", self.gpa);
+                Ok(0)
+            }
+            r => r.map_err(|e| format!("{e}")),
+        }
     }
 
+    /// Writes to addresses no device decodes go nowhere.
     fn write(&mut self, w: AccessWidth, v: u64) -> Result<(), String> {
-        self.bus
-            .write(GuestAddress(self.gpa), w, v)
-            .map_err(|e| format!("{e}"))
+        match self.bus.write(GuestAddress(self.gpa), w, v) {
+            Err(BusError::Unmapped(_)) => {
+                log::debug!("x86 guest: write of unmapped {:#x}", self.gpa);
+                Ok(())
+            }
+            r => r.map_err(|e| format!("{e}")),
+        }
     }
 
     fn read_virt(&mut self, _: Segment, _: u64, _: AccessWidth) -> Result<u64, String> {

@@ -7,6 +7,9 @@
 //! * reads the identification registers of the first virtio-mmio slot
 //!   (MMIO from a paged 64-bit guest: under hv each read is a nested page
 //!   fault hv emulates by decoding the instruction);
+//! * reads an address and a port nothing decodes (0 and all ones, as on
+//!   microvm), and an MSR no CPU has (#GP under hv, as the SDM says,
+//!   caught by its handler; QEMU TCG returns 0 instead);
 //! * finds the virtio-blk disk on the virtio-mmio transports with the
 //!   `virtio-drivers` crate (polling, no interrupts), writes the AArch64
 //!   guests' pattern to its first, eighth and last sectors, reads them
@@ -25,8 +28,10 @@ fn main() {
 
 #[cfg(target_os = "none")]
 mod guest {
+    use core::cell::UnsafeCell;
     use core::fmt::Write;
     use core::ptr::NonNull;
+    use core::sync::atomic::{AtomicU64, Ordering};
     use guest_default::dma::GuestHal;
     use guest_default::pattern_byte;
     use uart_16550::SerialPort;
@@ -34,6 +39,8 @@ mod guest {
     use virtio_drivers::transport::mmio::{MmioTransport, VirtIOHeader};
     use virtio_drivers::transport::{DeviceType, Transport};
     use x86_64::instructions::port::Port;
+    use x86_64::structures::idt::InterruptDescriptorTable;
+    use x86_64::VirtAddr;
 
     const BOOT_STACK_SIZE: usize = 64 * 1024;
     /// QEMU microvm's first virtio-mmio transport (hv's x86 machine puts
@@ -44,6 +51,11 @@ mod guest {
     /// isa-debug-exit: a write of v ends QEMU with status (v << 1) | 1.
     const DEBUG_EXIT_PORT: u16 = 0xf4;
     const DEBUG_EXIT_PASS: u32 = 0x10;
+    /// An address no device decodes on microvm (between the virtio-mmio
+    /// transports and the IOAPIC).
+    const UNMAPPED: u64 = 0xfebf_0000;
+    /// A port nothing decodes on microvm (COM2's, absent there).
+    const UNCLAIMED_PORT: u16 = 0x2f8;
 
     // The PVH note, 32-bit entry, identity map of the low 4 GiB and the
     // switch to long mode: hv-kernel's own, calling x86_64_main below.
@@ -58,6 +70,58 @@ mod guest {
         // SAFETY: the boot tables identity-map the low 4 GiB, and `addr`
         // is a virtio-mmio register (a read has no side effect).
         unsafe { core::ptr::read_volatile(addr as *const u32) }
+    }
+
+    /// An MSR no CPU has: RDMSR of it raises #GP.
+    const MISSING_MSR: u32 = 0x1234_5678;
+
+    /// #GPs taken by the stub below.
+    static GP_COUNT: AtomicU64 = AtomicU64::new(0);
+
+    // The #GP handler of the MSR test: count, step RIP over the 2-byte
+    // RDMSR that faulted, return.
+    core::arch::global_asm!(
+        ".section .text.guest_gp_stub, \"ax\"",
+        ".code64",
+        ".global guest_gp_stub",
+        "guest_gp_stub:",
+        "    add $8, %rsp",
+        "    addq $2, (%rsp)",
+        "    lock incq {count}(%rip)",
+        "    iretq",
+        count = sym GP_COUNT,
+        options(att_syntax)
+    );
+
+    extern "C" {
+        /// The stub above (never called from Rust: only its address).
+        fn guest_gp_stub();
+    }
+
+    struct Idt(UnsafeCell<InterruptDescriptorTable>);
+
+    // SAFETY: written once, by the one CPU, before it is loaded.
+    unsafe impl Sync for Idt {}
+
+    static IDT: Idt = Idt(UnsafeCell::new(InterruptDescriptorTable::new()));
+
+    /// Whether RDMSR of `msr` raised #GP (and came back past it).
+    fn rdmsr_faults(msr: u32) -> bool {
+        // SAFETY: IDT is static and only set up here, once, before it is
+        // loaded; the stub handles #GP from the RDMSR below and returns
+        // past it.
+        unsafe {
+            let idt = &mut *IDT.0.get();
+            idt.general_protection_fault
+                .set_handler_addr(VirtAddr::new(guest_gp_stub as *const () as u64));
+            idt.load_unsafe();
+        }
+        let before = GP_COUNT.load(Ordering::SeqCst);
+        // SAFETY: RDMSR reads an MSR or faults; the fault is handled above.
+        unsafe {
+            core::arch::asm!("rdmsr", in("ecx") msr, out("eax") _, out("edx") _, options(nostack));
+        }
+        GP_COUNT.load(Ordering::SeqCst) == before + 1
     }
 
     type Disk = VirtIOBlk<GuestHal, MmioTransport<'static>>;
@@ -150,6 +214,21 @@ mod guest {
         let _ = writeln!(
             com1,
             "x86 guest: virtio-mmio slot 0: magic {magic:#x}, version {version}"
+        );
+        let hole = mmio_read32(UNMAPPED);
+        // SAFETY: reading a port nothing decodes on microvm has no effect.
+        let port: u8 = unsafe { Port::new(UNCLAIMED_PORT).read() };
+        let _ = writeln!(
+            com1,
+            "x86 guest: unmapped {UNMAPPED:#x} reads {hole:#x}, unclaimed port {UNCLAIMED_PORT:#x} reads {port:#x}"
+        );
+        // The SDM (and KVM, and hv) raise #GP; QEMU TCG returns 0, so
+        // this line is machine-specific and not part of the verdict.
+        let gp = rdmsr_faults(MISSING_MSR);
+        let _ = writeln!(
+            com1,
+            "x86 guest: RDMSR of missing MSR {MISSING_MSR:#x}: {}",
+            if gp { "#GP" } else { "no fault" }
         );
         let disk_ok = disk_test(&mut com1);
         let ok = magic == 0x7472_6976 && disk_ok;
