@@ -26,6 +26,8 @@ pub mod ctrl {
     pub const TLB_CONTROL: usize = 0x05C;
     /// Virtual interrupt control (V_TPR, V_IRQ, V_INTR_MASKING, ...).
     pub const INT_CTL: usize = 0x060;
+    /// Bit 0: the guest is in an interrupt shadow (after STI or MOV SS).
+    pub const INT_STATE: usize = 0x068;
     /// The exit code.
     pub const EXIT_CODE: usize = 0x070;
     /// Exit information 1.
@@ -102,6 +104,9 @@ pub mod misc1 {
     pub const INTR: u32 = 1 << 0;
     /// NMI.
     pub const NMI: u32 = 1 << 1;
+    /// The guest became able to take the virtual interrupt V_IRQ offers
+    /// (the interrupt window).
+    pub const VINTR: u32 = 1 << 4;
     /// CPUID.
     pub const CPUID: u32 = 1 << 18;
     /// HLT.
@@ -124,6 +129,9 @@ pub mod misc2 {
     pub const SVM_INSNS: u32 = 0x1f << 2;
 }
 
+/// [`ctrl::INT_CTL`]: a virtual interrupt is pending (with the VINTR
+/// intercept: exit as soon as the guest could take it).
+pub const V_IRQ: u32 = 1 << 8;
 /// [`ctrl::INT_CTL`]: physical interrupts are masked by the host's
 /// RFLAGS.IF (not the guest's) while the guest runs.
 pub const V_INTR_MASKING: u32 = 1 << 24;
@@ -297,6 +305,8 @@ pub fn event_inj(vector: u8, kind: EventKind, error: Option<u32>) -> u64 {
 pub mod code {
     /// Physical interrupt.
     pub const INTR: u64 = 0x60;
+    /// The interrupt window opened (VINTR intercept).
+    pub const VINTR: u64 = 0x64;
     /// CPUID.
     pub const CPUID: u64 = 0x72;
     /// HLT.
@@ -355,6 +365,8 @@ pub struct NpfExit {
 pub enum Exit {
     /// A physical interrupt is pending for the host.
     Intr,
+    /// The guest can take an interrupt now (the window hv asked for).
+    Vintr,
     /// CPUID (leaf in the guest's RAX).
     Cpuid,
     /// HLT.
@@ -383,6 +395,7 @@ impl Exit {
     pub fn decode(code: u64, info1: u64, info2: u64) -> Exit {
         match code {
             code::INTR => Exit::Intr,
+            code::VINTR => Exit::Vintr,
             code::CPUID => Exit::Cpuid,
             code::HLT => Exit::Hlt,
             code::IOIO => Exit::Io(IoExit {
@@ -488,6 +501,7 @@ mod tests {
             })
         );
         assert_eq!(Exit::decode(code::INVALID, 0, 0), Exit::Invalid);
+        assert_eq!(Exit::decode(0x64, 0, 0), Exit::Vintr);
         assert_eq!(Exit::decode(0x41, 0, 0), Exit::Other(0x41));
     }
 }

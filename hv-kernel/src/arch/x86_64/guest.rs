@@ -1,8 +1,10 @@
 //! An x86 guest under SVM: its VMCB and registers, its RAM behind nested
-//! page tables, the port-I/O and MMIO buses its exits reach, and the exit
-//! loop that serves them (IN/OUT, MMIO through hv-core's instruction
-//! emulator, CPUID, EFER, HLT, the debug-exit port).
+//! page tables, the port-I/O and MMIO buses its exits reach, its local
+//! APIC, and the exit loop that serves them (IN/OUT, MMIO through
+//! hv-core's instruction emulator, CPUID, EFER, HLT, the debug-exit port)
+//! and injects the APIC's interrupts.
 
+use super::hpet::Hpet;
 use super::svm::{Gprs, HostSvm};
 use crate::arch::tables::{PoolKind, TablePool};
 use alloc::boxed::Box;
@@ -16,6 +18,7 @@ use hv_core::arch::x86_64::mmio_insn::{self, CpuMode, MmioAccess, Regs, Segment,
 use hv_core::arch::x86_64::svm::{
     self, ctrl, event_inj, misc1, misc2, save, EventKind, Exit, IoExit, Seg, Vmcb,
 };
+use hv_core::devices::lapic::Lapic;
 use hv_core::mem::{GuestMemory, GuestRam};
 use hv_core::mmio::{AccessWidth, BusError, MmioBus, MmioDevice};
 use hv_core::paging::x86_64::Npt;
@@ -33,6 +36,14 @@ const SEG_L: u16 = 1 << 9;
 const SEG_DB: u16 = 1 << 10;
 /// #GP's vector.
 const GP_VECTOR: u8 = 13;
+/// RFLAGS.IF.
+const RFLAGS_IF: u64 = 1 << 9;
+/// EVENTINJ / EXITINTINFO: valid, and the type field.
+const EVENT_VALID: u64 = 1 << 31;
+const EVENT_TYPE: u64 = 7 << 8;
+/// Where the local APIC is (xAPIC default base) and its size.
+pub const LAPIC_BASE: u64 = 0xfee0_0000;
+const LAPIC_SIZE: u64 = 0x1000;
 /// The isa-debug-exit port QEMU and hv put at 0xf4.
 pub const DEBUG_EXIT_PORT: u16 = 0xf4;
 
@@ -73,6 +84,36 @@ pub struct Stats {
     pub msr: u32,
     /// Exceptions hv injected (#GP for MSRs it does not emulate).
     pub injected: u32,
+    /// Interrupts from the local APIC delivered to the guest.
+    pub interrupts: u32,
+    /// HLTs that waited for the APIC's timer.
+    pub halts: u32,
+}
+
+/// The guest's local APIC, shared by its MMIO window and the exit loop.
+type SharedLapic = Arc<spin::Mutex<Lapic>>;
+
+/// The APIC's registers on the MMIO bus.
+struct LapicOnBus(SharedLapic);
+
+impl MmioDevice for LapicOnBus {
+    fn read(&mut self, offset: u64, width: AccessWidth) -> u64 {
+        self.0.lock().read(offset, width)
+    }
+
+    fn write(&mut self, offset: u64, width: AccessWidth, value: u64) {
+        self.0.lock().write(offset, width, value);
+    }
+}
+
+/// A local APIC and the clock its timer runs on.
+struct Interrupts {
+    lapic: SharedLapic,
+    clock: Hpet,
+    /// The vector last injected as an external interrupt: an exit during
+    /// its delivery reports it in EXITINTINFO as an exception (QEMU's
+    /// SVM), which must be turned back before it is injected again.
+    last_irq: Option<u8>,
 }
 
 /// The debug-exit port: remembers the first value written.
@@ -105,6 +146,7 @@ pub struct X86Guest {
     /// Devices on guest-physical addresses that are not RAM.
     pub mmio: MmioBus,
     exited: Arc<AtomicU32>,
+    irq: Option<Interrupts>,
     /// Kept alive while the guest runs (the CPU reads them).
     _npt: PageTable<Npt, TablePool>,
     _iopm: Box<[MapPage]>,
@@ -155,11 +197,31 @@ impl X86Guest {
             pio,
             mmio: MmioBus::new(),
             exited,
+            irq: None,
             _npt: npt,
             _iopm: iopm,
             _msrpm: msrpm,
             stats: Stats::default(),
         })
+    }
+
+    /// Give the guest a local APIC (ID 0) at its default base, its timer
+    /// running on `clock`: hv then injects its interrupts.
+    pub fn attach_lapic(&mut self, clock: Hpet) -> Result<(), String> {
+        let lapic = Arc::new(spin::Mutex::new(Lapic::new(0)));
+        self.mmio
+            .insert(
+                GuestAddress(LAPIC_BASE),
+                LAPIC_SIZE,
+                Box::new(LapicOnBus(lapic.clone())),
+            )
+            .map_err(|e| format!("local APIC: {e}"))?;
+        self.irq = Some(Interrupts {
+            lapic,
+            clock,
+            last_irq: None,
+        });
+        Ok(())
     }
 
     /// The guest's RAM (for devices that DMA into it).
@@ -172,9 +234,11 @@ impl X86Guest {
     /// hang of hv).
     pub fn run(&mut self, svm: &mut HostSvm, max_exits: u32) -> Result<Outcome, String> {
         for _ in 0..max_exits {
+            self.deliver_interrupt();
             let exit = svm.run(&mut self.vmcb, &mut self.gprs);
             self.stats.exits += 1;
             self.vmcb.set_u8(ctrl::TLB_CONTROL, 0);
+            self.requeue_interrupted_event();
             match exit {
                 Exit::Io(io) if !io.string => {
                     self.port_io(io);
@@ -197,7 +261,13 @@ impl X86Guest {
                     self.msr(write)?;
                     self.stats.msr += 1;
                 }
-                Exit::Hlt => return Ok(Outcome::Halted),
+                Exit::Hlt => {
+                    if !self.wait_for_interrupt()? {
+                        return Ok(Outcome::Halted);
+                    }
+                }
+                // The window hv asked for is open: the next entry injects.
+                Exit::Vintr => self.close_interrupt_window(),
                 // The host's interrupts stay masked; nothing to service.
                 Exit::Intr => {}
                 other => {
@@ -209,6 +279,100 @@ impl X86Guest {
             }
         }
         Err(format!("the guest did not stop within {max_exits} exits"))
+    }
+
+    /// Before an entry: bring the APIC up to date and, if it has an
+    /// interrupt for the guest, inject it when the guest can take one
+    /// (RFLAGS.IF set, no interrupt shadow, no other event queued), else
+    /// ask for an exit when it can (V_IRQ with the VINTR intercept).
+    fn deliver_interrupt(&mut self) {
+        let Some(irq) = self.irq.as_mut() else {
+            return;
+        };
+        let mut lapic = irq.lapic.lock();
+        lapic.advance_to(irq.clock.now_ns());
+        let Some(vector) = lapic.pending_vector() else {
+            return;
+        };
+        let can_take = self.vmcb.u64(save::RFLAGS) & RFLAGS_IF != 0
+            && self.vmcb.u64(ctrl::INT_STATE) & 1 == 0
+            && self.vmcb.u64(ctrl::EVENT_INJ) & EVENT_VALID == 0;
+        if can_take {
+            self.vmcb.set_u64(
+                ctrl::EVENT_INJ,
+                event_inj(vector, EventKind::ExternalInterrupt, None),
+            );
+            lapic.acknowledge(vector);
+            irq.last_irq = Some(vector);
+            self.stats.interrupts += 1;
+        } else {
+            let ctl = self.vmcb.u32(ctrl::INT_CTL);
+            self.vmcb.set_u32(ctrl::INT_CTL, ctl | svm::V_IRQ);
+            let m = self.vmcb.u32(ctrl::INTERCEPT_MISC1);
+            self.vmcb.set_u32(ctrl::INTERCEPT_MISC1, m | misc1::VINTR);
+        }
+    }
+
+    fn close_interrupt_window(&mut self) {
+        let ctl = self.vmcb.u32(ctrl::INT_CTL);
+        self.vmcb.set_u32(ctrl::INT_CTL, ctl & !svm::V_IRQ);
+        let m = self.vmcb.u32(ctrl::INTERCEPT_MISC1);
+        self.vmcb.set_u32(ctrl::INTERCEPT_MISC1, m & !misc1::VINTR);
+    }
+
+    /// After an exit: an event whose delivery the exit interrupted (e.g.
+    /// a nested page fault on the guest's stack) is in EXITINTINFO and
+    /// must be delivered again. QEMU's SVM labels an interrupted external
+    /// interrupt as an exception: the vector hv last injected as an
+    /// interrupt goes back as one.
+    fn requeue_interrupted_event(&mut self) {
+        let info = self.vmcb.u64(ctrl::EXIT_INT_INFO);
+        self.vmcb.set_u64(ctrl::EVENT_INJ, 0);
+        if info & EVENT_VALID == 0 {
+            return;
+        }
+        let vector = info as u8;
+        let mut event = info;
+        let last_irq = self.irq.as_ref().and_then(|i| i.last_irq);
+        if vector >= 32 && last_irq == Some(vector) {
+            event = (event & !EVENT_TYPE) | ((EventKind::ExternalInterrupt as u64) << 8);
+        }
+        self.vmcb.set_u64(ctrl::EVENT_INJ, event);
+    }
+
+    /// HLT: with interrupts on and an APIC, wait (on the host's clock)
+    /// until the APIC has an interrupt for the guest, then go on past the
+    /// HLT; returns false when the guest halted for good (interrupts off,
+    /// or no APIC). An HLT nothing could ever end is an error, not a hang.
+    fn wait_for_interrupt(&mut self) -> Result<bool, String> {
+        let interrupts_on = self.vmcb.u64(save::RFLAGS) & RFLAGS_IF != 0;
+        let Some(irq) = self.irq.as_ref().filter(|_| interrupts_on) else {
+            return Ok(false);
+        };
+        self.stats.halts += 1;
+        loop {
+            let mut lapic = irq.lapic.lock();
+            lapic.advance_to(irq.clock.now_ns());
+            if lapic.pending_vector().is_some() {
+                break;
+            }
+            let Some(deadline) = lapic.next_deadline() else {
+                return Err(format!(
+                    "the guest halted at RIP {:#x} with interrupts on and nothing to wake it",
+                    self.rip()
+                ));
+            };
+            drop(lapic);
+            while irq.clock.now_ns() < deadline {
+                core::hint::spin_loop();
+            }
+        }
+        // The HLT is done: an STI shadow it sat in ends with it, and the
+        // interrupt is taken right after it (before a following CLI).
+        self.skip(1);
+        let state = self.vmcb.u64(ctrl::INT_STATE);
+        self.vmcb.set_u64(ctrl::INT_STATE, state & !1);
+        Ok(true)
     }
 
     fn rip(&self) -> u64 {
@@ -242,14 +406,16 @@ impl X86Guest {
     }
 
     /// CPUID: the host's answer, with SVM hidden (leaf 0x8000_0001 ECX
-    /// bit 2) and x2APIC hidden (leaf 1 ECX bit 21: hv emulates no APIC
-    /// yet), and the hypervisor bit set (leaf 1 ECX bit 31).
+    /// bit 2), x2APIC and TSC-deadline hidden (leaf 1 ECX bits 21 and 24:
+    /// hv's APIC is an xAPIC with one-shot and periodic timers), and the
+    /// hypervisor bit set (leaf 1 ECX bit 31).
     fn cpuid(&mut self) {
         let leaf = self.vmcb.u64(save::RAX) as u32;
         let sub = self.gprs.0[1] as u32;
         let mut r = __cpuid_count(leaf, sub);
         match leaf {
-            1 => r.ecx = (r.ecx & !(1 << 21)) | (1 << 31),
+            // x2APIC and TSC-deadline: the APIC model offers neither.
+            1 => r.ecx = (r.ecx & !(1 << 21) & !(1 << 24)) | (1 << 31),
             0x8000_0001 => r.ecx &= !(1 << 2),
             _ => {}
         }

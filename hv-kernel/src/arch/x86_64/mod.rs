@@ -5,6 +5,7 @@
 mod cpu;
 mod exit;
 mod guest;
+mod hpet;
 mod interrupts;
 mod pvh;
 mod pvh_guest;
@@ -135,12 +136,14 @@ fn run_pvh_guest(host: &mut svm::HostSvm, start_info: u64) {
     );
     match pvh_guest::run(host, image) {
         Ok((pvh_guest::GUEST_PASS, stats)) => kprintln!(
-            "svm: the guest powered off through debug-exit after {} exits ({} I/O, {} MMIO, {} CPUID, {} MSR)",
+            "svm: the guest powered off through debug-exit after {} exits ({} I/O, {} MMIO, {} CPUID, {} MSR, {} HLT); {} interrupts injected",
             stats.exits,
             stats.io,
             stats.mmio,
             stats.cpuid,
-            stats.msr
+            stats.msr,
+            stats.halts,
+            stats.interrupts
         ),
         Ok((code, _)) => fatal(format_args!(
             "svm: the guest failed: debug-exit code {code:#x}"

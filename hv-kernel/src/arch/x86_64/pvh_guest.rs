@@ -2,12 +2,14 @@
 //! the ELF's PT_LOAD segments at their physical addresses, a PVH
 //! `hvm_start_info` with a memory map, entry at the PVH note's address in
 //! 32-bit protected mode with EBX pointing at the start_info. The machine
-//! is the part of microvm the x86 test guest uses: COM1 (hv-core's 16550),
+//! is the part of microvm the x86 test guest uses: a local APIC (hv-core's
+//! model, its timer on the host's HPET), COM1 (hv-core's 16550),
 //! microvm's 24 virtio-mmio transports with a virtio-blk RAM disk on the
 //! first (the `virtio` crate's VirtioBlock, as on AArch64), and the
 //! isa-debug-exit port for power-off.
 
 use super::guest::{Outcome, Stats, X86Guest};
+use super::hpet::Hpet;
 use super::svm::HostSvm;
 use super::test_guest::{ToConsole, COM1};
 use alloc::boxed::Box;
@@ -107,6 +109,10 @@ pub fn run(svm: &mut HostSvm, image: &[u8]) -> Result<(u32, Stats), String> {
         .pio
         .insert(COM1, 8, Box::new(Uart16550::new(ToConsole)))
         .map_err(|e| format!("COM1: {e}"))?;
+    match Hpet::start() {
+        Ok(clock) => guest.attach_lapic(clock)?,
+        Err(e) => log::warn!("{e}: the guest gets no local APIC"),
+    }
     let disk = Disk {
         backend: MemoryBackend::new(RAM_DISK_BYTES),
         read_only: false,

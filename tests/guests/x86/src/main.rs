@@ -10,6 +10,8 @@
 //! * reads an address and a port nothing decodes (0 and all ones, as on
 //!   microvm), and an MSR no CPU has (#GP under hv, as the SDM says,
 //!   caught by its handler; QEMU TCG returns 0 instead);
+//! * runs its local APIC's timer periodically and waits for ten of its
+//!   interrupts in HLT;
 //! * finds the virtio-blk disk on the virtio-mmio transports with the
 //!   `virtio-drivers` crate (polling, no interrupts), writes the AArch64
 //!   guests' pattern to its first, eighth and last sectors, reads them
@@ -74,28 +76,46 @@ mod guest {
 
     /// An MSR no CPU has: RDMSR of it raises #GP.
     const MISSING_MSR: u32 = 0x1234_5678;
+    /// The local APIC (xAPIC) and the vector of its timer here.
+    const LAPIC: u64 = 0xfee0_0000;
+    const TIMER_VECTOR: u8 = 0x40;
+    /// Timer interrupts the test waits for.
+    const TICKS_WANTED: u64 = 10;
 
-    /// #GPs taken by the stub below.
+    /// #GPs taken by the #GP stub.
     static GP_COUNT: AtomicU64 = AtomicU64::new(0);
+    /// Timer interrupts taken by the timer stub.
+    static TICKS: AtomicU64 = AtomicU64::new(0);
 
     // The #GP handler of the MSR test: count, step RIP over the 2-byte
-    // RDMSR that faulted, return.
+    // RDMSR that faulted, return. The timer handler: count, EOI, return.
     core::arch::global_asm!(
-        ".section .text.guest_gp_stub, \"ax\"",
+        ".section .text.guest_stubs, \"ax\"",
         ".code64",
         ".global guest_gp_stub",
         "guest_gp_stub:",
         "    add $8, %rsp",
         "    addq $2, (%rsp)",
-        "    lock incq {count}(%rip)",
+        "    lock incq {gp}(%rip)",
         "    iretq",
-        count = sym GP_COUNT,
+        ".global guest_timer_stub",
+        "guest_timer_stub:",
+        "    lock incq {ticks}(%rip)",
+        "    push %rax",
+        "    mov ${eoi}, %eax",
+        "    movl $0, (%rax)",
+        "    pop %rax",
+        "    iretq",
+        gp = sym GP_COUNT,
+        ticks = sym TICKS,
+        eoi = const LAPIC + 0xb0,
         options(att_syntax)
     );
 
     extern "C" {
-        /// The stub above (never called from Rust: only its address).
+        /// The stubs above (never called from Rust: only their addresses).
         fn guest_gp_stub();
+        fn guest_timer_stub();
     }
 
     struct Idt(UnsafeCell<InterruptDescriptorTable>);
@@ -105,17 +125,47 @@ mod guest {
 
     static IDT: Idt = Idt(UnsafeCell::new(InterruptDescriptorTable::new()));
 
-    /// Whether RDMSR of `msr` raised #GP (and came back past it).
-    fn rdmsr_faults(msr: u32) -> bool {
+    /// Load an IDT with the #GP and timer stubs.
+    fn install_idt() {
         // SAFETY: IDT is static and only set up here, once, before it is
-        // loaded; the stub handles #GP from the RDMSR below and returns
-        // past it.
+        // loaded; each stub handles its vector and returns.
         unsafe {
             let idt = &mut *IDT.0.get();
             idt.general_protection_fault
                 .set_handler_addr(VirtAddr::new(guest_gp_stub as *const () as u64));
+            idt[TIMER_VECTOR].set_handler_addr(VirtAddr::new(guest_timer_stub as *const () as u64));
             idt.load_unsafe();
         }
+    }
+
+    fn lapic_write(offset: u64, v: u32) {
+        // SAFETY: the boot tables identity-map the LAPIC's page; this is
+        // one of its registers.
+        unsafe { core::ptr::write_volatile((LAPIC + offset) as *mut u32, v) }
+    }
+
+    /// Run the LAPIC timer periodically and wait for its interrupts in
+    /// HLT; returns how many arrived (at most 1,000 halts).
+    fn lapic_timer_ticks() -> u64 {
+        lapic_write(0xf0, 0x1ff); // SVR: enabled, spurious vector 0xff
+        lapic_write(0x3e0, 0xb); // divide by 1
+        lapic_write(0x320, (1 << 17) | u32::from(TIMER_VECTOR)); // periodic
+        lapic_write(0x380, 200_000); // initial count
+        for _ in 0..1_000 {
+            if TICKS.load(Ordering::SeqCst) >= TICKS_WANTED {
+                break;
+            }
+            // SAFETY: the timer stub handles the interrupt this waits for;
+            // STI's shadow covers HLT, so none is lost in between.
+            unsafe { core::arch::asm!("sti", "hlt", "cli", options(nostack)) };
+        }
+        lapic_write(0x320, 1 << 16); // masked
+        lapic_write(0x380, 0);
+        TICKS.load(Ordering::SeqCst)
+    }
+
+    /// Whether RDMSR of `msr` raised #GP (and came back past it).
+    fn rdmsr_faults(msr: u32) -> bool {
         let before = GP_COUNT.load(Ordering::SeqCst);
         // SAFETY: RDMSR reads an MSR or faults; the fault is handled above.
         unsafe {
@@ -224,14 +274,21 @@ mod guest {
         );
         // The SDM (and KVM, and hv) raise #GP; QEMU TCG returns 0, so
         // this line is machine-specific and not part of the verdict.
+        install_idt();
         let gp = rdmsr_faults(MISSING_MSR);
         let _ = writeln!(
             com1,
             "x86 guest: RDMSR of missing MSR {MISSING_MSR:#x}: {}",
             if gp { "#GP" } else { "no fault" }
         );
+        let ticks = lapic_timer_ticks();
+        let _ = writeln!(
+            com1,
+            "x86 guest: LAPIC timer: {} interrupts on vector {TIMER_VECTOR:#x}",
+            ticks.min(TICKS_WANTED)
+        );
         let disk_ok = disk_test(&mut com1);
-        let ok = magic == 0x7472_6976 && disk_ok;
+        let ok = magic == 0x7472_6976 && disk_ok && ticks >= TICKS_WANTED;
         let _ = writeln!(com1, "x86 guest: {}", if ok { "PASS" } else { "FAIL" });
         power_off(if ok { DEBUG_EXIT_PASS } else { 0x1 })
     }
