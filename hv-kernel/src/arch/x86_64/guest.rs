@@ -4,6 +4,7 @@
 //! hv-core's instruction emulator, CPUID, EFER, HLT, the debug-exit port)
 //! and injects the APIC's interrupts.
 
+use super::host_timer::{take_pending_interrupts, HostTimer};
 use super::hpet::Hpet;
 use super::svm::{Gprs, HostSvm};
 use crate::arch::tables::{PoolKind, TablePool};
@@ -106,10 +107,12 @@ impl MmioDevice for LapicOnBus {
     }
 }
 
-/// A local APIC and the clock its timer runs on.
+/// A local APIC, the clock its timer runs on, and the host timer that
+/// makes a guest that runs without exits stop when its timer is due.
 struct Interrupts {
     lapic: SharedLapic,
     clock: Hpet,
+    host_timer: Option<HostTimer>,
     /// The vector last injected as an external interrupt: an exit during
     /// its delivery reports it in EXITINTINFO as an exception (QEMU's
     /// SVM), which must be turned back before it is injected again.
@@ -206,8 +209,14 @@ impl X86Guest {
     }
 
     /// Give the guest a local APIC (ID 0) at its default base, its timer
-    /// running on `clock`: hv then injects its interrupts.
-    pub fn attach_lapic(&mut self, clock: Hpet) -> Result<(), String> {
+    /// running on `clock`: hv then injects its interrupts, and with
+    /// `host_timer` also stops a guest that runs past its timer's deadline
+    /// without exits.
+    pub fn attach_lapic(
+        &mut self,
+        clock: Hpet,
+        host_timer: Option<HostTimer>,
+    ) -> Result<(), String> {
         let lapic = Arc::new(spin::Mutex::new(Lapic::new(0)));
         self.mmio
             .insert(
@@ -219,6 +228,7 @@ impl X86Guest {
         self.irq = Some(Interrupts {
             lapic,
             clock,
+            host_timer,
             last_irq: None,
         });
         Ok(())
@@ -235,6 +245,7 @@ impl X86Guest {
     pub fn run(&mut self, svm: &mut HostSvm, max_exits: u32) -> Result<Outcome, String> {
         for _ in 0..max_exits {
             self.deliver_interrupt();
+            self.arm_host_timer();
             let exit = svm.run(&mut self.vmcb, &mut self.gprs);
             self.stats.exits += 1;
             self.vmcb.set_u8(ctrl::TLB_CONTROL, 0);
@@ -268,8 +279,9 @@ impl X86Guest {
                 }
                 // The window hv asked for is open: the next entry injects.
                 Exit::Vintr => self.close_interrupt_window(),
-                // The host's interrupts stay masked; nothing to service.
-                Exit::Intr => {}
+                // The host timer (or another host interrupt): let the host
+                // take it; the guest's own interrupt is injected next.
+                Exit::Intr => take_pending_interrupts(),
                 other => {
                     return Err(format!(
                         "unexpected exit {other:?} at RIP {:#x}",
@@ -310,6 +322,21 @@ impl X86Guest {
             self.vmcb.set_u32(ctrl::INT_CTL, ctl | svm::V_IRQ);
             let m = self.vmcb.u32(ctrl::INTERCEPT_MISC1);
             self.vmcb.set_u32(ctrl::INTERCEPT_MISC1, m | misc1::VINTR);
+        }
+    }
+
+    /// Before an entry: have the host timer fire at the guest APIC's next
+    /// deadline (or not at all).
+    fn arm_host_timer(&self) {
+        let Some(irq) = self.irq.as_ref() else {
+            return;
+        };
+        let Some(t) = irq.host_timer else {
+            return;
+        };
+        match irq.lapic.lock().next_deadline() {
+            Some(deadline) => t.arm_in(deadline.saturating_sub(irq.clock.now_ns())),
+            None => t.disarm(),
         }
     }
 

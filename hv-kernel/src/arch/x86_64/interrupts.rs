@@ -1,5 +1,6 @@
 //! GDT (with a TSS giving double faults their own stack) and an IDT whose
-//! 32 exception vectors lead to the fault dump.
+//! 32 exception vectors lead to the fault dump, plus the host timer's
+//! vector.
 
 use core::fmt::{self, Write};
 use spin::Once;
@@ -59,6 +60,10 @@ static IDT: Once<InterruptDescriptorTable> = Once::new();
 extern "C" {
     /// Addresses of the 32 entry stubs, from vectors.s.
     static exception_stubs: [u64; 32];
+    /// The host timer's and the spurious vector's handlers, from vectors.s
+    /// (only their addresses are used).
+    fn host_timer_stub();
+    fn host_spurious_stub();
 }
 
 /// Load the GDT, TSS and IDT.
@@ -92,9 +97,11 @@ pub fn init() {
         let stubs = unsafe { exception_stubs };
         let at = |v: usize| VirtAddr::new(stubs[v]);
         // SAFETY: for every set_handler_addr call, the address is the
-        // vectors.s stub for that vector, which saves the state and never
-        // returns into the faulting code; the double-fault IST index names
-        // the stack set in the TSS above.
+        // vectors.s stub for that vector: an exception's saves the state
+        // and never returns into the faulting code, the host timer's
+        // acknowledges the APIC, restores what it used and returns, the
+        // spurious vector's only returns; the
+        // double-fault IST index names the stack set in the TSS above.
         unsafe {
             idt.divide_error.set_handler_addr(at(0));
             idt.debug.set_handler_addr(at(1));
@@ -121,10 +128,27 @@ pub fn init() {
             idt.hv_injection_exception.set_handler_addr(at(28));
             idt.vmm_communication_exception.set_handler_addr(at(29));
             idt.security_exception.set_handler_addr(at(30));
+            idt[super::host_timer::HOST_TIMER_VECTOR]
+                .set_handler_addr(VirtAddr::new(host_timer_stub as *const () as u64));
+            idt[super::host_timer::SPURIOUS_VECTOR]
+                .set_handler_addr(VirtAddr::new(host_spurious_stub as *const () as u64));
         }
         idt
     });
     idt.load();
+    mask_legacy_pic();
+}
+
+/// Mask every line of the two 8259 PICs: the firmware may have left the
+/// PIT's IRQ 0 open on vector 8 (a real-mode layout), which would arrive
+/// as a double fault the moment hv runs a guest with host interrupts
+/// unmasked. hv uses the APIC only.
+fn mask_legacy_pic() {
+    for port in [0x21u16, 0xa1] {
+        // SAFETY: writing OCW1 (the interrupt mask) of a PIC only masks
+        // its lines; on machines without PICs the ports are unused.
+        unsafe { x86_64::instructions::port::Port::<u8>::new(port).write(0xff) };
+    }
 }
 
 const NAMES: [&str; 32] = [

@@ -5,6 +5,7 @@
 mod cpu;
 mod exit;
 mod guest;
+mod host_timer;
 mod hpet;
 mod interrupts;
 mod pvh;

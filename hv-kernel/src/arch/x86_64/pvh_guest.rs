@@ -9,6 +9,7 @@
 //! isa-debug-exit port for power-off.
 
 use super::guest::{Outcome, Stats, X86Guest};
+use super::host_timer::HostTimer;
 use super::hpet::Hpet;
 use super::svm::HostSvm;
 use super::test_guest::{ToConsole, COM1};
@@ -110,7 +111,12 @@ pub fn run(svm: &mut HostSvm, image: &[u8]) -> Result<(u32, Stats), String> {
         .insert(COM1, 8, Box::new(Uart16550::new(ToConsole)))
         .map_err(|e| format!("COM1: {e}"))?;
     match Hpet::start() {
-        Ok(clock) => guest.attach_lapic(clock)?,
+        Ok(clock) => {
+            let host_timer = HostTimer::start(&clock)
+                .map_err(|e| log::warn!("{e}: guests that spin without exits miss their timer"))
+                .ok();
+            guest.attach_lapic(clock, host_timer)?;
+        }
         Err(e) => log::warn!("{e}: the guest gets no local APIC"),
     }
     let disk = Disk {

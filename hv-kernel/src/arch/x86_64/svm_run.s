@@ -7,7 +7,11 @@
 # are unused). FS, GS, TR, LDTR and the syscall MSRs are switched with
 # VMSAVE/VMLOAD through the host VMCB, with GIF clear from before the
 # guest's are loaded until the host's are back, so nothing (not even an
-# NMI) runs on the host with the guest's TR.
+# NMI) runs on the host with the guest's TR. RFLAGS.IF is set across
+# VMRUN (GIF holds interrupts off meanwhile): with V_INTR_MASKING the
+# host's IF decides whether a physical interrupt stops the guest (an
+# INTR exit), and hv's host timer relies on that. hv itself runs with
+# interrupts off, so IF is cleared again before GIF is set.
 
 .section .text.hv_svm_run, "ax"
 .code64
@@ -23,6 +27,7 @@ hv_svm_run:
     push    %rsi                # host VMCB
 
     clgi
+    sti
     mov     %rsi, %rax
     vmsave  %rax                # the host's FS/GS/TR/LDTR/syscall MSRs
     mov     %rdi, %rax          # the guest VMCB: VMLOAD/VMRUN take RAX
@@ -67,6 +72,7 @@ hv_svm_run:
 
     pop     %rax                # host VMCB
     vmload  %rax
+    cli
     stgi
     pop     %rdx
     pop     %r15

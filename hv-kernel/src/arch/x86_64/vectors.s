@@ -69,6 +69,22 @@ exception_common:
 4:  hlt
     jmp     4b
 
+# The host timer's interrupt (host_timer.rs): acknowledge the APIC and
+# return; it only exists to make a running guest exit.
+.section .text.vectors, "ax"
+.global host_timer_stub
+host_timer_stub:
+    push    %rax
+    mov     $0xfee000b0, %eax           # the APIC's EOI register
+    movl    $0, (%rax)
+    pop     %rax
+    iretq
+
+# The APIC's spurious vector: no acknowledgement, just return.
+.global host_spurious_stub
+host_spurious_stub:
+    iretq
+
 # Stub addresses for the IDT, in vector order.
 .section .rodata.exception_stubs, "a"
 .balign 8
