@@ -147,7 +147,12 @@ pub fn for_qemu(archs: &[Arch]) -> Result<(), String> {
     let request = "QEMU is missing: install qemu-system-arm and qemu-system-x86 \
                    (on Debian bookworm from bookworm-backports: \
                    apt-get install -t bookworm-backports qemu-system-arm qemu-system-x86)";
-    install_qemu_packages(&missing, &["qemu-system-arm", "qemu-system-x86"], request)?;
+    install_packages(
+        "QEMU",
+        &missing,
+        &["qemu-system-arm", "qemu-system-x86"],
+        request,
+    )?;
     match archs.iter().map(|&a| qemu_binary(a)).find(|b| !on_path(b)) {
         Some(b) => Err(format!("{b} still missing after apt-get. {request}")),
         None => Ok(()),
@@ -164,21 +169,41 @@ pub fn for_qemu_user() -> Result<PathBuf, String> {
                    (on Debian bookworm from bookworm-backports: \
                    apt-get install --no-install-recommends -t bookworm-backports qemu-user)";
     if !on_path(BIN) {
-        install_qemu_packages(&[BIN], &["qemu-user"], request)?;
+        install_packages("QEMU", &[BIN], &["qemu-user"], request)?;
     }
     find_on_path(BIN).ok_or_else(|| format!("{BIN} still missing after apt-get. {request}"))
 }
 
-/// Install Debian's QEMU `packages` because `missing` were not found: as
-/// root on Debian (from bookworm-backports on bookworm: bookworm's own QEMU
-/// conflicts with the newer qemu-utils these machines carry, and the
-/// backports suite has a matching QEMU 10), otherwise fail with `request`.
-fn install_qemu_packages(missing: &[&str], packages: &[&str], request: &str) -> Result<(), String> {
+/// ACPICA's `iasl` (Debian's acpica-tools), which hv-sim's ACPI test
+/// disassembles hv's DSDT with: installed like [`for_qemu`], otherwise a
+/// one-line request.
+pub fn for_iasl() -> Result<(), String> {
+    const BIN: &str = "iasl";
+    let request = "iasl is missing: install Debian's acpica-tools                    (apt-get install --no-install-recommends acpica-tools)";
+    if !on_path(BIN) {
+        install_packages("acpica-tools", &[BIN], &["acpica-tools"], request)?;
+    }
+    find_on_path(BIN)
+        .map(|_| ())
+        .ok_or_else(|| format!("{BIN} still missing after apt-get. {request}"))
+}
+
+/// Install Debian's `packages` (`what`, for the log) because `missing`
+/// were not found: as root on Debian (from bookworm-backports on
+/// bookworm: bookworm's own QEMU conflicts with the newer qemu-utils these
+/// machines carry, and the backports suite has a matching QEMU 10; other
+/// packages come from bookworm itself), otherwise fail with `request`.
+fn install_packages(
+    what: &str,
+    missing: &[&str],
+    packages: &[&str],
+    request: &str,
+) -> Result<(), String> {
     if !Path::new("/etc/debian_version").exists() || !is_root() {
         return Err(format!("{} not found. {request}", missing.join(", ")));
     }
     println!(
-        "xtask: {} not found; installing QEMU with apt-get",
+        "xtask: {} not found; installing {what} with apt-get",
         missing.join(", ")
     );
     let codename = os_release_codename().unwrap_or_default();

@@ -286,6 +286,8 @@ pub fn test(args: &TestArgs) -> Result<(), String> {
     // builds a guest (a toolchain installed without the targets of
     // rust-toolchain.toml has none of them).
     prereq::rust_target(guest::GUEST_TRIPLE)?;
+    // hv-sim's ACPI test disassembles hv's DSDT with ACPICA.
+    prereq::for_iasl()?;
     println!("\n==> formatting");
     step(
         "cargo fmt --check",

@@ -1,6 +1,7 @@
 //! What a guest is given and what it asks of the hypervisor, independent of
 //! the home that runs it.
 
+pub mod acpi;
 pub mod bundle;
 pub mod fdt;
 pub mod loader;

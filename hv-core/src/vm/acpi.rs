@@ -1,0 +1,195 @@
+//! The ACPI tables of hv's x86 guest machine, built with rust-vmm's
+//! `acpi_tables` crate: RSDP → XSDT → FADT (hardware-reduced: sleep
+//! control/status and reset registers in I/O space, no legacy PM blocks)
+//! and MADT (a local APIC per vCPU, the IOAPIC); the FADT points at the
+//! DSDT, which describes each virtio-mmio transport (`LNRO0005`, its
+//! registers and interrupt, as Linux's virtio-mmio driver expects on
+//! ACPI machines) and the `\_S5` sleep type the guest writes to power
+//! off. Debian's x86 cloud kernel finds its devices and CPUs only there
+//! (no MP table, no virtio-mmio command-line devices).
+//!
+//! [`tables`] returns the bytes to place at one guest-physical address;
+//! the RSDP is their first 36 bytes (boot protocols pass its address:
+//! PVH's `rsdp_paddr`, Linux's `acpi_rsdp_addr`).
+
+use acpi_tables::aml;
+use acpi_tables::fadt::{FADTBuilder, Flags};
+use acpi_tables::gas::{AccessSize, AddressSpace, GAS};
+use acpi_tables::madt::{
+    EnabledStatus, IoApic, LocalInterruptController, ProcessorLocalApic, MADT,
+};
+use acpi_tables::rsdp::Rsdp;
+use acpi_tables::sdt::Sdt;
+use acpi_tables::xsdt::XSDT;
+use acpi_tables::Aml;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+const OEM_ID: [u8; 6] = *b"HVHVHV";
+const OEM_TABLE_ID: [u8; 8] = *b"HVX86MCH";
+const OEM_REVISION: u32 = 1;
+/// The `\_S5` sleep type (SLP_TYP) the guest writes to power off.
+pub const S5_SLEEP_TYPE: u8 = 5;
+/// Sleep control register bits: SLP_TYP (4:2) and SLP_EN (5).
+pub const SLP_TYP_SHIFT: u8 = 2;
+/// SLP_EN.
+pub const SLP_EN: u8 = 1 << 5;
+/// Size of one table header.
+const HEADER: u32 = 36;
+
+/// The machine the tables describe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct X86Machine {
+    /// vCPUs (APIC IDs 0..cpus).
+    pub cpus: u8,
+    /// The local APICs' physical base.
+    pub lapic_base: u32,
+    /// The IOAPIC: its ID, base address and first GSI.
+    pub ioapic_id: u8,
+    /// IOAPIC register base.
+    pub ioapic_base: u32,
+    /// GSI of the IOAPIC's first input.
+    pub ioapic_gsi_base: u32,
+    /// virtio-mmio transports: first base, stride, count, and the GSI of
+    /// the first (transport n has GSI `virtio_gsi_base + n`).
+    pub virtio_base: u32,
+    /// Distance between transports (and each one's size).
+    pub virtio_stride: u32,
+    /// Number of transports.
+    pub virtio_count: u32,
+    /// GSI of transport 0.
+    pub virtio_gsi_base: u32,
+    /// I/O port of the sleep control register (status at +1).
+    pub sleep_port: u16,
+    /// I/O port of the reset register, and the value that resets.
+    pub reset_port: u16,
+    /// The value written to `reset_port` to reset.
+    pub reset_value: u8,
+}
+
+fn io_gas(port: u16) -> GAS {
+    GAS::new(
+        AddressSpace::SystemIo,
+        8,
+        0,
+        AccessSize::ByteAccess,
+        u64::from(port),
+    )
+}
+
+/// The DSDT's AML: the virtio-mmio devices under `\_SB_` and `\_S5`.
+fn dsdt_aml(m: &X86Machine) -> Vec<u8> {
+    let mut devices: Vec<u8> = Vec::new();
+    for n in 0..m.virtio_count {
+        let base = m.virtio_base.wrapping_add(n.wrapping_mul(m.virtio_stride));
+        let gsi = m.virtio_gsi_base.wrapping_add(n);
+        // Four-character names: VR00 .. VRFF.
+        let name = format!("VR{:02X}", n & 0xff);
+        let hid = aml::Name::new("_HID".into(), &"LNRO0005");
+        let uid = aml::Name::new("_UID".into(), &n);
+        let mem = aml::Memory32Fixed::new(true, base, m.virtio_stride);
+        let irq = aml::Interrupt::new(true, true, false, false, gsi);
+        let crs_template = aml::ResourceTemplate::new(alloc::vec![&mem, &irq]);
+        let crs = aml::Name::new("_CRS".into(), &crs_template);
+        aml::Device::new(name.as_str().into(), alloc::vec![&hid, &uid, &crs])
+            .to_aml_bytes(&mut devices);
+    }
+    let mut out = Vec::new();
+    // Scope(\_SB_) { the devices }: the scope's body is raw AML.
+    let body = RawAml(&devices);
+    aml::Scope::new("\\_SB_".into(), alloc::vec![&body]).to_aml_bytes(&mut out);
+    let zero = 0u8;
+    let s5_type = S5_SLEEP_TYPE;
+    let s5 = aml::Package::new(alloc::vec![&s5_type, &zero]);
+    aml::Name::new("_S5_".into(), &s5).to_aml_bytes(&mut out);
+    out
+}
+
+/// Already-encoded AML, as an AML object.
+struct RawAml<'a>(&'a [u8]);
+
+impl Aml for RawAml<'_> {
+    fn to_aml_bytes(&self, sink: &mut dyn acpi_tables::AmlSink) {
+        sink.vec(self.0);
+    }
+}
+
+/// Why the tables could not be built.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AcpiError {
+    /// No vCPU, or an address that does not fit the tables' fields.
+    BadMachine(String),
+}
+
+/// The tables for `m`, to be placed at guest-physical `at` (16-byte
+/// aligned, below 4 GiB so 32-bit firmware fields could name it too):
+/// RSDP (36 bytes), XSDT, FADT, MADT, DSDT, each 16-byte aligned.
+pub fn tables(at: u64, m: &X86Machine) -> Result<Vec<u8>, AcpiError> {
+    if m.cpus == 0 {
+        return Err(AcpiError::BadMachine("no vCPU".into()));
+    }
+    if at % 16 != 0 || at.checked_add(0x1_0000).is_none_or(|e| e > 1 << 32) {
+        return Err(AcpiError::BadMachine(format!("tables at {at:#x}")));
+    }
+    let align = |v: usize| (v + 15) & !15;
+    // Build the tables that do not name others first, then lay out.
+    let mut dsdt = Sdt::new(*b"DSDT", HEADER, 6, OEM_ID, OEM_TABLE_ID, OEM_REVISION);
+    dsdt.append_slice(&dsdt_aml(m));
+    let mut madt = MADT::new(
+        OEM_ID,
+        OEM_TABLE_ID,
+        OEM_REVISION,
+        LocalInterruptController::Address(m.lapic_base),
+    );
+    for id in 0..m.cpus {
+        madt.add_structure(ProcessorLocalApic::new(id, id, EnabledStatus::Enabled));
+    }
+    madt.add_structure(IoApic::new(m.ioapic_id, m.ioapic_base, m.ioapic_gsi_base));
+    let mut madt_bytes = Vec::new();
+    madt.to_aml_bytes(&mut madt_bytes);
+
+    let rsdp_off = 0usize;
+    let xsdt_off = align(rsdp_off + Rsdp::len());
+    // XSDT: header + 2 entries (FADT, MADT).
+    let xsdt_len = HEADER as usize + 2 * 8;
+    let fadt_off = align(xsdt_off + xsdt_len);
+    let madt_off = align(fadt_off + acpi_tables::fadt::FADT::len());
+    let dsdt_off = align(madt_off + madt_bytes.len());
+    let addr = |off: usize| at + off as u64;
+
+    let mut fadt = FADTBuilder::new(OEM_ID, OEM_TABLE_ID, OEM_REVISION)
+        .dsdt_64(addr(dsdt_off))
+        .flag(Flags::HwReducedAcpi)
+        .flag(Flags::ResetRegSup);
+    fadt.sleep_control_reg = io_gas(m.sleep_port);
+    fadt.sleep_status_reg = io_gas(m.sleep_port.wrapping_add(1));
+    fadt.reset_reg = io_gas(m.reset_port);
+    fadt.reset_value = m.reset_value;
+    let mut fadt_bytes = Vec::new();
+    fadt.finalize().to_aml_bytes(&mut fadt_bytes);
+
+    let mut xsdt = XSDT::new(OEM_ID, OEM_TABLE_ID, OEM_REVISION);
+    xsdt.add_entry(addr(fadt_off));
+    xsdt.add_entry(addr(madt_off));
+    let mut xsdt_bytes = Vec::new();
+    xsdt.to_aml_bytes(&mut xsdt_bytes);
+    let mut rsdp_bytes = Vec::new();
+    Rsdp::new(OEM_ID, addr(xsdt_off)).to_aml_bytes(&mut rsdp_bytes);
+
+    let mut out = Vec::new();
+    for (off, bytes) in [
+        (rsdp_off, rsdp_bytes.as_slice()),
+        (xsdt_off, xsdt_bytes.as_slice()),
+        (fadt_off, fadt_bytes.as_slice()),
+        (madt_off, madt_bytes.as_slice()),
+        (dsdt_off, dsdt.as_slice()),
+    ] {
+        out.resize(off, 0);
+        out.extend_from_slice(bytes);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;
