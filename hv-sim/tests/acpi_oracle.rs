@@ -16,23 +16,6 @@ use std::sync::Arc;
 /// Where the tables go in guest memory.
 const AT: usize = 0xe_0000;
 
-fn machine(cpus: u8) -> X86Machine {
-    X86Machine {
-        cpus,
-        lapic_base: 0xfee0_0000,
-        ioapic_id: 0,
-        ioapic_base: 0xfec0_0000,
-        ioapic_gsi_base: 0,
-        virtio_base: 0xfeb0_0000,
-        virtio_stride: 0x200,
-        virtio_count: 24,
-        virtio_gsi_base: 16,
-        sleep_port: 0x600,
-        reset_port: 0x602,
-        reset_value: 1,
-    }
-}
-
 /// "Physical memory": the tables, 8-byte aligned, at `AT`.
 #[derive(Clone)]
 struct Memory(Arc<Vec<u64>>);
@@ -72,7 +55,7 @@ fn memory(bytes: &[u8]) -> Memory {
 #[test]
 fn acpi_crate_reads_rsdp_xsdt_fadt_and_madt() {
     for cpus in [1u8, 2, 8] {
-        let bytes = tables(AT as u64, &machine(cpus)).expect("tables");
+        let bytes = tables(AT as u64, &X86Machine::hv_machine(cpus)).expect("tables");
         // SAFETY: AT holds an RSDP (the first 36 bytes) in the memory the
         // handler maps.
         let acpi = unsafe { AcpiTables::from_rsdp(memory(&bytes), AT) }.expect("parses");
@@ -113,7 +96,7 @@ fn acpi_crate_reads_rsdp_xsdt_fadt_and_madt() {
 /// virtio-mmio HID, its window and its interrupt, and \_S5 says 5.
 #[test]
 fn iasl_disassembles_the_dsdt() {
-    let bytes = tables(AT as u64, &machine(1)).expect("tables");
+    let bytes = tables(AT as u64, &X86Machine::hv_machine(1)).expect("tables");
     let memory = memory(&bytes);
     // SAFETY: as above.
     let acpi = unsafe { AcpiTables::from_rsdp(memory, AT) }.expect("parses");

@@ -68,6 +68,30 @@ pub struct X86Machine {
     pub reset_value: u8,
 }
 
+impl X86Machine {
+    /// hv's x86 guest machine with `cpus` vCPUs: QEMU microvm's layout
+    /// (LAPIC at 0xfee00000, IOAPIC 0 at 0xfec00000 from GSI 0, 24
+    /// virtio-mmio transports of 0x200 bytes at 0xfeb00000 on GSIs 16..39)
+    /// plus the sleep registers at port 0x600 and the reset register at
+    /// 0x602 (value 1).
+    pub const fn hv_machine(cpus: u8) -> X86Machine {
+        X86Machine {
+            cpus,
+            lapic_base: 0xfee0_0000,
+            ioapic_id: 0,
+            ioapic_base: 0xfec0_0000,
+            ioapic_gsi_base: 0,
+            virtio_base: 0xfeb0_0000,
+            virtio_stride: 0x200,
+            virtio_count: 24,
+            virtio_gsi_base: 16,
+            sleep_port: 0x600,
+            reset_port: 0x602,
+            reset_value: 1,
+        }
+    }
+}
+
 fn io_gas(port: u16) -> GAS {
     GAS::new(
         AddressSpace::SystemIo,

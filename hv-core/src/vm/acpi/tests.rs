@@ -1,23 +1,5 @@
 use super::*;
 
-/// microvm's layout, as hv's x86 machine uses it.
-fn machine(cpus: u8) -> X86Machine {
-    X86Machine {
-        cpus,
-        lapic_base: 0xfee0_0000,
-        ioapic_id: 0,
-        ioapic_base: 0xfec0_0000,
-        ioapic_gsi_base: 0,
-        virtio_base: 0xfeb0_0000,
-        virtio_stride: 0x200,
-        virtio_count: 24,
-        virtio_gsi_base: 16,
-        sleep_port: 0x600,
-        reset_port: 0x602,
-        reset_value: 1,
-    }
-}
-
 const AT: u64 = 0xe_0000;
 
 fn u32_at(b: &[u8], o: usize) -> u32 {
@@ -41,7 +23,7 @@ fn sums_to_zero(t: &[u8]) -> bool {
 
 #[test]
 fn the_chain_from_rsdp_to_dsdt_holds_together() {
-    let b = tables(AT, &machine(2)).unwrap();
+    let b = tables(AT, &X86Machine::hv_machine(2)).unwrap();
     assert_eq!(&b[..8], b"RSD PTR ");
     assert!(sums_to_zero(&b[..20]), "RSDP checksum");
     assert!(sums_to_zero(&b[..36]), "RSDP extended checksum");
@@ -65,7 +47,7 @@ fn the_chain_from_rsdp_to_dsdt_holds_together() {
 
 #[test]
 fn madt_lists_every_cpu_and_the_ioapic() {
-    let b = tables(AT, &machine(3)).unwrap();
+    let b = tables(AT, &X86Machine::hv_machine(3)).unwrap();
     let xsdt = table(&b, u64_at(&b, 24));
     let madt = table(&b, u64_at(xsdt, 44));
     assert_eq!(u32_at(madt, 36), 0xfee0_0000);
@@ -91,7 +73,7 @@ fn madt_lists_every_cpu_and_the_ioapic() {
 
 #[test]
 fn dsdt_describes_each_virtio_transport_and_s5() {
-    let b = tables(AT, &machine(1)).unwrap();
+    let b = tables(AT, &X86Machine::hv_machine(1)).unwrap();
     let xsdt = table(&b, u64_at(&b, 24));
     let fadt = table(&b, u64_at(xsdt, 36));
     let dsdt = table(&b, u64_at(fadt, 140));
@@ -110,7 +92,7 @@ fn dsdt_describes_each_virtio_transport_and_s5() {
 
 #[test]
 fn bad_machines_are_refused() {
-    assert!(tables(AT, &machine(0)).is_err());
-    assert!(tables(AT + 4, &machine(1)).is_err());
-    assert!(tables(0xffff_f000, &machine(1)).is_err());
+    assert!(tables(AT, &X86Machine::hv_machine(0)).is_err());
+    assert!(tables(AT + 4, &X86Machine::hv_machine(1)).is_err());
+    assert!(tables(0xffff_f000, &X86Machine::hv_machine(1)).is_err());
 }

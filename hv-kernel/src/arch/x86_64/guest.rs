@@ -14,13 +14,15 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec;
 use core::arch::x86_64::__cpuid_count;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::cell::UnsafeCell;
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use hv_core::arch::x86_64::mmio_insn::{self, CpuMode, MmioAccess, Regs, Segment, MAX_LEN};
 use hv_core::arch::x86_64::svm::{
     self, ctrl, event_inj, misc1, misc2, save, EventKind, Exit, IoExit, Seg, Vmcb,
 };
 use hv_core::devices::lapic::Lapic;
-use hv_core::mem::{GuestMemory, GuestRam};
+use hv_core::mem::{GuestMemory, GuestRam, RamRegion};
 use hv_core::mmio::{AccessWidth, BusError, MmioBus, MmioDevice};
 use hv_core::paging::x86_64::Npt;
 use hv_core::paging::{self, Attrs, PageTable};
@@ -47,6 +49,42 @@ pub const LAPIC_BASE: u64 = 0xfee0_0000;
 const LAPIC_SIZE: u64 = 0x1000;
 /// The isa-debug-exit port QEMU and hv put at 0xf4.
 pub const DEBUG_EXIT_PORT: u16 = 0xf4;
+
+/// A static, 2 MiB-aligned area of guest RAM (guest-physical 0 up), handed
+/// to one guest: hv allocates no guest RAM from the host's memory map yet.
+#[repr(C, align(0x200000))]
+pub struct StaticRam<const N: usize> {
+    bytes: UnsafeCell<[u8; N]>,
+    taken: AtomicBool,
+}
+
+// SAFETY: the area is handed to one GuestRam, once (guarded by `taken`),
+// and reached only through it and by the guest.
+unsafe impl<const N: usize> Sync for StaticRam<N> {}
+
+impl<const N: usize> StaticRam<N> {
+    /// An area of `N` bytes (BSS, zero).
+    pub const fn new() -> Self {
+        StaticRam {
+            bytes: UnsafeCell::new([0; N]),
+            taken: AtomicBool::new(false),
+        }
+    }
+
+    /// The area as guest RAM at guest-physical 0, and its host physical
+    /// address; `None` after the first call.
+    pub fn take(&'static self) -> Option<(GuestRam, u64)> {
+        if self.taken.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        let host = NonNull::new(self.bytes.get().cast::<u8>())?;
+        // SAFETY: the area is static, N bytes, 2 MiB aligned, and from
+        // here on only reached through this GuestRam and by the guest
+        // (`taken` makes this the only call that gets here).
+        let region = unsafe { RamRegion::from_host(GuestAddress(0), N as u64, host) }.ok()?;
+        Some((GuestRam::new(vec![region]).ok()?, host.as_ptr() as u64))
+    }
+}
 
 /// A page of an I/O or MSR permission map.
 #[derive(Clone)]

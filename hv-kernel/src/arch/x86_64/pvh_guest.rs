@@ -8,7 +8,7 @@
 //! first (the `virtio` crate's VirtioBlock, as on AArch64), and the
 //! isa-debug-exit port for power-off.
 
-use super::guest::{Outcome, Stats, X86Guest};
+use super::guest::{Outcome, StaticRam, Stats, X86Guest};
 use super::host_timer::HostTimer;
 use super::hpet::Hpet;
 use super::svm::HostSvm;
@@ -17,11 +17,8 @@ use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec;
-use core::cell::UnsafeCell;
-use core::ptr::NonNull;
-use core::sync::atomic::{AtomicBool, Ordering};
 use hv_core::devices::uart16550::Uart16550;
-use hv_core::mem::{GuestMemory, GuestRam, RamRegion};
+use hv_core::mem::GuestMemory;
 use hv_core::vm::loader;
 use hv_core::vm::pvh::{self, MemmapEntry, E820_RAM};
 use hv_core::GuestAddress;
@@ -50,34 +47,14 @@ pub const GUEST_PASS: u32 = 0x10;
 /// A guest that needs more exits than this is stuck.
 const MAX_EXITS: u32 = 1_000_000;
 
-#[repr(C, align(0x200000))]
-struct Ram(UnsafeCell<[u8; RAM_SIZE]>);
-
-// SAFETY: the area is handed to one GuestRam, once (guarded by TAKEN),
-// and reached only through it and by the guest.
-unsafe impl Sync for Ram {}
-
-static RAM: Ram = Ram(UnsafeCell::new([0; RAM_SIZE]));
-static TAKEN: AtomicBool = AtomicBool::new(false);
-
-fn take_ram() -> Option<(GuestRam, u64)> {
-    if TAKEN.swap(true, Ordering::AcqRel) {
-        return None;
-    }
-    let host = NonNull::new(RAM.0.get().cast::<u8>())?;
-    // SAFETY: the area is static, RAM_SIZE bytes, 2 MiB aligned, and from
-    // here on only reached through this GuestRam and by the guest (TAKEN
-    // makes this the only call that gets here).
-    let region = unsafe { RamRegion::from_host(GuestAddress(0), RAM_SIZE as u64, host) }.ok()?;
-    Some((GuestRam::new(vec![region]).ok()?, host.as_ptr() as u64))
-}
+static RAM: StaticRam<RAM_SIZE> = StaticRam::new();
 
 /// Boot `image` and run it until it powers off through debug-exit;
 /// returns the value it wrote there.
 pub fn run(svm: &mut HostSvm, image: &[u8]) -> Result<(u32, Stats), String> {
     let layout =
         loader::layout_pvh(image, RAM_SIZE as u64).map_err(|e| format!("the guest image: {e}"))?;
-    let (ram, ram_pa) = take_ram().ok_or("the PVH guest's RAM is already in use")?;
+    let (ram, ram_pa) = RAM.take().ok_or("the PVH guest's RAM is already in use")?;
     for s in &layout.segments {
         ram.write(s.addr, s.data)
             .and_then(|()| {

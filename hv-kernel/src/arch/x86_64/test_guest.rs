@@ -3,21 +3,17 @@
 //! emulation through hv-core's instruction decoder end to end, before
 //! the x86 image runs real guests.
 
-use super::guest::{Outcome, Stats, X86Guest};
+use super::guest::{Outcome, StaticRam, Stats, X86Guest};
 use super::svm::HostSvm;
 use crate::console;
 use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
-use alloc::vec;
 use alloc::vec::Vec;
-use core::cell::UnsafeCell;
-use core::ptr::NonNull;
-use core::sync::atomic::{AtomicBool, Ordering};
 use hv_core::devices::pl011::CharSink;
 use hv_core::devices::uart16550::Uart16550;
-use hv_core::mem::{GuestMemory, GuestRam, RamRegion};
+use hv_core::mem::GuestMemory;
 use hv_core::mmio::{AccessWidth, MmioDevice};
 use hv_core::GuestAddress;
 
@@ -43,15 +39,7 @@ const REPORT_PORT: u16 = 0xf0;
 /// The guest needs a few dozen exits; a loop is a failure.
 const MAX_EXITS: u32 = 10_000;
 
-#[repr(C, align(0x200000))]
-struct Ram(UnsafeCell<[u8; RAM_SIZE]>);
-
-// SAFETY: the area is handed to one GuestRam, once (guarded by TAKEN),
-// and reached only through it and by the guest.
-unsafe impl Sync for Ram {}
-
-static RAM: Ram = Ram(UnsafeCell::new([0; RAM_SIZE]));
-static TAKEN: AtomicBool = AtomicBool::new(false);
+static RAM: StaticRam<RAM_SIZE> = StaticRam::new();
 
 /// What the test guest did.
 #[derive(Debug, Default)]
@@ -71,19 +59,6 @@ fn guest_code() -> &'static [u8] {
         let end = core::ptr::addr_of!(hv_test_guest_end);
         core::slice::from_raw_parts(start, end.offset_from(start) as usize)
     }
-}
-
-/// The guest's RAM, and its physical address; `None` after the first call.
-fn take_ram() -> Option<(GuestRam, u64)> {
-    if TAKEN.swap(true, Ordering::AcqRel) {
-        return None;
-    }
-    let host = NonNull::new(RAM.0.get().cast::<u8>())?;
-    // SAFETY: the area is static, RAM_SIZE bytes, 2 MiB aligned, and from
-    // here on only reached through this GuestRam and by the guest (TAKEN
-    // makes this the only call that gets here).
-    let region = unsafe { RamRegion::from_host(GuestAddress(0), RAM_SIZE as u64, host) }.ok()?;
-    Some((GuestRam::new(vec![region]).ok()?, host.as_ptr() as u64))
 }
 
 /// A guest's UART output, onto hv's console.
@@ -134,7 +109,7 @@ impl MmioDevice for Scratch {
 
 /// Run the test guest to its HLT.
 pub fn run(svm: &mut HostSvm) -> Result<Report, String> {
-    let (ram, ram_pa) = take_ram().ok_or("the test guest's RAM is already in use")?;
+    let (ram, ram_pa) = RAM.take().ok_or("the test guest's RAM is already in use")?;
     ram.write(GuestAddress(LOAD), guest_code())
         .map_err(|e| format!("loading the test guest: {e:?}"))?;
     let mut guest = X86Guest::new(ram, ram_pa, RAM_SIZE as u64, LOAD, 0)?;
