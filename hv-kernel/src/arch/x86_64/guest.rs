@@ -600,6 +600,15 @@ impl X86Guest {
     }
 }
 
+impl Drop for X86Guest {
+    /// A guest that is gone has no timer for the host to keep.
+    fn drop(&mut self) {
+        if let Some(t) = self.irq.as_ref().and_then(|i| i.host_timer) {
+            t.disarm();
+        }
+    }
+}
+
 /// A VMCB for a guest entering 32-bit flat protected mode with paging
 /// off (the PVH entry state), nested paging with `npt_root`, every I/O
 /// port, MSR, HLT, CPUID and interrupt intercepted.
