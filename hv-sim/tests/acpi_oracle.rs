@@ -88,7 +88,7 @@ fn acpi_crate_reads_rsdp_xsdt_fadt_and_madt() {
         }
         let want: Vec<(u8, u8, u32)> = (0..cpus).map(|i| (i, i, 1)).collect();
         assert_eq!(lapics, want);
-        assert_eq!(ioapics, [(0xfec0_0000, 0)]);
+        assert_eq!(ioapics, [(0xfec0_0000, 0), (0xfec1_0000, 24)]);
     }
 }
 
@@ -126,7 +126,13 @@ fn iasl_disassembles_the_dsdt() {
     );
     assert!(dsl.contains("Device (VR17)"), "{dsl}");
     assert!(dsl.contains("0xFEB02E00,         // Address Base"), "{dsl}");
-    assert!(dsl.contains("0x00000027,"), "slot 23's GSI 39: {dsl}");
+    assert!(dsl.contains("0x0000002F,"), "slot 23's GSI 47: {dsl}");
+    assert_eq!(
+        dsl.matches("Interrupt (ResourceConsumer, Level, ActiveHigh, Exclusive")
+            .count(),
+        24,
+        "{dsl}"
+    );
     assert!(dsl.contains("Name (_S5, Package (0x02)"), "{dsl}");
     assert!(dsl.contains("0x05,"), "{dsl}");
 }

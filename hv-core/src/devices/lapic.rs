@@ -7,8 +7,10 @@
 //! [`Lapic::next_deadline`], takes [`Lapic::pending_vector`] when the
 //! guest can take an interrupt and confirms it with [`Lapic::acknowledge`]
 //! (IRR to ISR, as the CPU does when it vectors), routes the IPIs that
-//! [`Lapic::take_ipi`] hands out, and delivers external interrupts (from
-//! the IOAPIC) with [`Lapic::raise`]. The timer counts at 1 GHz before the
+//! [`Lapic::take_ipi`] hands out, delivers external interrupts (from
+//! the IOAPIC) with [`Lapic::raise`], and passes the EOIs of
+//! level-triggered ones back with [`Lapic::take_level_eoi`]. The timer
+//! counts at 1 GHz before the
 //! divider (one tick per nanosecond, as KVM's APIC bus clock); TSC-deadline
 //! mode is not offered (CPUID hides it), so its mode encoding acts as
 //! one-shot. Registers are 32 bits wide at 16-byte offsets: other widths
@@ -114,6 +116,9 @@ pub struct Lapic {
     timer_start: Option<u64>,
     now: u64,
     ipis: Deque<Ipi, IPI_QUEUE>,
+    /// Level-triggered vectors the guest ended (EOI), for the home to
+    /// pass to the I/O APIC.
+    level_eois: Deque<u8, IPI_QUEUE>,
 }
 
 impl Lapic {
@@ -139,6 +144,7 @@ impl Lapic {
             timer_start: None,
             now: 0,
             ipis: Deque::new(),
+            level_eois: Deque::new(),
         }
     }
 
@@ -252,6 +258,12 @@ impl Lapic {
         (period != 0).then(|| start.saturating_add(period))
     }
 
+    /// The next level-triggered vector the guest ended, for the I/O APIC
+    /// ([`super::ioapic::IoApic::eoi`]).
+    pub fn take_level_eoi(&mut self) -> Option<u8> {
+        self.level_eois.pop_front()
+    }
+
     /// The next IPI for the home to route.
     pub fn take_ipi(&mut self) -> Option<Ipi> {
         self.ipis.pop_front()
@@ -338,6 +350,11 @@ impl Lapic {
             reg::EOI => {
                 if let Some(vector) = Self::highest(&self.isr) {
                     Self::clear_bit(&mut self.isr, vector);
+                    // A level-triggered one is broadcast to the I/O APIC.
+                    if self.tmr[usize::from(vector >> 5)] & (1 << (vector & 31)) != 0 {
+                        Self::clear_bit(&mut self.tmr, vector);
+                        let _ = self.level_eois.push_back(vector);
+                    }
                 }
             }
             reg::LDR => self.ldr = v & 0xff00_0000,
@@ -581,6 +598,21 @@ mod tests {
         }
         a.write(reg::ESR, W, 0);
         assert_eq!(a.read(reg::ESR, W), u64::from(ESR_SEND_ILLEGAL));
+    }
+
+    #[test]
+    fn eoi_of_a_level_triggered_vector_is_reported_once() {
+        let mut a = enabled();
+        a.raise(0x50, true);
+        a.raise(0x40, false);
+        for _ in 0..2 {
+            let v = a.pending_vector().unwrap();
+            a.acknowledge(v);
+            a.write(reg::EOI, W, 0);
+        }
+        assert_eq!(a.take_level_eoi(), Some(0x50));
+        assert_eq!(a.take_level_eoi(), None, "the edge one is not");
+        assert_eq!(a.read(reg::TMR + 0x20, W), 0);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod gicv3;
 pub mod gicv3_cpuif;
+pub mod ioapic;
 pub mod irq_line;
 pub mod lapic;
 pub mod pl011;

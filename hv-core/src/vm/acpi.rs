@@ -1,7 +1,7 @@
 //! The ACPI tables of hv's x86 guest machine, built with rust-vmm's
 //! `acpi_tables` crate: RSDP → XSDT → FADT (hardware-reduced: sleep
 //! control/status and reset registers in I/O space, no legacy PM blocks)
-//! and MADT (a local APIC per vCPU, the IOAPIC); the FADT points at the
+//! and MADT (a local APIC per vCPU, the I/O APICs); the FADT points at the
 //! DSDT, which describes each virtio-mmio transport (`LNRO0005`, its
 //! registers and interrupt, as Linux's virtio-mmio driver expects on
 //! ACPI machines) and the `\_S5` sleep type the guest writes to power
@@ -45,12 +45,9 @@ pub struct X86Machine {
     pub cpus: u8,
     /// The local APICs' physical base.
     pub lapic_base: u32,
-    /// The IOAPIC: its ID, base address and first GSI.
-    pub ioapic_id: u8,
-    /// IOAPIC register base.
-    pub ioapic_base: u32,
-    /// GSI of the IOAPIC's first input.
-    pub ioapic_gsi_base: u32,
+    /// The I/O APICs (24 inputs each): register base and first GSI; the
+    /// second is absent when its base is 0.
+    pub ioapics: [IoApicAt; 2],
     /// virtio-mmio transports: first base, stride, count, and the GSI of
     /// the first (transport n has GSI `virtio_gsi_base + n`).
     pub virtio_base: u32,
@@ -68,23 +65,40 @@ pub struct X86Machine {
     pub reset_value: u8,
 }
 
+/// Where an I/O APIC is and which GSIs it takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IoApicAt {
+    /// Register base (0: absent).
+    pub base: u32,
+    /// GSI of its first input.
+    pub gsi_base: u32,
+}
+
 impl X86Machine {
     /// hv's x86 guest machine with `cpus` vCPUs: QEMU microvm's layout
-    /// (LAPIC at 0xfee00000, IOAPIC 0 at 0xfec00000 from GSI 0, 24
-    /// virtio-mmio transports of 0x200 bytes at 0xfeb00000 on GSIs 16..39)
-    /// plus the sleep registers at port 0x600 and the reset register at
-    /// 0x602 (value 1).
+    /// (LAPIC at 0xfee00000; I/O APICs at 0xfec00000 for GSIs 0-23 and
+    /// 0xfec10000 for GSIs 24-47; 24 virtio-mmio transports of 0x200 bytes
+    /// at 0xfeb00000 on GSIs 24..47, measured on QEMU 10) plus the sleep
+    /// registers at port
+    /// 0x600 and the reset register at 0x602 (value 1).
     pub const fn hv_machine(cpus: u8) -> X86Machine {
         X86Machine {
             cpus,
             lapic_base: 0xfee0_0000,
-            ioapic_id: 0,
-            ioapic_base: 0xfec0_0000,
-            ioapic_gsi_base: 0,
+            ioapics: [
+                IoApicAt {
+                    base: 0xfec0_0000,
+                    gsi_base: 0,
+                },
+                IoApicAt {
+                    base: 0xfec1_0000,
+                    gsi_base: 24,
+                },
+            ],
             virtio_base: 0xfeb0_0000,
             virtio_stride: 0x200,
             virtio_count: 24,
-            virtio_gsi_base: 16,
+            virtio_gsi_base: 24,
             sleep_port: 0x600,
             reset_port: 0x602,
             reset_value: 1,
@@ -113,7 +127,9 @@ fn dsdt_aml(m: &X86Machine) -> Vec<u8> {
         let hid = aml::Name::new("_HID".into(), &"LNRO0005");
         let uid = aml::Name::new("_UID".into(), &n);
         let mem = aml::Memory32Fixed::new(true, base, m.virtio_stride);
-        let irq = aml::Interrupt::new(true, true, false, false, gsi);
+        // Level-triggered, active high: a transport's line stays up until
+        // the driver acknowledges (as QEMU's microvm describes it).
+        let irq = aml::Interrupt::new(true, false, false, false, gsi);
         let crs_template = aml::ResourceTemplate::new(alloc::vec![&mem, &irq]);
         let crs = aml::Name::new("_CRS".into(), &crs_template);
         aml::Device::new(name.as_str().into(), alloc::vec![&hid, &uid, &crs])
@@ -169,7 +185,9 @@ pub fn tables(at: u64, m: &X86Machine) -> Result<Vec<u8>, AcpiError> {
     for id in 0..m.cpus {
         madt.add_structure(ProcessorLocalApic::new(id, id, EnabledStatus::Enabled));
     }
-    madt.add_structure(IoApic::new(m.ioapic_id, m.ioapic_base, m.ioapic_gsi_base));
+    for (id, io) in (0u8..).zip(m.ioapics.iter().filter(|io| io.base != 0)) {
+        madt.add_structure(IoApic::new(id, io.base, io.gsi_base));
+    }
     let mut madt_bytes = Vec::new();
     madt.to_aml_bytes(&mut madt_bytes);
 

@@ -61,14 +61,15 @@ fn madt_lists_every_cpu_and_the_ioapic() {
                 cpus += 1;
             }
             1 => {
-                assert_eq!(u32_at(madt, at + 4), 0xfec0_0000);
+                let want = [(0xfec0_0000, 0), (0xfec1_0000, 24)][ioapics];
+                assert_eq!((u32_at(madt, at + 4), u32_at(madt, at + 8)), want);
                 ioapics += 1;
             }
             other => panic!("unexpected MADT entry type {other}"),
         }
         at += len;
     }
-    assert_eq!((cpus, ioapics), (3, 1));
+    assert_eq!((cpus, ioapics), (3, 2));
 }
 
 #[test]
@@ -85,8 +86,8 @@ fn dsdt_describes_each_virtio_transport_and_s5() {
     // Memory32Fixed (0x86) of slot 1: base 0xfeb00200, length 0x200.
     let mem1 = [0x86, 9, 0, 1, 0x00, 0x02, 0xb0, 0xfe, 0x00, 0x02, 0, 0];
     assert_eq!(count(&mem1), 1);
-    // Its extended interrupt (0x89): consumer, edge, GSI 17.
-    let irq1 = [0x89, 6, 0, 0x03, 1, 17, 0, 0, 0];
+    // Its extended interrupt (0x89): consumer, level, active high, GSI 25.
+    let irq1 = [0x89, 6, 0, 0x01, 1, 25, 0, 0, 0];
     assert_eq!(count(&irq1), 1);
 }
 

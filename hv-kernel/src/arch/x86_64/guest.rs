@@ -13,6 +13,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec;
+use alloc::vec::Vec;
 use core::arch::x86_64::__cpuid_count;
 use core::cell::UnsafeCell;
 use core::ptr::NonNull;
@@ -21,6 +22,7 @@ use hv_core::arch::x86_64::mmio_insn::{self, CpuMode, MmioAccess, Regs, Segment,
 use hv_core::arch::x86_64::svm::{
     self, ctrl, event_inj, misc1, misc2, save, EventKind, Exit, IoExit, Seg, Vmcb,
 };
+use hv_core::devices::ioapic::IoApic;
 use hv_core::devices::lapic::Lapic;
 use hv_core::mem::{GuestMemory, GuestRam, RamRegion};
 use hv_core::mmio::{AccessWidth, BusError, MmioBus, MmioDevice};
@@ -47,6 +49,11 @@ const EVENT_TYPE: u64 = 7 << 8;
 /// Where the local APIC is (xAPIC default base) and its size.
 pub const LAPIC_BASE: u64 = 0xfee0_0000;
 const LAPIC_SIZE: u64 = 0x1000;
+/// The I/O APICs (microvm's two): register bases, 24 inputs each, the
+/// second taking GSIs 24-47.
+const IOAPIC_BASES: [u64; 2] = [0xfec0_0000, 0xfec1_0000];
+const IOAPIC_PINS: usize = 24;
+const IOAPIC_SIZE: u64 = 0x1000;
 /// The isa-debug-exit port QEMU and hv put at 0xf4.
 pub const DEBUG_EXIT_PORT: u16 = 0xf4;
 
@@ -131,11 +138,13 @@ pub struct Stats {
 
 /// The guest's local APIC, shared by its MMIO window and the exit loop.
 type SharedLapic = Arc<spin::Mutex<Lapic>>;
+/// An I/O APIC, likewise.
+type SharedIoApic = Arc<spin::Mutex<IoApic<IOAPIC_PINS>>>;
 
-/// The APIC's registers on the MMIO bus.
-struct LapicOnBus(SharedLapic);
+/// A device model shared with the exit loop, on the MMIO bus.
+struct Shared<D>(Arc<spin::Mutex<D>>);
 
-impl MmioDevice for LapicOnBus {
+impl<D: MmioDevice> MmioDevice for Shared<D> {
     fn read(&mut self, offset: u64, width: AccessWidth) -> u64 {
         self.0.lock().read(offset, width)
     }
@@ -149,6 +158,9 @@ impl MmioDevice for LapicOnBus {
 /// makes a guest that runs without exits stop when its timer is due.
 struct Interrupts {
     lapic: SharedLapic,
+    ioapics: [SharedIoApic; 2],
+    /// Device interrupt lines: the device's MMIO base and its GSI.
+    lines: Vec<(GuestAddress, u32)>,
     clock: Hpet,
     host_timer: Option<HostTimer>,
     /// The vector last injected as an external interrupt: an exit during
@@ -246,8 +258,9 @@ impl X86Guest {
         })
     }
 
-    /// Give the guest a local APIC (ID 0) at its default base, its timer
-    /// running on `clock`: hv then injects its interrupts, and with
+    /// Give the guest a local APIC (ID 0) at its default base and
+    /// microvm's two I/O APICs, the APIC's timer running on `clock`: hv
+    /// then injects their interrupts, and with
     /// `host_timer` also stops a guest that runs past its timer's deadline
     /// without exits.
     pub fn attach_lapic(
@@ -260,16 +273,36 @@ impl X86Guest {
             .insert(
                 GuestAddress(LAPIC_BASE),
                 LAPIC_SIZE,
-                Box::new(LapicOnBus(lapic.clone())),
+                Box::new(Shared(lapic.clone())),
             )
             .map_err(|e| format!("local APIC: {e}"))?;
+        let ioapics = [0u8, 1].map(|id| Arc::new(spin::Mutex::new(IoApic::new(id))));
+        for (ioapic, base) in ioapics.iter().zip(IOAPIC_BASES) {
+            self.mmio
+                .insert(
+                    GuestAddress(base),
+                    IOAPIC_SIZE,
+                    Box::new(Shared(ioapic.clone())),
+                )
+                .map_err(|e| format!("I/O APIC: {e}"))?;
+        }
         self.irq = Some(Interrupts {
             lapic,
+            ioapics,
+            lines: Vec::new(),
             clock,
             host_timer,
             last_irq: None,
         });
         Ok(())
+    }
+
+    /// The interrupt line of the device at `base` on the MMIO bus drives
+    /// `gsi` (after [`X86Guest::attach_lapic`]; GSIs past 47 are ignored).
+    pub fn connect_line(&mut self, base: GuestAddress, gsi: u32) {
+        if let Some(irq) = self.irq.as_mut() {
+            irq.lines.push((base, gsi));
+        }
     }
 
     /// The guest's RAM (for devices that DMA into it).
@@ -341,6 +374,32 @@ impl X86Guest {
         };
         let mut lapic = irq.lapic.lock();
         lapic.advance_to(irq.clock.now_ns());
+        // Level-triggered EOIs back to the I/O APICs, device lines in,
+        // what they deliver to the local APIC.
+        while let Some(v) = lapic.take_level_eoi() {
+            for io in &irq.ioapics {
+                io.lock().eoi(v);
+            }
+        }
+        for &(base, gsi) in &irq.lines {
+            let level = self.mmio.interrupt_level_at(base).is_some_and(|(_, l)| l);
+            let pin = gsi as usize;
+            if let Some(io) = irq.ioapics.get(pin / IOAPIC_PINS) {
+                io.lock().set_level(pin % IOAPIC_PINS, level);
+            }
+        }
+        for io in &irq.ioapics {
+            let mut io = io.lock();
+            while let Some(d) = io.take_delivery() {
+                // Fixed and lowest-priority to the one vCPU; NMI, SMI,
+                // INIT and ExtINT routings are not offered yet.
+                if d.mode <= 1 {
+                    lapic.raise(d.vector, d.level);
+                } else {
+                    log::debug!("x86 guest: I/O APIC delivery mode {} ignored", d.mode);
+                }
+            }
+        }
         let Some(vector) = lapic.pending_vector() else {
             return;
         };

@@ -32,13 +32,12 @@ const RAM_SIZE: usize = 32 << 20;
 const START_INFO: u64 = 0x6000;
 /// End of the PC's low RAM (the EBDA and ROMs follow).
 const LOW_RAM_END: u64 = 0x9_fc00;
-/// microvm's virtio-mmio transports (interrupts are not wired yet: the
-/// test guest polls).
+/// microvm's virtio-mmio transports, interrupting on GSIs 24..47.
 const MICROVM_SLOTS: SlotLayout = SlotLayout {
     base: GuestAddress(0xfeb0_0000),
     stride: 0x200,
     count: 24,
-    intid_base: 5,
+    intid_base: 24,
 };
 /// The RAM disk's size (it lives on hv's heap).
 const RAM_DISK_BYTES: u64 = 128 << 10;
@@ -101,8 +100,11 @@ pub fn run(svm: &mut HostSvm, image: &[u8]) -> Result<(u32, Stats), String> {
         read_only: false,
     };
     let ram = guest.ram().clone();
-    slots::attach_block_devices_at(MICROVM_SLOTS, &mut guest.mmio, &ram, vec![disk])
+    let attached = slots::attach_block_devices_at(MICROVM_SLOTS, &mut guest.mmio, &ram, vec![disk])
         .map_err(|e| format!("virtio-mmio: {e:?}"))?;
+    for slot in attached {
+        guest.connect_line(slot.base, slot.intid);
+    }
     match guest.run(svm, MAX_EXITS)? {
         Outcome::DebugExit(code) => Ok((code, guest.stats)),
         Outcome::Halted => Err("the guest halted instead of powering off".into()),

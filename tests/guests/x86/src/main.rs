@@ -16,7 +16,9 @@
 //! * finds the virtio-blk disk on the virtio-mmio transports with the
 //!   `virtio-drivers` crate (polling, no interrupts), writes the AArch64
 //!   guests' pattern to its first, eighth and last sectors, reads them
-//!   back, and checks that a read past the end fails;
+//!   back, and checks that a read past the end fails; then routes the
+//!   disk's interrupt through the I/O APIC and takes a completion
+//!   interrupt;
 //! * powers off through the isa-debug-exit port (0xf4) with 0x10, which
 //!   QEMU turns into exit status 33 and hv reports as a clean power-off.
 //!
@@ -83,8 +85,21 @@ mod guest {
     /// Timer interrupts the test waits for.
     const TICKS_WANTED: u64 = 10;
 
+    /// The vector the disk's interrupt is routed to.
+    const DISK_VECTOR: u8 = 0x41;
+    /// microvm's I/O APICs: GSIs 0-23 and 24-47.
+    const IOAPIC0: u64 = 0xfec0_0000;
+    const IOAPIC1: u64 = 0xfec1_0000;
+    /// microvm's virtio-mmio transport n interrupts on GSI 24 + n (its
+    /// second I/O APIC's inputs; found by routing GSIs one by one).
+    const VIRTIO_GSI_BASE: u64 = 24;
+
     /// #GPs taken by the #GP stub.
     static GP_COUNT: AtomicU64 = AtomicU64::new(0);
+    /// The disk transport's registers, for the disk interrupt stub.
+    static DISK_MMIO: AtomicU64 = AtomicU64::new(0);
+    /// Disk interrupts taken.
+    static DISK_IRQS: AtomicU64 = AtomicU64::new(0);
     /// Timer interrupts taken by the timer stub.
     static TICKS: AtomicU64 = AtomicU64::new(0);
 
@@ -107,8 +122,25 @@ mod guest {
         "    movl $0, (%rax)",
         "    pop %rax",
         "    iretq",
+        // The disk's interrupt: acknowledge the transport (InterruptStatus
+        // to InterruptACK), count, EOI.
+        ".global guest_disk_stub",
+        "guest_disk_stub:",
+        "    push %rax",
+        "    push %rcx",
+        "    mov {disk}(%rip), %rax",
+        "    mov 0x60(%rax), %ecx",
+        "    mov %ecx, 0x64(%rax)",
+        "    lock incq {disk_irqs}(%rip)",
+        "    mov ${eoi}, %eax",
+        "    movl $0, (%rax)",
+        "    pop %rcx",
+        "    pop %rax",
+        "    iretq",
         gp = sym GP_COUNT,
         ticks = sym TICKS,
+        disk = sym DISK_MMIO,
+        disk_irqs = sym DISK_IRQS,
         eoi = const LAPIC + 0xb0,
         options(att_syntax)
     );
@@ -117,6 +149,7 @@ mod guest {
         /// The stubs above (never called from Rust: only their addresses).
         fn guest_gp_stub();
         fn guest_timer_stub();
+        fn guest_disk_stub();
     }
 
     struct Idt(UnsafeCell<InterruptDescriptorTable>);
@@ -135,6 +168,7 @@ mod guest {
             idt.general_protection_fault
                 .set_handler_addr(VirtAddr::new(guest_gp_stub as *const () as u64));
             idt[TIMER_VECTOR].set_handler_addr(VirtAddr::new(guest_timer_stub as *const () as u64));
+            idt[DISK_VECTOR].set_handler_addr(VirtAddr::new(guest_disk_stub as *const () as u64));
             idt.load_unsafe();
         }
     }
@@ -199,9 +233,29 @@ mod guest {
 
     type Disk = VirtIOBlk<GuestHal, MmioTransport<'static>>;
 
+    /// Route GSI `gsi` through its I/O APIC to `vector` on APIC 0,
+    /// level-triggered, active high (as the DSDT describes virtio), or
+    /// mask it.
+    fn route_gsi(gsi: u64, vector: u8, masked: bool) {
+        let (ioapic, pin) = if gsi < 24 {
+            (IOAPIC0, gsi)
+        } else {
+            (IOAPIC1, gsi - 24)
+        };
+        let low = u32::from(vector) | (1 << 15) | (u32::from(masked) << 16);
+        for (index, value) in [(0x11 + 2 * pin, 0), (0x10 + 2 * pin, low)] {
+            // SAFETY: the boot tables identity-map the I/O APICs' pages;
+            // IOREGSEL and IOWIN are their 32-bit registers.
+            unsafe {
+                core::ptr::write_volatile(ioapic as *mut u32, index as u32);
+                core::ptr::write_volatile((ioapic + 0x10) as *mut u32, value);
+            }
+        }
+    }
+
     /// The first virtio-blk device on the probed transports (QEMU and hv
-    /// may put it on different ones).
-    fn find_disk() -> Option<Disk> {
+    /// may put it on different ones), with its transport's index.
+    fn find_disk() -> Option<(Disk, usize)> {
         (0..VIRTIO_MMIO_PROBED).find_map(|slot| {
             let addr = VIRTIO_MMIO_SLOT0 as usize + slot * VIRTIO_MMIO_SIZE;
             let header = NonNull::new(addr as *mut VirtIOHeader)?;
@@ -212,14 +266,16 @@ mod guest {
             if transport.device_type() != DeviceType::Block {
                 return None;
             }
-            VirtIOBlk::<GuestHal, _>::new(transport).ok()
+            VirtIOBlk::<GuestHal, _>::new(transport)
+                .ok()
+                .map(|d| (d, slot))
         })
     }
 
     /// Write the pattern to sectors 0, 7 and the last, read them back;
     /// then a read past the end must fail.
     fn disk_test(out: &mut SerialPort) -> bool {
-        let Some(mut disk) = find_disk() else {
+        let Some((mut disk, slot)) = find_disk() else {
             let _ = writeln!(out, "x86 guest: no virtio-blk disk");
             return false;
         };
@@ -262,7 +318,33 @@ mod guest {
             "x86 guest: disk: a read past the end {}",
             if refused { "is refused" } else { "SUCCEEDED" }
         );
-        ok && refused
+        // The completion interrupt: through the I/O APIC to the local
+        // APIC, taken while the driver polls.
+        DISK_MMIO.store(
+            VIRTIO_MMIO_SLOT0 + (slot * VIRTIO_MMIO_SIZE) as u64,
+            Ordering::SeqCst,
+        );
+        let gsi = VIRTIO_GSI_BASE + slot as u64;
+        route_gsi(gsi, DISK_VECTOR, false);
+        disk.enable_interrupts();
+        // SAFETY: the disk stub handles the interrupt this enables.
+        unsafe { core::arch::asm!("sti", options(nomem, nostack)) };
+        let read = disk.read_blocks(0, &mut buf).is_ok();
+        let mut spins = 0u32;
+        while DISK_IRQS.load(Ordering::SeqCst) == 0 && spins < 10_000_000 {
+            core::hint::spin_loop();
+            spins += 1;
+        }
+        // SAFETY: interrupts off again.
+        unsafe { core::arch::asm!("cli", options(nomem, nostack)) };
+        route_gsi(gsi, DISK_VECTOR, true);
+        let irq = read && DISK_IRQS.load(Ordering::SeqCst) > 0;
+        let _ = writeln!(
+            out,
+            "x86 guest: disk: completion interrupt through the I/O APIC: {}",
+            if irq { "taken" } else { "MISSING" }
+        );
+        ok && refused && irq
     }
 
     fn power_off(code: u32) -> ! {
