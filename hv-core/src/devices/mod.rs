@@ -1,6 +1,7 @@
 //! Device models every home presents to the guest (besides virtio, which has
 //! its own crate).
 
+pub mod acpi_pm;
 pub mod gicv3;
 pub mod gicv3_cpuif;
 pub mod ioapic;

@@ -79,10 +79,11 @@ pub const START_INFO_SIZE: usize = 56;
 pub const MEMMAP_ENTRY_SIZE: usize = 24;
 
 /// The bytes to place at guest-physical `at` for a guest booted through
-/// PVH: a version-1 start_info with no modules, then its memory map, then
-/// the command line (NUL-terminated) if there is one. The guest gets the
-/// address `at` in EBX.
-pub fn start_info(at: u64, memmap: &[MemmapEntry], cmdline: Option<&[u8]>) -> Vec<u8> {
+/// PVH: a version-1 start_info with no modules and the ACPI RSDP at
+/// `rsdp` (0: none), then its memory map, then the command line
+/// (NUL-terminated) if there is one. The guest gets the address `at` in
+/// EBX.
+pub fn start_info(at: u64, memmap: &[MemmapEntry], cmdline: Option<&[u8]>, rsdp: u64) -> Vec<u8> {
     let memmap_at = at + START_INFO_SIZE as u64;
     let cmdline_at = memmap_at + (memmap.len() * MEMMAP_ENTRY_SIZE) as u64;
     let mut b = Vec::new();
@@ -94,7 +95,7 @@ pub fn start_info(at: u64, memmap: &[MemmapEntry], cmdline: Option<&[u8]>) -> Ve
     put32(&mut b, 0);
     put64(&mut b, 0);
     put64(&mut b, if cmdline.is_some() { cmdline_at } else { 0 });
-    put64(&mut b, 0);
+    put64(&mut b, rsdp);
     put64(&mut b, memmap_at);
     put32(&mut b, memmap.len() as u32);
     put32(&mut b, 0);
@@ -140,12 +141,13 @@ mod tests {
                 reserved: 0,
             },
         ];
-        let b = start_info(0x6000, &map, Some(b"console=ttyS0"));
+        let b = start_info(0x6000, &map, Some(b"console=ttyS0"), 0xe_0000);
         let u32_at = |o: usize| u32::from_le_bytes(b[o..o + 4].try_into().unwrap());
         let u64_at = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap());
         assert_eq!(u32_at(0), START_INFO_MAGIC);
         assert_eq!(u32_at(4), 1);
         assert_eq!(u64_at(40), 0x6000 + 56);
+        assert_eq!(u64_at(32), 0xe_0000, "rsdp_paddr");
         assert_eq!(u32_at(48), 2);
         // Entry 1 at 56 + 24, then the command line after both entries.
         assert_eq!(u64_at(56 + 24), 0x10_0000);
@@ -154,6 +156,6 @@ mod tests {
         assert_eq!(cmdline, 56 + 48);
         assert_eq!(&b[cmdline as usize..], b"console=ttyS0\0");
         assert_eq!(u64_at(24), 0x6000 + 104);
-        assert_eq!(start_info(0, &map, None)[24..32], [0; 8]);
+        assert_eq!(start_info(0, &map, None, 0)[24..40], [0; 16]);
     }
 }

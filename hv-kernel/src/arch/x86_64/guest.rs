@@ -22,6 +22,7 @@ use hv_core::arch::x86_64::mmio_insn::{self, CpuMode, MmioAccess, Regs, Segment,
 use hv_core::arch::x86_64::svm::{
     self, ctrl, event_inj, misc1, misc2, save, EventKind, Exit, IoExit, Seg, Vmcb,
 };
+use hv_core::devices::acpi_pm::{AcpiSleep, PowerRequest};
 use hv_core::devices::ioapic::IoApic;
 use hv_core::devices::lapic::Lapic;
 use hv_core::mem::{GuestMemory, GuestRam, RamRegion};
@@ -113,6 +114,10 @@ pub enum Outcome {
     Halted,
     /// A write to the debug-exit port, with its value.
     DebugExit(u32),
+    /// ACPI S5 through the sleep control register.
+    PowerOff,
+    /// The ACPI reset register.
+    Reset,
 }
 
 /// Exits by kind.
@@ -199,6 +204,7 @@ pub struct X86Guest {
     /// Devices on guest-physical addresses that are not RAM.
     pub mmio: MmioBus,
     exited: Arc<AtomicU32>,
+    sleep: Option<Arc<spin::Mutex<AcpiSleep>>>,
     irq: Option<Interrupts>,
     /// Kept alive while the guest runs (the CPU reads them).
     _npt: PageTable<Npt, TablePool>,
@@ -250,6 +256,7 @@ impl X86Guest {
             pio,
             mmio: MmioBus::new(),
             exited,
+            sleep: None,
             irq: None,
             _npt: npt,
             _iopm: iopm,
@@ -297,6 +304,18 @@ impl X86Guest {
         Ok(())
     }
 
+    /// Put the ACPI sleep and reset registers (hv-core `acpi_pm`) at ports
+    /// `port`..`port + 3`, resetting on `reset_value`: the guest can then
+    /// power off (S5) or reset as the FADT says.
+    pub fn attach_acpi_sleep(&mut self, port: u16, reset_value: u8) -> Result<(), String> {
+        let sleep = Arc::new(spin::Mutex::new(AcpiSleep::new(reset_value)));
+        self.pio
+            .insert(port, 3, Box::new(Shared(sleep.clone())))
+            .map_err(|e| format!("ACPI sleep registers: {e}"))?;
+        self.sleep = Some(sleep);
+        Ok(())
+    }
+
     /// The interrupt line of the device at `base` on the MMIO bus drives
     /// `gsi` (after [`X86Guest::attach_lapic`]; GSIs past 47 are ignored).
     pub fn connect_line(&mut self, base: GuestAddress, gsi: u32) {
@@ -310,7 +329,8 @@ impl X86Guest {
         &self.ram
     }
 
-    /// Run until the guest halts or writes the debug-exit port; at most
+    /// Run until the guest halts, powers off or resets, or writes the
+    /// debug-exit port; at most
     /// `max_exits` exits (a guest that never stops is an error, not a
     /// hang of hv).
     pub fn run(&mut self, svm: &mut HostSvm, max_exits: u32) -> Result<Outcome, String> {
@@ -328,6 +348,11 @@ impl X86Guest {
                     let code = self.exited.load(Ordering::Acquire);
                     if code != NOT_EXITED {
                         return Ok(Outcome::DebugExit(code));
+                    }
+                    match self.sleep.as_ref().and_then(|s| s.lock().take_request()) {
+                        Some(PowerRequest::Off) => return Ok(Outcome::PowerOff),
+                        Some(PowerRequest::Reset) => return Ok(Outcome::Reset),
+                        None => {}
                     }
                 }
                 Exit::Npf(f) if f.final_address && !f.fetch => {

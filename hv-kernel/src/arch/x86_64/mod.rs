@@ -135,9 +135,17 @@ fn run_pvh_guest(host: &mut svm::HostSvm, start_info: u64) {
         "svm: booting the guest module ({} bytes) through PVH",
         image.len()
     );
+    let how = |end: guest::Outcome| match end {
+        guest::Outcome::PowerOff => "ACPI S5",
+        _ => "debug-exit",
+    };
     match pvh_guest::run(host, image) {
-        Ok((pvh_guest::GUEST_PASS, stats)) => kprintln!(
-            "svm: the guest powered off through debug-exit after {} exits ({} I/O, {} MMIO, {} CPUID, {} MSR, {} HLT); {} interrupts injected",
+        Ok((
+            end @ (guest::Outcome::PowerOff | guest::Outcome::DebugExit(pvh_guest::GUEST_PASS)),
+            stats,
+        )) => kprintln!(
+            "svm: the guest powered off through {} after {} exits ({} I/O, {} MMIO, {} CPUID, {} MSR, {} HLT); {} interrupts injected",
+            how(end),
             stats.exits,
             stats.io,
             stats.mmio,
@@ -146,9 +154,10 @@ fn run_pvh_guest(host: &mut svm::HostSvm, start_info: u64) {
             stats.halts,
             stats.interrupts
         ),
-        Ok((code, _)) => fatal(format_args!(
-            "svm: the guest failed: debug-exit code {code:#x}"
+        Ok((guest::Outcome::Reset, _)) => fatal(format_args!(
+            "svm: the guest asked for a reset, which hv does not do for x86 guests yet"
         )),
+        Ok((end, _)) => fatal(format_args!("svm: the guest failed: {end:?}")),
         Err(e) => fatal(format_args!("svm: the guest failed: {e}")),
     }
 }

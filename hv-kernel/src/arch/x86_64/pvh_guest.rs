@@ -6,7 +6,8 @@
 //! model, its timer on the host's HPET), COM1 (hv-core's 16550),
 //! microvm's 24 virtio-mmio transports with a virtio-blk RAM disk on the
 //! first (the `virtio` crate's VirtioBlock, as on AArch64), and the
-//! isa-debug-exit port for power-off.
+//! ACPI tables with the sleep and reset registers they name, and the
+//! isa-debug-exit port.
 
 use super::guest::{Outcome, StaticRam, Stats, X86Guest};
 use super::host_timer::HostTimer;
@@ -19,6 +20,7 @@ use alloc::string::String;
 use alloc::vec;
 use hv_core::devices::uart16550::Uart16550;
 use hv_core::mem::GuestMemory;
+use hv_core::vm::acpi::{self, X86Machine};
 use hv_core::vm::loader;
 use hv_core::vm::pvh::{self, MemmapEntry, E820_RAM};
 use hv_core::GuestAddress;
@@ -30,6 +32,9 @@ use virtio::slots::{self, Disk, SlotLayout};
 const RAM_SIZE: usize = 32 << 20;
 /// Where the start_info goes (low memory the PVH image does not use).
 const START_INFO: u64 = 0x6000;
+/// Where the ACPI tables go: the BIOS area below 1 MiB, which the memory
+/// map leaves out of RAM (as QEMU's firmware places them there too).
+const ACPI_TABLES: u64 = 0xe_0000;
 /// End of the PC's low RAM (the EBDA and ROMs follow).
 const LOW_RAM_END: u64 = 0x9_fc00;
 /// microvm's virtio-mmio transports, interrupting on GSIs 24..47.
@@ -48,9 +53,9 @@ const MAX_EXITS: u32 = 1_000_000;
 
 static RAM: StaticRam<RAM_SIZE> = StaticRam::new();
 
-/// Boot `image` and run it until it powers off through debug-exit;
-/// returns the value it wrote there.
-pub fn run(svm: &mut HostSvm, image: &[u8]) -> Result<(u32, Stats), String> {
+/// Boot `image` and run it until it powers off (ACPI S5 or debug-exit) or
+/// resets; returns how it ended.
+pub fn run(svm: &mut HostSvm, image: &[u8]) -> Result<(Outcome, Stats), String> {
     let layout =
         loader::layout_pvh(image, RAM_SIZE as u64).map_err(|e| format!("the guest image: {e}"))?;
     let (ram, ram_pa) = RAM.take().ok_or("the PVH guest's RAM is already in use")?;
@@ -76,9 +81,13 @@ pub fn run(svm: &mut HostSvm, image: &[u8]) -> Result<(u32, Stats), String> {
             reserved: 0,
         },
     ];
+    let machine = X86Machine::hv_machine(1);
+    let acpi = acpi::tables(ACPI_TABLES, &machine).map_err(|e| format!("ACPI tables: {e:?}"))?;
+    ram.write(GuestAddress(ACPI_TABLES), &acpi)
+        .map_err(|e| format!("writing the ACPI tables: {e:?}"))?;
     ram.write(
         GuestAddress(START_INFO),
-        &pvh::start_info(START_INFO, &map, None),
+        &pvh::start_info(START_INFO, &map, None, ACPI_TABLES),
     )
     .map_err(|e| format!("writing the start_info: {e:?}"))?;
     let mut guest = X86Guest::new(ram, ram_pa, RAM_SIZE as u64, layout.entry.raw(), START_INFO)?;
@@ -86,6 +95,7 @@ pub fn run(svm: &mut HostSvm, image: &[u8]) -> Result<(u32, Stats), String> {
         .pio
         .insert(COM1, 8, Box::new(Uart16550::new(ToConsole)))
         .map_err(|e| format!("COM1: {e}"))?;
+    guest.attach_acpi_sleep(machine.sleep_port, machine.reset_value)?;
     match Hpet::start() {
         Ok(clock) => {
             let host_timer = HostTimer::start(&clock)
@@ -106,7 +116,7 @@ pub fn run(svm: &mut HostSvm, image: &[u8]) -> Result<(u32, Stats), String> {
         guest.connect_line(slot.base, slot.intid);
     }
     match guest.run(svm, MAX_EXITS)? {
-        Outcome::DebugExit(code) => Ok((code, guest.stats)),
         Outcome::Halted => Err("the guest halted instead of powering off".into()),
+        end => Ok((end, guest.stats)),
     }
 }

@@ -19,8 +19,10 @@
 //!   back, and checks that a read past the end fails; then routes the
 //!   disk's interrupt through the I/O APIC and takes a completion
 //!   interrupt;
-//! * powers off through the isa-debug-exit port (0xf4) with 0x10, which
-//!   QEMU turns into exit status 33 and hv reports as a clean power-off.
+//! * powers off as an OS does: RSDP from the PVH start_info, XSDT, FADT,
+//!   SLP_TYP 5 with SLP_EN to the sleep control register (QEMU's microvm
+//!   and hv build different tables for the same registers); a FAIL ends
+//!   through the isa-debug-exit port (0xf4) instead.
 //!
 //! Its output is the same on both, which is the differential check.
 #![cfg_attr(target_os = "none", no_std, no_main)]
@@ -347,6 +349,61 @@ mod guest {
         ok && refused && irq
     }
 
+    fn read_u64(addr: u64) -> u64 {
+        // SAFETY: the boot tables identity-map the low 4 GiB, where the
+        // firmware (QEMU's or hv's) put the ACPI tables; reads only.
+        unsafe { core::ptr::read_unaligned(addr as *const u64) }
+    }
+
+    /// Power off as an OS does on a hardware-reduced ACPI machine: the
+    /// RSDP from the PVH start_info, its XSDT, the FADT, and SLP_TYP 5 with
+    /// SLP_EN written to the sleep control register (an I/O port). Returns
+    /// only if some table or the register is missing.
+    fn acpi_power_off(start_info: u64, out: &mut SerialPort) {
+        let rsdp = read_u64(start_info + 32);
+        if rsdp == 0 || read_u64(rsdp) != u64::from_le_bytes(*b"RSD PTR ") {
+            let _ = writeln!(out, "x86 guest: no ACPI RSDP");
+            return;
+        }
+        let xsdt = read_u64(rsdp + 24);
+        let len = read_u64(xsdt + 4) as u32 as u64;
+        let fadt = (0..len.saturating_sub(36) / 8)
+            .map(|i| read_u64(xsdt + 36 + 8 * i))
+            .find(|&t| read_u64(t) as u32 == u32::from_le_bytes(*b"FACP"));
+        let Some(fadt) = fadt else {
+            let _ = writeln!(out, "x86 guest: no FADT");
+            return;
+        };
+        // SLEEP_CONTROL_REG: a GAS at 244 (address space at +0, address
+        // at +4): system memory (QEMU's microvm puts it in its ACPI GED's
+        // MMIO window) or system I/O (hv's).
+        let space = read_u64(fadt + 244) as u8;
+        let addr = read_u64(fadt + 248);
+        let value: u8 = (5 << 2) | (1 << 5);
+        match space {
+            0 if addr != 0 && addr < 1 << 32 => {
+                let _ = writeln!(out, "x86 guest: powering off through ACPI S5");
+                // SAFETY: the FADT names this byte as the sleep control
+                // register; the boot tables identity-map the low 4 GiB.
+                unsafe { core::ptr::write_volatile(addr as *mut u8, value) };
+            }
+            1 if addr != 0 && addr <= 0xffff => {
+                let _ = writeln!(out, "x86 guest: powering off through ACPI S5");
+                // SAFETY: the FADT names this port as the sleep control
+                // register.
+                unsafe { Port::<u8>::new(addr as u16).write(value) };
+            }
+            _ => {
+                let _ = writeln!(out, "x86 guest: no sleep control register");
+                return;
+            }
+        }
+        loop {
+            x86_64::instructions::interrupts::disable();
+            x86_64::instructions::hlt();
+        }
+    }
+
     fn power_off(code: u32) -> ! {
         // SAFETY: port 0xf4 is isa-debug-exit under QEMU and hv; elsewhere
         // an unused port.
@@ -358,7 +415,7 @@ mod guest {
     }
 
     #[no_mangle]
-    extern "C" fn x86_64_main(_start_info: u64) -> ! {
+    extern "C" fn x86_64_main(start_info: u64) -> ! {
         // SAFETY: COM1 is the PC's first 16550 at port 0x3f8, on QEMU
         // microvm and on hv's x86 machine; nothing else drives it.
         let mut com1 = unsafe { SerialPort::new(0x3f8) };
@@ -401,6 +458,9 @@ mod guest {
         let disk_ok = disk_test(&mut com1);
         let ok = magic == 0x7472_6976 && disk_ok && ticks >= TICKS_WANTED && spun >= TICKS_WANTED;
         let _ = writeln!(com1, "x86 guest: {}", if ok { "PASS" } else { "FAIL" });
+        if ok {
+            acpi_power_off(start_info, &mut com1);
+        }
         power_off(if ok { DEBUG_EXIT_PASS } else { 0x1 })
     }
 
