@@ -105,7 +105,9 @@ const TESTS: &[BootTest] = &[
             "hello from an SVM guest",
             "svm: the guest read back 0x1234abcd",
             "svm: the guest read back 0x5234",
-            "svm: the test guest halted after 57 exits (52 I/O, 4 MMIO)",
+            // MOVS into the device register and back out into RAM.
+            "svm: the guest read back 0xcafef00d",
+            "svm: the test guest halted after 60 exits (53 I/O, 6 MMIO)",
             "all done, powering off",
         ],
         exit: Exit::Clean,

@@ -605,28 +605,13 @@ impl X86Guest {
         Ok(())
     }
 
-    /// The guest-physical address of linear `va` for an instruction
-    /// fetch: `va` itself with paging off, else through the guest's own
-    /// 4-level tables (long mode; 32-bit paging is not walked yet).
-    fn linear_to_gpa(&self, va: u64) -> Result<u64, String> {
-        if self.vmcb.u64(save::CR0) & CR0_PG == 0 {
-            return Ok(va & 0xffff_ffff);
+    /// How the guest translates linear addresses now.
+    fn paging(&self) -> Paging {
+        Paging {
+            cr0: self.vmcb.u64(save::CR0),
+            cr3: self.vmcb.u64(save::CR3),
+            efer: self.vmcb.u64(save::EFER),
         }
-        if self.vmcb.u64(save::EFER) & EFER_LMA == 0 {
-            return Err("MMIO from a guest with 32-bit paging is not emulated".into());
-        }
-        // Canonical addresses: bits 63:47 all equal; the walk takes 48 bits.
-        let top = va >> 47;
-        if top != 0 && top != 0x1_ffff {
-            return Err(format!("RIP {va:#x} is not canonical"));
-        }
-        let root = PhysAddr(self.vmcb.u64(save::CR3) & 0x000f_ffff_ffff_f000);
-        let walk = paging::walk::<Npt, _>(&*self.ram, root, 4, va & 0xffff_ffff_ffff)
-            .map_err(|e| format!("walking the guest's tables for {va:#x}: {e:?}"))?;
-        let leaf = walk
-            .leaf
-            .ok_or_else(|| format!("the guest's tables do not map RIP {va:#x}"))?;
-        Ok(leaf.oa_base + ((va & 0xffff_ffff_ffff) - leaf.ia_base))
     }
 
     /// Emulate the instruction at the guest's RIP, which faulted on
@@ -648,7 +633,7 @@ impl X86Guest {
         let mut n = 0;
         while n < MAX_LEN {
             let at = va.wrapping_add(n as u64);
-            let pa = self.linear_to_gpa(at)?;
+            let pa = self.paging().linear_to_gpa(&self.ram, at)?;
             // Up to the page end, and within RAM.
             let chunk = (0x1000 - (at & 0xfff))
                 .min((MAX_LEN - n) as u64)
@@ -670,9 +655,22 @@ impl X86Guest {
         };
         regs.gpr[0] = self.vmcb.u64(save::RAX);
         regs.gpr[4] = self.vmcb.u64(save::RSP);
+        let seg = |at| self.vmcb.seg(at).base;
+        // Segment bases in mmio_insn::Segment order; in 64-bit mode only
+        // FS and GS have one.
+        let bases = if long {
+            [0, 0, 0, 0, seg(save::FS), seg(save::GS)]
+        } else {
+            [save::ES, save::CS, save::SS, save::DS, save::FS, save::GS].map(seg)
+        };
+        let paging = self.paging();
         let mut on_bus = OnBus {
             bus: &mut self.mmio,
             gpa,
+            ram: &self.ram,
+            ram_size: self.ram_size,
+            paging,
+            bases,
         };
         insn.emulate(&mut regs, &mut on_bus)?;
         self.gprs.0 = regs.gpr;
@@ -738,10 +736,70 @@ fn set_up_vmcb(v: &mut Vmcb, npt_root: u64, iopm: u64, msrpm: u64) {
     v.set_u64(save::G_PAT, svm::DEFAULT_PAT);
 }
 
-/// The faulting access, on the MMIO bus, for the instruction emulator.
+/// How a guest translates linear addresses: CR0, CR3 and EFER.
+#[derive(Clone, Copy, Debug)]
+struct Paging {
+    cr0: u64,
+    cr3: u64,
+    efer: u64,
+}
+
+impl Paging {
+    /// The guest-physical address of linear `va`: `va` itself (32 bits)
+    /// with paging off, else through the guest's own 4-level tables (long
+    /// mode; 32-bit paging is not walked yet).
+    fn linear_to_gpa(&self, ram: &GuestRam, va: u64) -> Result<u64, String> {
+        if self.cr0 & CR0_PG == 0 {
+            return Ok(va & 0xffff_ffff);
+        }
+        if self.efer & EFER_LMA == 0 {
+            return Err("MMIO from a guest with 32-bit paging is not emulated".into());
+        }
+        // Canonical addresses: bits 63:47 all equal; the walk takes 48 bits.
+        let top = va >> 47;
+        if top != 0 && top != 0x1_ffff {
+            return Err(format!("address {va:#x} is not canonical"));
+        }
+        let root = PhysAddr(self.cr3 & 0x000f_ffff_ffff_f000);
+        let walk = paging::walk::<Npt, _>(ram, root, 4, va & 0xffff_ffff_ffff)
+            .map_err(|e| format!("walking the guest's tables for {va:#x}: {e:?}"))?;
+        let leaf = walk
+            .leaf
+            .ok_or_else(|| format!("the guest's tables do not map {va:#x}"))?;
+        Ok(leaf.oa_base + ((va & 0xffff_ffff_ffff) - leaf.ia_base))
+    }
+}
+
+/// The faulting access, on the MMIO bus, for the instruction emulator,
+/// and (for MOVS) the guest's view of memory: RAM or the bus, through its
+/// segments and page tables.
 struct OnBus<'a> {
     bus: &'a mut MmioBus,
     gpa: u64,
+    ram: &'a GuestRam,
+    ram_size: u64,
+    paging: Paging,
+    /// ES, CS, SS, DS, FS, GS bases.
+    bases: [u64; 6],
+}
+
+impl OnBus<'_> {
+    /// The guest-physical address of `seg:va` for an access of `w` that
+    /// must not cross a page (string elements are at most 8 bytes; one
+    /// that straddles pages is refused rather than split).
+    fn gpa_of(&self, seg: Segment, va: u64, w: AccessWidth) -> Result<u64, String> {
+        let base = self.bases[seg as usize];
+        let linear = base.wrapping_add(va);
+        if (linear & 0xfff) + w.bytes() > 0x1000 {
+            return Err(format!("a string element at {linear:#x} straddles pages"));
+        }
+        self.paging.linear_to_gpa(self.ram, linear)
+    }
+
+    fn in_ram(&self, gpa: u64, w: AccessWidth) -> bool {
+        gpa.checked_add(w.bytes())
+            .is_some_and(|end| end <= self.ram_size)
+    }
 }
 
 impl MmioAccess for OnBus<'_> {
@@ -771,11 +829,53 @@ impl MmioAccess for OnBus<'_> {
         }
     }
 
-    fn read_virt(&mut self, _: Segment, _: u64, _: AccessWidth) -> Result<u64, String> {
-        Err("MOVS on MMIO is not emulated yet".into())
+    /// MOVS's source: RAM, or a device (either side may be the one that
+    /// faulted).
+    fn read_virt(&mut self, seg: Segment, va: u64, w: AccessWidth) -> Result<u64, String> {
+        let gpa = self.gpa_of(seg, va, w)?;
+        if self.in_ram(gpa, w) {
+            let mut b = [0u8; 8];
+            let n = w.bytes() as usize;
+            self.ram
+                .read(GuestAddress(gpa), &mut b[..n])
+                .map_err(|e| format!("{e:?}"))?;
+            return Ok(u64::from_le_bytes(b));
+        }
+        OnBus {
+            gpa,
+            ..self.rebind()
+        }
+        .read(w)
     }
 
-    fn write_virt(&mut self, _: u64, _: AccessWidth, _: u64) -> Result<(), String> {
-        Err("MOVS on MMIO is not emulated yet".into())
+    /// MOVS's destination (always ES).
+    fn write_virt(&mut self, va: u64, w: AccessWidth, v: u64) -> Result<(), String> {
+        let gpa = self.gpa_of(Segment::Es, va, w)?;
+        if self.in_ram(gpa, w) {
+            let n = w.bytes() as usize;
+            return self
+                .ram
+                .write(GuestAddress(gpa), &v.to_le_bytes()[..n])
+                .map_err(|e| format!("{e:?}"));
+        }
+        OnBus {
+            gpa,
+            ..self.rebind()
+        }
+        .write(w, v)
+    }
+}
+
+impl<'a> OnBus<'a> {
+    /// The same view, borrowed again (to aim it at another address).
+    fn rebind(&mut self) -> OnBus<'_> {
+        OnBus {
+            bus: &mut *self.bus,
+            gpa: self.gpa,
+            ram: self.ram,
+            ram_size: self.ram_size,
+            paging: self.paging,
+            bases: self.bases,
+        }
     }
 }
