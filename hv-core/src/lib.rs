@@ -15,6 +15,8 @@
 //! * [`machine`]: the guest machine contract (addresses and interrupts).
 //! * [`devices`]: device models every home presents (the PL011 and 16550
 //!   consoles, the GICv3).
+//! * [`dtb`]: reading the device tree firmware hands hv (FDT_NOP,
+//!   `ranges`), never panicking on a malformed one.
 //! * [`vm`]: what a guest is given and asks for (bundle, DTB, PSCI).
 //! * [`arch`]: pure decoding of architecture state (ESR_EL2 exits, ID
 //!   registers, the x86 instructions a guest uses on MMIO).
@@ -37,6 +39,7 @@ extern crate std;
 pub mod addr;
 pub mod arch;
 pub mod devices;
+pub mod dtb;
 pub mod frame;
 pub mod machine;
 #[allow(unsafe_code)]

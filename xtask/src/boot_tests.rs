@@ -374,29 +374,58 @@ struct Reference {
     throughput: Option<(u64, u64)>,
 }
 
-/// The same guest under hv-kernel (`release` or debug build), its disk
-/// served by hv from QEMU's virtio-blk device; it must report exactly what
-/// it reported on plain QEMU.
+/// Which build of hv-kernel a boot test runs, and with which device tree.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum HvRun {
+    Release,
+    Debug,
+    /// The release build, handed QEMU's own device tree with an FDT_NOP
+    /// before every token, as firmware leaves them.
+    ReleaseNoppedDtb,
+}
+
+/// The same guest under hv-kernel, its disk served by hv from QEMU's
+/// virtio-blk device; it must report exactly what it reported on plain
+/// QEMU.
 fn default_guest_under_hv(
     guest_image: &Path,
     reference: Option<&Reference>,
-    release: bool,
+    run: HvRun,
 ) -> Result<(), String> {
     let start = Instant::now();
-    let hv = build_image(Arch::Aarch64, false, release)?;
+    let hv = build_image(Arch::Aarch64, false, run != HvRun::Debug)?;
     let bundle = workspace_root().join("target/xtask/default-guest.bundle");
     guest::write_bundle(guest_image, None, "", &bundle)?;
-    let extra = [
+    let mut extra = vec![
         "-initrd".to_string(),
         bundle.display().to_string(),
         "-append".to_string(),
         HV_TEST_OPTIONS.to_string(),
     ];
-    let name = if release {
-        "under-hv"
-    } else {
-        "under-hv-debug"
+    let name = match run {
+        HvRun::Release => "under-hv",
+        HvRun::Debug => "under-hv-debug",
+        HvRun::ReleaseNoppedDtb => "under-hv-nopped-dtb",
     };
+    if run == HvRun::ReleaseNoppedDtb {
+        let dumped = workspace_root().join("target/xtask/virt.dtb");
+        let _ = std::fs::remove_file(&dumped);
+        let mut dump = extra.clone();
+        dump.push("-machine".into());
+        dump.push(format!("dumpdtb={}", dumped.display()));
+        boot_with_disks(name, &hv, false, &dump)?;
+        let blob = std::fs::read(&dumped)
+            .map_err(|e| format!("QEMU did not dump its device tree: {e}"))?;
+        let (nopped, nops) = crate::fdt_nop::insert_nops(&blob)?;
+        let path = workspace_root().join("target/xtask/virt-nopped.dtb");
+        std::fs::write(&path, nopped).map_err(|e| format!("{}: {e}", path.display()))?;
+        println!(
+            "xtask: QEMU's device tree with {nops} FDT_NOP tokens: {}",
+            path.display()
+        );
+        extra.push("-dtb".into());
+        extra.push(path.display().to_string());
+    }
     let (text, code, disk) = boot_with_disks(name, &hv, false, &extra)?;
     let mut verdict = check_guest_run(&text, code, &disk);
     if verdict.is_ok() && !text.contains("hv-kernel: guest powered off") {
@@ -423,10 +452,10 @@ fn default_guest_under_hv(
             r as f64 / pr.max(1) as f64
         );
     }
-    let name = if release {
-        "default guest under hv-kernel"
-    } else {
-        "default guest under hv-kernel (debug build)"
+    let name = match run {
+        HvRun::Release => "default guest under hv-kernel",
+        HvRun::Debug => "default guest under hv-kernel (debug build)",
+        HvRun::ReleaseNoppedDtb => "default guest under hv-kernel, device tree full of FDT_NOPs",
     };
     report(name, start, &text, &verdict);
     verdict
@@ -733,8 +762,11 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
     match guest::build_test_guest(guest::DEFAULT_GUEST) {
         Ok(guest_image) => {
             let plain = default_guest_on_plain_qemu(&guest_image);
-            let under_hv = default_guest_under_hv(&guest_image, plain.as_ref().ok(), true);
-            let under_hv_debug = default_guest_under_hv(&guest_image, plain.as_ref().ok(), false);
+            let reference = plain.as_ref().ok();
+            let under_hv = default_guest_under_hv(&guest_image, reference, HvRun::Release);
+            let under_hv_debug = default_guest_under_hv(&guest_image, reference, HvRun::Debug);
+            let nopped_dtb =
+                default_guest_under_hv(&guest_image, reference, HvRun::ReleaseNoppedDtb);
             let on_sim = sim_tests::build().and_then(|sim| {
                 let reference = plain.as_ref().ok().map(|r| r.lines.as_slice());
                 sim_tests::default_guest(&sim, &guest_image, reference)
@@ -751,6 +783,11 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
             results.push((
                 "boot: default guest under the debug hv-kernel (overflow checks on)".to_string(),
                 under_hv_debug,
+            ));
+            results.push((
+                "boot: default guest under hv-kernel given a device tree full of FDT_NOPs (as firmware leaves them)"
+                    .to_string(),
+                nopped_dtb,
             ));
             results.push((
                 "boot: default guest on hv-sim: same verdict, disk written".to_string(),

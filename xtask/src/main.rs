@@ -10,6 +10,7 @@ mod cpio;
 mod cprogs;
 mod deccov;
 mod exitbench;
+mod fdt_nop;
 mod guest;
 mod image;
 mod linux;

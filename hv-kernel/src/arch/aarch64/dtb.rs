@@ -1,9 +1,11 @@
-//! What hv-kernel needs from the device tree the loader passed in x0.
+//! What hv-kernel needs from the device tree the loader passed in x0, read
+//! with hv-core's `dtb` reader (FDT_NOP tokens skipped, `reg` translated
+//! through `ranges`, a malformed blob an error rather than a panic).
 
 use super::psci::Conduit;
 use alloc::string::String;
 use alloc::vec::Vec;
-use fdt::Fdt;
+use hv_core::dtb::{Dtb, Node, Prop};
 
 /// Facts about the machine, read from the DTB.
 #[derive(Debug)]
@@ -36,16 +38,55 @@ pub enum DtbError {
     /// x0 was 0: the loader passed no DTB (e.g. QEMU with an ELF image).
     Missing,
     /// The blob failed validation.
-    Invalid(fdt::FdtError),
+    Invalid(hv_core::dtb::DtbError),
 }
 
 impl core::fmt::Display for DtbError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             DtbError::Missing => write!(f, "no device tree passed in x0"),
-            DtbError::Invalid(e) => write!(f, "invalid device tree: {e:?}"),
+            DtbError::Invalid(e) => write!(f, "invalid device tree: {e}"),
         }
     }
+}
+
+/// Larger blobs are refused (firmware DTBs are tens of KiB).
+const MAX_DTB: usize = 2 << 20;
+
+/// A property's value as a string (up to its NUL).
+fn text<'a>(p: Prop<'a>) -> &'a str {
+    let end = p
+        .value
+        .iter()
+        .position(|&c| c == 0)
+        .unwrap_or(p.value.len());
+    core::str::from_utf8(&p.value[..end]).unwrap_or("")
+}
+
+/// Whether `n`'s `compatible` list names `what`.
+fn compatible(n: &Node<'_>, what: &str) -> bool {
+    n.prop(b"compatible")
+        .is_some_and(|p| p.value.split(|&c| c == 0).any(|s| s == what.as_bytes()))
+}
+
+/// A big-endian 1- or 2-cell number.
+fn number(v: &[u8]) -> Option<u64> {
+    match v.len() {
+        4 => Some(u64::from(u32::from_be_bytes(v.try_into().ok()?))),
+        8 => Some(u64::from_be_bytes(v.try_into().ok()?)),
+        _ => None,
+    }
+}
+
+/// The node `/chosen/stdout-path` names, directly or through `/aliases`.
+fn stdout<'n, 'a>(nodes: &'n [Node<'a>]) -> Option<&'n Node<'a>> {
+    let path = text(Dtb::find(nodes, b"/chosen")?.prop(b"stdout-path")?);
+    let path = path.split(':').next()?;
+    if path.starts_with('/') {
+        return Dtb::find(nodes, path.as_bytes());
+    }
+    let alias = Dtb::find(nodes, b"/aliases")?.prop(path.as_bytes())?;
+    Dtb::find(nodes, text(alias).as_bytes())
 }
 
 /// Read the DTB at physical address `addr`.
@@ -55,87 +96,82 @@ pub fn parse(addr: usize) -> Result<BootInfo, DtbError> {
     }
     // SAFETY: the boot protocol says x0 holds the address of a DTB in RAM
     // that stays untouched while we run; the MMU is off, so the physical
-    // address is directly usable. `from_ptr` validates the header and total
-    // size before reading further.
-    let fdt = unsafe { Fdt::from_ptr(addr as *const u8) }.map_err(DtbError::Invalid)?;
+    // address is directly usable. The header's first 8 bytes (magic and
+    // total size) are read first, then only that many bytes (capped).
+    let header = unsafe { core::slice::from_raw_parts(addr as *const u8, 8) };
+    let total = u32::from_be_bytes([header[4], header[5], header[6], header[7]]) as usize;
+    // SAFETY: as above: the loader placed `total` bytes of DTB at `addr`
+    // (a wrong size is caught by the reader's own bounds checks, within
+    // the cap).
+    let blob = unsafe { core::slice::from_raw_parts(addr as *const u8, total.clamp(8, MAX_DTB)) };
+    let dtb = Dtb::new(blob).map_err(DtbError::Invalid)?;
+    let nodes = dtb.nodes().map_err(DtbError::Invalid)?;
+    let first_reg = |n: &Node<'_>| Dtb::reg(&nodes, n).first().map(|&(a, _)| a as usize);
 
-    let uart_node = fdt
-        .chosen()
-        .stdout()
-        .filter(|n| {
-            n.compatible()
-                .is_some_and(|c| c.all().any(|s| s == "arm,pl011"))
-        })
-        .or_else(|| fdt.find_compatible(&["arm,pl011"]));
-    let uart = uart_node
-        .and_then(|n| n.reg()?.next())
-        .map(|r| r.starting_address as usize);
+    let uart_node = stdout(&nodes)
+        .filter(|n| compatible(n, "arm,pl011"))
+        .or_else(|| nodes.iter().find(|n| compatible(n, "arm,pl011")));
+    let uart = uart_node.and_then(first_reg);
     // `interrupts = <type number flags>`; type 0 is an SPI (INTID 32 + n).
-    let uart_intid = uart_node
-        .and_then(|n| n.property("interrupts"))
-        .and_then(|p| {
-            let cell = |i: usize| {
-                Some(u32::from_be_bytes(
-                    p.value.get(4 * i..4 * i + 4)?.try_into().ok()?,
-                ))
-            };
-            match cell(0)? {
-                0 => cell(1).map(|n| 32 + n),
-                _ => None,
-            }
-        });
+    let uart_intid = uart_node.and_then(|n| n.prop(b"interrupts")).and_then(|p| {
+        let mut cells = p.cells();
+        match cells.next()? {
+            0 => cells.next().map(|n| 32 + n),
+            _ => None,
+        }
+    });
 
-    let ram = fdt
-        .memory()
-        .regions()
-        .filter_map(|r| Some((r.starting_address as u64, r.size? as u64)))
+    let ram = nodes
+        .iter()
+        .filter(|n| n.prop(b"device_type").is_some_and(|p| text(p) == "memory"))
+        .flat_map(|n| Dtb::reg(&nodes, n))
         .collect();
 
-    let cpus = fdt
-        .cpus()
-        .filter_map(|c| c.ids().first().try_into().ok())
+    // CPU IDs are raw `reg` values (no bus to translate them through).
+    let cpus_node = Dtb::find(&nodes, b"/cpus");
+    let cpus = nodes
+        .iter()
+        .filter(|n| cpus_node.is_some_and(|c| n.parent == c.offset && n.offset != c.offset))
+        .filter(|n| n.prop(b"device_type").is_some_and(|p| text(p) == "cpu"))
+        .filter_map(|n| number(n.prop(b"reg")?.value))
         .collect();
 
-    let psci = fdt
-        .find_node("/psci")
-        .and_then(|n| n.property("method"))
-        .and_then(|p| p.as_str())
-        .and_then(|m| match m {
+    let psci = Dtb::find(&nodes, b"/psci")
+        .and_then(|n| n.prop(b"method"))
+        .and_then(|p| match text(p) {
             "smc" => Some(Conduit::Smc),
             "hvc" => Some(Conduit::Hvc),
             _ => None,
         });
 
-    let chosen_u64 = |name: &str| {
-        fdt.find_node("/chosen")
-            .and_then(|n| n.property(name))
-            .and_then(|p| p.as_usize())
-            .map(|v| v as u64)
-    };
+    let chosen = Dtb::find(&nodes, b"/chosen");
+    let chosen_number = |name: &[u8]| chosen.and_then(|n| number(n.prop(name)?.value));
     let initrd = match (
-        chosen_u64("linux,initrd-start"),
-        chosen_u64("linux,initrd-end"),
+        chosen_number(b"linux,initrd-start"),
+        chosen_number(b"linux,initrd-end"),
     ) {
         (Some(start), Some(end)) if end > start => Some((start, end)),
         _ => None,
     };
 
-    let virtio_mmio = fdt
-        .all_nodes()
-        .filter(|n| {
-            n.compatible()
-                .is_some_and(|c| c.all().any(|s| s == "virtio,mmio"))
-        })
-        .filter_map(|n| n.reg()?.next())
-        .map(|r| r.starting_address as usize)
+    let virtio_mmio = nodes
+        .iter()
+        .filter(|n| compatible(n, "virtio,mmio"))
+        .filter_map(first_reg)
         .collect();
 
-    let gic = fdt.find_compatible(&["arm,gic-v3"]).and_then(|n| {
-        let mut regs = n.reg()?;
-        let gicd = regs.next()?.starting_address as usize;
-        let gicr = regs.next()?.starting_address as usize;
-        Some((gicd, gicr))
-    });
+    let gic = nodes
+        .iter()
+        .find(|n| compatible(n, "arm,gic-v3"))
+        .and_then(|n| {
+            let regs = Dtb::reg(&nodes, n);
+            Some((regs.first()?.0 as usize, regs.get(1)?.0 as usize))
+        });
+
+    let bootargs = chosen
+        .and_then(|n| n.prop(b"bootargs"))
+        .map(text)
+        .unwrap_or("");
 
     Ok(BootInfo {
         gic,
@@ -144,9 +180,9 @@ pub fn parse(addr: usize) -> Result<BootInfo, DtbError> {
         ram,
         cpus,
         psci,
-        dtb: (addr as u64, fdt.total_size() as u64),
+        dtb: (addr as u64, blob.len() as u64),
         initrd,
-        bootargs: String::from(fdt.chosen().bootargs().unwrap_or("")),
+        bootargs: String::from(bootargs),
         virtio_mmio,
     })
 }
