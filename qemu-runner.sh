@@ -11,6 +11,10 @@
 #   HV_TIMEOUT  seconds before QEMU is stopped (default 120; 0 = none)
 #   HV_GDB=1    start QEMU's gdbstub on :1234 and wait for the debugger
 #   HV_QEMU_EL1=1  (AArch64) run without virtualization=on, entering at EL1
+#   HV_BOARD=raspi4b  (AArch64) run on QEMU's Raspberry Pi 4 model instead
+#               of virt, with HV_DTB=the board's device tree (its RAM and
+#               CPUs are fixed: 2 GiB, 4; a reset, hv's power-off there,
+#               ends the run)
 #   HV_QEMU_MICROVM=1  (x86_64) run on -M microvm (the x86 test guest's
 #               plain-QEMU reference: virtio-mmio transports version 2;
 #               an ACPI power-off, status 0, counts as clean)
@@ -22,7 +26,7 @@ set -euo pipefail
 die() { echo "qemu-runner: $*" >&2; exit 2; }
 
 [ $# -ge 1 ] || die "usage: qemu-runner.sh IMAGE [QEMU ARGS...]"
-case "$1" in -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case "$1" in -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 image=$1; shift
 [ -f "$image" ] || die "no such image: $image"
 
@@ -58,10 +62,21 @@ if [ "$arch" = aarch64 ]; then
         "$objcopy" -O binary "$image" "$image.img"
         image="$image.img"
     fi
-    machine_opt="virt,virtualization=on,gic-version=3"
-    [ "${HV_QEMU_EL1:-0}" = 1 ] && machine_opt="virt,gic-version=3"
-    args=(qemu-system-aarch64 -M "$machine_opt" -cpu max -smp "$smp" -m "$mem"
-          -semihosting-config enable=on,target=native -kernel "$image")
+    case "${HV_BOARD:-virt}" in
+    virt)
+        machine_opt="virt,virtualization=on,gic-version=3"
+        [ "${HV_QEMU_EL1:-0}" = 1 ] && machine_opt="virt,gic-version=3"
+        args=(qemu-system-aarch64 -M "$machine_opt" -cpu max -smp "$smp" -m "$mem"
+              -semihosting-config enable=on,target=native -kernel "$image") ;;
+    raspi4b)
+        [ -f "${HV_DTB:-}" ] || die "HV_BOARD=raspi4b needs HV_DTB, the board's device tree"
+        # The Pi 4's console (its DTB's stdout-path) is the mini UART,
+        # QEMU's second serial port.
+        args=(qemu-system-aarch64 -M raspi4b -dtb "$HV_DTB" -no-reboot
+              -serial null -serial mon:stdio
+              -semihosting-config enable=on,target=native -kernel "$image") ;;
+    *) die "unknown HV_BOARD ${HV_BOARD}: virt or raspi4b" ;;
+    esac
 else
     need qemu-system-x86_64
     machine_opt=q35

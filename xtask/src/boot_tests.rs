@@ -1,6 +1,7 @@
 //! QEMU boot tests of the hv-kernel images: each boots an image through
 //! qemu-runner.sh and checks what it printed and how QEMU exited.
 
+use crate::boards::Board;
 use crate::image::{self, workspace_root};
 use crate::{cprogs, guest, linux, sim_tests};
 use crate::{Arch, BuildArgs};
@@ -28,6 +29,10 @@ struct BootTest {
     smp: u32,
     /// Enter at EL1 instead of EL2 (AArch64 only).
     el1: bool,
+    /// The machine (AArch64).
+    board: Board,
+    /// Hand hv the default test guest (as a bundle; no disks).
+    guest: bool,
     expect: &'static [&'static str],
     exit: Exit,
 }
@@ -39,6 +44,8 @@ const TESTS: &[BootTest] = &[
         fault: false,
         smp: 4,
         el1: false,
+        board: Board::Virt,
+        guest: false,
         expect: &[
             "hv-kernel ",
             "(aarch64)",
@@ -58,6 +65,8 @@ const TESTS: &[BootTest] = &[
         fault: false,
         smp: 1,
         el1: false,
+        board: Board::Virt,
+        guest: false,
         expect: &["CPUs: 1", "1 of 1 CPUs online", "all done, powering off"],
         exit: Exit::Clean,
     },
@@ -67,6 +76,8 @@ const TESTS: &[BootTest] = &[
         fault: true,
         smp: 1,
         el1: false,
+        board: Board::Virt,
+        guest: false,
         expect: &[
             "unexpected exception: synchronous from current EL, SP_ELx",
             "ESR_EL2  0x0000000096000004", // translation fault, level 0
@@ -83,6 +94,8 @@ const TESTS: &[BootTest] = &[
         fault: false,
         smp: 1,
         el1: true,
+        board: Board::Virt,
+        guest: false,
         expect: &["hv-kernel must be entered at EL2 but runs at EL1"],
         exit: Exit::Failure,
     },
@@ -92,6 +105,8 @@ const TESTS: &[BootTest] = &[
         fault: false,
         smp: 1,
         el1: false,
+        board: Board::Virt,
+        guest: false,
         expect: &[
             "hv-kernel ",
             "(x86_64)",
@@ -118,10 +133,46 @@ const TESTS: &[BootTest] = &[
         fault: true,
         smp: 1,
         el1: false,
+        board: Board::Virt,
+        guest: false,
         expect: &[
             "unexpected exception: #14 page fault",
             "CR2 0x00000deadbeef000",
             "RIP 0x",
+        ],
+        exit: Exit::Failure,
+    },
+    BootTest {
+        name: "aarch64 on raspi4b with the Pi 4's own device tree: 4 CPUs through the spin table, power-off through the watchdog",
+        arch: Arch::Aarch64,
+        fault: false,
+        smp: 4,
+        el1: false,
+        board: Board::Raspi4b,
+        guest: false,
+        expect: &[
+            "exception level: EL2",
+            "CPUs: 4",
+            // The console its DTB names (stdout-path = serial1), not the
+            // PL011 QEMU virt would use.
+            "console: BCM2835 mini UART at 0xfe215040",
+            "PSCI: none (no /psci node); power-off through the BCM2835 watchdog",
+            "4 of 4 CPUs online",
+            "all done, powering off",
+        ],
+        exit: Exit::Clean,
+    },
+    BootTest {
+        name: "aarch64 on raspi4b given a guest: refuses the GICv2 with a clear message",
+        arch: Arch::Aarch64,
+        fault: false,
+        smp: 4,
+        el1: false,
+        board: Board::Raspi4b,
+        guest: true,
+        expect: &[
+            "4 of 4 CPUs online",
+            "this machine's interrupt controller is a GICv2 (arm,gic-400)",
         ],
         exit: Exit::Failure,
     },
@@ -155,8 +206,17 @@ pub(crate) fn build_image(arch: Arch, fault: bool, release: bool) -> Result<Path
 
 fn run_one(test: &BootTest, image: &PathBuf) -> Result<(), String> {
     let start = Instant::now();
-    let out = Command::new(workspace_root().join("qemu-runner.sh"))
-        .arg(image)
+    let mut cmd = Command::new(workspace_root().join("qemu-runner.sh"));
+    cmd.arg(image);
+    if let Some(dtb) = test.board.dtb()? {
+        cmd.env("HV_BOARD", test.board.qemu_machine())
+            .env("HV_DTB", dtb);
+    }
+    if test.guest {
+        let guest_image = guest::build_test_guest(guest::DEFAULT_GUEST)?;
+        cmd.args(hv_guest_args(&guest_image, "board-guest")?);
+    }
+    let out = cmd
         .env("HV_SMP", test.smp.to_string())
         .env("HV_MEM", "512M")
         .env("HV_TIMEOUT", TIMEOUT_S.to_string())

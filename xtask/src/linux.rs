@@ -136,33 +136,7 @@ fn fetch_debian(dir: &Path) -> Result<PathBuf, String> {
         return Err("apt-get/dpkg-deb not available: pass --kernel and --initrd instead".into());
     }
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let archs = Command::new("dpkg")
-        .arg("--print-foreign-architectures")
-        .output()
-        .map_err(|e| format!("dpkg: {e}"))?;
-    if !String::from_utf8_lossy(&archs.stdout).contains("arm64") {
-        println!("xtask: adding the arm64 architecture to dpkg (for apt-get download)");
-        run_checked(Command::new("dpkg").args(["--add-architecture", "arm64"]))?;
-        run_checked(Command::new("apt-get").args(["update", "-q"]))?;
-    }
-    // The cloud kernel the metapackage points at, unsigned flavour.
-    let kernel_package = |dir: &Path| -> Result<Option<String>, String> {
-        let deps = apt(&["depends", "linux-image-cloud-arm64:arm64"], dir)?;
-        Ok(deps
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("Depends: "))
-            .filter(|p| p.starts_with("linux-image-"))
-            .map(|p| format!("{}-unsigned:arm64", p.trim_end_matches(":arm64"))))
-    };
-    let kernel_pkg = match kernel_package(dir)? {
-        Some(p) => p,
-        None => {
-            // Package lists missing or stale: refresh them once.
-            run_checked(Command::new("apt-get").args(["update", "-q"]))?;
-            kernel_package(dir)?
-                .ok_or("apt knows no linux-image-cloud-arm64:arm64 even after apt-get update")?
-        }
-    };
+    let kernel_pkg = arm64_kernel_package("linux-image-cloud-arm64", dir)?;
     println!("xtask: downloading {kernel_pkg} and busybox-static:arm64 (apt-get download)");
     run_checked(
         Command::new("apt-get")
@@ -182,6 +156,46 @@ fn fetch_debian(dir: &Path) -> Result<PathBuf, String> {
         ));
     }
     Ok(root)
+}
+
+/// Let apt-get download arm64 packages on this (x86_64) host: add the
+/// architecture to dpkg once.
+fn ensure_arm64_architecture() -> Result<(), String> {
+    let archs = Command::new("dpkg")
+        .arg("--print-foreign-architectures")
+        .output()
+        .map_err(|e| format!("dpkg: {e}"))?;
+    if !String::from_utf8_lossy(&archs.stdout).contains("arm64") {
+        println!("xtask: adding the arm64 architecture to dpkg (for apt-get download)");
+        run_checked(Command::new("dpkg").args(["--add-architecture", "arm64"]))?;
+        run_checked(Command::new("apt-get").args(["update", "-q"]))?;
+    }
+    Ok(())
+}
+
+/// The unsigned arm64 kernel package the metapackage `meta` (e.g.
+/// `linux-image-cloud-arm64`) points at, for `apt-get download`.
+pub(crate) fn arm64_kernel_package(meta: &str, dir: &Path) -> Result<String, String> {
+    if !have("apt-get") || !have("dpkg-deb") {
+        return Err("apt-get/dpkg-deb not available (a Debian host is needed to fetch Debian's kernel packages)".into());
+    }
+    ensure_arm64_architecture()?;
+    let lookup = || -> Result<Option<String>, String> {
+        let deps = apt(&["depends", &format!("{meta}:arm64")], dir)?;
+        Ok(deps
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Depends: "))
+            .filter(|p| p.starts_with("linux-image-"))
+            .map(|p| format!("{}-unsigned:arm64", p.trim_end_matches(":arm64"))))
+    };
+    match lookup()? {
+        Some(p) => Ok(p),
+        None => {
+            // Package lists missing or stale: refresh them once.
+            run_checked(Command::new("apt-get").args(["update", "-q"]))?;
+            lookup()?.ok_or_else(|| format!("apt knows no {meta}:arm64 even after apt-get update"))
+        }
+    }
 }
 
 /// (Image, modules directory) in an unpacked kernel package.

@@ -4,6 +4,7 @@
 //! llvm-tools) are checked before any work starts.
 
 mod bench_stability;
+mod boards;
 mod boot_tests;
 mod check_isa;
 mod cpio;
@@ -315,6 +316,13 @@ pub struct RunArgs {
     /// Start QEMU's gdbstub on localhost:1234 and wait for a debugger.
     #[arg(long)]
     pub gdb: bool,
+    /// AArch64: the machine QEMU models. `virt` (GICv3, PSCI, virtio), or
+    /// `raspi4b`, a Raspberry Pi 4 with the board's own device tree from
+    /// Debian's arm64 kernel package (downloaded once): hv starts its CPUs
+    /// through the spin table and powers off through the watchdog; guests
+    /// there need GICv2 support, which hv does not have yet.
+    #[arg(long, value_enum, default_value = "virt")]
+    pub board: boards::Board,
     /// Number of CPUs.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=8))]
     pub smp: u32,

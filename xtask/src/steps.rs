@@ -1,5 +1,6 @@
 //! The `run`, `test` and `bench` subcommands.
 
+use crate::boards::Board;
 use crate::image::{self, cargo, run_checked, workspace_root};
 use crate::{
     boot_tests, check_isa, guest, linux, perf, prereq, Arch, BenchArgs, RunArgs, TestArgs,
@@ -12,24 +13,37 @@ use std::time::Instant;
 pub fn run(args: &RunArgs) -> Result<(), String> {
     prereq::for_build(args.build.target)?;
     prereq::for_qemu(&[args.build.target])?;
+    let board = args.board;
+    if board != Board::Virt && args.build.target != Arch::Aarch64 {
+        return Err(format!(
+            "--board {board:?} is an AArch64 board: add --target aarch64"
+        ));
+    }
     if args.plain_qemu {
+        if board != Board::Virt {
+            return Err("--plain-qemu runs guests on `virt` only".into());
+        }
         return run_plain(args);
     }
+    let dtb = board.dtb()?;
     let x86_guest = match args.build.target {
         Arch::X86_64 => Some(x86_guest(args)?),
         Arch::Aarch64 => None,
     };
     let img = image::build(&args.build)?;
+    let machine = match board {
+        Board::Virt => format!("{} CPUs, {} RAM", args.smp, args.mem),
+        // The Pi 4 model's CPUs and RAM are fixed.
+        _ => format!("QEMU -M {}, 4 CPUs, 2 GiB RAM", board.qemu_machine()),
+    };
     println!(
-        "xtask: booting the {} build {} under QEMU ({} CPUs, {} RAM{})",
+        "xtask: booting the {} build {} under QEMU ({machine}{})",
         if args.build.release {
             "release"
         } else {
             "debug"
         },
         img.display(),
-        args.smp,
-        args.mem,
         if args.gdb {
             ", waiting for gdb on :1234"
         } else {
@@ -40,7 +54,7 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
     cmd.arg(&img);
     match &x86_guest {
         None => {
-            cmd.args(guest_args(args)?);
+            cmd.args(guest_args(args, board == Board::Virt)?);
         }
         Some(elf) => {
             cmd.arg("-initrd").arg(elf);
@@ -51,6 +65,10 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
         .env("HV_TIMEOUT", timeout(args).to_string());
     if args.gdb {
         cmd.env("HV_GDB", "1");
+    }
+    if let Some(dtb) = &dtb {
+        println!("xtask: the board's device tree: {}", dtb.display());
+        cmd.env("HV_BOARD", board.qemu_machine()).env("HV_DTB", dtb);
     }
     let status = cmd
         .status()
@@ -189,7 +207,9 @@ fn timeout(args: &RunArgs) -> u64 {
 
 /// QEMU arguments that hand hv-kernel its guest: the bundle as the initrd,
 /// hv's options on the command line, the disks as virtio-blk devices.
-fn guest_args(args: &RunArgs) -> Result<Vec<String>, String> {
+/// QEMU arguments for hv's guest: the bundle, hv's options and, where the
+/// machine has virtio-mmio (`disks`), the guest's disks.
+fn guest_args(args: &RunArgs, disks: bool) -> Result<Vec<String>, String> {
     let dir = workspace_root().join("target/xtask");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let bundle = dir.join("run.bundle");
@@ -219,6 +239,24 @@ fn guest_args(args: &RunArgs) -> Result<Vec<String>, String> {
         }
     };
     let guest_mem = args.guest_mem.as_deref().unwrap_or(guest_mem);
+    let mut hv_options = format!("hv.guest_mem={guest_mem}");
+    if args.no_reboot {
+        hv_options.push_str(" hv.no_reboot");
+    }
+    let mut out: Vec<String> = vec![
+        "-no-reboot".into(),
+        "-initrd".into(),
+        bundle.display().to_string(),
+        "-append".into(),
+        hv_options,
+    ];
+    if !disks {
+        println!(
+            "xtask: guest {} with {guest_mem} RAM, no disk (the machine has no virtio)",
+            kernel.display()
+        );
+        return Ok(out);
+    }
     let disk = args.disk.clone().unwrap_or_else(|| dir.join("disk.img"));
     if !disk.exists() {
         println!("xtask: creating a 64 MiB guest disk at {}", disk.display());
@@ -236,17 +274,6 @@ fn guest_args(args: &RunArgs) -> Result<Vec<String>, String> {
         guest_mem,
         disk.display()
     );
-    let mut hv_options = format!("hv.guest_mem={guest_mem}");
-    if args.no_reboot {
-        hv_options.push_str(" hv.no_reboot");
-    }
-    let mut out: Vec<String> = vec![
-        "-no-reboot".into(),
-        "-initrd".into(),
-        bundle.display().to_string(),
-        "-append".into(),
-        hv_options,
-    ];
     out.extend(guest::disk_args(&disk, Some(&ro)));
     Ok(out)
 }

@@ -4,6 +4,7 @@
 pub mod acpi;
 pub mod bundle;
 pub mod fdt;
+pub mod host_ram;
 pub mod loader;
 pub mod place;
 pub mod power;

@@ -77,6 +77,28 @@ secondary_entry:
 7:  wfe
     b       7b
 
+// Secondary CPUs released from a spin table enter here with the MMU off
+// and no argument (x0 = 0): find this CPU's logical index by its MPIDR in
+// spin_table_mpidrs, which the boot CPU filled and cleaned to the point of
+// coherency before the release.
+.global spin_table_entry
+spin_table_entry:
+    mrs     x1, mpidr_el1
+    ldr     x2, =0xff00ffffff           // Aff3..Aff0
+    and     x1, x1, x2
+    adrp    x2, spin_table_mpidrs
+    add     x2, x2, :lo12:spin_table_mpidrs
+    mov     x0, #1                      // slot 0 is the boot CPU's
+10: cmp     x0, #{MAX_CPUS}
+    b.hs    11f
+    ldr     x3, [x2, x0, lsl #3]
+    cmp     x3, x1
+    b.eq    secondary_entry             // x0 = the logical index
+    add     x0, x0, #1
+    b       10b
+11: wfe                                 // not a CPU hv released: stay parked
+    b       11b
+
 // Let Rust use FP/SIMD at the current EL and install the EL2 vectors. At
 // EL1 only FP is enabled: Rust then reports the wrong exception level.
 enable_fp_and_vectors:

@@ -3,6 +3,7 @@
 //! through `ranges`, a malformed blob an error rather than a panic).
 
 use super::psci::Conduit;
+use super::uart;
 use alloc::string::String;
 use alloc::vec::Vec;
 use hv_core::dtb::{Dtb, Node, Prop};
@@ -10,16 +11,26 @@ use hv_core::dtb::{Dtb, Node, Prop};
 /// Facts about the machine, read from the DTB.
 #[derive(Debug)]
 pub struct BootInfo {
-    /// Physical address of the console PL011.
-    pub uart: Option<usize>,
+    /// The console UART (`/chosen/stdout-path`, or on QEMU virt without
+    /// one the first PL011): its driver and physical address.
+    pub uart: Option<(&'static uart::Driver, usize)>,
     /// Its interrupt (INTID), if the DTB gives it as a GIC SPI.
     pub uart_intid: Option<u32>,
     /// RAM as (base, size) pairs.
     pub ram: Vec<(u64, u64)>,
-    /// MPIDR of each CPU, in DTB order.
-    pub cpus: Vec<u64>,
+    /// Each CPU, in DTB order.
+    pub cpus: Vec<Cpu>,
     /// PSCI conduit, if the DTB has a usable `/psci` node.
     pub psci: Option<Conduit>,
+    /// Memory hv must leave alone: the `/memreserve/` entries and the
+    /// `/reserved-memory` regions (firmware, spin tables), as (base, size).
+    pub reserved: Vec<(u64, u64)>,
+    /// The BCM2835 power-management watchdog (Raspberry Pi), hv's way to
+    /// power off without PSCI.
+    pub bcm2835_watchdog: Option<usize>,
+    /// The `compatible` of an interrupt controller hv cannot run guests on
+    /// (a GICv2), for the error message.
+    pub other_gic: Option<&'static str>,
     /// Where the DTB itself lies (start, size).
     pub dtb: (u64, u64),
     /// The loader's initrd range [start, end): hv's guest bundle.
@@ -31,6 +42,30 @@ pub struct BootInfo {
     /// GICv3 distributor and first redistributor, if the machine has one.
     pub gic: Option<(usize, usize)>,
 }
+
+/// A CPU of the machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cpu {
+    /// Its MPIDR affinity fields (the node's `reg`).
+    pub mpidr: u64,
+    /// How it is started.
+    pub enable: EnableMethod,
+}
+
+/// A CPU node's `enable-method`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EnableMethod {
+    /// PSCI CPU_ON.
+    Psci,
+    /// A spin table: the CPU waits in firmware until its release address
+    /// (`cpu-release-addr`) holds an entry point.
+    SpinTable(u64),
+    /// Absent or not one hv implements: the CPU stays off.
+    Unsupported,
+}
+
+/// GICv2 implementations, by `compatible`.
+const GICV2: [&str; 3] = ["arm,gic-400", "arm,cortex-a15-gic", "arm,cortex-a7-gic"];
 
 /// Why the DTB could not be used.
 #[derive(Clone, Copy, Debug)]
@@ -108,10 +143,23 @@ pub fn parse(addr: usize) -> Result<BootInfo, DtbError> {
     let nodes = dtb.nodes().map_err(DtbError::Invalid)?;
     let first_reg = |n: &Node<'_>| Dtb::reg(&nodes, n).first().map(|&(a, _)| a as usize);
 
-    let uart_node = stdout(&nodes)
-        .filter(|n| compatible(n, "arm,pl011"))
-        .or_else(|| nodes.iter().find(|n| compatible(n, "arm,pl011")));
-    let uart = uart_node.and_then(first_reg);
+    let driver = |n: &Node<'_>| {
+        uart::DRIVERS
+            .iter()
+            .find(|&&(c, _)| compatible(n, c))
+            .map(|&(_, d)| d)
+    };
+    // Only QEMU virt gets a console the DTB does not name: elsewhere the
+    // first PL011 may be wired to something else (the Pi's Bluetooth).
+    let on_virt = nodes
+        .first()
+        .is_some_and(|root| compatible(root, "linux,dummy-virt"));
+    let uart_node = match stdout(&nodes) {
+        Some(n) => Some(n),
+        None if on_virt => nodes.iter().find(|n| compatible(n, "arm,pl011")),
+        None => None,
+    };
+    let uart = uart_node.and_then(|n| Some((driver(n)?, first_reg(n)?)));
     // `interrupts = <type number flags>`; type 0 is an SPI (INTID 32 + n).
     let uart_intid = uart_node.and_then(|n| n.prop(b"interrupts")).and_then(|p| {
         let mut cells = p.cells();
@@ -133,7 +181,21 @@ pub fn parse(addr: usize) -> Result<BootInfo, DtbError> {
         .iter()
         .filter(|n| cpus_node.is_some_and(|c| n.parent == c.offset && n.offset != c.offset))
         .filter(|n| n.prop(b"device_type").is_some_and(|p| text(p) == "cpu"))
-        .filter_map(|n| number(n.prop(b"reg")?.value))
+        .filter_map(|n| {
+            let mpidr = number(n.prop(b"reg")?.value)?;
+            let enable = match n.prop(b"enable-method").map(text) {
+                Some("psci") => EnableMethod::Psci,
+                Some("spin-table") => n
+                    .prop(b"cpu-release-addr")
+                    .and_then(|p| number(p.value))
+                    .map_or(EnableMethod::Unsupported, EnableMethod::SpinTable),
+                // No enable-method: the boot CPU's node, or PSCI's default
+                // on machines (QEMU virt) that only name it in /psci.
+                None => EnableMethod::Psci,
+                Some(_) => EnableMethod::Unsupported,
+            };
+            Some(Cpu { mpidr, enable })
+        })
         .collect();
 
     let psci = Dtb::find(&nodes, b"/psci")
@@ -168,6 +230,24 @@ pub fn parse(addr: usize) -> Result<BootInfo, DtbError> {
             Some((regs.first()?.0 as usize, regs.get(1)?.0 as usize))
         });
 
+    let mut reserved = dtb.reservations().map_err(DtbError::Invalid)?;
+    if let Some(parent) = Dtb::find(&nodes, b"/reserved-memory") {
+        for n in nodes
+            .iter()
+            .filter(|n| n.parent == parent.offset && n.offset != parent.offset)
+        {
+            reserved.extend(Dtb::reg(&nodes, n));
+        }
+    }
+
+    let bcm2835_watchdog = nodes
+        .iter()
+        .find(|n| compatible(n, "brcm,bcm2835-pm-wdt") || compatible(n, "brcm,bcm2835-pm"))
+        .and_then(first_reg);
+    let other_gic = GICV2
+        .into_iter()
+        .find(|&c| nodes.iter().any(|n| compatible(n, c)));
+
     let bootargs = chosen
         .and_then(|n| n.prop(b"bootargs"))
         .map(text)
@@ -180,6 +260,9 @@ pub fn parse(addr: usize) -> Result<BootInfo, DtbError> {
         ram,
         cpus,
         psci,
+        reserved,
+        bcm2835_watchdog,
+        other_gic,
         dtb: (addr as u64, blob.len() as u64),
         initrd,
         bootargs: String::from(bootargs),

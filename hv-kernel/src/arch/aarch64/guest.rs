@@ -480,12 +480,16 @@ fn handle_physical(vm: &Vm, me: usize, gic: &mut CpuGic, intid: u32) {
         }
         _ if intid == CONSOLE_INTID.load(Ordering::Relaxed) => {
             // Typed on hv's console: the guest's UART receives it.
-            let mut uart = super::console_uart();
-            vm.with_guest(me, gic, |guest, _| {
-                while let Some(byte) = uart.read_byte() {
-                    guest.console_input(byte);
-                }
-            });
+            if let Some(mut uart) = super::console_uart() {
+                vm.with_guest(me, gic, |guest, _| {
+                    // Bounded: a UART that never runs dry (a stuck line)
+                    // must not hold this CPU.
+                    for _ in 0..CONSOLE_INPUT_BURST {
+                        let Some(byte) = uart.read_byte() else { break };
+                        guest.console_input(byte);
+                    }
+                });
+            }
             gic::end_of_interrupt(intid);
             gic::deactivate(intid);
         }
@@ -496,6 +500,10 @@ fn handle_physical(vm: &Vm, me: usize, gic: &mut CpuGic, intid: u32) {
         }
     }
 }
+
+/// Most console bytes moved to the guest per UART interrupt; the rest wait
+/// for the next one (the line stays asserted while bytes wait).
+const CONSOLE_INPUT_BURST: usize = 64;
 
 fn inject_data_abort(vm: &Vm, me: usize, regs: &mut VcpuRegs, far: u64) {
     let esr = if vcpu::from_el0(regs) {

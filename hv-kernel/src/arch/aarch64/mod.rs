@@ -1,5 +1,7 @@
 //! hv-kernel on AArch64: boot at EL2, console, DTB, secondary CPUs, PSCI.
 
+mod bcm2835_wdt;
+mod cache;
 mod dtb;
 mod exceptions;
 mod gic;
@@ -7,11 +9,11 @@ mod guest;
 mod host_disk;
 mod idregs;
 mod mmu;
-mod pl011;
 mod psci;
 mod semihosting;
 mod stage2;
 mod timer;
+mod uart;
 mod vcpu;
 
 use crate::config::{self, Size};
@@ -26,8 +28,8 @@ use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use hv_core::machine;
 use hv_core::mem::{GuestRam, RamRegion};
-use pl011::Pl011;
 use psci::Conduit;
+use uart::{Crlf, Uart};
 use virtio::slots::Disk;
 
 /// Most CPUs hv brings up; the rest are left off.
@@ -39,8 +41,8 @@ pub const MAX_CPUS: usize = 8;
 /// so these leave a wide margin.
 const BOOT_STACK_SIZE: usize = 256 * 1024;
 const SECONDARY_STACK_SIZE: usize = 128 * 1024;
-/// QEMU virt's UART, used when the DTB names none.
-const FALLBACK_UART: usize = 0x0900_0000;
+/// More than hv's image could be (code, data, stacks, heap, table pools).
+const MAX_IMAGE_SIZE: u64 = 64 << 20;
 /// Semihosting exit status for a fatal error.
 const EXIT_FAILURE: u32 = 1;
 /// Semihosting exit status when the guest asked for a reset (the default
@@ -56,19 +58,28 @@ core::arch::global_asm!(
     BOOT_STACK_SIZE = const BOOT_STACK_SIZE,
     SECONDARY_STACK_SIZE = const SECONDARY_STACK_SIZE,
     SECONDARY_STACKS_SIZE = const SECONDARY_STACK_SIZE * (MAX_CPUS - 1),
+    MAX_CPUS = const MAX_CPUS,
 );
 core::arch::global_asm!(include_str!("vectors.s"));
 
 extern "C" {
     fn secondary_entry();
+    fn spin_table_entry();
     static __image_start: u8;
     static __image_end: u8;
 }
 
-/// The UART address once known, for the emergency console.
-static UART_BASE: AtomicUsize = AtomicUsize::new(FALLBACK_UART);
+/// The console UART once known: for the emergency console and input.
+static CONSOLE_UART: spin::Once<Uart> = spin::Once::new();
 /// PSCI conduit once known (0 none, 1 SMC, 2 HVC).
 static PSCI: AtomicUsize = AtomicUsize::new(0);
+/// The BCM2835 watchdog's address once known (0: none).
+static WATCHDOG: AtomicUsize = AtomicUsize::new(0);
+/// MPIDR of each logical CPU hv released from a spin table (slot 0, the
+/// boot CPU, unused); `spin_table_entry` finds its index here with its MMU
+/// still off, so each slot is cleaned to the PoC before the release.
+#[no_mangle]
+static spin_table_mpidrs: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(u64::MAX) }; MAX_CPUS];
 /// Secondary CPUs that have reported in.
 static CPUS_ONLINE: AtomicUsize = AtomicUsize::new(0);
 
@@ -94,14 +105,14 @@ fn mpidr() -> u64 {
 extern "C" fn aarch64_primary_main(dtb_addr: usize) -> ! {
     super::heap::init();
     let info = dtb::parse(dtb_addr);
-    if let Ok(uart) = info.as_ref().map(|i| i.uart) {
-        UART_BASE.store(uart.unwrap_or(FALLBACK_UART), Ordering::Release);
+    if let Some((driver, base)) = info.as_ref().ok().and_then(|i| i.uart) {
+        // SAFETY: the DTB's console UART, of the kind `driver` drives, at
+        // its translated address; firmware left it ready for output.
+        let uart = *CONSOLE_UART.call_once(|| unsafe { Uart::new(driver, base) });
+        console::set_writer(Box::new(Crlf(uart)));
     }
-    // SAFETY: the address is the DTB's PL011 (or QEMU virt's when the DTB
-    // has none), which firmware left ready for output.
-    console::set_writer(Box::new(unsafe {
-        Pl011::new(UART_BASE.load(Ordering::Acquire))
-    }));
+    // Without a console UART (no DTB, or none it names that hv drives)
+    // output is dropped; a fatal error still ends a QEMU run with status 1.
     console::init_logging();
 
     let el = current_el();
@@ -111,15 +122,29 @@ extern "C" fn aarch64_primary_main(dtb_addr: usize) -> ! {
              on QEMU use -M virt,virtualization=on"
         ));
     }
+    // The linker script once left __image_end absolute (not relocated),
+    // which inverted this range: guest RAM placement then ignored hv's
+    // image and the cache clean before releasing CPUs never ended.
+    let (image_start, image_end) = image_range();
+    if image_end <= image_start || image_end - image_start > MAX_IMAGE_SIZE {
+        fatal(format_args!(
+            "hv-kernel: its own image range {image_start:#x}..{image_end:#x} is wrong \
+             (linker script)"
+        ));
+    }
     let info = match info {
         Ok(info) => info,
         Err(e) => fatal(format_args!("hv-kernel: {e}")),
     };
-    let conduit = info.psci.unwrap_or(Conduit::Smc);
     PSCI.store(
-        if conduit == Conduit::Smc { 1 } else { 2 },
+        match info.psci {
+            None => 0,
+            Some(Conduit::Smc) => 1,
+            Some(Conduit::Hvc) => 2,
+        },
         Ordering::Release,
     );
+    WATCHDOG.store(info.bcm2835_watchdog.unwrap_or(0), Ordering::Release);
     if let Err(e) = mmu::enable_boot_cpu(&info, vcpu::pa_bits()) {
         fatal(format_args!("hv-kernel: EL2 MMU: {e}"));
     }
@@ -133,8 +158,23 @@ extern "C" fn aarch64_primary_main(dtb_addr: usize) -> ! {
     }
     kprintln!("  RAM total: {}", Size(ram));
     kprintln!("  CPUs: {}", info.cpus.len());
-    let (major, minor) = psci::version(conduit);
-    kprintln!("  PSCI {major}.{minor} via {conduit:?}");
+    if let Some((driver, base)) = info.uart {
+        kprintln!("  console: {} at {base:#x}", driver.name);
+    }
+    match info.psci {
+        Some(conduit) => {
+            let (major, minor) = psci::version(conduit);
+            kprintln!("  PSCI {major}.{minor} via {conduit:?}");
+        }
+        None => kprintln!(
+            "  PSCI: none (no /psci node); power-off {}",
+            if info.bcm2835_watchdog.is_some() {
+                "through the BCM2835 watchdog"
+            } else {
+                "unavailable"
+            }
+        ),
+    }
     kprintln!("  EL2 MMU: on (identity map, RAM cacheable)");
     kprintln!(
         "  heap: {} used of {}",
@@ -142,7 +182,7 @@ extern "C" fn aarch64_primary_main(dtb_addr: usize) -> ! {
         Size(super::heap::HEAP_SIZE as u64)
     );
 
-    start_secondaries(&info.cpus, conduit);
+    start_secondaries(&info);
 
     #[cfg(feature = "fault-test")]
     {
@@ -161,8 +201,28 @@ extern "C" fn aarch64_primary_main(dtb_addr: usize) -> ! {
         ),
     }
     kprintln!("hv-kernel: all done, powering off");
-    let err = psci::system_off(conduit);
-    fatal(format_args!("PSCI SYSTEM_OFF failed: {err}"))
+    power_off()
+}
+
+/// Power the machine off: PSCI SYSTEM_OFF, or without PSCI the Pi's
+/// watchdog; a clear error where neither exists.
+fn power_off() -> ! {
+    if let Some(conduit) = psci() {
+        let err = psci::system_off(conduit);
+        fatal(format_args!("PSCI SYSTEM_OFF failed: {err}"))
+    }
+    match WATCHDOG.load(Ordering::Acquire) {
+        0 => fatal(format_args!(
+            "hv-kernel: cannot power off: the device tree has no /psci node \
+             and no watchdog hv drives; halting"
+        )),
+        base => {
+            bcm2835_wdt::power_off(base);
+            fatal(format_args!(
+                "hv-kernel: the BCM2835 watchdog at {base:#x} did not reset the machine"
+            ))
+        }
+    }
 }
 
 /// Physical [start, end) of hv's own image (code, data, BSS, stacks, heap).
@@ -175,16 +235,13 @@ fn image_range() -> (u64, u64) {
 }
 
 /// Pick host memory for `size` bytes of guest RAM: the top of the highest
-/// RAM bank, clear of hv's image, the DTB and the guest bundle.
+/// RAM bank with room, clear of hv's image, the DTB, the guest bundle and
+/// the memory firmware reserved (`/memreserve/`, `/reserved-memory`).
 fn place_guest_ram(info: &dtb::BootInfo, bundle: (u64, u64), size: u64) -> Option<u64> {
     let (dtb_start, dtb_size) = info.dtb;
-    let busy = [image_range(), (dtb_start, dtb_start + dtb_size), bundle];
-    info.ram.iter().rev().find_map(|&(base, len)| {
-        let end = (base + len) & !(GUEST_RAM_ALIGN - 1);
-        let start = end.checked_sub(size)?;
-        let clear = busy.iter().all(|&(b, e)| e <= start || b >= end);
-        (start >= base && clear).then_some(start)
-    })
+    let mut busy = alloc::vec![image_range(), (dtb_start, dtb_start + dtb_size), bundle];
+    busy.extend(info.reserved.iter().map(|&(b, s)| (b, b.saturating_add(s))));
+    hv_core::vm::host_ram::place_guest_ram(&info.ram, &busy, size, GUEST_RAM_ALIGN)
 }
 
 /// Build the guest from the bundle the loader left at `bundle`, run it, and
@@ -263,22 +320,32 @@ fn run_guest(info: &dtb::BootInfo, bundle: (u64, u64)) -> ! {
         Err(e) => fatal(format_args!("stage-2 registers: {e}")),
     };
     let Some((gicd, gicr)) = info.gic else {
-        fatal(format_args!("the machine has no GICv3: guests need one"))
+        match info.other_gic {
+            Some(gic) => fatal(format_args!(
+                "hv-kernel: this machine's interrupt controller is a GICv2 ({gic}); \
+                 hv runs guests on a GICv3 only so far"
+            )),
+            None => fatal(format_args!(
+                "hv-kernel: the device tree names no GICv3 (arm,gic-v3): guests need one"
+            )),
+        }
     };
     gic::configure(gicd, gicr);
     if let Some(intid) = info.uart_intid {
         // Console input goes to the guest's UART.
         gic::enable_spi(intid, mpidr());
         guest::CONSOLE_INTID.store(intid, Ordering::Relaxed);
-        console_uart().enable_rx_interrupt();
+        if let Some(mut uart) = console_uart() {
+            uart.enable_rx_interrupt();
+        }
     }
     let vcpus = guest.vgic.vcpus();
     let mut phys = [0u64; MAX_CPUS];
     phys[0] = mpidr();
-    for (slot, &m) in phys
+    for (slot, m) in phys
         .iter_mut()
         .skip(1)
-        .zip(info.cpus.iter().filter(|&&c| c != mpidr()))
+        .zip(info.cpus.iter().map(|c| c.mpidr).filter(|&c| c != mpidr()))
     {
         *slot = m;
     }
@@ -342,9 +409,7 @@ fn finish(vm: &guest::Vm, outcome: guest::Outcome) -> ! {
     match outcome {
         guest::Outcome::PowerOff => {
             kprintln!("hv-kernel: all done, powering off");
-            let conduit = psci().unwrap_or(Conduit::Smc);
-            let err = psci::system_off(conduit);
-            fatal(format_args!("PSCI SYSTEM_OFF failed: {err}"))
+            power_off()
         }
         guest::Outcome::Reset => exit_with(EXIT_GUEST_RESET),
         guest::Outcome::Crashed => fatal(format_args!("hv-kernel: the guest crashed")),
@@ -357,25 +422,62 @@ fn exit_with(code: u32) -> ! {
     halt()
 }
 
-/// Start every other CPU of the DTB with PSCI CPU_ON and wait for each to
-/// report in.
-fn start_secondaries(cpus: &[u64], conduit: Conduit) {
+/// Start every other CPU of the DTB, by PSCI CPU_ON or by its spin table,
+/// and wait for each to report in.
+fn start_secondaries(info: &dtb::BootInfo) {
+    let (cpus, psci) = (&info.cpus, info.psci);
+    // A released CPU runs with its MMU off (Non-cacheable accesses) until
+    // it switches it on: it must find in memory, not only in this CPU's
+    // caches, everything it reads first (stacks, the EL2 page tables and
+    // their registers, relocated pointers). Clean and invalidate hv's whole
+    // image to the PoC; the invalidate also drops lines that would hide
+    // what the CPU writes to its stack before its MMU is on.
+    let (start, end) = image_range();
+    cache::clean_invalidate_to_poc(start, end - start);
     let me = mpidr();
     let mut started = 0;
-    for (index, &target) in cpus.iter().filter(|&&c| c != me).enumerate() {
+    for (index, cpu) in cpus.iter().filter(|c| c.mpidr != me).enumerate() {
         let index = index + 1;
+        let target = cpu.mpidr;
         if index >= MAX_CPUS {
             log::warn!("CPU {target:#x} left off: hv-kernel supports {MAX_CPUS} CPUs");
             continue;
         }
-        match psci::cpu_on(
-            conduit,
-            target,
-            secondary_entry as *const () as u64,
-            index as u64,
-        ) {
+        let result = match (cpu.enable, psci) {
+            (dtb::EnableMethod::Psci, Some(conduit)) => psci::cpu_on(
+                conduit,
+                target,
+                secondary_entry as *const () as u64,
+                index as u64,
+            )
+            .map_err(|e| alloc::format!("CPU_ON failed: {e}")),
+            (dtb::EnableMethod::Psci, None) => {
+                Err("its enable-method is PSCI but the device tree has no /psci node".into())
+            }
+            (dtb::EnableMethod::SpinTable(release), _) => {
+                let in_ram = info.ram.iter().any(|&(base, size)| {
+                    release >= base
+                        && release
+                            .checked_add(8)
+                            .is_some_and(|end| end <= base.saturating_add(size))
+                });
+                if release % 8 != 0 || !in_ram {
+                    Err(alloc::format!(
+                        "its cpu-release-addr {release:#x} is not an aligned word of RAM"
+                    ))
+                } else {
+                    release_from_spin_table(index, target, release);
+                    Ok(())
+                }
+            }
+            (dtb::EnableMethod::Unsupported, _) => Err(
+                "its enable-method is neither psci nor spin-table (or lacks cpu-release-addr)"
+                    .into(),
+            ),
+        };
+        match result {
             Ok(()) => started += 1,
-            Err(e) => log::error!("CPU_ON for MPIDR {target:#x} failed: {e}"),
+            Err(e) => log::error!("CPU {target:#x} left off: {e}"),
         }
     }
     let deadline = CNTPCT_EL0.get() + CNTFRQ_EL0.get() * 10;
@@ -388,6 +490,26 @@ fn start_secondaries(cpus: &[u64], conduit: Conduit) {
     } else {
         log::error!("only {online} of {started} secondary CPUs reported in");
     }
+}
+
+/// Release the CPU `mpidr` (hv's CPU `index`) from a spin table: it waits
+/// in firmware (WFE) until the 64-bit word at `release` is non-zero, then
+/// jumps there with its MMU off (the devicetree spec's spin-table method;
+/// Linux's arm64 booting document).
+fn release_from_spin_table(index: usize, mpidr: u64, release: u64) {
+    spin_table_mpidrs[index].store(mpidr, Ordering::Release);
+    let slot = core::ptr::addr_of!(spin_table_mpidrs[index]) as u64;
+    cache::clean_invalidate_to_poc(slot, 8);
+    let entry = spin_table_entry as *const () as u64;
+    // SAFETY: `release` is the CPU's cpu-release-addr from the DTB: an
+    // 8-byte-aligned word of RAM that firmware reserved for this protocol
+    // (hv's map covers it as RAM); writing the entry point there is the
+    // protocol's one action.
+    unsafe { core::ptr::write_volatile(release as *mut u64, entry) };
+    // The waiting CPU reads with its MMU off: push the word to the PoC
+    // (clean_invalidate ends with DSB SY, so it completes before the SEV).
+    cache::clean_invalidate_to_poc(release, 8);
+    aarch64_cpu::asm::sev();
 }
 
 /// Rust entry of a secondary CPU, from boot.s, with its logical index.
@@ -447,18 +569,18 @@ fn counter_frequency() -> u64 {
 /// A second handle on the console UART: for fatal messages that must not
 /// wait for the console lock (the failing code may hold it), and for reading
 /// console input (receive registers the console writer never touches).
-fn console_uart() -> Pl011 {
-    // SAFETY: UART_BASE holds the boot UART's address (the DTB's or QEMU
-    // virt's); concurrent use with the locked console can only interleave
-    // characters.
-    unsafe { Pl011::new(UART_BASE.load(Ordering::Acquire)) }
+/// Concurrent use with the locked console can only interleave characters.
+fn console_uart() -> Option<Uart> {
+    CONSOLE_UART.get().copied()
 }
 
 /// Report a fatal error and stop: exit QEMU with a failure status through
 /// semihosting, otherwise halt.
 pub fn fatal(args: fmt::Arguments) -> ! {
     if !FATAL.swap(true, Ordering::AcqRel) {
-        let _ = fmt::Write::write_fmt(&mut console_uart(), format_args!("{args}\n"));
+        if let Some(uart) = console_uart() {
+            let _ = fmt::Write::write_fmt(&mut Crlf(uart), format_args!("{args}\n"));
+        }
         semihosting::exit(EXIT_FAILURE);
     }
     halt()
@@ -467,7 +589,9 @@ pub fn fatal(args: fmt::Arguments) -> ! {
 /// An exception hv does not handle: dump the state and stop.
 fn fatal_exception(frame: &exceptions::ExceptionFrame, kind: u64) -> ! {
     if !FATAL.swap(true, Ordering::AcqRel) {
-        let _ = exceptions::dump(&mut console_uart(), frame, kind);
+        if let Some(uart) = console_uart() {
+            let _ = exceptions::dump(&mut Crlf(uart), frame, kind);
+        }
         semihosting::exit(EXIT_FAILURE);
     }
     halt()

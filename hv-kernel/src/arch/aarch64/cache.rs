@@ -1,0 +1,38 @@
+//! Data-cache maintenance by address, to the point of coherency (PoC).
+//!
+//! Needed wherever memory written through hv's cacheable map is read by an
+//! agent that does not look in the caches: a CPU whose MMU is still off
+//! (its accesses are Non-cacheable, Arm ARM B2.7.2), firmware waiting in a
+//! spin table, a guest that starts with its MMU off. QEMU models no
+//! caches, so only real hardware shows a missing clean.
+
+use core::arch::asm;
+
+/// Smallest data-cache line of any cache this CPU's maintenance reaches:
+/// CTR_EL0.DminLine is log2 of the number of 4-byte words.
+fn dcache_line() -> u64 {
+    let ctr: u64;
+    // SAFETY: reading CTR_EL0 has no side effects; EL2 may always read it.
+    unsafe { asm!("mrs {}, ctr_el0", out(reg) ctr, options(nomem, nostack, preserves_flags)) };
+    4 << ((ctr >> 16) & 0xf)
+}
+
+/// Clean and invalidate [start, start + len) to the PoC, then wait for the
+/// maintenance to complete (DSB SY), so a non-caching observer sees the
+/// data and later cacheable reads fetch it again. hv's map is an identity
+/// map, so `start` is both the virtual and the physical address.
+pub fn clean_invalidate_to_poc(start: u64, len: u64) {
+    let line = dcache_line();
+    let mut at = start & !(line - 1);
+    let end = start.saturating_add(len);
+    while at < end {
+        // SAFETY: DC CIVAC writes back and drops one line; it never changes
+        // the memory's contents as seen by a coherent observer, and it
+        // faults only on an unmapped address, which hv's own map covers
+        // for everything passed here (its image, RAM of the DTB).
+        unsafe { asm!("dc civac, {}", in(reg) at, options(nostack, preserves_flags)) };
+        at += line;
+    }
+    // SAFETY: a barrier; no memory or register effects beyond ordering.
+    unsafe { asm!("dsb sy", options(nostack, preserves_flags)) };
+}
