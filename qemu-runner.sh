@@ -11,10 +11,10 @@
 #   HV_TIMEOUT  seconds before QEMU is stopped (default 120; 0 = none)
 #   HV_GDB=1    start QEMU's gdbstub on :1234 and wait for the debugger
 #   HV_QEMU_EL1=1  (AArch64) run without virtualization=on, entering at EL1
-#   HV_BOARD=raspi4b  (AArch64) run on QEMU's Raspberry Pi 4 model instead
-#               of virt, with HV_DTB=the board's device tree (its RAM and
-#               CPUs are fixed: 2 GiB, 4; a reset, hv's power-off there,
-#               ends the run)
+#   HV_BOARD=raspi4b|imx8mp-evk  (AArch64) run on QEMU's Raspberry Pi 4 or
+#               i.MX 8M Plus EVK model instead of virt, with HV_DTB=the
+#               board's device tree (both get 4 CPUs and 2 GiB; on the Pi a
+#               reset, hv's power-off there, ends the run)
 #   HV_QEMU_MICROVM=1  (x86_64) run on -M microvm (the x86 test guest's
 #               plain-QEMU reference: virtio-mmio transports version 2;
 #               an ACPI power-off, status 0, counts as clean)
@@ -75,7 +75,14 @@ if [ "$arch" = aarch64 ]; then
         args=(qemu-system-aarch64 -M raspi4b -dtb "$HV_DTB" -no-reboot
               -serial null -serial mon:stdio
               -semihosting-config enable=on,target=native -kernel "$image") ;;
-    *) die "unknown HV_BOARD ${HV_BOARD}: virt or raspi4b" ;;
+    imx8mp-evk)
+        [ -f "${HV_DTB:-}" ] || die "HV_BOARD=imx8mp-evk needs HV_DTB, the board's device tree"
+        # The EVK's console (stdout-path) is UART2, QEMU's second serial
+        # port; QEMU answers PSCI itself.
+        args=(qemu-system-aarch64 -M imx8mp-evk -smp 4 -m 2G -dtb "$HV_DTB"
+              -serial null -serial mon:stdio
+              -semihosting-config enable=on,target=native -kernel "$image") ;;
+    *) die "unknown HV_BOARD ${HV_BOARD}: virt, raspi4b or imx8mp-evk" ;;
     esac
 else
     need qemu-system-x86_64

@@ -16,7 +16,13 @@ pub enum Board {
     /// tables, no PSCI without TF-A), with Debian's
     /// `broadcom/bcm2711-rpi-4-b.dtb`.
     Raspi4b,
+    /// QEMU `imx8mp-evk`, NXP's i.MX 8M Plus EVK (Cortex-A53, GICv3, PSCI,
+    /// i.MX UART, no virtio), with Debian's `freescale/imx8mp-evk.dtb`.
+    Imx8mp,
 }
+
+/// Every board, for fetching their trees together.
+const ALL: [Board; 3] = [Board::Virt, Board::Raspi4b, Board::Imx8mp];
 
 impl Board {
     /// QEMU's machine name.
@@ -24,7 +30,14 @@ impl Board {
         match self {
             Board::Virt => "virt",
             Board::Raspi4b => "raspi4b",
+            Board::Imx8mp => "imx8mp-evk",
         }
+    }
+
+    /// Whether the machine has virtio-mmio for the guest's disks; where it
+    /// has not, the disks travel in the guest bundle.
+    pub fn has_virtio(self) -> bool {
+        self == Board::Virt
     }
 
     /// The board's device tree in Debian's kernel package, if QEMU's own
@@ -33,6 +46,7 @@ impl Board {
         match self {
             Board::Virt => None,
             Board::Raspi4b => Some("broadcom/bcm2711-rpi-4-b.dtb"),
+            Board::Imx8mp => Some("freescale/imx8mp-evk.dtb"),
         }
     }
 
@@ -63,16 +77,31 @@ impl Board {
             .ok_or("apt-get download left no .deb")?;
         let unpacked = dir.join("unpacked");
         run_checked(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&unpacked))?;
-        let found = std::fs::read_dir(unpacked.join("usr/lib"))
-            .map_err(|e| format!("{}: {e}", unpacked.display()))?
+        // Keep every board's tree (one download serves all boards), then
+        // drop the package: 60 MB, unpacked 400.
+        let lib = unpacked.join("usr/lib");
+        let trees: Vec<PathBuf> = std::fs::read_dir(&lib)
+            .map_err(|e| format!("{}: {e}", lib.display()))?
             .flatten()
-            .map(|e| e.path().join(name))
-            .find(|p| p.is_file())
-            .ok_or_else(|| format!("{} has no {name}", deb.display()))?;
-        std::fs::copy(&found, &out).map_err(|e| format!("{}: {e}", out.display()))?;
-        // Keep only the tree: the package is 60 MB, unpacked 400.
+            .map(|e| e.path())
+            .collect();
+        for board_tree in ALL.iter().filter_map(|b| b.debian_dtb()) {
+            let file = board_tree.rsplit('/').next().unwrap_or(board_tree);
+            if let Some(found) = trees
+                .iter()
+                .map(|t| t.join(board_tree))
+                .find(|p| p.is_file())
+            {
+                std::fs::copy(&found, dir.join(file))
+                    .map_err(|e| format!("{}: {e}", dir.join(file).display()))?;
+            }
+        }
         let _ = std::fs::remove_dir_all(&unpacked);
         let _ = std::fs::remove_file(&deb);
-        Ok(Some(out))
+        if out.is_file() {
+            Ok(Some(out))
+        } else {
+            Err(format!("{} has no {name}", deb.display()))
+        }
     }
 }

@@ -521,6 +521,63 @@ fn default_guest_under_hv(
     verdict
 }
 
+/// The default guest under the release hv-kernel on a board model with the
+/// board's own device tree and no virtio: its disks (as large as on
+/// plain QEMU) travel in the bundle and hv serves them from RAM. It must
+/// report what it reported on plain QEMU.
+fn default_guest_on_board(
+    guest_image: &Path,
+    reference: Option<&Reference>,
+    board: Board,
+) -> Result<(), String> {
+    let start = Instant::now();
+    let hv = build_image(Arch::Aarch64, false, true)?;
+    let dtb = board
+        .dtb()?
+        .ok_or_else(|| format!("{board:?} has no device tree of its own"))?;
+    let dir = workspace_root().join("target/xtask");
+    let (disk, ro) = (dir.join("board-disk.img"), dir.join("board-ro.img"));
+    guest::create_disk(&disk, 8 << 20)?;
+    guest::create_disk(&ro, 1 << 20)?;
+    let bundle = dir.join("board-default-guest.bundle");
+    guest::write_bundle_with_disks(guest_image, None, "", [Some(&disk), Some(&ro)], &bundle)?;
+    let out = Command::new(workspace_root().join("qemu-runner.sh"))
+        .arg(&hv)
+        .args(["-initrd", &bundle.display().to_string()])
+        .args(["-append", HV_TEST_OPTIONS])
+        .env("HV_BOARD", board.qemu_machine())
+        .env("HV_DTB", &dtb)
+        .env("HV_TIMEOUT", TIMEOUT_S.to_string())
+        .output()
+        .map_err(|e| format!("could not start qemu-runner.sh: {e}"))?;
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let lines = guest_verdict_lines(&text);
+    let verdict = if !lines.iter().any(|l| l == "PASS") {
+        Err("the guest did not print PASS".to_string())
+    } else if !text.contains("RAM disk of 8 MiB from the guest bundle") {
+        Err("hv-kernel did not serve the bundle's disk".to_string())
+    } else if !text.contains("hv-kernel: guest powered off") || out.status.code() != Some(0) {
+        Err(format!("no clean power-off ({})", out.status))
+    } else {
+        match reference {
+            Some(r) if r.lines != lines => Err(format!(
+                "the guest reported differently on {}:\n  plain QEMU: {:?}\n  hv-kernel:  {lines:?}",
+                board.qemu_machine(),
+                r.lines
+            )),
+            _ => Ok(()),
+        }
+    };
+    report(
+        &format!("default guest under hv-kernel on {}", board.qemu_machine()),
+        start,
+        &text,
+        &verdict,
+    );
+    verdict
+}
+
 /// The faults guest under hv-kernel: three accesses outside its machine and
 /// one trapped system register must come back as injected exceptions (the
 /// guest checks their classes and addresses), and both guest and hv go on
@@ -827,6 +884,7 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
             let under_hv_debug = default_guest_under_hv(&guest_image, reference, HvRun::Debug);
             let nopped_dtb =
                 default_guest_under_hv(&guest_image, reference, HvRun::ReleaseNoppedDtb);
+            let on_imx8mp = default_guest_on_board(&guest_image, reference, Board::Imx8mp);
             let on_sim = sim_tests::build().and_then(|sim| {
                 let reference = plain.as_ref().ok().map(|r| r.lines.as_slice());
                 sim_tests::default_guest(&sim, &guest_image, reference)
@@ -848,6 +906,11 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
                 "boot: default guest under hv-kernel given a device tree full of FDT_NOPs (as firmware leaves them)"
                     .to_string(),
                 nopped_dtb,
+            ));
+            results.push((
+                "boot: default guest under hv-kernel on imx8mp-evk (its own device tree, disks in the bundle): same verdict"
+                    .to_string(),
+                on_imx8mp,
             ));
             results.push((
                 "boot: default guest on hv-sim: same verdict, disk written".to_string(),

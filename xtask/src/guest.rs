@@ -116,12 +116,29 @@ pub fn build_x86_guest(release: bool) -> Result<PathBuf, String> {
 /// version 1, entry count, then (kind, 0, offset, size) entries and the
 /// payloads. Kinds: 1 kernel, 2 initrd, 3 command line.
 pub fn bundle(kernel: &[u8], initrd: Option<&[u8]>, cmdline: &str) -> Vec<u8> {
+    bundle_with_disks(kernel, initrd, cmdline, [None, None])
+}
+
+/// [`bundle`] that also carries disks: `[writable, read-only]` contents,
+/// each whole 512-byte sectors (hv serves them from RAM where the host has
+/// no disk to give).
+pub fn bundle_with_disks(
+    kernel: &[u8],
+    initrd: Option<&[u8]>,
+    cmdline: &str,
+    disks: [Option<&[u8]>; 2],
+) -> Vec<u8> {
     let mut entries: Vec<(u32, &[u8])> = vec![(1, kernel)];
     if let Some(rd) = initrd {
         entries.push((2, rd));
     }
     if !cmdline.is_empty() {
         entries.push((3, cmdline.as_bytes()));
+    }
+    for (kind, disk) in [4u32, 5].into_iter().zip(disks) {
+        if let Some(d) = disk {
+            entries.push((kind, d));
+        }
     }
     let mut out = Vec::new();
     out.extend_from_slice(b"HVGUEST\0");
@@ -153,6 +170,34 @@ pub fn write_bundle(
     let rd = initrd.map(read).transpose()?;
     std::fs::write(out, bundle(&k, rd.as_deref(), cmdline))
         .map_err(|e| format!("{}: {e}", out.display()))
+}
+
+/// Write a bundle of the kernel at `kernel` that carries the disk images
+/// `disks` (`[writable, read-only]`) to `out`.
+pub fn write_bundle_with_disks(
+    kernel: &Path,
+    initrd: Option<&Path>,
+    cmdline: &str,
+    disks: [Option<&Path>; 2],
+    out: &Path,
+) -> Result<(), String> {
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let k = read(kernel)?;
+    let rd = initrd.map(read).transpose()?;
+    let [rw, ro] = disks.map(|d| d.map(read).transpose());
+    let (rw, ro) = (rw?, ro?);
+    for (d, path) in [(&rw, disks[0]), (&ro, disks[1])] {
+        if let (Some(d), Some(path)) = (d, path) {
+            if d.is_empty() || d.len() % 512 != 0 {
+                return Err(format!(
+                    "{}: a disk carried in the bundle must be whole 512-byte sectors",
+                    path.display()
+                ));
+            }
+        }
+    }
+    let b = bundle_with_disks(&k, rd.as_deref(), cmdline, [rw.as_deref(), ro.as_deref()]);
+    std::fs::write(out, b).map_err(|e| format!("{}: {e}", out.display()))
 }
 
 /// QEMU arguments attaching `disk` (read-write) and `ro_disk` (read-only)
@@ -257,6 +302,18 @@ mod tests {
         assert_eq!(named_guest("sgi").as_deref(), Some("guest-sgi"));
         assert_eq!(named_guest("linux"), None);
         assert_eq!(named_guest("./guest.img"), None);
+    }
+
+    #[test]
+    fn bundle_carries_disks_as_kinds_4_and_5() {
+        let (rw, ro) = ([1u8; 512], [2u8; 1024]);
+        let b = bundle_with_disks(b"K", None, "", [Some(&rw), Some(&ro)]);
+        assert_eq!(u32::from_le_bytes(b[12..16].try_into().unwrap()), 3);
+        let kind = |i: usize| u32::from_le_bytes(b[16 + 24 * i..20 + 24 * i].try_into().unwrap());
+        let size = |i: usize| u64::from_le_bytes(b[32 + 24 * i..40 + 24 * i].try_into().unwrap());
+        assert_eq!((kind(1), size(1)), (4, 512));
+        assert_eq!((kind(2), size(2)), (5, 1024));
+        assert_eq!(&b[b.len() - 1024..], &ro[..]);
     }
 
     #[test]

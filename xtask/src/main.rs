@@ -316,11 +316,13 @@ pub struct RunArgs {
     /// Start QEMU's gdbstub on localhost:1234 and wait for a debugger.
     #[arg(long)]
     pub gdb: bool,
-    /// AArch64: the machine QEMU models. `virt` (GICv3, PSCI, virtio), or
-    /// `raspi4b`, a Raspberry Pi 4 with the board's own device tree from
-    /// Debian's arm64 kernel package (downloaded once): hv starts its CPUs
-    /// through the spin table and powers off through the watchdog; guests
-    /// there need GICv2 support, which hv does not have yet.
+    /// AArch64: the machine QEMU models. `virt` (GICv3, PSCI, virtio);
+    /// `imx8mp`, NXP's i.MX 8M Plus EVK, or `raspi4b`, a Raspberry Pi 4,
+    /// each with the board's own device tree from Debian's arm64 kernel
+    /// package (downloaded once). Those boards have no virtio: the guest's
+    /// disks travel in its bundle and hv serves them from RAM. On the Pi hv
+    /// starts its CPUs through the spin table and powers off through the
+    /// watchdog; guests there need GICv2 support, which hv lacks so far.
     #[arg(long, value_enum, default_value = "virt")]
     pub board: boards::Board,
     /// Number of CPUs.

@@ -33,7 +33,7 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
     let img = image::build(&args.build)?;
     let machine = match board {
         Board::Virt => format!("{} CPUs, {} RAM", args.smp, args.mem),
-        // The Pi 4 model's CPUs and RAM are fixed.
+        // The boards' CPUs and RAM are set by qemu-runner.sh.
         _ => format!("QEMU -M {}, 4 CPUs, 2 GiB RAM", board.qemu_machine()),
     };
     println!(
@@ -54,7 +54,7 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
     cmd.arg(&img);
     match &x86_guest {
         None => {
-            cmd.args(guest_args(args, board == Board::Virt)?);
+            cmd.args(guest_args(args, board.has_virtio())?);
         }
         Some(elf) => {
             cmd.arg("-initrd").arg(elf);
@@ -207,41 +207,64 @@ fn timeout(args: &RunArgs) -> u64 {
 
 /// QEMU arguments that hand hv-kernel its guest: the bundle as the initrd,
 /// hv's options on the command line, the disks as virtio-blk devices.
-/// QEMU arguments for hv's guest: the bundle, hv's options and, where the
-/// machine has virtio-mmio (`disks`), the guest's disks.
-fn guest_args(args: &RunArgs, disks: bool) -> Result<Vec<String>, String> {
+/// QEMU arguments for hv's guest: the bundle, hv's options and the guest's
+/// disks, as virtio devices where the machine has virtio-mmio (`virtio`),
+/// otherwise carried in the bundle for hv to serve from RAM.
+fn guest_args(args: &RunArgs, virtio: bool) -> Result<Vec<String>, String> {
     let dir = workspace_root().join("target/xtask");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let bundle = dir.join("run.bundle");
     let mut guest_mem = "128M";
-    let kernel = match args.guest.as_str() {
+    let mut cmdline = args.cmdline.clone();
+    let (kernel, initrd) = match args.guest.as_str() {
         name if guest::named_guest(name).is_some() => {
             let bin = guest::named_guest(name).unwrap_or_default();
             let k = guest::build_guest(&bin, args.build.release || name == "exitbench")?;
-            guest::write_bundle(&k, None, &args.cmdline, &bundle)?;
-            k
+            (k, None)
         }
         "linux" => {
             let (k, rd) =
                 linux::prepare(args.linux.kernel.as_deref(), args.linux.initrd.as_deref())?;
-            let cmdline = format!("{} {}", linux::cmdline(args.shell), args.cmdline);
-            guest::write_bundle(&k, Some(&rd), cmdline.trim(), &bundle)?;
+            cmdline = format!("{} {}", linux::cmdline(args.shell), args.cmdline)
+                .trim()
+                .to_string();
             guest_mem = "256M";
-            k
+            (k, Some(rd))
         }
         path => {
             let k = PathBuf::from(path);
             if !k.is_file() {
                 return Err(format!("--guest {}: no such file", k.display()));
             }
-            guest::write_bundle(&k, None, &args.cmdline, &bundle)?;
-            k
+            (k, None)
         }
     };
     let guest_mem = args.guest_mem.as_deref().unwrap_or(guest_mem);
     let mut hv_options = format!("hv.guest_mem={guest_mem}");
     if args.no_reboot {
         hv_options.push_str(" hv.no_reboot");
+    }
+    // A disk in the bundle costs its size in the bundle and in the host's
+    // RAM, so the default one there is smaller.
+    let (default_name, default_size) = if virtio {
+        ("disk.img", 64 << 20)
+    } else {
+        ("bundle-disk.img", 8 << 20)
+    };
+    let disk = args.disk.clone().unwrap_or_else(|| dir.join(default_name));
+    if !disk.exists() {
+        println!(
+            "xtask: creating a {} MiB guest disk at {}",
+            default_size >> 20,
+            disk.display()
+        );
+        guest::create_disk(&disk, default_size)?;
+    }
+    // A small read-only second disk (the default guest checks that writes
+    // to it fail).
+    let ro = dir.join("ro-disk.img");
+    if !ro.exists() {
+        guest::create_disk(&ro, 1 << 20)?;
     }
     let mut out: Vec<String> = vec![
         "-no-reboot".into(),
@@ -250,31 +273,29 @@ fn guest_args(args: &RunArgs, disks: bool) -> Result<Vec<String>, String> {
         "-append".into(),
         hv_options,
     ];
-    if !disks {
-        println!(
-            "xtask: guest {} with {guest_mem} RAM, no disk (the machine has no virtio)",
-            kernel.display()
-        );
-        return Ok(out);
-    }
-    let disk = args.disk.clone().unwrap_or_else(|| dir.join("disk.img"));
-    if !disk.exists() {
-        println!("xtask: creating a 64 MiB guest disk at {}", disk.display());
-        guest::create_disk(&disk, 64 << 20)?;
-    }
-    // A small read-only second disk (the default guest checks that writes
-    // to it fail).
-    let ro = dir.join("ro-disk.img");
-    if !ro.exists() {
-        guest::create_disk(&ro, 1 << 20)?;
+    if virtio {
+        guest::write_bundle(&kernel, initrd.as_deref(), &cmdline, &bundle)?;
+        out.extend(guest::disk_args(&disk, Some(&ro)));
+    } else {
+        guest::write_bundle_with_disks(
+            &kernel,
+            initrd.as_deref(),
+            &cmdline,
+            [Some(&disk), Some(&ro)],
+            &bundle,
+        )?;
     }
     println!(
-        "xtask: guest {} with {} RAM, disk {}",
+        "xtask: guest {} with {guest_mem} RAM, disk {}{}",
         kernel.display(),
-        guest_mem,
-        disk.display()
+        disk.display(),
+        if virtio {
+            ""
+        } else {
+            " (carried in the bundle: the machine has no virtio, so hv serves it from RAM \
+             and guest writes do not reach the file)"
+        }
     );
-    out.extend(guest::disk_args(&disk, Some(&ro)));
     Ok(out)
 }
 

@@ -13,7 +13,9 @@
 //! ```
 //!
 //! Kinds: 1 kernel (arm64 Image or raw binary), 2 initrd, 3 command line
-//! (UTF-8, no NUL). Offsets are from the bundle start; each payload must lie
+//! (UTF-8, no NUL), 4 a disk, 5 a read-only disk (each the disk's initial
+//! contents, a non-zero multiple of 512 bytes: for machines whose host has
+//! no disk to give the guest, hv serves them from RAM). Offsets are from the bundle start; each payload must lie
 //! after the entry table and inside the bundle. `cargo xtask` writes bundles.
 
 use core::fmt;
@@ -35,7 +37,14 @@ pub mod kind {
     pub const INITRD: u32 = 2;
     /// The kernel command line.
     pub const CMDLINE: u32 = 3;
+    /// A disk's initial contents.
+    pub const DISK: u32 = 4;
+    /// A read-only disk's contents.
+    pub const READ_ONLY_DISK: u32 = 5;
 }
+
+/// Sector size: disk payloads are whole sectors.
+pub const SECTOR: usize = 512;
 
 /// Why a bundle was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +67,8 @@ pub enum BundleError {
     NoKernel,
     /// The command line is not UTF-8.
     BadCmdline,
+    /// A disk payload is empty or not whole sectors.
+    BadDisk(u32),
 }
 
 impl fmt::Display for BundleError {
@@ -72,6 +83,10 @@ impl fmt::Display for BundleError {
             BundleError::Duplicate(k) => write!(f, "guest bundle has entry kind {k} twice"),
             BundleError::NoKernel => write!(f, "guest bundle has no kernel"),
             BundleError::BadCmdline => write!(f, "guest command line is not UTF-8"),
+            BundleError::BadDisk(k) => write!(
+                f,
+                "guest bundle disk (entry kind {k}) is empty or not a multiple of {SECTOR} bytes"
+            ),
         }
     }
 }
@@ -85,6 +100,10 @@ pub struct Bundle<'a> {
     pub initrd: Option<&'a [u8]>,
     /// The command line (empty if none).
     pub cmdline: &'a str,
+    /// A disk's initial contents, if the bundle carries one.
+    pub disk: Option<&'a [u8]>,
+    /// A read-only disk, if the bundle carries one.
+    pub read_only_disk: Option<&'a [u8]>,
 }
 
 fn u32_at(b: &[u8], at: usize) -> Option<u32> {
@@ -126,6 +145,7 @@ pub fn parse(b: &[u8]) -> Result<Bundle<'_>, BundleError> {
         return Err(BundleError::Truncated);
     }
     let (mut kernel, mut initrd, mut cmdline) = (None, None, None);
+    let (mut disk, mut read_only_disk) = (None, None);
     for i in 0..count as usize {
         let at = HEADER + i * ENTRY;
         let k = u32_at(b, at).ok_or(BundleError::Truncated)?;
@@ -146,8 +166,15 @@ pub fn parse(b: &[u8]) -> Result<Bundle<'_>, BundleError> {
             kind::KERNEL => &mut kernel,
             kind::INITRD => &mut initrd,
             kind::CMDLINE => &mut cmdline,
+            kind::DISK => &mut disk,
+            kind::READ_ONLY_DISK => &mut read_only_disk,
             _ => return Err(BundleError::BadEntry(k)),
         };
+        if matches!(k, kind::DISK | kind::READ_ONLY_DISK)
+            && (payload.is_empty() || payload.len() % SECTOR != 0)
+        {
+            return Err(BundleError::BadDisk(k));
+        }
         if slot.replace(payload).is_some() {
             return Err(BundleError::Duplicate(k));
         }
@@ -160,6 +187,8 @@ pub fn parse(b: &[u8]) -> Result<Bundle<'_>, BundleError> {
         kernel: kernel.ok_or(BundleError::NoKernel)?,
         initrd,
         cmdline,
+        disk,
+        read_only_disk,
     })
 }
 
@@ -200,8 +229,41 @@ mod tests {
             Ok(Bundle {
                 kernel: b"KERNEL",
                 initrd: Some(b"RD"),
-                cmdline: "console=ttyAMA0"
+                cmdline: "console=ttyAMA0",
+                disk: None,
+                read_only_disk: None,
             })
+        );
+    }
+
+    #[test]
+    fn carries_disks_of_whole_sectors() {
+        let (rw, ro) = ([7u8; 1024], [9u8; 512]);
+        let b = build(&[
+            (kind::KERNEL, b"K"),
+            (kind::DISK, &rw),
+            (kind::READ_ONLY_DISK, &ro),
+        ]);
+        let p = parse(&b).unwrap();
+        assert_eq!(p.disk, Some(&rw[..]));
+        assert_eq!(p.read_only_disk, Some(&ro[..]));
+        for (k, bad) in [
+            (kind::DISK, &[0u8; 0][..]),
+            (kind::DISK, &[0u8; 511][..]),
+            (kind::READ_ONLY_DISK, &[0u8; 513][..]),
+        ] {
+            assert_eq!(
+                parse(&build(&[(kind::KERNEL, b"K"), (k, bad)])),
+                Err(BundleError::BadDisk(k))
+            );
+        }
+        assert_eq!(
+            parse(&build(&[
+                (kind::KERNEL, b"K"),
+                (kind::DISK, &rw),
+                (kind::DISK, &rw)
+            ])),
+            Err(BundleError::Duplicate(kind::DISK))
         );
     }
 

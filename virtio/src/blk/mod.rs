@@ -10,11 +10,13 @@ mod backend;
 #[cfg(all(feature = "std", unix))]
 mod file;
 pub mod request;
+mod slice;
 
 pub use backend::{BackendError, BlockBackend, MemoryBackend, CHUNK};
 #[cfg(all(feature = "std", unix))]
 pub use file::FileBackend;
 pub use request::{BlkError, Header, Layout, Segment, SECTOR_SIZE};
+pub use slice::SliceBackend;
 
 use crate::device::{
     drain_queue, Drained, VirtioDevice, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC,

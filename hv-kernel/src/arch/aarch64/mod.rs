@@ -30,6 +30,7 @@ use hv_core::machine;
 use hv_core::mem::{GuestRam, RamRegion};
 use psci::Conduit;
 use uart::{Crlf, Uart};
+use virtio::blk::{BlockBackend, SliceBackend};
 use virtio::slots::Disk;
 
 /// Most CPUs hv brings up; the rest are left off.
@@ -254,10 +255,33 @@ fn run_guest(info: &dtb::BootInfo, bundle: (u64, u64)) -> ! {
         },
         None => DEFAULT_GUEST_MEM,
     };
-    let Some(host) = place_guest_ram(info, bundle, size) else {
+    let (bundle_start, bundle_end) = bundle;
+    // SAFETY: the loader put the bundle at [start, end) in RAM (DTB
+    // /chosen); hv never writes there (guest RAM, RAM disks and hv's heap
+    // are placed clear of it), so it stays valid and unchanged for the
+    // whole run, and a reboot places the guest from it again.
+    let bundle_bytes: &'static [u8] = unsafe {
+        core::slice::from_raw_parts(
+            bundle_start as *const u8,
+            (bundle_end - bundle_start) as usize,
+        )
+    };
+    let carried = match hv_core::vm::bundle::parse(bundle_bytes) {
+        Ok(b) => [b.disk, b.read_only_disk],
+        Err(e) => fatal(format_args!("hv-kernel: cannot start the guest: {e}")),
+    };
+    // Disks the bundle carries get host RAM right above the guest's.
+    let disk_bytes: u64 = carried.iter().flatten().map(|d| d.len() as u64).sum();
+    let reserve = size + disk_bytes.next_multiple_of(GUEST_RAM_ALIGN);
+    let Some(host) = place_guest_ram(info, bundle, reserve) else {
         fatal(format_args!(
-            "no room for {} of guest RAM: give the machine more memory",
-            Size(size)
+            "no room for {} of guest RAM{}: give the machine more memory",
+            Size(size),
+            if disk_bytes > 0 {
+                alloc::format!(" and {} of RAM disks", Size(disk_bytes))
+            } else {
+                alloc::string::String::new()
+            }
         ))
     };
     let Some(host_ptr) = NonNull::new(host as *mut u8) else {
@@ -277,29 +301,10 @@ fn run_guest(info: &dtb::BootInfo, bundle: (u64, u64)) -> ! {
         machine::RAM_BASE
     );
 
-    // The first writable disk and the first read-only one go to the guest.
-    let mut found = host_disk::probe(&info.virtio_mmio);
-    let mut disks: Vec<Disk<host_disk::HostDisk>> = Vec::new();
-    for wanted_read_only in [false, true] {
-        if let Some(i) = found.iter().position(|d| d.read_only() == wanted_read_only) {
-            let disk = found.swap_remove(i);
-            disks.push(Disk {
-                read_only: disk.read_only(),
-                backend: disk,
-            });
-        }
-    }
-
-    let (bundle_start, bundle_end) = bundle;
-    // SAFETY: the loader put the bundle at [start, end) in RAM (DTB
-    // /chosen); hv never writes there (guest RAM and hv's heap are placed
-    // clear of it), so it stays valid and unchanged for the whole run, and
-    // a reboot places the guest from it again.
-    let bundle_bytes: &'static [u8] = unsafe {
-        core::slice::from_raw_parts(
-            bundle_start as *const u8,
-            (bundle_end - bundle_start) as usize,
-        )
+    let disks = if disk_bytes > 0 {
+        ram_disks(carried, host + size)
+    } else {
+        host_disks(&info.virtio_mmio)
     };
     // One vCPU per CPU that came online.
     let vcpus = (CPUS_ONLINE.load(Ordering::Acquire) + 1).min(MAX_CPUS) as u32;
@@ -371,6 +376,51 @@ fn run_guest(info: &dtb::BootInfo, bundle: (u64, u64)) -> ! {
         // vCPU 0 turned itself off; this CPU now waits like the others.
         None => park(0),
     }
+}
+
+/// The disks a bundle carries, copied to host RAM at `at` (set aside for
+/// them above guest RAM) and served from there: for machines whose host
+/// has no disk to give (no virtio on the Pi or i.MX 8M boards).
+fn ram_disks(carried: [Option<&[u8]>; 2], at: u64) -> Vec<Disk<Box<dyn BlockBackend>>> {
+    let mut disks: Vec<Disk<Box<dyn BlockBackend>>> = Vec::new();
+    let mut next = at;
+    for (contents, read_only) in carried.into_iter().zip([false, true]) {
+        let Some(contents) = contents else { continue };
+        // SAFETY: [next, next + len) lies in the host RAM place_guest_ram
+        // reserved past guest RAM for these disks (clear of hv, the DTB and
+        // the bundle), each disk after the previous one; from here on only
+        // this backend reaches it, for the rest of hv's life.
+        let memory: &'static mut [u8] =
+            unsafe { core::slice::from_raw_parts_mut(next as *mut u8, contents.len()) };
+        memory.copy_from_slice(contents);
+        kprintln!(
+            "hv-kernel: {} RAM disk of {} from the guest bundle",
+            if read_only { "read-only" } else { "writable" },
+            Size(contents.len() as u64)
+        );
+        next += contents.len() as u64;
+        disks.push(Disk {
+            read_only,
+            backend: Box::new(SliceBackend::new(memory)),
+        });
+    }
+    disks
+}
+
+/// The host's first writable virtio disk and its first read-only one.
+fn host_disks(virtio_mmio: &[usize]) -> Vec<Disk<Box<dyn BlockBackend>>> {
+    let mut found = host_disk::probe(virtio_mmio);
+    let mut disks: Vec<Disk<Box<dyn BlockBackend>>> = Vec::new();
+    for wanted_read_only in [false, true] {
+        if let Some(i) = found.iter().position(|d| d.read_only() == wanted_read_only) {
+            let disk = found.swap_remove(i);
+            disks.push(Disk {
+                read_only: disk.read_only(),
+                backend: Box::new(disk),
+            });
+        }
+    }
+    disks
 }
 
 /// When the guest started (CNTPCT), for the report.
