@@ -121,6 +121,8 @@ pub struct Guest {
 struct Software {
     bundle: &'static [u8],
     ram: Arc<GuestRam>,
+    /// Host physical address of guest RAM's first byte.
+    host_base: u64,
     ram_size: u64,
     vcpus: u32,
     slots: Vec<u32>,
@@ -136,6 +138,12 @@ impl Software {
             cmdline: bundle.cmdline,
         };
         let placed = place::place(&*self.ram, &sw, self.ram_size, self.vcpus, &self.slots)?;
+        // The guest starts with its MMU and caches off: what hv just wrote
+        // through its cacheable map must reach memory, and no stale
+        // instruction may hide it.
+        let host = |a: GuestAddress| self.host_base + (a.raw() - machine::RAM_BASE.raw());
+        let ranges = placed.written().map(|(s, e)| (host(s), e.raw() - s.raw()));
+        crate::arch::prepare_guest_image(&ranges);
         if !quiet {
             log::info!(
                 "guest kernel ({:?}, {} KiB) at {}, entry {}",
@@ -315,6 +323,7 @@ impl fmt::Debug for Guest {
 pub fn build<B: BlockBackend + 'static>(
     bundle_bytes: &'static [u8],
     ram: Arc<GuestRam>,
+    host_base: u64,
     ram_size: u64,
     disks: Vec<Disk<B>>,
     vcpus: u32,
@@ -327,6 +336,7 @@ pub fn build<B: BlockBackend + 'static>(
     let software = Software {
         bundle: bundle_bytes,
         ram,
+        host_base,
         ram_size,
         vcpus,
         slots: attached.iter().map(|a| a.slot).collect(),

@@ -37,6 +37,27 @@ pub struct Placed {
     pub initrd: Option<(u64, u64)>,
     /// How the kernel was recognised.
     pub format: Format,
+    /// End of the kernel's footprint (its last segment and BSS).
+    pub kernel_end: GuestAddress,
+    /// Bytes of DTB written at `dtb`.
+    pub dtb_len: u64,
+}
+
+impl Placed {
+    /// Every range of guest RAM `place` wrote, as [start, end): kernel
+    /// (with its zeroed BSS), initrd (empty if none), DTB. A home whose
+    /// writes go through caches the guest does not look in (its MMU and
+    /// caches are off at entry) cleans exactly these.
+    pub fn written(&self) -> [(GuestAddress, GuestAddress); 3] {
+        let initrd = self.initrd.map_or((self.dtb, self.dtb), |(s, e)| {
+            (GuestAddress(s), GuestAddress(e))
+        });
+        [
+            (self.kernel_at, self.kernel_end),
+            initrd,
+            (self.dtb, GuestAddress(self.dtb.raw() + self.dtb_len)),
+        ]
+    }
 }
 
 /// Why the guest could not be placed.
@@ -146,6 +167,8 @@ pub fn place<M: GuestMemory + ?Sized>(
         kernel_at: layout.segments.first().map_or(layout.entry, |s| s.addr),
         initrd,
         format: layout.format,
+        kernel_end: layout.end,
+        dtb_len: blob.len() as u64,
     })
 }
 
@@ -189,6 +212,42 @@ mod tests {
         );
         // The BSS the header promises beyond the file is zeroed.
         assert_eq!(ram.read_u8(GuestAddress(0x4020_0000 + 8192)).unwrap(), 0);
+    }
+
+    #[test]
+    fn written_ranges_cover_exactly_what_was_written() {
+        // Fill RAM with a marker, place, and compare every page: the ones
+        // that changed must lie inside `written()`, and each range must
+        // start and end where something was written.
+        let size = 64 * MIB;
+        let ram = GuestRam::with_size(machine::RAM_BASE, size).unwrap();
+        ram.fill(machine::RAM_BASE, 0x5a, size).unwrap();
+        let kernel = image(8192);
+        let sw = GuestSoftware {
+            kernel: &kernel,
+            initrd: Some(&[0x11; 5000]),
+            cmdline: "x",
+        };
+        let p = place(&ram, &sw, size, 1, &[]).unwrap();
+        let w = p.written();
+        let inside = |a: u64| w.iter().any(|&(s, e)| s.raw() <= a && a < e.raw());
+        let mut byte = [0u8; 1];
+        for a in (machine::RAM_BASE.raw()..machine::RAM_BASE.raw() + size).step_by(512) {
+            ram.read(GuestAddress(a), &mut byte).unwrap();
+            if byte[0] != 0x5a {
+                assert!(inside(a), "{a:#x} changed outside the written ranges");
+            }
+        }
+        assert_eq!(
+            w[0],
+            (
+                GuestAddress(0x4020_0000),
+                GuestAddress(0x4020_0000 + 8192 + 4096)
+            )
+        );
+        assert_eq!(w[1].1.raw() - w[1].0.raw(), 5000);
+        assert_eq!(w[2].0, p.dtb);
+        assert!(w[2].1.raw() > p.dtb.raw() && w[2].1.raw() <= p.dtb.raw() + DTB_AREA);
     }
 
     #[test]

@@ -7,7 +7,7 @@ pub mod tables;
 #[cfg(target_arch = "aarch64")]
 mod aarch64;
 #[cfg(target_arch = "aarch64")]
-pub use aarch64::fatal;
+pub use aarch64::{fatal, prepare_guest_image};
 
 #[cfg(target_arch = "x86_64")]
 mod x86_64;

@@ -36,3 +36,38 @@ pub fn clean_invalidate_to_poc(start: u64, len: u64) {
     // SAFETY: a barrier; no memory or register effects beyond ordering.
     unsafe { asm!("dsb sy", options(nostack, preserves_flags)) };
 }
+
+/// Invalidate [start, start + len) in the data caches to the PoC without
+/// writing anything back (DC IVAC), then DSB SY. For memory written with
+/// the MMU off (straight to memory) before it is read through a cacheable
+/// mapping: a stale line left by firmware would otherwise hide the new
+/// contents, and cleaning it would overwrite them.
+pub fn invalidate_to_poc(start: u64, len: u64) {
+    let line = dcache_line();
+    let mut at = start & !(line - 1);
+    let end = start.saturating_add(len);
+    while at < end {
+        // SAFETY: DC IVAC drops one line. The callers pass only memory they
+        // wrote with the MMU off, so memory already holds what the line
+        // would have written back; nothing live is lost.
+        unsafe { asm!("dc ivac, {}", in(reg) at, options(nostack, preserves_flags)) };
+        at += line;
+    }
+    // SAFETY: a barrier; no memory or register effects beyond ordering.
+    unsafe { asm!("dsb sy", options(nostack, preserves_flags)) };
+}
+
+/// Invalidate all instruction caches to the PoU in the Inner Shareable
+/// domain (IC IALLUIS), then wait for it and resynchronise this CPU's
+/// fetch: code hv wrote for a guest is then fetched afresh by every CPU.
+pub fn invalidate_instruction_caches() {
+    // SAFETY: cache maintenance and barriers; no memory contents change.
+    unsafe {
+        asm!(
+            "ic ialluis",
+            "dsb ish",
+            "isb",
+            options(nostack, preserves_flags)
+        )
+    };
+}

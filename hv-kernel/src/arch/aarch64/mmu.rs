@@ -79,6 +79,12 @@ pub fn enable_boot_cpu(info: &BootInfo, pa_bits: u32) -> Result<(), MapError> {
     let regs = (table.root().raw(), tcr_el2(pa_bits)?);
     TABLES.call_once(|| spin::Mutex::new(table));
     REGISTERS.call_once(|| regs);
+    // Everything hv wrote so far (relocations, BSS, heap, these tables)
+    // went straight to memory with the MMU off. Once it is on, reads and
+    // table walks go through the caches: drop any line firmware left for
+    // hv's image, which would hide those writes.
+    let (start, end) = super::image_range();
+    super::cache::invalidate_to_poc(start, end - start);
     switch_on(regs);
     Ok(())
 }

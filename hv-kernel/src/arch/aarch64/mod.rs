@@ -205,6 +205,17 @@ extern "C" fn aarch64_primary_main(dtb_addr: usize) -> ! {
     power_off()
 }
 
+/// Make guest RAM that hv wrote (`ranges`: host address and length) what
+/// a guest starting with its MMU and caches off sees: clean it to the PoC,
+/// then drop every instruction-cache line, so neither stale data nor stale
+/// instructions from an earlier guest remain.
+pub fn prepare_guest_image(ranges: &[(u64, u64)]) {
+    for &(start, len) in ranges {
+        cache::clean_invalidate_to_poc(start, len);
+    }
+    cache::invalidate_instruction_caches();
+}
+
 /// Power the machine off: PSCI SYSTEM_OFF, or without PSCI the Pi's
 /// watchdog; a clear error where neither exists.
 fn power_off() -> ! {
@@ -308,7 +319,7 @@ fn run_guest(info: &dtb::BootInfo, bundle: (u64, u64)) -> ! {
     };
     // One vCPU per CPU that came online.
     let vcpus = (CPUS_ONLINE.load(Ordering::Acquire) + 1).min(MAX_CPUS) as u32;
-    let guest = match vm::build(bundle_bytes, ram, size, disks, vcpus) {
+    let guest = match vm::build(bundle_bytes, ram, host, size, disks, vcpus) {
         Ok(g) => g,
         Err(e) => fatal(format_args!("hv-kernel: cannot start the guest: {e}")),
     };
