@@ -60,6 +60,8 @@ pub struct RunArgs {
     /// command line).
     pub image: PathBuf,
     /// A read-write disk image (virtio-blk, 512-byte sectors); repeatable.
+    /// Without any --disk/--ro-disk, the disks a guest bundle carries are
+    /// used (temporary copies: writes do not outlive the run).
     /// Disks take virtio-mmio slots 0, 1, ... in order, read-write first.
     #[arg(long, value_name = "PATH")]
     pub disk: Vec<PathBuf>,
@@ -169,7 +171,7 @@ fn try_run(args: &RunArgs) -> Result<u8, String> {
     if let Some(c) = &args.cmdline {
         sw.cmdline = c;
     }
-    let disks = args
+    let mut disks: Vec<DiskSpec> = args
         .disk
         .iter()
         .map(|p| DiskSpec {
@@ -181,6 +183,16 @@ fn try_run(args: &RunArgs) -> Result<u8, String> {
             read_only: true,
         }))
         .collect();
+    // Disks the bundle carries, as hv-kernel serves them on boards without
+    // virtio: used when no --disk/--ro-disk is given, from temporary
+    // copies (removed at the end), so guest writes do not outlive the run.
+    let _bundle_disks = if disks.is_empty() {
+        let copies = BundleDisks::write(&image)?;
+        disks.extend(copies.specs());
+        Some(copies)
+    } else {
+        None
+    };
     let threshold = args.jit_threshold;
     let config = MachineConfig {
         ram_size: args.mem,
@@ -225,6 +237,45 @@ fn try_run(args: &RunArgs) -> Result<u8, String> {
     }
     let report = run::run(&mut machine, RunConfig { stop, ..run_config });
     finish(args, &report)
+}
+
+/// Temporary files holding the disks a guest bundle carries; removed when
+/// dropped.
+struct BundleDisks(Vec<DiskSpec>);
+
+impl BundleDisks {
+    /// Copies of `image`'s bundle disks (none if it is not a bundle or
+    /// carries none).
+    fn write(image: &[u8]) -> Result<BundleDisks, String> {
+        let mut out = BundleDisks(Vec::new());
+        if !hv_core::vm::bundle::is_bundle(image) {
+            return Ok(out);
+        }
+        let b = hv_core::vm::bundle::parse(image).map_err(|e| e.to_string())?;
+        for (contents, read_only) in [(b.disk, false), (b.read_only_disk, true)] {
+            let Some(contents) = contents else { continue };
+            let path = std::env::temp_dir().join(format!(
+                "hv-sim-{}-bundle-{}.img",
+                std::process::id(),
+                if read_only { "ro" } else { "rw" }
+            ));
+            std::fs::write(&path, contents).map_err(|e| format!("{}: {e}", path.display()))?;
+            out.0.push(DiskSpec { path, read_only });
+        }
+        Ok(out)
+    }
+
+    fn specs(&self) -> Vec<DiskSpec> {
+        self.0.clone()
+    }
+}
+
+impl Drop for BundleDisks {
+    fn drop(&mut self) {
+        for d in &self.0 {
+            let _ = std::fs::remove_file(&d.path);
+        }
+    }
 }
 
 /// Exit status of `--engine check` when the engines differ.

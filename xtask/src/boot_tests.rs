@@ -885,10 +885,11 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
             let nopped_dtb =
                 default_guest_under_hv(&guest_image, reference, HvRun::ReleaseNoppedDtb);
             let on_imx8mp = default_guest_on_board(&guest_image, reference, Board::Imx8mp);
-            let on_sim = sim_tests::build().and_then(|sim| {
-                let reference = plain.as_ref().ok().map(|r| r.lines.as_slice());
-                sim_tests::default_guest(&sim, &guest_image, reference)
-            });
+            let sim_reference = plain.as_ref().ok().map(|r| r.lines.as_slice());
+            let on_sim = sim_tests::build()
+                .and_then(|sim| sim_tests::default_guest(&sim, &guest_image, sim_reference, false));
+            let on_sim_bundled = sim_tests::build()
+                .and_then(|sim| sim_tests::default_guest(&sim, &guest_image, sim_reference, true));
             results.push((
                 "boot: default guest on plain QEMU writes and checks its disk".to_string(),
                 plain.map(|_| ()),
@@ -915,6 +916,11 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
             results.push((
                 "boot: default guest on hv-sim: same verdict, disk written".to_string(),
                 on_sim,
+            ));
+            results.push((
+                "boot: default guest on hv-sim with its disks in the bundle: same verdict"
+                    .to_string(),
+                on_sim_bundled,
             ));
         }
         Err(e) => results.push(("boot: build the default guest".to_string(), Err(e))),
