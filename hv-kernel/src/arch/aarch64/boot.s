@@ -62,11 +62,28 @@ primary_entry:
     b       6b
 
 // Secondary CPUs enter here from PSCI CPU_ON with the MMU off and
-// x0 = context id = this CPU's logical index (1..).
+// x0 = context id = this CPU's logical index (1..). They switch their MMU
+// on with the boot CPU's registers (secondary_mmu_registers, cleaned to the
+// PoC before any release) before touching memory: a write made with the
+// MMU off could otherwise be hidden by a stale cache line later.
 .global secondary_entry
 secondary_entry:
     mov     x19, x0
-    adrp    x1, __secondary_stacks
+    adrp    x1, secondary_mmu_registers
+    add     x1, x1, :lo12:secondary_mmu_registers
+    ldp     x2, x3, [x1]                // TTBR0_EL2, TCR_EL2
+    ldp     x4, x5, [x1, #16]           // MAIR_EL2, SCTLR_EL2
+    cbz     x2, 12f                     // no tables yet: Rust reports it
+    msr     mair_el2, x4
+    msr     tcr_el2, x3
+    msr     ttbr0_el2, x2
+    isb
+    tlbi    alle2
+    dsb     ish
+    isb
+    msr     sctlr_el2, x5
+    isb
+12: adrp    x1, __secondary_stacks
     add     x1, x1, :lo12:__secondary_stacks
     ldr     x2, ={SECONDARY_STACK_SIZE}
     madd    x1, x2, x0, x1              // CPU i (1..) uses slot i-1, whose top is base + i * size

@@ -8,6 +8,7 @@ use super::dtb::BootInfo;
 use crate::arch::tables::{PoolKind, TablePool};
 use alloc::vec::Vec;
 use core::arch::asm;
+use core::sync::atomic::{AtomicU64, Ordering};
 use hv_core::frame::FrameError;
 use hv_core::paging::aarch64::{tcr_el2, El2, MAIR_EL2};
 use hv_core::paging::{Attrs, MapError, PageTable};
@@ -21,8 +22,14 @@ const DEVICE_SPAN: u64 = 4 << 30;
 const LEVELS: u8 = 3;
 const VA_LIMIT: u64 = 1 << 39;
 
-/// (TTBR0_EL2, TCR_EL2) for the other CPUs, once the boot CPU built them.
-static REGISTERS: spin::Once<(u64, u64)> = spin::Once::new();
+/// TTBR0_EL2, TCR_EL2, MAIR_EL2 and SCTLR_EL2 for the other CPUs, written
+/// once by the boot CPU before it releases them (TTBR0 0: not built yet).
+/// `secondary_entry` (boot.s) loads them with its MMU still off, so hv's
+/// whole image, this included, is cleaned to the PoC before any release;
+/// the secondary then never touches memory (not even its stack) with its
+/// MMU off, and no stale cache line can hide what it wrote.
+#[no_mangle]
+static secondary_mmu_registers: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
 /// Keeps the tables alive (and owned) for the life of hv.
 static TABLES: spin::Once<spin::Mutex<PageTable<El2, TablePool>>> = spin::Once::new();
 
@@ -78,7 +85,10 @@ pub fn enable_boot_cpu(info: &BootInfo, pa_bits: u32) -> Result<(), MapError> {
     }
     let regs = (table.root().raw(), tcr_el2(pa_bits)?);
     TABLES.call_once(|| spin::Mutex::new(table));
-    REGISTERS.call_once(|| regs);
+    let published = [regs.0, regs.1, MAIR_EL2, SCTLR_EL2_ON];
+    for (slot, value) in secondary_mmu_registers.iter().zip(published) {
+        slot.store(value, Ordering::Release);
+    }
     // Everything hv wrote so far (relocations, BSS, heap, these tables)
     // went straight to memory with the MMU off. Once it is on, reads and
     // table walks go through the caches: drop any line firmware left for
@@ -89,16 +99,13 @@ pub fn enable_boot_cpu(info: &BootInfo, pa_bits: u32) -> Result<(), MapError> {
     Ok(())
 }
 
-/// Switch this (secondary) CPU's MMU on with the boot CPU's tables; false if
-/// the boot CPU has not built them.
-pub fn enable_this_cpu() -> bool {
-    match REGISTERS.get() {
-        Some(&regs) => {
-            switch_on(regs);
-            true
-        }
-        None => false,
-    }
+/// Whether this (secondary) CPU runs with its MMU on: `secondary_entry`
+/// switched it on from the boot CPU's registers before any Rust code ran.
+pub fn is_on() -> bool {
+    let sctlr: u64;
+    // SAFETY: reading SCTLR_EL2 has no side effects.
+    unsafe { asm!("mrs {}, sctlr_el2", out(reg) sctlr, options(nomem, nostack)) };
+    sctlr & SCTLR_M != 0
 }
 
 /// SCTLR_EL2 (non-VHE) RES1 bits, and M, C, I.
@@ -106,6 +113,8 @@ const SCTLR_EL2_RES1: u64 = 0x30c5_0830;
 const SCTLR_M: u64 = 1 << 0;
 const SCTLR_C: u64 = 1 << 2;
 const SCTLR_I: u64 = 1 << 12;
+/// SCTLR_EL2 with translation and both caches on.
+const SCTLR_EL2_ON: u64 = SCTLR_EL2_RES1 | SCTLR_M | SCTLR_C | SCTLR_I;
 
 fn switch_on((ttbr, tcr): (u64, u64)) {
     // SAFETY: the tables identity-map all RAM (where hv's code, data, stacks
@@ -126,7 +135,7 @@ fn switch_on((ttbr, tcr): (u64, u64)) {
             mair = in(reg) MAIR_EL2,
             tcr = in(reg) tcr,
             ttbr = in(reg) ttbr,
-            sctlr = in(reg) SCTLR_EL2_RES1 | SCTLR_M | SCTLR_C | SCTLR_I,
+            sctlr = in(reg) SCTLR_EL2_ON,
             options(nostack),
         );
     }

@@ -576,7 +576,7 @@ fn release_from_spin_table(index: usize, mpidr: u64, release: u64) {
 /// Rust entry of a secondary CPU, from boot.s, with its logical index.
 #[no_mangle]
 extern "C" fn aarch64_secondary_main(index: usize) -> ! {
-    if !mmu::enable_this_cpu() {
+    if !mmu::is_on() {
         fatal(format_args!(
             "cpu {index}: started before the EL2 map was built"
         ));
