@@ -14,6 +14,27 @@ pub const GICD_SIZE: u64 = 0x1_0000;
 pub const GICR_BASE: GuestAddress = GuestAddress(0x080A_0000);
 /// Size of one vCPU's redistributor (RD_base + SGI_base frames).
 pub const GICR_STRIDE: u64 = 0x2_0000;
+/// The guest's CPU interface when the host GIC is a GICv2: hv maps the
+/// host's GICV frame here (QEMU virt's `gic-version=2` layout; GICv3
+/// guests reach theirs through system registers instead).
+pub const GICC_BASE: GuestAddress = GuestAddress(0x0801_0000);
+/// Size of the GICv2 CPU interface: two 4 KiB pages (GICC_DIR is in the
+/// second).
+pub const GICC_SIZE: u64 = 0x2000;
+/// Size of a GICv2 distributor frame.
+pub const GICD_V2_SIZE: u64 = 0x1000;
+
+/// Which interrupt controller the guest gets: the host's generation (a
+/// GICv2 host can only give list registers of its own kind).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GicModel {
+    /// GICv3: distributor and redistributors, system-register CPU
+    /// interface.
+    V3,
+    /// GICv2: distributor and memory-mapped CPU interface.
+    V2,
+}
+
 /// PL011 UART.
 pub const UART_BASE: GuestAddress = GuestAddress(0x0900_0000);
 /// Size of the UART frame.

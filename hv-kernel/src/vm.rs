@@ -137,7 +137,14 @@ impl Software {
             initrd: bundle.initrd,
             cmdline: bundle.cmdline,
         };
-        let placed = place::place(&*self.ram, &sw, self.ram_size, self.vcpus, &self.slots)?;
+        let placed = place::place(
+            &*self.ram,
+            &sw,
+            self.ram_size,
+            self.vcpus,
+            &self.slots,
+            machine::GicModel::V3,
+        )?;
         // The guest starts with its MMU and caches off: what hv just wrote
         // through its cacheable map must reach memory, and no stale
         // instruction may hide it.

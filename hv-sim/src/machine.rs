@@ -516,7 +516,14 @@ impl Machine {
             initrd: sw.initrd,
             cmdline: sw.cmdline,
         };
-        let placed = place::place(&*ram, &software, ram_size, 1, &slot_numbers)?;
+        let placed = place::place(
+            &*ram,
+            &software,
+            ram_size,
+            1,
+            &slot_numbers,
+            machine::GicModel::V3,
+        )?;
         let dtb = placed.dtb.raw();
 
         let mut cpu = Cpu::new(CpuConfig {

@@ -22,11 +22,14 @@
 //! State is kept as bitmaps over INTIDs 0..[`SPI_END`] (one `u128` per
 //! property), so "what is deliverable" is a handful of AND/OR operations.
 //! One security state (GICD_CTLR.DS = 1), affinity routing always on, no
-//! LPIs/ITS. SGIs and PPIs (INTIDs 0-31) are banked per vCPU; SPIs 32..
+//! LPIs/ITS. The same state also has a GICv2 distributor view ([`v2`]) for
+//! hosts whose GIC is a GICv2. SGIs and PPIs (INTIDs 0-31) are banked per vCPU; SPIs 32..
 //! [`SPI_END`] are shared.
 
 use crate::mmio::AccessWidth;
 use heapless::Vec as HVec;
+
+pub mod v2;
 
 /// Number of INTIDs implemented: SGIs, PPIs and 64 SPIs.
 pub const SPI_END: u32 = 96;
@@ -158,6 +161,8 @@ pub struct Vgic {
     spi_priority: [u8; NR_SPI],
     /// IROUTER of each SPI (Aff3.Aff2.Aff1.Aff0 / IRM).
     routes: [u64; NR_SPI],
+    /// GICv2 view: ITARGETSR CPU mask of each SPI (see [`v2`]).
+    v2_targets: [u8; NR_SPI],
     /// SPIs routed to each vCPU.
     routed: [IrqSet; MAX_VCPUS],
     /// SPIs listed in each vCPU's list registers.
@@ -209,6 +214,7 @@ impl Vgic {
             private_priority: [[0; NR_PRIVATE as usize]; MAX_VCPUS],
             spi_priority: [0; NR_SPI],
             routes: [0; NR_SPI],
+            v2_targets: [0; NR_SPI],
             routed,
             spi_listed_by: [0; MAX_VCPUS],
             requests: [LrWork::default(); MAX_VCPUS],

@@ -27,6 +27,8 @@ pub struct GuestFdt<'a> {
     pub initrd: Option<(u64, u64)>,
     /// The virtio-mmio slots that hold a device.
     pub virtio_slots: &'a [u32],
+    /// The interrupt controller.
+    pub gic: machine::GicModel,
 }
 
 /// Why the DTB could not be built.
@@ -116,21 +118,39 @@ pub fn build(m: &GuestFdt) -> Result<Vec<u8>, FdtError> {
     w.end_node(psci)?;
 
     let gic = w.begin_node("intc@8000000")?;
-    w.property_string("compatible", "arm,gic-v3")?;
     w.property_u32("#interrupt-cells", 3)?;
     w.property_null("interrupt-controller")?;
-    let gicd = reg(machine::GICD_BASE.raw(), machine::GICD_SIZE);
-    let gicr = reg(
-        machine::GICR_BASE.raw(),
-        machine::GICR_STRIDE * u64::from(m.cpus),
-    );
-    w.property_array_u32("reg", &[gicd, gicr].concat())?;
+    let gicd = match m.gic {
+        machine::GicModel::V3 => reg(machine::GICD_BASE.raw(), machine::GICD_SIZE),
+        machine::GicModel::V2 => reg(machine::GICD_BASE.raw(), machine::GICD_V2_SIZE),
+    };
+    let (compatible, second) = match m.gic {
+        machine::GicModel::V3 => (
+            "arm,gic-v3",
+            reg(
+                machine::GICR_BASE.raw(),
+                machine::GICR_STRIDE * u64::from(m.cpus),
+            ),
+        ),
+        machine::GicModel::V2 => (
+            "arm,cortex-a15-gic",
+            reg(machine::GICC_BASE.raw(), machine::GICC_SIZE),
+        ),
+    };
+    w.property_string("compatible", compatible)?;
+    w.property_array_u32("reg", &[gicd, second].concat())?;
     w.property_phandle(GIC_PHANDLE)?;
     w.end_node(gic)?;
 
     let timer = w.begin_node("timer")?;
     w.property_string("compatible", "arm,armv8-timer")?;
-    let ppi = |intid: u32| [GIC_PPI, intid - 16, IRQ_LEVEL_HIGH];
+    // A GICv2 PPI specifier also names the CPUs it reaches (bits 15:8 of
+    // the flags cell, one bit per CPU interface); GICv3 has no such field.
+    let ppi_cpus = match m.gic {
+        machine::GicModel::V3 => 0,
+        machine::GicModel::V2 => ((1u32 << m.cpus.min(8)) - 1) << 8,
+    };
+    let ppi = |intid: u32| [GIC_PPI, intid - 16, ppi_cpus | IRQ_LEVEL_HIGH];
     // Secure physical (INTID 29), non-secure physical, virtual, hypervisor.
     let timer_irqs = [
         ppi(29),
@@ -198,6 +218,7 @@ mod tests {
             bootargs: "console=ttyAMA0",
             initrd: Some((0x4800_0000, 0x4810_0000)),
             virtio_slots: &[0, 1],
+            gic: machine::GicModel::V3,
         }
     }
 
@@ -261,6 +282,41 @@ mod tests {
             .map(|r| r.starting_address as u64)
             .collect();
         assert_eq!(regs, [0x0800_0000, 0x080a_0000]);
+    }
+
+    #[test]
+    fn a_gicv2_machine_gets_a_gicv2_node() {
+        let m = GuestFdt {
+            gic: machine::GicModel::V2,
+            cpus: 3,
+            ..machine()
+        };
+        let blob = build(&m).unwrap();
+        let fdt = fdt::Fdt::new(&blob).unwrap();
+        assert!(fdt.find_compatible(&["arm,gic-v3"]).is_none());
+        let gic = fdt.find_compatible(&["arm,cortex-a15-gic"]).unwrap();
+        let regs: alloc::vec::Vec<_> = gic
+            .reg()
+            .unwrap()
+            .map(|r| (r.starting_address as u64, r.size))
+            .collect();
+        assert_eq!(
+            regs,
+            [(0x0800_0000, Some(0x1000)), (0x0801_0000, Some(0x2000))]
+        );
+        // Timer PPIs: type 1, level high, CPU mask 0b111 in bits 15:8.
+        let timer = fdt.find_compatible(&["arm,armv8-timer"]).unwrap();
+        let cells: alloc::vec::Vec<u32> = timer
+            .property("interrupts")
+            .unwrap()
+            .value
+            .chunks(4)
+            .map(|c| u32::from_be_bytes(c.try_into().unwrap()))
+            .collect();
+        assert_eq!(&cells[3..6], &[1, 14, 0x704]);
+        // The GICv3 machine's timer flags carry no CPU mask.
+        let v3 = build(&machine()).unwrap();
+        assert!(contains(&v3, &[0, 0, 0, 1, 0, 0, 0, 14, 0, 0, 0, 4]));
     }
 
     #[test]

@@ -103,13 +103,15 @@ impl From<FdtError> for PlaceError {
 }
 
 /// Put `sw` into `ram` (`ram_size` bytes at the contract's RAM base) for a
-/// machine of `vcpus` vCPUs whose virtio-mmio devices sit in `virtio_slots`.
+/// machine of `vcpus` vCPUs with interrupt controller `gic`, whose
+/// virtio-mmio devices sit in `virtio_slots`.
 pub fn place<M: GuestMemory + ?Sized>(
     ram: &M,
     sw: &GuestSoftware,
     ram_size: u64,
     vcpus: u32,
     virtio_slots: &[u32],
+    gic: machine::GicModel,
 ) -> Result<Placed, PlaceError> {
     let layout = loader::layout(sw.kernel, ram_size)?;
     // The layout guarantees data.len() <= mem_size and that every segment
@@ -156,6 +158,7 @@ pub fn place<M: GuestMemory + ?Sized>(
         bootargs: sw.cmdline,
         initrd,
         virtio_slots,
+        gic,
     })?;
     if blob.len() as u64 > DTB_AREA {
         return Err(PlaceError::NoRoom);
@@ -196,7 +199,7 @@ mod tests {
             initrd: Some(b"INITRD"),
             cmdline: "console=ttyAMA0",
         };
-        let p = place(&ram, &sw, 64 * MIB, 2, &[0]).unwrap();
+        let p = place(&ram, &sw, 64 * MIB, 2, &[0], machine::GicModel::V3).unwrap();
         assert_eq!(p.entry, GuestAddress(0x4020_0000));
         assert_eq!(p.dtb, GuestAddress(0x4000_0000 + 62 * MIB));
         let (start, end) = p.initrd.unwrap();
@@ -228,7 +231,7 @@ mod tests {
             initrd: Some(&[0x11; 5000]),
             cmdline: "x",
         };
-        let p = place(&ram, &sw, size, 1, &[]).unwrap();
+        let p = place(&ram, &sw, size, 1, &[], machine::GicModel::V3).unwrap();
         let w = p.written();
         let inside = |a: u64| w.iter().any(|&(s, e)| s.raw() <= a && a < e.raw());
         let mut byte = [0u8; 1];
@@ -259,7 +262,10 @@ mod tests {
             initrd: Some(&[0; 4096]),
             cmdline: "",
         };
-        assert_eq!(place(&ram, &sw, 4 * MIB, 1, &[]), Err(PlaceError::NoRoom));
+        assert_eq!(
+            place(&ram, &sw, 4 * MIB, 1, &[], machine::GicModel::V3),
+            Err(PlaceError::NoRoom)
+        );
     }
 
     #[test]
@@ -272,7 +278,7 @@ mod tests {
             cmdline: "",
         };
         assert_eq!(
-            place(&ram, &sw, u64::MAX, 1, &[]),
+            place(&ram, &sw, u64::MAX, 1, &[], machine::GicModel::V3),
             Err(PlaceError::Load(LoadError::DoesNotFit))
         );
         // A size that reaches exactly the top of the address space: the
@@ -280,7 +286,7 @@ mod tests {
         // and the copy is refused.
         let top = u64::MAX - machine::RAM_BASE.raw();
         assert!(matches!(
-            place(&ram, &sw, top, 1, &[]),
+            place(&ram, &sw, top, 1, &[], machine::GicModel::V3),
             Err(PlaceError::Mem(_) | PlaceError::Fdt(_))
         ));
     }
