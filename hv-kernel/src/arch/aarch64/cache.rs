@@ -17,44 +17,46 @@ fn dcache_line() -> u64 {
     4 << ((ctr >> 16) & 0xf)
 }
 
-/// Clean and invalidate [start, start + len) to the PoC, then wait for the
-/// maintenance to complete (DSB SY), so a non-caching observer sees the
-/// data and later cacheable reads fetch it again. hv's map is an identity
-/// map, so `start` is both the virtual and the physical address.
-pub fn clean_invalidate_to_poc(start: u64, len: u64) {
+/// Run `op` on the address of every data-cache line that [start, start +
+/// len) touches, then wait for the maintenance to complete (DSB SY).
+fn by_line(start: u64, len: u64, op: impl Fn(u64)) {
     let line = dcache_line();
     let mut at = start & !(line - 1);
     let end = start.saturating_add(len);
     while at < end {
-        // SAFETY: DC CIVAC writes back and drops one line; it never changes
-        // the memory's contents as seen by a coherent observer, and it
-        // faults only on an unmapped address, which hv's own map covers
-        // for everything passed here (its image, RAM of the DTB).
-        unsafe { asm!("dc civac, {}", in(reg) at, options(nostack, preserves_flags)) };
+        op(at);
         at += line;
     }
     // SAFETY: a barrier; no memory or register effects beyond ordering.
     unsafe { asm!("dsb sy", options(nostack, preserves_flags)) };
 }
 
+/// Clean and invalidate [start, start + len) to the PoC, so a non-caching
+/// observer sees the data and later cacheable reads fetch it again. hv's
+/// map is an identity map, so `start` is both the virtual and the
+/// physical address.
+pub fn clean_invalidate_to_poc(start: u64, len: u64) {
+    by_line(start, len, |at| {
+        // SAFETY: DC CIVAC writes back and drops one line; it never changes
+        // the memory's contents as seen by a coherent observer, and it
+        // faults only on an unmapped address, which hv's own map covers
+        // for everything passed here (its image, RAM of the DTB).
+        unsafe { asm!("dc civac, {}", in(reg) at, options(nostack, preserves_flags)) };
+    });
+}
+
 /// Invalidate [start, start + len) in the data caches to the PoC without
-/// writing anything back (DC IVAC), then DSB SY. For memory written with
-/// the MMU off (straight to memory) before it is read through a cacheable
-/// mapping: a stale line left by firmware would otherwise hide the new
-/// contents, and cleaning it would overwrite them.
+/// writing anything back (DC IVAC). For memory written with the MMU off
+/// (straight to memory) before it is read through a cacheable mapping: a
+/// stale line left by firmware would otherwise hide the new contents, and
+/// cleaning it would overwrite them.
 pub fn invalidate_to_poc(start: u64, len: u64) {
-    let line = dcache_line();
-    let mut at = start & !(line - 1);
-    let end = start.saturating_add(len);
-    while at < end {
+    by_line(start, len, |at| {
         // SAFETY: DC IVAC drops one line. The callers pass only memory they
         // wrote with the MMU off, so memory already holds what the line
         // would have written back; nothing live is lost.
         unsafe { asm!("dc ivac, {}", in(reg) at, options(nostack, preserves_flags)) };
-        at += line;
-    }
-    // SAFETY: a barrier; no memory or register effects beyond ordering.
-    unsafe { asm!("dsb sy", options(nostack, preserves_flags)) };
+    });
 }
 
 /// Invalidate all instruction caches to the PoU in the Inner Shareable
