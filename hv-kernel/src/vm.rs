@@ -97,6 +97,8 @@ pub struct Guest {
     pub bus: MmioBus,
     /// Its interrupt controller (distributor and redistributors).
     pub vgic: Vgic,
+    /// Which GIC the guest sees (the host's generation).
+    pub gic: machine::GicModel,
     /// Its console (kept off the bus so hv can feed it input).
     uart: Pl011<GuestConsole>,
     uart_line: IrqLine,
@@ -126,6 +128,7 @@ struct Software {
     ram_size: u64,
     vcpus: u32,
     slots: Vec<u32>,
+    gic: machine::GicModel,
 }
 
 impl Software {
@@ -143,7 +146,7 @@ impl Software {
             self.ram_size,
             self.vcpus,
             &self.slots,
-            machine::GicModel::V3,
+            self.gic,
         )?;
         // The guest starts with its MMU and caches off: what hv just wrote
         // through its cacheable map must reach memory, and no stale
@@ -172,16 +175,26 @@ impl Software {
 const VIRTIO_MMIO_STATUS: u64 = 0x70;
 
 impl Guest {
-    /// A load from the guest's machine: the GIC's frames, else the bus.
-    pub fn mmio_read(&mut self, ipa: GuestAddress, width: AccessWidth) -> Result<u64, BusError> {
+    /// A load by vCPU `vcpu` from the guest's machine: the GIC's frames,
+    /// else the bus. (A GICv2 distributor banks registers by the vCPU that
+    /// accesses it.)
+    pub fn mmio_read(
+        &mut self,
+        vcpu: usize,
+        ipa: GuestAddress,
+        width: AccessWidth,
+    ) -> Result<u64, BusError> {
         if let Some(off) = offset_in(ipa, machine::UART_BASE, machine::UART_SIZE) {
             let v = self.uart.read(off, width) & width.mask();
             self.feed_uart();
             self.sample_uart();
             return Ok(v);
         }
-        if let Some(off) = offset_in(ipa, machine::GICD_BASE, machine::GICD_SIZE) {
-            return Ok(self.vgic.dist_read(off, width));
+        if let Some(off) = self.gicd_offset(ipa) {
+            return Ok(match self.gic {
+                machine::GicModel::V3 => self.vgic.dist_read(off, width),
+                machine::GicModel::V2 => self.vgic.dist_v2_read(vcpu, off, width),
+            });
         }
         if let Some(off) = offset_in(ipa, machine::GICR_BASE, self.gicr_size()) {
             return Ok(self.vgic.redist_read(off, width));
@@ -191,9 +204,10 @@ impl Guest {
         Ok(v)
     }
 
-    /// A store to the guest's machine.
+    /// A store by vCPU `vcpu` to the guest's machine.
     pub fn mmio_write(
         &mut self,
+        vcpu: usize,
         ipa: GuestAddress,
         width: AccessWidth,
         value: u64,
@@ -203,8 +217,11 @@ impl Guest {
             self.sample_uart();
             return Ok(());
         }
-        if let Some(off) = offset_in(ipa, machine::GICD_BASE, machine::GICD_SIZE) {
-            self.vgic.dist_write(off, width, value);
+        if let Some(off) = self.gicd_offset(ipa) {
+            match self.gic {
+                machine::GicModel::V3 => self.vgic.dist_write(off, width, value),
+                machine::GicModel::V2 => self.vgic.dist_v2_write(vcpu, off, width, value),
+            }
             return Ok(());
         }
         if let Some(off) = offset_in(ipa, machine::GICR_BASE, self.gicr_size()) {
@@ -242,11 +259,19 @@ impl Guest {
 
     /// The offset of `ipa` in the distributor frame, if it is there.
     pub fn gicd_offset(&self, ipa: GuestAddress) -> Option<u64> {
-        offset_in(ipa, machine::GICD_BASE, machine::GICD_SIZE)
+        let size = match self.gic {
+            machine::GicModel::V3 => machine::GICD_SIZE,
+            machine::GicModel::V2 => machine::GICD_V2_SIZE,
+        };
+        offset_in(ipa, machine::GICD_BASE, size)
     }
 
+    /// Redistributor frames: a GICv2 guest has none.
     fn gicr_size(&self) -> u64 {
-        machine::GICR_STRIDE * self.vgic.vcpus() as u64
+        match self.gic {
+            machine::GicModel::V3 => machine::GICR_STRIDE * self.vgic.vcpus() as u64,
+            machine::GicModel::V2 => 0,
+        }
     }
 
     /// Bytes typed on hv's console, for the guest's UART (dropped when its
@@ -334,6 +359,7 @@ pub fn build<B: BlockBackend + 'static>(
     ram_size: u64,
     disks: Vec<Disk<B>>,
     vcpus: u32,
+    gic: machine::GicModel,
 ) -> Result<Guest, VmError> {
     // Check the bundle before anything is attached.
     bundle::parse(bundle_bytes)?;
@@ -346,12 +372,14 @@ pub fn build<B: BlockBackend + 'static>(
         host_base,
         ram_size,
         vcpus,
+        gic,
         slots: attached.iter().map(|a| a.slot).collect(),
     };
     let (entry, dtb) = software.place(false)?;
     Ok(Guest {
         bus,
         vgic: Vgic::new(vcpus as usize),
+        gic,
         uart: Pl011::new(GuestConsole::new()),
         uart_line: IrqLine::new(machine::UART_BASE, machine::UART_INTID, false),
         input: VecDeque::new(),

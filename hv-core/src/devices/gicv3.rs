@@ -348,6 +348,12 @@ impl Vgic {
         self.valid(vcpu) && self.view(vcpu, SPIS, |b| b.enabled) & bit(intid) != 0
     }
 
+    /// Whether `intid` is in group 1 for `vcpu` (a GICv3 guest puts
+    /// everything there; a GICv2 guest usually leaves everything in 0).
+    pub fn is_group1(&self, vcpu: usize, intid: u32) -> bool {
+        self.valid(vcpu) && self.view(vcpu, SPIS, |b| b.group1) & bit(intid) != 0
+    }
+
     /// Priority of `intid` as the guest configured it.
     pub fn priority(&self, vcpu: usize, intid: u32) -> u8 {
         if intid < NR_PRIVATE {

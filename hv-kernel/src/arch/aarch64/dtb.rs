@@ -28,8 +28,8 @@ pub struct BootInfo {
     /// The BCM2835 power-management watchdog (Raspberry Pi), hv's way to
     /// power off without PSCI.
     pub bcm2835_watchdog: Option<usize>,
-    /// The `compatible` of an interrupt controller hv cannot run guests on
-    /// (a GICv2), for the error message.
+    /// The `compatible` of a GICv2 the DTB names, for messages (and, with
+    /// no virtualization frames, for the refusal).
     pub other_gic: Option<&'static str>,
     /// Where the DTB itself lies (start, size).
     pub dtb: (u64, u64),
@@ -39,8 +39,24 @@ pub struct BootInfo {
     pub bootargs: String,
     /// Physical addresses of the virtio-mmio windows.
     pub virtio_mmio: Vec<usize>,
-    /// GICv3 distributor and first redistributor, if the machine has one.
-    pub gic: Option<(usize, usize)>,
+    /// The interrupt controller hv can run guests on, if any.
+    pub gic: Option<HostGic>,
+}
+
+/// The host's interrupt controller, by the physical addresses of its frames.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostGic {
+    /// GICv3: distributor and the first redistributor.
+    V3 { gicd: usize, gicr: usize },
+    /// GICv2 with the virtualization extensions: distributor, CPU
+    /// interface, virtual interface control (GICH) and the virtual CPU
+    /// interface (GICV) that guests get.
+    V2 {
+        gicd: usize,
+        gicc: usize,
+        gich: usize,
+        gicv: usize,
+    },
 }
 
 /// A CPU of the machine.
@@ -227,7 +243,24 @@ pub fn parse(addr: usize) -> Result<BootInfo, DtbError> {
         .find(|n| compatible(n, "arm,gic-v3"))
         .and_then(|n| {
             let regs = Dtb::reg(&nodes, n);
-            Some((regs.first()?.0 as usize, regs.get(1)?.0 as usize))
+            Some(HostGic::V3 {
+                gicd: regs.first()?.0 as usize,
+                gicr: regs.get(1)?.0 as usize,
+            })
+        })
+        .or_else(|| {
+            // A GICv2 with the virtualization extensions: GICD, GICC, GICH,
+            // GICV (the binding's reg order).
+            let n = nodes
+                .iter()
+                .find(|n| GICV2.iter().any(|c| compatible(n, c)))?;
+            let regs = Dtb::reg(&nodes, n);
+            Some(HostGic::V2 {
+                gicd: regs.first()?.0 as usize,
+                gicc: regs.get(1)?.0 as usize,
+                gich: regs.get(2)?.0 as usize,
+                gicv: regs.get(3)?.0 as usize,
+            })
         });
 
     let mut reserved = dtb.reservations().map_err(DtbError::Invalid)?;

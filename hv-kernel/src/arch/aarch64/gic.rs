@@ -18,6 +18,14 @@
 //!
 //! EOImode = 1: hv drops priority itself and leaves deactivation of the
 //! forwarded timers to the guest.
+//!
+//! A GICv2 host (the Pi 4's GIC-400) works the same way through memory-
+//! mapped frames instead of system registers: the CPU interface (GICC) for
+//! acknowledge, priority drop and deactivate, GICD_SGIR for kicks, the
+//! virtual interface control frame (GICH) for the list registers, whose
+//! 32-bit GICv2 layout is converted to and from the ICH_LR_EL2 layout at
+//! the register access, so the logic below is one for both. The guest's
+//! own CPU interface is the hardware's GICV frame, mapped by stage 2.
 
 use core::arch::asm;
 use core::ptr::{read_volatile, write_volatile};
@@ -63,6 +71,10 @@ macro_rules! sysreg_write {
 // the assembler may not know the GIC names.
 
 fn write_lr(n: usize, value: u64) {
+    if let Some(v2) = V2::get() {
+        v2.gich_write(GICH_LR0 + 4 * n, lr_to_v2(value));
+        return;
+    }
     match n {
         0 => sysreg_write!("S3_4_C12_C12_0", value),
         1 => sysreg_write!("S3_4_C12_C12_1", value),
@@ -85,6 +97,9 @@ fn write_lr(n: usize, value: u64) {
 }
 
 fn read_lr(n: usize) -> u64 {
+    if let Some(v2) = V2::get() {
+        return lr_from_v2(v2.gich_read(GICH_LR0 + 4 * n));
+    }
     match n {
         0 => sysreg_read!("S3_4_C12_C12_0"),
         1 => sysreg_read!("S3_4_C12_C12_1"),
@@ -125,9 +140,195 @@ fn lr_value(e: &LrEntry) -> u64 {
         | u64::from(e.intid)
 }
 
-/// ICH_HCR_EL2 bits.
+/// ICH_HCR_EL2 bits (GICH_HCR has them at the same positions).
 const ICH_HCR_EN: u64 = 1 << 0;
 const ICH_HCR_UIE: u64 = 1 << 1;
+
+/// GICv2 GICH_LR<n> fields (IHI 0048B 5.3.9).
+const V2_LR_HW: u32 = 1 << 31;
+const V2_LR_GROUP1: u32 = 1 << 30;
+const V2_LR_STATE_SHIFT: u32 = 28;
+const V2_LR_PRIORITY_SHIFT: u32 = 23;
+const V2_LR_PINTID_SHIFT: u32 = 10;
+/// With HW = 0: EOI maintenance.
+const V2_LR_EOI: u32 = 1 << 19;
+
+/// An ICH_LR_EL2 value in the GICv2 list register layout: 10-bit IDs, a
+/// 5-bit priority (the top bits of the 8-bit one).
+fn lr_to_v2(v: u64) -> u32 {
+    let hw = v & LR_HW != 0;
+    let mut l = (v & 0x3ff) as u32
+        | (((v >> 62) & 3) as u32) << V2_LR_STATE_SHIFT
+        | (((v >> 48) & 0xff) as u32 >> 3) << V2_LR_PRIORITY_SHIFT;
+    if v & LR_GROUP1 != 0 {
+        l |= V2_LR_GROUP1;
+    }
+    if hw {
+        l |= V2_LR_HW | (((v >> LR_PINTID_SHIFT) & 0x3ff) as u32) << V2_LR_PINTID_SHIFT;
+    } else if v & LR_EOI != 0 {
+        l |= V2_LR_EOI;
+    }
+    l
+}
+
+/// A GICv2 list register value in the ICH_LR_EL2 layout.
+fn lr_from_v2(l: u32) -> u64 {
+    let mut v = u64::from(l & 0x3ff)
+        | u64::from((l >> V2_LR_STATE_SHIFT) & 3) << 62
+        | u64::from(((l >> V2_LR_PRIORITY_SHIFT) & 0x1f) << 3) << 48;
+    if l & V2_LR_GROUP1 != 0 {
+        v |= LR_GROUP1;
+    }
+    if l & V2_LR_HW != 0 {
+        v |= LR_HW | u64::from((l >> V2_LR_PINTID_SHIFT) & 0x3ff) << LR_PINTID_SHIFT;
+    } else if l & V2_LR_EOI != 0 {
+        v |= LR_EOI;
+    }
+    v
+}
+
+/// ICH_HCR_EL2, or GICH_HCR on a GICv2 host.
+fn write_hcr(value: u64) {
+    match V2::get() {
+        Some(v2) => v2.gich_write(GICH_HCR, value as u32),
+        None => sysreg_write!("S3_4_C12_C11_0", value),
+    }
+}
+
+/// (HCR, MISR, ELRSR, EISR) of the virtual interface, for diagnostics.
+fn control_registers() -> [u64; 4] {
+    match V2::get() {
+        Some(v2) => {
+            [GICH_HCR, GICH_MISR, GICH_ELRSR0, GICH_EISR0].map(|r| u64::from(v2.gich_read(r)))
+        }
+        None => [
+            sysreg_read!("S3_4_C12_C11_0"),
+            sysreg_read!("S3_4_C12_C11_2"),
+            sysreg_read!("S3_4_C12_C11_5"),
+            sysreg_read!("S3_4_C12_C11_3"),
+        ],
+    }
+}
+
+/// List registers that hold nothing (ELRSR) and, when `eoi`, those whose
+/// EOI maintenance is pending (EISR).
+fn empty_and_eoi(eoi: bool) -> u32 {
+    match V2::get() {
+        Some(v2) => {
+            let mut done = v2.gich_read(GICH_ELRSR0);
+            if eoi {
+                done |= v2.gich_read(GICH_EISR0);
+            }
+            done
+        }
+        None => {
+            let mut done = sysreg_read!("S3_4_C12_C11_5") as u32; // ICH_ELRSR_EL2
+            if eoi {
+                done |= sysreg_read!("S3_4_C12_C11_3") as u32; // ICH_EISR_EL2
+            }
+            done
+        }
+    }
+}
+
+/// GICv2 frame offsets (IHI 0048B 4.3, 4.4, 5.3).
+const GICD_ISENABLER0: usize = 0x100;
+const GICD_ICENABLER0: usize = 0x180;
+const GICD_ICPENDR0: usize = 0x280;
+const GICD_ICACTIVER0: usize = 0x380;
+const GICD_IPRIORITYR: usize = 0x400;
+const GICD_ITARGETSR: usize = 0x800;
+const GICD_SGIR: usize = 0xf00;
+const GICC_CTLR: usize = 0x00;
+const GICC_PMR: usize = 0x04;
+const GICC_IAR: usize = 0x0c;
+const GICC_EOIR: usize = 0x10;
+const GICC_DIR: usize = 0x1000;
+const GICH_HCR: usize = 0x00;
+const GICH_VTR: usize = 0x04;
+const GICH_VMCR: usize = 0x08;
+const GICH_MISR: usize = 0x10;
+const GICH_EISR0: usize = 0x20;
+const GICH_ELRSR0: usize = 0x30;
+const GICH_APR: usize = 0xf0;
+const GICH_LR0: usize = 0x100;
+/// GICC_CTLR: EnableGrp0, EnableGrp1 and EOImode (bit 9: EOImodeS without
+/// the security extensions, EOImodeNS in the Non-secure view; bit 10:
+/// EOImodeNS without them).
+const GICC_CTLR_HV: u32 = (1 << 0) | (1 << 1) | (1 << 9) | (1 << 10);
+
+/// The GICv2 host's frames (set once by the boot CPU).
+static V2_GICC: AtomicUsize = AtomicUsize::new(0);
+static V2_GICH: AtomicUsize = AtomicUsize::new(0);
+/// GICv2 CPU-interface mask of each physical CPU, by MPIDR Aff0 (read from
+/// its banked GICD_ITARGETSR0 when it starts): GICD_SGIR addresses CPUs by
+/// interface, not by affinity.
+static V2_INTERFACE: [AtomicUsize; super::MAX_CPUS] =
+    [const { AtomicUsize::new(0) }; super::MAX_CPUS];
+/// Full GICC_IAR value of the interrupt each CPU (by Aff0) acknowledged
+/// last: an SGI's EOI and deactivation must name its source CPU too.
+static V2_LAST_IAR: [AtomicUsize; super::MAX_CPUS] =
+    [const { AtomicUsize::new(0) }; super::MAX_CPUS];
+
+/// A GICv2 host's frames.
+#[derive(Clone, Copy)]
+struct V2 {
+    gicd: usize,
+    gicc: usize,
+    gich: usize,
+}
+
+impl V2 {
+    /// The frames, if the host GIC is a GICv2.
+    fn get() -> Option<V2> {
+        let gicc = V2_GICC.load(Ordering::Acquire);
+        (gicc != 0).then(|| V2 {
+            gicd: GICD.load(Ordering::Acquire),
+            gicc,
+            gich: V2_GICH.load(Ordering::Acquire),
+        })
+    }
+
+    fn gich_read(&self, offset: usize) -> u32 {
+        // SAFETY: GICH is this CPU's (banked) virtual interface control
+        // frame from the DTB, mapped as device memory; `offset` is one of
+        // its 32-bit registers.
+        unsafe { mmio_read32(self.gich + offset) }
+    }
+
+    fn gich_write(&self, offset: usize, value: u32) {
+        // SAFETY: as for gich_read; every value written is one the GICv2
+        // specification allows for that register.
+        unsafe { mmio_write32(self.gich + offset, value) }
+    }
+
+    fn gicc_read(&self, offset: usize) -> u32 {
+        // SAFETY: GICC is this CPU's (banked) CPU interface from the DTB,
+        // mapped as device memory; `offset` is one of its registers.
+        unsafe { mmio_read32(self.gicc + offset) }
+    }
+
+    fn gicc_write(&self, offset: usize, value: u32) {
+        // SAFETY: as for gicc_read.
+        unsafe { mmio_write32(self.gicc + offset, value) }
+    }
+
+    fn gicd_write(&self, offset: usize, value: u32) {
+        // SAFETY: the distributor frame from the DTB, mapped as device
+        // memory; `offset` is a register below its 4 KiB.
+        unsafe { mmio_write32(self.gicd + offset, value) }
+    }
+
+    fn gicd_read(&self, offset: usize) -> u32 {
+        // SAFETY: as for gicd_write.
+        unsafe { mmio_read32(self.gicd + offset) }
+    }
+}
+
+/// This CPU's slot in the per-CPU GICv2 tables (MPIDR Aff0).
+fn this_cpu_slot() -> usize {
+    (super::mpidr() & 0xff) as usize % super::MAX_CPUS
+}
 
 /// GICR offsets.
 const GICR_TYPER: usize = 0x0008;
@@ -153,13 +354,32 @@ static REDISTRIBUTORS: [AtomicUsize; super::MAX_CPUS] =
     [const { AtomicUsize::new(0) }; super::MAX_CPUS];
 
 /// Record where the machine's GIC is.
-pub fn configure(gicd: usize, gicr: usize) {
-    GICD.store(gicd, Ordering::Release);
-    GICR.store(gicr, Ordering::Release);
+pub fn configure(gic: super::dtb::HostGic) {
+    match gic {
+        super::dtb::HostGic::V3 { gicd, gicr } => {
+            GICD.store(gicd, Ordering::Release);
+            GICR.store(gicr, Ordering::Release);
+        }
+        super::dtb::HostGic::V2 {
+            gicd, gicc, gich, ..
+        } => {
+            GICD.store(gicd, Ordering::Release);
+            V2_GICH.store(gich, Ordering::Release);
+            V2_GICC.store(gicc, Ordering::Release);
+        }
+    }
 }
 
 /// Send physical SGI `intid` (group 1) to the CPU with MPIDR `mpidr`.
 pub fn send_sgi(mpidr: u64, intid: u32) {
+    if let Some(v2) = V2::get() {
+        let mask = V2_INTERFACE[(mpidr & 0xff) as usize % super::MAX_CPUS].load(Ordering::Acquire);
+        // SAFETY: orders earlier memory writes before the SGI, as below.
+        unsafe { asm!("dsb ish", options(nostack)) };
+        // Filter 0: the CPUs in the target list.
+        v2.gicd_write(GICD_SGIR, ((mask as u32 & 0xff) << 16) | (intid & 0xf));
+        return;
+    }
     let aff0 = mpidr & 0xf;
     let aff1 = (mpidr >> 8) & 0xff;
     let aff2 = (mpidr >> 16) & 0xff;
@@ -179,6 +399,21 @@ pub fn send_sgi(mpidr: u64, intid: u32) {
 pub fn enable_spi(intid: u32, mpidr: u64) {
     let gicd = GICD.load(Ordering::Acquire);
     if gicd == 0 || !(32..1020).contains(&intid) {
+        return;
+    }
+    if let Some(v2) = V2::get() {
+        let n = intid as usize;
+        let mask = V2_INTERFACE[(mpidr & 0xff) as usize % super::MAX_CPUS].load(Ordering::Acquire);
+        let word = n & !3;
+        let shift = 8 * (n % 4);
+        let targets = v2.gicd_read(GICD_ITARGETSR + word) & !(0xff << shift);
+        v2.gicd_write(
+            GICD_ITARGETSR + word,
+            targets | ((mask as u32 & 0xff) << shift),
+        );
+        // SAFETY: IPRIORITYR of an SPI below 1020 lies in the distributor.
+        unsafe { set_priority(gicd + GICD_IPRIORITYR, intid) };
+        v2.gicd_write(GICD_ISENABLER0 + 4 * (n / 32), 1 << (n % 32));
         return;
     }
     let n = intid as usize;
@@ -246,6 +481,21 @@ unsafe fn mmio_read64(addr: usize) -> u64 {
 /// the CPU that runs vCPU `vcpu`, following the guest's own enable. A
 /// vCPU that has not started yet gets its enables when it does.
 pub fn mirror_enable(vcpu: usize, intid: u32, enabled: bool) {
+    if let Some(v2) = V2::get() {
+        // GICv2 banks a CPU's PPIs in the distributor: this reaches the
+        // calling CPU's, so callers call it on the vCPU's own CPU (a GICv2
+        // guest's enables are banked per vCPU too).
+        if FORWARDED.contains(&intid) {
+            let reg = if enabled {
+                GICD_ISENABLER0
+            } else {
+                GICD_ICENABLER0
+            };
+            v2.gicd_write(reg, 1 << intid);
+        }
+        let _ = vcpu;
+        return;
+    }
     let Some(rd) = REDISTRIBUTORS
         .get(vcpu)
         .map(|r| r.load(Ordering::Acquire))
@@ -334,6 +584,9 @@ impl CpuGic {
     /// the system-register CPU interface with EOImode 1; clear and switch
     /// on the virtual CPU interface.
     pub fn init_cpu(vcpu: usize, mpidr: u64) -> Result<Self, GicError> {
+        if let Some(v2) = V2::get() {
+            return Ok(Self::init_cpu_v2(v2));
+        }
         let (gicd, gicr) = (GICD.load(Ordering::Acquire), GICR.load(Ordering::Acquire));
         if gicd == 0 || gicr == 0 {
             return Err(GicError::NoRedistributor);
@@ -404,6 +657,52 @@ impl CpuGic {
             hcr: ICH_HCR_EN,
             wants_sync: true,
         })
+    }
+
+    /// [`CpuGic::init_cpu`] on a GICv2 host: this CPU's banked private
+    /// interrupts in the distributor, its CPU interface (GICC) and its
+    /// virtual interface control (GICH).
+    fn init_cpu_v2(v2: V2) -> Self {
+        let timers = FORWARDED.iter().fold(0u32, |m, &i| m | (1 << i));
+        let mine =
+            (1u32 << MAINTENANCE_INTID) | (1 << HYP_TIMER_INTID) | (1 << super::guest::KICK_SGI);
+        v2.gicd_write(GICD_ICENABLER0, timers);
+        v2.gicd_write(GICD_ICACTIVER0, timers);
+        v2.gicd_write(GICD_ICPENDR0, timers);
+        for intid in intids(u128::from(mine | timers)) {
+            // SAFETY: the banked IPRIORITYR bytes of INTIDs below 32.
+            unsafe { set_priority(v2.gicd + GICD_IPRIORITYR, intid) };
+        }
+        v2.gicd_write(GICD_ISENABLER0, mine);
+        // Enable both groups: without the security extensions everything
+        // is group 0; with them, firmware made it Non-secure group 1.
+        let ctlr = v2.gicd_read(0);
+        v2.gicd_write(0, ctlr | 3);
+        // This CPU's interface, for kicks and SPI targets.
+        let own = v2.gicd_read(GICD_ITARGETSR) & 0xff;
+        V2_INTERFACE[this_cpu_slot()].store(own as usize, Ordering::Release);
+
+        v2.gicc_write(GICC_PMR, 0xff);
+        v2.gicc_write(GICC_CTLR, GICC_CTLR_HV);
+
+        let lrs = ((v2.gich_read(GICH_VTR) & 0x3f) + 1) as usize;
+        let lrs = lrs.min(MAX_LRS);
+        for n in 0..lrs {
+            v2.gich_write(GICH_LR0 + 4 * n, 0);
+        }
+        v2.gich_write(GICH_APR, 0);
+        v2.gich_write(GICH_VMCR, 0);
+        v2.gich_write(GICH_HCR, ICH_HCR_EN as u32);
+        CpuGic {
+            lrs,
+            owner: [0; MAX_LRS],
+            used: 0,
+            eoi: 0,
+            hw: 0,
+            hw_waiting: 0,
+            hcr: ICH_HCR_EN,
+            wants_sync: true,
+        }
     }
 
     /// Whether this CPU must reconcile its list registers before the next
@@ -520,7 +819,9 @@ impl CpuGic {
         let entry = LrEntry {
             intid,
             priority: vgic.priority(vcpu, intid),
-            group1: true,
+            // The group the guest gave it: a GICv2 guest that enabled only
+            // group 0 would never see a group-1 timer.
+            group1: vgic.is_group1(vcpu, intid),
             level: false,
         };
         let value = lr_value(&entry) | LR_HW | (u64::from(intid) << LR_PINTID_SHIFT);
@@ -560,7 +861,7 @@ impl CpuGic {
             ICH_HCR_EN
         };
         if hcr != self.hcr {
-            sysreg_write!("S3_4_C12_C11_0", hcr);
+            write_hcr(hcr);
             self.hcr = hcr;
         }
     }
@@ -571,11 +872,7 @@ impl CpuGic {
         if self.used == 0 {
             return 0;
         }
-        let mut done = sysreg_read!("S3_4_C12_C11_5") as u32; // ICH_ELRSR_EL2
-        if self.eoi != 0 {
-            done |= sysreg_read!("S3_4_C12_C11_3") as u32; // ICH_EISR_EL2
-        }
-        done & self.used
+        empty_and_eoi(self.eoi != 0) & self.used
     }
 
     /// Whether list registers drained since the last sync.
@@ -633,7 +930,7 @@ impl CpuGic {
             deactivate(intid);
         }
         self.hw_waiting = 0;
-        sysreg_write!("S3_4_C12_C11_0", 0);
+        write_hcr(0);
         self.hcr = 0;
     }
 }
@@ -673,32 +970,58 @@ impl CpuGic {
         for (n, v) in lrs.iter_mut().enumerate().take(self.lrs) {
             *v = read_lr(n);
         }
+        let control = control_registers();
         LrReport {
             owner: self.owner,
             used: self.used,
             eoi: self.eoi,
             hw: self.hw,
             hw_waiting: self.hw_waiting,
-            hcr: sysreg_read!("S3_4_C12_C11_0"),
-            misr: sysreg_read!("S3_4_C12_C11_2"),
-            elrsr: sysreg_read!("S3_4_C12_C11_5"),
-            eisr: sysreg_read!("S3_4_C12_C11_3"),
+            hcr: control[0],
+            misr: control[1],
+            elrsr: control[2],
+            eisr: control[3],
             lrs,
         }
     }
 }
 
-/// Acknowledge the highest-priority physical group-1 interrupt.
+/// Acknowledge the highest-priority physical interrupt (group 1; on a
+/// GICv2 host whichever group the host uses).
 pub fn acknowledge() -> u32 {
+    if let Some(v2) = V2::get() {
+        let iar = v2.gicc_read(GICC_IAR);
+        V2_LAST_IAR[this_cpu_slot()].store(iar as usize, Ordering::Relaxed);
+        return iar & 0x3ff;
+    }
     (sysreg_read!("S3_0_C12_C12_0") & 0xff_ffff) as u32 // ICC_IAR1_EL1
+}
+
+/// The value a GICv2 EOIR/DIR write for `intid` needs: an SGI this CPU
+/// just acknowledged keeps its source CPU field.
+fn v2_id(intid: u32) -> u32 {
+    let last = V2_LAST_IAR[this_cpu_slot()].load(Ordering::Relaxed) as u32;
+    if intid < 16 && last & 0x3ff == intid {
+        last & 0x1fff
+    } else {
+        intid
+    }
 }
 
 /// Priority drop (EOImode 1: not a deactivation).
 pub fn end_of_interrupt(intid: u32) {
+    if let Some(v2) = V2::get() {
+        v2.gicc_write(GICC_EOIR, v2_id(intid));
+        return;
+    }
     sysreg_write!("S3_0_C12_C12_1", u64::from(intid)); // ICC_EOIR1_EL1
 }
 
 /// Deactivate a physical interrupt of this CPU.
 pub fn deactivate(intid: u32) {
+    if let Some(v2) = V2::get() {
+        v2.gicc_write(GICC_DIR, v2_id(intid));
+        return;
+    }
     sysreg_write!("S3_0_C12_C11_1", u64::from(intid)); // ICC_DIR_EL1
 }

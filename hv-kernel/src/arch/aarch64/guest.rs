@@ -20,6 +20,7 @@ use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use hv_core::arch::aarch64::esr::{self, Exit};
 use hv_core::arch::aarch64::sgi;
 use hv_core::devices::gicv3;
+use hv_core::machine;
 use hv_core::mmio::BusError;
 use hv_core::vm::power::{CpuOnError, Power, VcpuPower};
 use hv_core::vm::psci::{self, affinity, status, PsciCall};
@@ -501,6 +502,11 @@ fn handle_physical(vm: &Vm, me: usize, gic: &mut CpuGic, intid: u32) {
     }
 }
 
+/// The GICv2 distributor's set-enable and clear-enable registers of
+/// INTIDs 0-31 (banked per CPU), whose writes change a timer PPI's enable.
+const GICD_ISENABLER0: u64 = 0x100;
+const GICD_ICENABLER0: u64 = 0x180;
+
 /// Most console bytes moved to the guest per UART interrupt; the rest wait
 /// for the next one (the line stays asserted while bytes wait).
 const CONSOLE_INPUT_BURST: usize = 64;
@@ -529,11 +535,18 @@ fn mmio(
     vm.with_guest(me, gic, |guest, gic| {
         if access.write {
             let value = regs.get(access.reg) & access.width.mask();
-            guest.mmio_write(access.ipa, access.width, value)?;
-            if let Some(v) = guest
+            guest.mmio_write(me, access.ipa, access.width, value)?;
+            let v3_enables = guest
                 .gicr_offset(access.ipa)
-                .and_then(gicv3::redist_enable_register)
-            {
+                .and_then(gicv3::redist_enable_register);
+            // A GICv2 guest's PPI enables are banked in its distributor,
+            // by the writing vCPU.
+            let v2_enables = (guest.gic == machine::GicModel::V2
+                && guest
+                    .gicd_offset(access.ipa)
+                    .is_some_and(|o| o == GICD_ISENABLER0 || o == GICD_ICENABLER0))
+            .then_some(me);
+            if let Some(v) = v3_enables.or(v2_enables) {
                 for intid in gic::FORWARDED {
                     gic::mirror_enable(v, intid, guest.vgic.is_enabled(v, intid));
                 }
@@ -553,7 +566,7 @@ fn mmio(
                 guest.vgic.set_level(me, gic::PTIMER_INTID, phys);
                 gic.snapshot(&mut guest.vgic, me);
             }
-            let value = guest.mmio_read(access.ipa, access.width)?;
+            let value = guest.mmio_read(me, access.ipa, access.width)?;
             regs.set(access.reg, access.load_result(value));
             Ok(())
         }

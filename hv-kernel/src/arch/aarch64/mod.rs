@@ -162,6 +162,15 @@ extern "C" fn aarch64_primary_main(dtb_addr: usize) -> ! {
     if let Some((driver, base)) = info.uart {
         kprintln!("  console: {} at {base:#x}", driver.name);
     }
+    match info.gic {
+        Some(dtb::HostGic::V3 { gicd, gicr }) => {
+            kprintln!("  GIC: GICv3 (distributor {gicd:#x}, redistributors {gicr:#x})");
+        }
+        Some(dtb::HostGic::V2 { gicd, gicv, .. }) => {
+            kprintln!("  GIC: GICv2 (distributor {gicd:#x}, virtual CPU interface {gicv:#x})");
+        }
+        None => kprintln!("  GIC: none hv can run guests on"),
+    }
     match info.psci {
         Some(conduit) => {
             let (major, minor) = psci::version(conduit);
@@ -319,7 +328,22 @@ fn run_guest(info: &dtb::BootInfo, bundle: (u64, u64)) -> ! {
     };
     // One vCPU per CPU that came online.
     let vcpus = (CPUS_ONLINE.load(Ordering::Acquire) + 1).min(MAX_CPUS) as u32;
-    let guest = match vm::build(bundle_bytes, ram, host, size, disks, vcpus) {
+    let Some(host_gic) = info.gic else {
+        match info.other_gic {
+            Some(gic) => fatal(format_args!(
+                "hv-kernel: this machine's interrupt controller ({gic}) has no \
+                 virtualization frames (GICH, GICV) in the device tree: guests need them"
+            )),
+            None => fatal(format_args!(
+                "hv-kernel: the device tree names no GICv3 or GICv2: guests need one"
+            )),
+        }
+    };
+    let model = match host_gic {
+        dtb::HostGic::V3 { .. } => machine::GicModel::V3,
+        dtb::HostGic::V2 { .. } => machine::GicModel::V2,
+    };
+    let guest = match vm::build(bundle_bytes, ram, host, size, disks, vcpus, model) {
         Ok(g) => g,
         Err(e) => fatal(format_args!("hv-kernel: cannot start the guest: {e}")),
     };
@@ -331,22 +355,20 @@ fn run_guest(info: &dtb::BootInfo, bundle: (u64, u64)) -> ! {
     if let Err(e) = map.map_ram(machine::RAM_BASE, host, size) {
         fatal(format_args!("stage-2 map of guest RAM: {e}"));
     }
+
+    if let dtb::HostGic::V2 { gicv, .. } = host_gic {
+        // The guest's CPU interface is the hardware's virtual one.
+        if let Err(e) = map.map_device(machine::GICC_BASE, gicv as u64, machine::GICC_SIZE) {
+            fatal(format_args!(
+                "stage-2 map of the GICv2 virtual CPU interface: {e}"
+            ));
+        }
+    }
+    gic::configure(host_gic);
     let (vttbr, vtcr) = match map.registers(vcpu::pa_bits()) {
         Ok(r) => r,
         Err(e) => fatal(format_args!("stage-2 registers: {e}")),
     };
-    let Some((gicd, gicr)) = info.gic else {
-        match info.other_gic {
-            Some(gic) => fatal(format_args!(
-                "hv-kernel: this machine's interrupt controller is a GICv2 ({gic}); \
-                 hv runs guests on a GICv3 only so far"
-            )),
-            None => fatal(format_args!(
-                "hv-kernel: the device tree names no GICv3 (arm,gic-v3): guests need one"
-            )),
-        }
-    };
-    gic::configure(gicd, gicr);
     if let Some(intid) = info.uart_intid {
         // Console input goes to the guest's UART.
         gic::enable_spi(intid, mpidr());

@@ -33,6 +33,13 @@ impl GuestMap {
         self.table.map(ipa, PhysAddr(pa), size, Attrs::RWX)
     }
 
+    /// Map a device frame `[ipa, ipa + size)` onto the host's `pa` as
+    /// device memory (the guest's accesses go to the hardware, no exit).
+    pub fn map_device(&mut self, ipa: GuestAddress, pa: u64, size: u64) -> Result<(), MapError> {
+        self.table
+            .map(ipa, PhysAddr(pa), size, Attrs::RW | Attrs::DEVICE)
+    }
+
     /// (VTTBR_EL2, VTCR_EL2) for this map on a CPU with `pa_bits`.
     pub fn registers(&self, pa_bits: u32) -> Result<(u64, u64), MapError> {
         // 39-bit IPAs need at least a 40-bit PA range for VTCR's PS field.
