@@ -325,9 +325,22 @@ impl V2 {
     }
 }
 
-/// This CPU's slot in the per-CPU GICv2 tables (MPIDR Aff0).
+/// This CPU's slot in the per-CPU GICv2 tables (MPIDR Aff0: the GICv2
+/// machines hv meets have one cluster).
 fn this_cpu_slot() -> usize {
     (super::mpidr() & 0xff) as usize % super::MAX_CPUS
+}
+
+/// The GICv2 CPU-interface mask of the CPU `mpidr`: read from this CPU's
+/// banked GICD_ITARGETSR0 (and remembered) when it is the caller, else as
+/// that CPU recorded it when it set up its GIC (0 before that).
+fn v2_interface(v2: &V2, mpidr: u64) -> u32 {
+    if mpidr == super::mpidr() {
+        let own = v2.gicd_read(GICD_ITARGETSR) & 0xff;
+        V2_INTERFACE[this_cpu_slot()].store(own as usize, Ordering::Release);
+        return own;
+    }
+    V2_INTERFACE[(mpidr & 0xff) as usize % super::MAX_CPUS].load(Ordering::Acquire) as u32
 }
 
 /// GICR offsets.
@@ -373,11 +386,11 @@ pub fn configure(gic: super::dtb::HostGic) {
 /// Send physical SGI `intid` (group 1) to the CPU with MPIDR `mpidr`.
 pub fn send_sgi(mpidr: u64, intid: u32) {
     if let Some(v2) = V2::get() {
-        let mask = V2_INTERFACE[(mpidr & 0xff) as usize % super::MAX_CPUS].load(Ordering::Acquire);
+        let mask = v2_interface(&v2, mpidr);
         // SAFETY: orders earlier memory writes before the SGI, as below.
         unsafe { asm!("dsb ish", options(nostack)) };
         // Filter 0: the CPUs in the target list.
-        v2.gicd_write(GICD_SGIR, ((mask as u32 & 0xff) << 16) | (intid & 0xf));
+        v2.gicd_write(GICD_SGIR, (mask << 16) | (intid & 0xf));
         return;
     }
     let aff0 = mpidr & 0xf;
@@ -403,14 +416,11 @@ pub fn enable_spi(intid: u32, mpidr: u64) {
     }
     if let Some(v2) = V2::get() {
         let n = intid as usize;
-        let mask = V2_INTERFACE[(mpidr & 0xff) as usize % super::MAX_CPUS].load(Ordering::Acquire);
+        let mask = v2_interface(&v2, mpidr);
         let word = n & !3;
         let shift = 8 * (n % 4);
         let targets = v2.gicd_read(GICD_ITARGETSR + word) & !(0xff << shift);
-        v2.gicd_write(
-            GICD_ITARGETSR + word,
-            targets | ((mask as u32 & 0xff) << shift),
-        );
+        v2.gicd_write(GICD_ITARGETSR + word, targets | (mask << shift));
         // SAFETY: IPRIORITYR of an SPI below 1020 lies in the distributor.
         unsafe { set_priority(gicd + GICD_IPRIORITYR, intid) };
         v2.gicd_write(GICD_ISENABLER0 + 4 * (n / 32), 1 << (n % 32));
@@ -679,8 +689,7 @@ impl CpuGic {
         let ctlr = v2.gicd_read(0);
         v2.gicd_write(0, ctlr | 3);
         // This CPU's interface, for kicks and SPI targets.
-        let own = v2.gicd_read(GICD_ITARGETSR) & 0xff;
-        V2_INTERFACE[this_cpu_slot()].store(own as usize, Ordering::Release);
+        v2_interface(&v2, super::mpidr());
 
         v2.gicc_write(GICC_PMR, 0xff);
         v2.gicc_write(GICC_CTLR, GICC_CTLR_HV);
