@@ -7,8 +7,9 @@
 //! the chip at once. QEMU's model resets the machine (`-no-reboot` turns
 //! that into an exit).
 
-use aarch64_cpu::registers::{Readable, CNTFRQ_EL0, CNTPCT_EL0};
+use super::timer::CounterDelay;
 use core::ptr::NonNull;
+use embedded_hal::delay::DelayNs;
 use volatile::VolatilePtr;
 
 /// Reset control: WRCFG (bits 5:4) selects what a watchdog expiry does.
@@ -43,8 +44,5 @@ pub fn power_off(base: usize) {
     reg(base, PM_RSTC).write(PASSWORD | rstc | RSTC_WRCFG_FULL_RESET);
     // The reset comes within microseconds; wait a second before the caller
     // reports that it did not.
-    let deadline = CNTPCT_EL0.get() + CNTFRQ_EL0.get();
-    while CNTPCT_EL0.get() < deadline {
-        core::hint::spin_loop();
-    }
+    CounterDelay.delay_ms(1000);
 }

@@ -5,6 +5,7 @@
 //! CNTVOFF_EL2 is 0, so the virtual and physical counters agree and one
 //! deadline compares against both.
 
+use aarch64_cpu::registers::{Readable, CNTFRQ_EL0, CNTPCT_EL0};
 use core::arch::asm;
 
 /// CNTx_CTL bits.
@@ -85,5 +86,23 @@ pub fn reset_guest_timers() {
             "isb",
             options(nomem, nostack)
         );
+    }
+}
+
+/// Busy-wait delays on the generic timer's physical counter, for board
+/// drivers (embedded-hal's `DelayNs`): a wait never ends early, and lasts
+/// at most one counter tick longer than asked.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CounterDelay;
+
+impl embedded_hal::delay::DelayNs for CounterDelay {
+    fn delay_ns(&mut self, ns: u32) {
+        let freq = CNTFRQ_EL0.get().max(1);
+        // u32 nanoseconds times a frequency below 2^32 fits in u64.
+        let ticks = (u64::from(ns) * freq).div_ceil(1_000_000_000);
+        let start = CNTPCT_EL0.get();
+        while CNTPCT_EL0.get().wrapping_sub(start) < ticks {
+            core::hint::spin_loop();
+        }
     }
 }
