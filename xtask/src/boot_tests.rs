@@ -900,31 +900,52 @@ fn linux_on_board(board: Board) -> Result<(), String> {
 
 /// The interactive shell under hv-kernel: type a command on the console and
 /// expect its answer, then power off from the shell.
-fn linux_shell_under_hv() -> Result<(), String> {
+/// With `gicv2`, on `virt` with a GICv2 and 2 CPUs: console input then
+/// reaches the guest through the SPI hv routes by ITARGETSR (once sent
+/// nowhere).
+fn linux_shell_under_hv(gicv2: bool) -> Result<(), String> {
     let start = Instant::now();
     let (kernel, initrd) = linux::prepare(None, None)?;
     let hv = build_image(Arch::Aarch64, false, true)?;
     let bundle = workspace_root().join("target/xtask/linux-shell.bundle");
     guest::write_bundle(&kernel, Some(&initrd), &linux::cmdline(true), &bundle)?;
-    let extra = [
+    let mut extra = vec![
         "-initrd".to_string(),
         bundle.display().to_string(),
         "-append".to_string(),
         format!("hv.guest_mem=256M {HV_TEST_OPTIONS}"),
     ];
+    if gicv2 {
+        extra.extend(["-machine".to_string(), "gic-version=2".to_string()]);
+    }
     let typing = Typing {
         after: "HV-LINUX: shell",
         text: "echo hv-shell-$((6*7))\npoweroff -f\n",
     };
-    let run = boot_linux("linux-shell", &hv, false, 1, &extra, Some(typing))?;
+    let name = if gicv2 {
+        "linux-shell-gicv2"
+    } else {
+        "linux-shell"
+    };
+    // Two CPUs: with one, QEMU's GICv2 ignores ITARGETSR (every SPI goes
+    // to CPU 0), which would hide a wrong target.
+    let cpus = if gicv2 { 2 } else { 1 };
+    let run = boot_linux(name, &hv, false, cpus, &extra, Some(typing))?;
     let verdict = if !run.text.contains("hv-shell-42") {
         Err("the shell did not answer the typed command".to_string())
+    } else if gicv2 && !run.text.contains("GIC: GICv2") {
+        Err("hv-kernel did not run on a GICv2".to_string())
     } else if run.code != Some(0) {
         Err(format!("QEMU exited with {:?}", run.code))
     } else {
         Ok(())
     };
-    report("Linux shell under hv-kernel", start, &run.text, &verdict);
+    let what = if gicv2 {
+        "Linux shell under hv-kernel on a GICv2 host"
+    } else {
+        "Linux shell under hv-kernel"
+    };
+    report(what, start, &run.text, &verdict);
     verdict
 }
 
@@ -1050,7 +1071,11 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
     ));
     results.push((
         "boot: Linux shell under hv-kernel answers console input".to_string(),
-        linux_shell_under_hv(),
+        linux_shell_under_hv(false),
+    ));
+    results.push((
+        "boot: Linux shell under hv-kernel on a GICv2 host answers console input".to_string(),
+        linux_shell_under_hv(true),
     ));
     results.push((
         "boot: Debian's Linux under hv-kernel on raspi4b (GIC-400, spin table, 4 vCPUs, disk in the bundle)"
