@@ -526,6 +526,17 @@ pub fn mirror_enable(vcpu: usize, intid: u32, enabled: bool) {
     unsafe { mmio_write32(rd + reg, 1 << intid) };
 }
 
+/// The forwarded guest timer PPIs, as a mask of INTIDs 0-31.
+fn forwarded_mask() -> u32 {
+    FORWARDED.iter().fold(0, |m, &i| m | (1 << i))
+}
+
+/// The private interrupts hv takes for itself on every CPU: maintenance,
+/// its EL2 timer, the kick SGI.
+fn own_private_mask() -> u32 {
+    (1 << MAINTENANCE_INTID) | (1 << HYP_TIMER_INTID) | (1 << super::guest::KICK_SGI)
+}
+
 /// This CPU's view of the GIC: its list registers and what they hold.
 #[derive(Debug)]
 pub struct CpuGic {
@@ -603,9 +614,7 @@ impl CpuGic {
         }
         // SAFETY: `gicr` came from the DTB through `configure`.
         let rd = unsafe { find_redistributor(gicr, mpidr)? };
-        let timers = FORWARDED.iter().fold(0, |m, &i| m | (1 << i));
-        let mine =
-            (1 << MAINTENANCE_INTID) | (1 << HYP_TIMER_INTID) | (1 << super::guest::KICK_SGI);
+        let (timers, mine) = (forwarded_mask(), own_private_mask());
         // SAFETY: `rd` is this CPU's redistributor and `gicd` the
         // distributor, both mapped device frames; every register written
         // is in them and every value is one the GICv3 specification allows.
@@ -657,7 +666,13 @@ impl CpuGic {
         sysreg_write!("S3_4_C12_C11_0", ICH_HCR_EN); // ICH_HCR_EL2
                                                      // SAFETY: makes the GIC configuration visible before the guest runs.
         unsafe { asm!("isb", options(nostack)) };
-        Ok(CpuGic {
+        Ok(Self::fresh(lrs))
+    }
+
+    /// The state of a CPU interface just set up with `lrs` empty list
+    /// registers and the virtual interface on.
+    fn fresh(lrs: usize) -> Self {
+        CpuGic {
             lrs,
             owner: [0; MAX_LRS],
             used: 0,
@@ -666,16 +681,14 @@ impl CpuGic {
             hw_waiting: 0,
             hcr: ICH_HCR_EN,
             wants_sync: true,
-        })
+        }
     }
 
     /// [`CpuGic::init_cpu`] on a GICv2 host: this CPU's banked private
     /// interrupts in the distributor, its CPU interface (GICC) and its
     /// virtual interface control (GICH).
     fn init_cpu_v2(v2: V2) -> Self {
-        let timers = FORWARDED.iter().fold(0u32, |m, &i| m | (1 << i));
-        let mine =
-            (1u32 << MAINTENANCE_INTID) | (1 << HYP_TIMER_INTID) | (1 << super::guest::KICK_SGI);
+        let (timers, mine) = (forwarded_mask(), own_private_mask());
         v2.gicd_write(GICD_ICENABLER0, timers);
         v2.gicd_write(GICD_ICACTIVER0, timers);
         v2.gicd_write(GICD_ICPENDR0, timers);
@@ -702,16 +715,7 @@ impl CpuGic {
         v2.gich_write(GICH_APR, 0);
         v2.gich_write(GICH_VMCR, 0);
         v2.gich_write(GICH_HCR, ICH_HCR_EN as u32);
-        CpuGic {
-            lrs,
-            owner: [0; MAX_LRS],
-            used: 0,
-            eoi: 0,
-            hw: 0,
-            hw_waiting: 0,
-            hcr: ICH_HCR_EN,
-            wants_sync: true,
-        }
+        Self::fresh(lrs)
     }
 
     /// Whether this CPU must reconcile its list registers before the next
