@@ -148,6 +148,40 @@ pub const IOPM_BYTES: usize = 12 * 1024;
 /// Size of the MSR permission map.
 pub const MSRPM_BYTES: usize = 8 * 1024;
 
+/// Where MSR `msr`'s two intercept bits (read, then write) sit in the MSR
+/// permission map: (byte offset, bit of the read intercept). The map
+/// covers three ranges of 8,192 MSRs, 2 KiB each (AMD APM vol. 2,
+/// 15.11): 0000_0000h at offset 0, C000_0000h at 800h, C001_0000h at
+/// 1000h. None for an MSR outside them (always intercepted).
+pub fn msrpm_position(msr: u32) -> Option<(usize, u8)> {
+    let (base, first) = match msr {
+        0x0000_0000..=0x0000_1fff => (0x000, 0x0000_0000),
+        0xc000_0000..=0xc000_1fff => (0x800, 0xc000_0000),
+        0xc001_0000..=0xc001_1fff => (0x1000, 0xc001_0000),
+        _ => return None,
+    };
+    let bit = 2 * (msr - first) as usize;
+    Some((base + bit / 8, (bit % 8) as u8))
+}
+
+/// MSRs whose guest values live in the VMCB (VMRUN swaps FS/GS base;
+/// VMLOAD/VMSAVE the rest), so a guest may read and write them directly:
+/// FS_BASE, GS_BASE, KERNEL_GS_BASE, the SYSCALL MSRs (STAR, LSTAR,
+/// CSTAR, SFMASK) and the SYSENTER MSRs. 64-bit Linux writes GS_BASE in
+/// its first instructions.
+pub const VMCB_HELD_MSRS: [u32; 10] = [
+    0xc000_0100,
+    0xc000_0101,
+    0xc000_0102,
+    0xc000_0081,
+    0xc000_0082,
+    0xc000_0083,
+    0xc000_0084,
+    0x0000_0174,
+    0x0000_0175,
+    0x0000_0176,
+];
+
 /// A segment register in the save area: selector, attributes (type,
 /// S, DPL, P, AVL, L, D/B, G packed into 12 bits), limit, base.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -429,6 +463,27 @@ impl Exit {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn msrpm_positions_follow_the_apm_layout() {
+        // APM 15.11: MSR 0 is bits 0-1 of byte 0; C000_0080h (EFER) is in
+        // the second 2 KiB at bits 256-257, so byte 0x820, bit 0.
+        assert_eq!(msrpm_position(0), Some((0, 0)));
+        assert_eq!(msrpm_position(3), Some((0, 6)));
+        assert_eq!(msrpm_position(0x1fff), Some((0x7ff, 6)));
+        assert_eq!(msrpm_position(0xc000_0080), Some((0x820, 0)));
+        assert_eq!(msrpm_position(0xc000_0101), Some((0x840, 2)));
+        assert_eq!(msrpm_position(0xc001_0000), Some((0x1000, 0)));
+        assert_eq!(msrpm_position(0xc001_1fff), Some((0x17ff, 6)));
+        for outside in [0x2000, 0xbfff_ffff, 0xc000_2000, 0xc001_2000, u32::MAX] {
+            assert_eq!(msrpm_position(outside), None, "{outside:#x}");
+        }
+        // Every position is inside the map.
+        for msr in VMCB_HELD_MSRS {
+            let (byte, bit) = msrpm_position(msr).unwrap();
+            assert!(byte < MSRPM_BYTES && bit % 2 == 0);
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -233,7 +233,15 @@ impl X86Guest {
         npt.map(GuestAddress(0), PhysAddr(ram_pa), ram_size, Attrs::RWX)
             .map_err(|e| format!("mapping guest RAM: {e:?}"))?;
         let iopm = all_intercepted(svm::IOPM_BYTES);
-        let msrpm = all_intercepted(svm::MSRPM_BYTES);
+        let mut msrpm = all_intercepted(svm::MSRPM_BYTES);
+        // The MSRs the VMCB holds need no exit.
+        for msr in svm::VMCB_HELD_MSRS {
+            if let Some((byte, bit)) = svm::msrpm_position(msr) {
+                if let Some(page) = msrpm.get_mut(byte / 4096) {
+                    page.0[byte % 4096] &= !(0b11 << bit);
+                }
+            }
+        }
         let mut vmcb = Box::<Vmcb>::default();
         set_up_vmcb(
             &mut vmcb,
@@ -576,7 +584,8 @@ impl X86Guest {
     }
 
     /// RDMSR/WRMSR: EFER, which the guest sees without SVME (SVM needs it
-    /// set in the VMCB's copy). Any other MSR gets #GP(0), as on a CPU
+    /// set in the VMCB's copy). The MSRs the VMCB holds never exit
+    /// (`svm::VMCB_HELD_MSRS`). Any other MSR gets #GP(0), as on a CPU
     /// without it: the instruction does not complete.
     fn msr(&mut self, write: bool) -> Result<(), String> {
         let msr = self.gprs.0[1] as u32;
