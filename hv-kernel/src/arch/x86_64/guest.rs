@@ -166,6 +166,8 @@ struct Interrupts {
     ioapics: [SharedIoApic; 2],
     /// Device interrupt lines: the device's MMIO base and its GSI.
     lines: Vec<(GuestAddress, u32)>,
+    /// Port-I/O devices' interrupt lines: a port of the device and its GSI.
+    port_lines: Vec<(u16, u32)>,
     clock: Hpet,
     host_timer: Option<HostTimer>,
     /// The vector last injected as an external interrupt: an exit during
@@ -305,6 +307,7 @@ impl X86Guest {
             lapic,
             ioapics,
             lines: Vec::new(),
+            port_lines: Vec::new(),
             clock,
             host_timer,
             last_irq: None,
@@ -329,6 +332,14 @@ impl X86Guest {
     pub fn connect_line(&mut self, base: GuestAddress, gsi: u32) {
         if let Some(irq) = self.irq.as_mut() {
             irq.lines.push((base, gsi));
+        }
+    }
+
+    /// The interrupt line of the port-I/O device at `port` drives `gsi`
+    /// (the ISA way: COM1 on IRQ 4).
+    pub fn connect_port_line(&mut self, port: u16, gsi: u32) {
+        if let Some(irq) = self.irq.as_mut() {
+            irq.port_lines.push((port, gsi));
         }
     }
 
@@ -414,8 +425,17 @@ impl X86Guest {
                 io.lock().eoi(v);
             }
         }
-        for &(base, gsi) in &irq.lines {
-            let level = self.mmio.interrupt_level_at(base).is_some_and(|(_, l)| l);
+        let mmio_levels = irq.lines.iter().map(|&(base, gsi)| {
+            (
+                gsi,
+                self.mmio.interrupt_level_at(base).is_some_and(|(_, l)| l),
+            )
+        });
+        let port_levels = irq
+            .port_lines
+            .iter()
+            .map(|&(port, gsi)| (gsi, self.pio.interrupt_level_at(port) == Some(true)));
+        for (gsi, level) in mmio_levels.chain(port_levels) {
             let pin = gsi as usize;
             if let Some(io) = irq.ioapics.get(pin / IOAPIC_PINS) {
                 io.lock().set_level(pin % IOAPIC_PINS, level);

@@ -21,15 +21,16 @@ use alloc::vec;
 use hv_core::devices::uart16550::Uart16550;
 use hv_core::mem::GuestMemory;
 use hv_core::vm::acpi::{self, X86Machine};
-use hv_core::vm::loader;
 use hv_core::vm::pvh::{self, MemmapEntry, E820_RAM};
+use hv_core::vm::{bundle, loader};
 use hv_core::GuestAddress;
 use virtio::blk::MemoryBackend;
 use virtio::slots::{self, Disk, SlotLayout};
 
-/// Guest RAM: 32 MiB at guest-physical 0 (a static area for now; a guest
-/// the size of Linux will need RAM carved from the host's memory map).
-const RAM_SIZE: usize = 32 << 20;
+/// Guest RAM: 256 MiB at guest-physical 0, enough for Debian's amd64
+/// kernel and an initramfs (a static area for now: carving it from the
+/// host's memory map is still to do).
+const RAM_SIZE: usize = 256 << 20;
 /// Where the start_info goes (low memory the PVH image does not use).
 const START_INFO: u64 = 0x6000;
 /// Where the ACPI tables go: the BIOS area below 1 MiB, which the memory
@@ -46,6 +47,8 @@ const MICROVM_SLOTS: SlotLayout = SlotLayout {
 };
 /// The RAM disk's size (it lives on hv's heap).
 const RAM_DISK_BYTES: u64 = 128 << 10;
+/// COM1's GSI (ISA IRQ 4, identity-mapped on the first I/O APIC).
+const COM1_GSI: u32 = 4;
 /// The debug-exit value the test guest writes when it passes.
 pub const GUEST_PASS: u32 = 0x10;
 /// A guest that needs more exits than this is stuck.
@@ -54,10 +57,22 @@ const MAX_EXITS: u32 = 1_000_000;
 static RAM: StaticRam<RAM_SIZE> = StaticRam::new();
 
 /// Boot `image` and run it until it powers off (ACPI S5 or debug-exit) or
-/// resets; returns how it ended.
+/// resets; returns how it ended. `image` is a PVH ELF, or a guest bundle
+/// (hv-core `vm::bundle`) whose kernel is one, with an initrd (module 0
+/// of the start_info, as QEMU gives it) and a command line.
 pub fn run(svm: &mut HostSvm, image: &[u8]) -> Result<(Outcome, Stats), String> {
+    let (kernel, initrd, cmdline) = if bundle::is_bundle(image) {
+        let b = bundle::parse(image).map_err(|e| format!("the guest bundle: {e}"))?;
+        (
+            b.kernel,
+            b.initrd,
+            (!b.cmdline.is_empty()).then_some(b.cmdline),
+        )
+    } else {
+        (image, None, None)
+    };
     let layout =
-        loader::layout_pvh(image, RAM_SIZE as u64).map_err(|e| format!("the guest image: {e}"))?;
+        loader::layout_pvh(kernel, RAM_SIZE as u64).map_err(|e| format!("the guest image: {e}"))?;
     let (ram, ram_pa) = RAM.take().ok_or("the PVH guest's RAM is already in use")?;
     for s in &layout.segments {
         ram.write(s.addr, s.data)
@@ -81,13 +96,33 @@ pub fn run(svm: &mut HostSvm, image: &[u8]) -> Result<(Outcome, Stats), String> 
             reserved: 0,
         },
     ];
+    // The initrd at the top of RAM, page aligned, clear of the kernel.
+    let modules = match initrd {
+        Some(rd) => {
+            let at = (RAM_SIZE as u64)
+                .checked_sub(rd.len() as u64)
+                .map(|a| a & !0xfff)
+                .filter(|&a| a >= layout.end.raw())
+                .ok_or("the initrd does not fit in guest RAM above the kernel")?;
+            ram.write(GuestAddress(at), rd)
+                .map_err(|e| format!("loading the initrd: {e:?}"))?;
+            vec![(at, rd.len() as u64)]
+        }
+        None => vec![],
+    };
     let machine = X86Machine::hv_machine(1);
     let acpi = acpi::tables(ACPI_TABLES, &machine).map_err(|e| format!("ACPI tables: {e:?}"))?;
     ram.write(GuestAddress(ACPI_TABLES), &acpi)
         .map_err(|e| format!("writing the ACPI tables: {e:?}"))?;
     ram.write(
         GuestAddress(START_INFO),
-        &pvh::start_info(START_INFO, &map, None, ACPI_TABLES),
+        &pvh::start_info(
+            START_INFO,
+            &map,
+            &modules,
+            cmdline.map(str::as_bytes),
+            ACPI_TABLES,
+        ),
     )
     .map_err(|e| format!("writing the start_info: {e:?}"))?;
     let mut guest = X86Guest::new(ram, ram_pa, RAM_SIZE as u64, layout.entry.raw(), START_INFO)?;
@@ -115,6 +150,9 @@ pub fn run(svm: &mut HostSvm, image: &[u8]) -> Result<(Outcome, Stats), String> 
     for slot in attached {
         guest.connect_line(slot.base, slot.intid);
     }
+    // COM1's interrupt on ISA IRQ 4, as on microvm (Linux's serial driver
+    // transmits for user space on THRE interrupts).
+    guest.connect_port_line(COM1, COM1_GSI);
     match guest.run(svm, MAX_EXITS)? {
         Outcome::Halted => Err("the guest halted instead of powering off".into()),
         end => Ok((end, guest.stats)),
