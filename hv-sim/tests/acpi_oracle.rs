@@ -93,7 +93,8 @@ fn acpi_crate_reads_rsdp_xsdt_fadt_and_madt() {
 }
 
 /// The DSDT disassembled by ACPICA: every transport is a device with the
-/// virtio-mmio HID, its window and its interrupt, and \_S5 says 5.
+/// virtio-mmio HID, its window and its interrupt, COM1 is a PNP0501 with
+/// its ports and edge-triggered IRQ 4, and \_S5 says 5.
 #[test]
 fn iasl_disassembles_the_dsdt() {
     let bytes = tables(AT as u64, &X86Machine::hv_machine(1)).expect("tables");
@@ -135,4 +136,19 @@ fn iasl_disassembles_the_dsdt() {
     );
     assert!(dsl.contains("Name (_S5, Package (0x02)"), "{dsl}");
     assert!(dsl.contains("0x05,"), "{dsl}");
+    // COM1 as microvm describes it: PNP0501, ports 3F8-3FF, edge IRQ 4.
+    assert!(dsl.contains("Device (COM1)"), "{dsl}");
+    assert!(dsl.contains("EisaId (\"PNP0501\")"), "{dsl}");
+    assert!(
+        dsl.contains("0x03F8,             // Range Minimum"),
+        "{dsl}"
+    );
+    assert!(dsl.contains("0x08,               // Length"), "{dsl}");
+    assert_eq!(
+        dsl.matches("Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive")
+            .count(),
+        1,
+        "{dsl}"
+    );
+    assert!(dsl.contains("0x00000004,"), "COM1's GSI 4: {dsl}");
 }

@@ -63,6 +63,12 @@ pub struct X86Machine {
     pub reset_port: u16,
     /// The value written to `reset_port` to reset.
     pub reset_value: u8,
+    /// COM1's I/O base and GSI, described in the DSDT as a `PNP0501`
+    /// device (as microvm does): Linux then binds its 8250 driver through
+    /// ACPI with the right interrupt; 0 for no COM1.
+    pub com1_port: u16,
+    /// See `com1_port`.
+    pub com1_gsi: u32,
 }
 
 /// Where an I/O APIC is and which GSIs it takes.
@@ -102,6 +108,8 @@ impl X86Machine {
             sleep_port: 0x600,
             reset_port: 0x602,
             reset_value: 1,
+            com1_port: 0x3f8,
+            com1_gsi: 4,
         }
     }
 }
@@ -134,6 +142,16 @@ fn dsdt_aml(m: &X86Machine) -> Vec<u8> {
         let crs = aml::Name::new("_CRS".into(), &crs_template);
         aml::Device::new(name.as_str().into(), alloc::vec![&hid, &uid, &crs])
             .to_aml_bytes(&mut devices);
+    }
+    if m.com1_port != 0 {
+        let hid = aml::Name::new("_HID".into(), &aml::EISAName::new("PNP0501"));
+        let uid = aml::Name::new("_UID".into(), &0u8);
+        let io = aml::IO::new(m.com1_port, m.com1_port, 1, 8);
+        // Edge-triggered, active high: the ISA way.
+        let irq = aml::Interrupt::new(true, true, false, false, m.com1_gsi);
+        let crs_template = aml::ResourceTemplate::new(alloc::vec![&io, &irq]);
+        let crs = aml::Name::new("_CRS".into(), &crs_template);
+        aml::Device::new("COM1".into(), alloc::vec![&hid, &uid, &crs]).to_aml_bytes(&mut devices);
     }
     let mut out = Vec::new();
     // Scope(\_SB_) { the devices }: the scope's body is raw AML.
