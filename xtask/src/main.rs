@@ -15,6 +15,7 @@ mod fdt_nop;
 mod guest;
 mod image;
 mod linux;
+mod linux_x86;
 mod perf;
 mod perf_guests;
 mod perf_history;

@@ -88,13 +88,14 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
 fn x86_guest(args: &RunArgs) -> Result<PathBuf, String> {
     match args.guest.as_str() {
         "default" => guest::build_x86_guest(args.build.release),
+        "linux" => crate::linux_x86::bundle(),
         path => {
             let p = PathBuf::from(path);
             if p.is_file() {
                 Ok(p)
             } else {
                 Err(format!(
-                    "--guest {path}: on x86_64, `default` (tests/guests/x86) or the path of a PVH ELF"
+                    "--guest {path}: on x86_64, `default` (tests/guests/x86), `linux` or the path of a PVH ELF or a bundle"
                 ))
             }
         }

@@ -124,6 +124,71 @@ fn under_hv(guest_elf: &Path, release: bool, reference: &[String]) -> Result<(),
     verdict
 }
 
+/// The line /init printed (kernel version, CPUs), if it did.
+fn linux_marker_line(text: &str) -> Option<String> {
+    text.lines().find_map(|l| {
+        l.find(crate::linux_x86::MARKER)
+            .map(|i| l[i..].trim_end().to_string())
+    })
+}
+
+/// Debian's amd64 kernel with the busybox initramfs, on plain QEMU
+/// microvm (the reference) and under the release hv-kernel from a bundle:
+/// user space must print the same line and the guest power off through
+/// ACPI S5.
+fn linux() -> Result<(), String> {
+    let start = Instant::now();
+    let (vmlinux, initramfs) = crate::linux_x86::prepare()?;
+    let (plain_text, plain_code) = boot(
+        &vmlinux,
+        true,
+        &[
+            "-initrd".into(),
+            initramfs.display().to_string(),
+            "-append".into(),
+            crate::linux_x86::CMDLINE.into(),
+            "-m".into(),
+            "512M".into(),
+        ],
+    )?;
+    let reference = linux_marker_line(&plain_text);
+    let bundle = crate::linux_x86::bundle()?;
+    let hv = build_image(Arch::X86_64, false, true)?;
+    let (text, code) = boot(
+        &hv,
+        false,
+        &["-initrd".into(), bundle.display().to_string()],
+    )?;
+    let verdict = match (&reference, linux_marker_line(&text)) {
+        (None, _) => Err(format!(
+            "no reference: Linux on plain microvm printed no {:?} (exit {plain_code:?})",
+            crate::linux_x86::MARKER
+        )),
+        (Some(_), None) => Err("Linux under hv-kernel did not reach user space".into()),
+        (Some(r), Some(here)) if *r != here => Err(format!(
+            "user space printed differently:\n  plain QEMU: {r}\n  hv-kernel:  {here}"
+        )),
+        _ if !text.contains("svm: the guest powered off through ACPI S5") => {
+            Err("hv did not report the guest's ACPI power-off".into())
+        }
+        _ if code != Some(0) => Err(format!("QEMU exited with {code:?}")),
+        _ => Ok(()),
+    };
+    if verdict.is_err() {
+        println!(
+            "----- plain QEMU output -----\n{}\n-----------------------------",
+            plain_text.trim_end()
+        );
+    }
+    report(
+        "Debian's amd64 Linux under the x86_64 hv-kernel",
+        start,
+        &text,
+        &verdict,
+    );
+    verdict
+}
+
 /// The checks, named for `cargo xtask test`.
 pub fn run_all() -> Vec<(String, Result<(), String>)> {
     let guest_elf = match guest::build_x86_guest(true) {
@@ -156,6 +221,11 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
         (
             "boot: x86 test guest under the debug x86_64 hv-kernel (overflow checks on)".into(),
             hv_debug,
+        ),
+        (
+            "boot: Debian's amd64 Linux under the x86_64 hv-kernel (PVH, busybox /init): same user-space line as on plain microvm, ACPI power-off"
+                .into(),
+            linux(),
         ),
     ]
 }
