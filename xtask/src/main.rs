@@ -342,8 +342,9 @@ pub struct RunArgs {
     /// `vflood`), `linux`
     /// (Debian's kernel with a busybox initramfs, see `cargo xtask guest
     /// linux`) or the path of an arm64 Image, ELF or raw binary. x86_64:
-    /// `default` (the test guest in tests/guests/x86) or the path of an
-    /// x86_64 ELF with a PVH entry note.
+    /// `default` (the test guest in tests/guests/x86), `linux` (Debian's
+    /// amd64 kernel with a busybox initramfs, booted through PVH) or the
+    /// path of an x86_64 ELF with a PVH entry note, or of a guest bundle.
     #[arg(long, default_value = "default")]
     pub guest: String,
     /// Boot the guest directly on QEMU, without hv-kernel (the reference
