@@ -226,6 +226,18 @@ pub fn disk_args(disk: &Path, ro_disk: Option<&Path>) -> Vec<String> {
     args
 }
 
+/// QEMU arguments giving the x86 hv-kernel (on q35, which has no
+/// virtio-mmio) `disk` as a virtio-blk-pci device; hv serves it to its
+/// guest.
+pub fn pci_disk_args(disk: &Path) -> Vec<String> {
+    vec![
+        "-drive".into(),
+        format!("file={},if=none,id=hd0,format=raw", disk.display()),
+        "-device".into(),
+        "virtio-blk-pci,drive=hd0".into(),
+    ]
+}
+
 /// Create (or truncate to zeros) a sparse raw disk image of `bytes` bytes.
 pub fn create_disk(path: &Path, bytes: u64) -> Result<(), String> {
     if let Some(dir) = path.parent() {

@@ -225,6 +225,41 @@ pub fn plain_image(path: &Path) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
+/// The test guest's initramfs (newc cpio): busybox, the virtio modules
+/// from `modules` (a kernel's lib/modules/VERSION) and the init script.
+/// Debian's arm64 and amd64 kernels both build virtio as modules, at the
+/// same paths, so both architectures' guests use this.
+pub fn initramfs(busybox: &Path, modules: &Path) -> Result<Vec<u8>, String> {
+    let mut c = Cpio::new();
+    for d in [
+        "bin",
+        "sbin",
+        "dev",
+        "proc",
+        "sys",
+        "tmp",
+        "lib",
+        "lib/modules",
+        "usr",
+        "usr/bin",
+        "usr/sbin",
+    ] {
+        c.dir(d);
+    }
+    c.char_dev("dev/console", 5, 1);
+    let busybox = std::fs::read(busybox).map_err(|e| format!("{}: {e}", busybox.display()))?;
+    c.file("bin/busybox", 0o755, &busybox);
+    c.symlink("bin/sh", "busybox");
+    for m in MODULES {
+        let path = modules.join(m);
+        let data = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let name = m.rsplit('/').next().unwrap_or(m);
+        c.file(&format!("lib/modules/{name}"), 0o644, &data);
+    }
+    c.file("init", 0o755, init_script().as_bytes());
+    Ok(c.finish())
+}
+
 /// Build (or reuse) the Linux guest; returns (kernel Image, initramfs).
 /// `kernel`/`initrd` replace the downloaded ones when given.
 pub fn prepare(kernel: Option<&Path>, initrd: Option<&Path>) -> Result<(PathBuf, PathBuf), String> {
@@ -250,34 +285,8 @@ pub fn prepare(kernel: Option<&Path>, initrd: Option<&Path>) -> Result<(PathBuf,
             std::fs::copy(rd, &initrd_out).map_err(|e| format!("{}: {e}", rd.display()))?;
         }
         (None, Some(root), Some((_, modules))) => {
-            let mut c = Cpio::new();
-            for d in [
-                "bin",
-                "sbin",
-                "dev",
-                "proc",
-                "sys",
-                "tmp",
-                "lib",
-                "lib/modules",
-                "usr",
-                "usr/bin",
-                "usr/sbin",
-            ] {
-                c.dir(d);
-            }
-            c.char_dev("dev/console", 5, 1);
-            let busybox = std::fs::read(root.join("bin/busybox")).map_err(|e| e.to_string())?;
-            c.file("bin/busybox", 0o755, &busybox);
-            c.symlink("bin/sh", "busybox");
-            for m in MODULES {
-                let path = modules.join(m);
-                let data = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-                let name = m.rsplit('/').next().unwrap_or(m);
-                c.file(&format!("lib/modules/{name}"), 0o644, &data);
-            }
-            c.file("init", 0o755, init_script().as_bytes());
-            std::fs::write(&initrd_out, c.finish())
+            let cpio = initramfs(&root.join("bin/busybox"), modules)?;
+            std::fs::write(&initrd_out, cpio)
                 .map_err(|e| format!("{}: {e}", initrd_out.display()))?;
         }
         _ => return Err("no initramfs: pass --initrd".into()),

@@ -358,9 +358,11 @@ pub struct RunArgs {
     pub shell: bool,
     #[command(flatten)]
     pub linux: LinuxArgs,
-    /// The guest's disk image (raw); created (64 MiB) if missing. x86_64:
-    /// only with --plain-qemu (under hv the x86 guest gets a RAM disk).
-    /// Default: target/xtask/disk.img.
+    /// The guest's disk image (raw); created (64 MiB) if missing. Default:
+    /// target/xtask/disk.img. x86_64: QEMU gives it to hv as virtio-blk-pci
+    /// and hv serves it to the guest (with --plain-qemu, microvm's
+    /// virtio-mmio); default target/xtask/x86-disk.img (128 KiB) or, for
+    /// Linux, x86-linux-disk.img (64 MiB).
     #[arg(long)]
     pub disk: Option<std::path::PathBuf>,
     /// AArch64: RAM hv gives the guest (a multiple of 2M; default 128M, 256M

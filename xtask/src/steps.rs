@@ -58,6 +58,7 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
         }
         Some(elf) => {
             cmd.arg("-initrd").arg(elf);
+            cmd.args(guest::pci_disk_args(&x86_disk(args)?));
         }
     }
     cmd.env("HV_SMP", args.smp.to_string())
@@ -102,20 +103,49 @@ fn x86_guest(args: &RunArgs) -> Result<PathBuf, String> {
     }
 }
 
+/// The x86 guest's disk: `--disk`, else one under target/xtask created
+/// if missing (128 KiB for the test guest, as its boot test uses; 64 MiB
+/// for Linux, whose init writes at 1 MiB and times 4 MiB runs).
+fn x86_disk(args: &RunArgs) -> Result<PathBuf, String> {
+    if let Some(d) = &args.disk {
+        return Ok(d.clone());
+    }
+    let (name, bytes) = if args.guest == "linux" {
+        ("x86-linux-disk.img", crate::linux_x86::DISK_BYTES)
+    } else {
+        ("x86-disk.img", 128 << 10)
+    };
+    let d = workspace_root().join("target/xtask").join(name);
+    if !d.exists() {
+        println!(
+            "xtask: creating a {} KiB guest disk at {}",
+            bytes >> 10,
+            d.display()
+        );
+        guest::create_disk(&d, bytes)?;
+    }
+    Ok(d)
+}
+
 /// `cargo xtask run --plain-qemu`: the guest directly on QEMU `virt` at
 /// EL1, no hv-kernel, with the same disks (and, for Linux, initramfs and
 /// command line) hv would give it.
 fn run_plain(args: &RunArgs) -> Result<(), String> {
     if args.build.target == Arch::X86_64 {
-        let elf = x86_guest(args)?;
-        let disk = match &args.disk {
-            Some(d) => d.clone(),
-            None => {
-                let d = workspace_root().join("target/xtask/x86-disk.img");
-                guest::create_disk(&d, 128 << 10)?;
-                d
-            }
+        // microvm boots the kernel ELF itself, not hv's bundle of it.
+        let (elf, linux_args) = if args.guest == "linux" {
+            let (vmlinux, initramfs) = crate::linux_x86::prepare()?;
+            let extra = [
+                "-initrd".into(),
+                initramfs.display().to_string(),
+                "-append".into(),
+                crate::linux_x86::CMDLINE.into(),
+            ];
+            (vmlinux, extra.to_vec())
+        } else {
+            (x86_guest(args)?, Vec::new())
         };
+        let disk = x86_disk(args)?;
         println!(
             "xtask: booting {} directly on QEMU microvm (no hv-kernel), disk {}",
             elf.display(),
@@ -123,6 +153,7 @@ fn run_plain(args: &RunArgs) -> Result<(), String> {
         );
         let status = Command::new(workspace_root().join("qemu-runner.sh"))
             .arg(&elf)
+            .args(linux_args)
             .args(guest::disk_args(&disk, None))
             .env("HV_SMP", args.smp.to_string())
             .env("HV_MEM", &args.mem)

@@ -1,22 +1,22 @@
 //! The x86 test guest (tests/guests/x86) on plain QEMU `-M microvm` and
 //! under the x86_64 hv-kernel (SVM), which boots it from `-initrd`: its
 //! lines must be the same on both, and both must end with its power-off
-//! through ACPI S5 (found through each machine's own tables). On QEMU its disk is a 128 KiB file the host checks for the
-//! pattern afterwards; under hv it is hv's 128 KiB RAM disk (the guest
-//! reads back what it wrote).
+//! through ACPI S5 (found through each machine's own tables). Its disk is
+//! a 128 KiB file on both: a virtio-mmio device on microvm; under hv a
+//! virtio-blk-pci device of q35 that hv drives and serves to the guest on
+//! its own virtio-mmio transport. The host checks the pattern afterwards.
 
 use crate::boot_tests::{build_image, report};
-use crate::guest;
 use crate::image::workspace_root;
 use crate::Arch;
+use crate::{guest, linux};
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
 /// Seconds one boot may take.
 const TIMEOUT_S: u32 = 120;
-/// The disk's size: the same as hv's RAM disk, so the guest prints the
-/// same capacity on both.
+/// The disk's size, the same on both machines (the guest prints it).
 const DISK_BYTES: u64 = 128 << 10;
 /// The sectors the guest writes (its first, eighth and last).
 const WRITTEN: [u64; 3] = [0, 7, DISK_BYTES / guest::SECTOR - 1];
@@ -95,11 +95,11 @@ fn on_plain_qemu(guest_elf: &Path) -> Result<Vec<String>, String> {
 fn under_hv(guest_elf: &Path, release: bool, reference: &[String]) -> Result<(), String> {
     let start = Instant::now();
     let hv = build_image(Arch::X86_64, false, release)?;
-    let (text, code) = boot(
-        &hv,
-        false,
-        &["-initrd".into(), guest_elf.display().to_string()],
-    )?;
+    let disk = workspace_root().join("target/xtask/x86-guest-hv-disk.img");
+    guest::create_disk(&disk, DISK_BYTES)?;
+    let mut extra = vec!["-initrd".into(), guest_elf.display().to_string()];
+    extra.extend(guest::pci_disk_args(&disk));
+    let (text, code) = boot(&hv, false, &extra)?;
     let lines = common_lines(&text);
     let verdict = if code != Some(0) {
         Err(format!("QEMU exited with {code:?}"))
@@ -114,7 +114,7 @@ fn under_hv(guest_elf: &Path, release: bool, reference: &[String]) -> Result<(),
     } else if !text.contains("svm: the guest powered off through ACPI S5") {
         Err("hv did not report the guest's ACPI power-off".into())
     } else {
-        Ok(())
+        guest::check_pattern(&disk, &WRITTEN)
     };
     let name = format!(
         "x86 test guest under the {} x86_64 hv-kernel",
@@ -124,55 +124,63 @@ fn under_hv(guest_elf: &Path, release: bool, reference: &[String]) -> Result<(),
     verdict
 }
 
-/// The line /init printed (kernel version, CPUs), if it did.
-fn linux_marker_line(text: &str) -> Option<String> {
-    text.lines().find_map(|l| {
-        l.find(crate::linux_x86::MARKER)
-            .map(|i| l[i..].trim_end().to_string())
-    })
+/// The init script's own lines (`HV-LINUX: ...`) but its dd timings, which
+/// differ by machine.
+fn linux_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.find("HV-LINUX: ").map(|i| l[i..].trim_end().to_string()))
+        .filter(|l| !l.starts_with("HV-LINUX: dd "))
+        .collect()
 }
 
 /// Debian's amd64 kernel with the busybox initramfs, on plain QEMU
-/// microvm (the reference) and under the release hv-kernel from a bundle:
-/// user space must print the same line and the guest power off through
-/// ACPI S5.
+/// microvm (the reference, its disk on virtio-mmio) and under the release
+/// hv-kernel from a bundle (its disk on virtio-pci, served by hv): user
+/// space must print the same lines, pass its disk check, and power off
+/// through ACPI S5; the host then finds the pattern on both disks.
 fn linux() -> Result<(), String> {
     let start = Instant::now();
     let (vmlinux, initramfs) = crate::linux_x86::prepare()?;
-    let (plain_text, plain_code) = boot(
-        &vmlinux,
-        true,
-        &[
-            "-initrd".into(),
-            initramfs.display().to_string(),
-            "-append".into(),
-            crate::linux_x86::CMDLINE.into(),
-            "-m".into(),
-            "512M".into(),
-        ],
-    )?;
-    let reference = linux_marker_line(&plain_text);
+    let dir = workspace_root().join("target/xtask");
+    let plain_disk = dir.join("x86-linux-plain-disk.img");
+    guest::create_disk(&plain_disk, crate::linux_x86::DISK_BYTES)?;
+    let mut plain_args: Vec<String> = vec![
+        "-initrd".into(),
+        initramfs.display().to_string(),
+        "-append".into(),
+        crate::linux_x86::CMDLINE.into(),
+        "-m".into(),
+        "512M".into(),
+    ];
+    plain_args.extend(guest::disk_args(&plain_disk, None));
+    let (plain_text, plain_code) = boot(&vmlinux, true, &plain_args)?;
+    let reference = linux_lines(&plain_text);
     let bundle = crate::linux_x86::bundle()?;
     let hv = build_image(Arch::X86_64, false, true)?;
-    let (text, code) = boot(
-        &hv,
-        false,
-        &["-initrd".into(), bundle.display().to_string()],
-    )?;
-    let verdict = match (&reference, linux_marker_line(&text)) {
-        (None, _) => Err(format!(
-            "no reference: Linux on plain microvm printed no {:?} (exit {plain_code:?})",
-            crate::linux_x86::MARKER
-        )),
-        (Some(_), None) => Err("Linux under hv-kernel did not reach user space".into()),
-        (Some(r), Some(here)) if *r != here => Err(format!(
-            "user space printed differently:\n  plain QEMU: {r}\n  hv-kernel:  {here}"
-        )),
-        _ if !text.contains("svm: the guest powered off through ACPI S5") => {
-            Err("hv did not report the guest's ACPI power-off".into())
-        }
-        _ if code != Some(0) => Err(format!("QEMU exited with {code:?}")),
-        _ => Ok(()),
+    let disk = dir.join("x86-linux-disk.img");
+    guest::create_disk(&disk, crate::linux_x86::DISK_BYTES)?;
+    let mut args = vec!["-initrd".into(), bundle.display().to_string()];
+    args.extend(guest::pci_disk_args(&disk));
+    let (text, code) = boot(&hv, false, &args)?;
+    let here = linux_lines(&text);
+    let verdict = if !reference.iter().any(|l| l == linux::VERDICT_PASS) {
+        Err(format!(
+            "no reference: Linux on plain microvm did not pass its disk check (exit {plain_code:?})"
+        ))
+    } else if let Err(e) = linux::check_disk(&plain_disk) {
+        Err(format!("no reference: {e}"))
+    } else if !here.iter().any(|l| l == linux::MARKER) {
+        Err("Linux under hv-kernel did not reach user space".into())
+    } else if here != reference {
+        Err(format!(
+            "user space printed differently:\n  plain QEMU: {reference:?}\n  hv-kernel:  {here:?}"
+        ))
+    } else if !text.contains("svm: the guest powered off through ACPI S5") {
+        Err("hv did not report the guest's ACPI power-off".into())
+    } else if code != Some(0) {
+        Err(format!("QEMU exited with {code:?}"))
+    } else {
+        linux::check_disk(&disk)
     };
     if verdict.is_err() {
         println!(
@@ -181,7 +189,7 @@ fn linux() -> Result<(), String> {
         );
     }
     report(
-        "Debian's amd64 Linux under the x86_64 hv-kernel",
+        "Debian's amd64 Linux under the x86_64 hv-kernel, its disk served by hv",
         start,
         &text,
         &verdict,
@@ -214,7 +222,7 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
             plain.map(|_| ()),
         ),
         (
-            "boot: x86 test guest under the x86_64 hv-kernel (SVM, NPT): same output, powered off"
+            "boot: x86 test guest under the x86_64 hv-kernel (SVM, NPT): same output, host disk written through hv, powered off"
                 .into(),
             hv_release,
         ),
@@ -223,7 +231,7 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
             hv_debug,
         ),
         (
-            "boot: Debian's amd64 Linux under the x86_64 hv-kernel (PVH, busybox /init): same user-space line as on plain microvm, ACPI power-off"
+            "boot: Debian's amd64 Linux under the x86_64 hv-kernel (PVH, busybox /init): same user-space lines as on plain microvm, disk written through hv and checked on the host, ACPI power-off"
                 .into(),
             linux(),
         ),

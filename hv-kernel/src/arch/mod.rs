@@ -2,6 +2,7 @@
 //! memory through a raw pointer lives under `arch/`.
 
 pub mod heap;
+pub mod host_disk;
 pub mod tables;
 
 #[cfg(target_arch = "aarch64")]

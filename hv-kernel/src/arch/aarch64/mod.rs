@@ -6,7 +6,6 @@ mod dtb;
 mod exceptions;
 mod gic;
 mod guest;
-mod host_disk;
 mod idregs;
 mod mmu;
 mod psci;
@@ -16,6 +15,7 @@ mod timer;
 mod uart;
 mod vcpu;
 
+use super::host_disk;
 use crate::config::{self, Size};
 use crate::vm;
 use crate::{console, kprintln};
@@ -324,7 +324,7 @@ fn run_guest(info: &dtb::BootInfo, bundle: (u64, u64)) -> ! {
     let disks = if disk_bytes > 0 {
         ram_disks(carried, host + size)
     } else {
-        host_disks(&info.virtio_mmio)
+        host_disk::guest_disks(host_disk::probe_mmio(&info.virtio_mmio))
     };
     // One vCPU per CPU that came online.
     let vcpus = (CPUS_ONLINE.load(Ordering::Acquire) + 1).min(MAX_CPUS) as u32;
@@ -436,22 +436,6 @@ fn ram_disks(carried: [Option<&[u8]>; 2], at: u64) -> Vec<Disk<Box<dyn BlockBack
             read_only,
             backend: Box::new(SliceBackend::new(memory)),
         });
-    }
-    disks
-}
-
-/// The host's first writable virtio disk and its first read-only one.
-fn host_disks(virtio_mmio: &[usize]) -> Vec<Disk<Box<dyn BlockBackend>>> {
-    let mut found = host_disk::probe(virtio_mmio);
-    let mut disks: Vec<Disk<Box<dyn BlockBackend>>> = Vec::new();
-    for wanted_read_only in [false, true] {
-        if let Some(i) = found.iter().position(|d| d.read_only() == wanted_read_only) {
-            let disk = found.swap_remove(i);
-            disks.push(Disk {
-                read_only: disk.read_only(),
-                backend: Box::new(disk),
-            });
-        }
     }
     disks
 }

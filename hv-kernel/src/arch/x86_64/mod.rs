@@ -8,11 +8,13 @@ mod guest;
 mod host_timer;
 mod hpet;
 mod interrupts;
+mod pci;
 mod pvh;
 mod pvh_guest;
 mod svm;
 mod test_guest;
 
+use super::host_disk;
 use crate::config::Size;
 use crate::{console, kprintln};
 use alloc::boxed::Box;
@@ -139,7 +141,8 @@ fn run_pvh_guest(host: &mut svm::HostSvm, start_info: u64) {
         guest::Outcome::PowerOff => "ACPI S5",
         _ => "debug-exit",
     };
-    match pvh_guest::run(host, image) {
+    let disks = host_disk::guest_disks(pci::host_disks());
+    match pvh_guest::run(host, image, disks) {
         Ok((
             end @ (guest::Outcome::PowerOff | guest::Outcome::DebugExit(pvh_guest::GUEST_PASS)),
             stats,

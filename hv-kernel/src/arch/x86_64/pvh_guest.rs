@@ -4,8 +4,9 @@
 //! 32-bit protected mode with EBX pointing at the start_info. The machine
 //! is the part of microvm the x86 test guest uses: a local APIC (hv-core's
 //! model, its timer on the host's HPET), COM1 (hv-core's 16550),
-//! microvm's 24 virtio-mmio transports with a virtio-blk RAM disk on the
-//! first (the `virtio` crate's VirtioBlock, as on AArch64), and the
+//! microvm's 24 virtio-mmio transports with the guest's disks on the first
+//! ones (the `virtio` crate's VirtioBlock, as on AArch64: the host's own
+//! virtio-pci disks, or a RAM disk when it has none), and the
 //! ACPI tables with the sleep and reset registers they name, and the
 //! isa-debug-exit port.
 
@@ -18,6 +19,7 @@ use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec;
+use alloc::vec::Vec;
 use hv_core::devices::uart16550::Uart16550;
 use hv_core::mem::GuestMemory;
 use hv_core::vm::acpi::{self, X86Machine};
@@ -26,6 +28,7 @@ use hv_core::vm::{bundle, loader};
 use hv_core::GuestAddress;
 use virtio::blk::MemoryBackend;
 use virtio::slots::{self, Disk, SlotLayout};
+use virtio::BlockBackend;
 
 /// Guest RAM: 256 MiB at guest-physical 0, enough for Debian's amd64
 /// kernel and an initramfs (a static area for now: carving it from the
@@ -45,7 +48,7 @@ const MICROVM_SLOTS: SlotLayout = SlotLayout {
     count: 24,
     intid_base: 24,
 };
-/// The RAM disk's size (it lives on hv's heap).
+/// The RAM disk's size, when the host has no disk (it lives on hv's heap).
 const RAM_DISK_BYTES: u64 = 128 << 10;
 /// COM1's GSI (ISA IRQ 4, identity-mapped on the first I/O APIC).
 const COM1_GSI: u32 = 4;
@@ -59,8 +62,13 @@ static RAM: StaticRam<RAM_SIZE> = StaticRam::new();
 /// Boot `image` and run it until it powers off (ACPI S5 or debug-exit) or
 /// resets; returns how it ended. `image` is a PVH ELF, or a guest bundle
 /// (hv-core `vm::bundle`) whose kernel is one, with an initrd (module 0
-/// of the start_info, as QEMU gives it) and a command line.
-pub fn run(svm: &mut HostSvm, image: &[u8]) -> Result<(Outcome, Stats), String> {
+/// of the start_info, as QEMU gives it) and a command line. `disks` go on
+/// the first virtio-mmio transports; with none the guest gets a RAM disk.
+pub fn run(
+    svm: &mut HostSvm,
+    image: &[u8],
+    mut disks: Vec<Disk<Box<dyn BlockBackend>>>,
+) -> Result<(Outcome, Stats), String> {
     let (kernel, initrd, cmdline) = if bundle::is_bundle(image) {
         let b = bundle::parse(image).map_err(|e| format!("the guest bundle: {e}"))?;
         (
@@ -140,12 +148,15 @@ pub fn run(svm: &mut HostSvm, image: &[u8]) -> Result<(Outcome, Stats), String> 
         }
         Err(e) => log::warn!("{e}: the guest gets no local APIC"),
     }
-    let disk = Disk {
-        backend: MemoryBackend::new(RAM_DISK_BYTES),
-        read_only: false,
-    };
+    if disks.is_empty() {
+        log::info!("no host disk: the guest gets a RAM disk of {RAM_DISK_BYTES} bytes");
+        disks.push(Disk {
+            backend: Box::new(MemoryBackend::new(RAM_DISK_BYTES)),
+            read_only: false,
+        });
+    }
     let ram = guest.ram().clone();
-    let attached = slots::attach_block_devices_at(MICROVM_SLOTS, &mut guest.mmio, &ram, vec![disk])
+    let attached = slots::attach_block_devices_at(MICROVM_SLOTS, &mut guest.mmio, &ram, disks)
         .map_err(|e| format!("virtio-mmio: {e:?}"))?;
     for slot in attached {
         guest.connect_line(slot.base, slot.intid);

@@ -1,32 +1,40 @@
-//! The machine's own virtio-blk disks (QEMU's `-device virtio-blk-device`),
-//! driven by hv with the `virtio-drivers` crate and offered to the guest as
+//! The machine's own virtio-blk disks (QEMU's `-device virtio-blk-device`
+//! on AArch64 `virt`, `virtio-blk-pci` on x86 `q35`), driven by hv with the
+//! `virtio-drivers` crate over either transport and offered to the guest as
 //! a [`BlockBackend`]: what the guest writes and flushes reaches the disk
-//! image.
+//! image. The same code on both architectures; only finding the devices
+//! differs (DTB windows here, a PCI scan in `x86_64/pci.rs`).
 
 use alloc::alloc::{alloc_zeroed, dealloc, Layout};
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::ptr::NonNull;
 use virtio::blk::BackendError;
+use virtio::slots::Disk;
 use virtio::BlockBackend;
 use virtio_drivers::device::blk::{VirtIOBlk, SECTOR_SIZE};
+#[cfg(target_arch = "aarch64")]
 use virtio_drivers::transport::mmio::{MmioTransport, VirtIOHeader};
-use virtio_drivers::transport::{DeviceType, Transport};
+use virtio_drivers::transport::{DeviceType, SomeTransport, Transport};
 use virtio_drivers::{BufferDirection, Hal, PhysAddr};
 
 const PAGE: usize = 4096;
 /// Size of a virtio-mmio register window.
+#[cfg(target_arch = "aarch64")]
 const MMIO_WINDOW: usize = 0x200;
 /// errno values reported as the backend's I/O error.
 const EIO: i32 = 5;
 const EINVAL: i32 = 22;
 
-/// DMA for virtio-drivers at EL2: heap pages, whose addresses are physical
-/// (hv's EL2 map is an identity map).
+/// DMA for virtio-drivers: heap pages, whose addresses are physical (hv's
+/// map is an identity map on both architectures).
 #[derive(Debug)]
 pub struct KernelHal;
 
 // SAFETY: dma_alloc returns zeroed, page-aligned heap memory owned by the
-// caller until dma_dealloc; hv's EL2 map is an identity map (mmu.rs), so
+// caller until dma_dealloc; hv's map is an identity map (aarch64/mmu.rs,
+// x86_64/boot.s: the low 4 GiB, which hold hv, its heap and the PCI
+// windows), so
 // virtual and physical addresses are the same and share/mmio_phys_to_virt
 // are identities.
 unsafe impl Hal for KernelHal {
@@ -63,7 +71,7 @@ const BOUNCE: usize = 256 << 10;
 
 /// One of the machine's block devices.
 pub struct HostDisk {
-    blk: VirtIOBlk<KernelHal, MmioTransport<'static>>,
+    blk: VirtIOBlk<KernelHal, SomeTransport<'static>>,
     capacity: u64,
     read_only: bool,
     /// Staging buffer between guest memory and the device (allocated on
@@ -206,7 +214,8 @@ fn staging(buf: &mut Vec<u8>, len: usize) -> Result<&mut [u8], BackendError> {
 
 /// Every virtio-blk device among the virtio-mmio windows at `windows`
 /// (physical addresses from the DTB).
-pub fn probe(windows: &[usize]) -> Vec<HostDisk> {
+#[cfg(target_arch = "aarch64")]
+pub fn probe_mmio(windows: &[usize]) -> Vec<HostDisk> {
     let mut disks = Vec::new();
     for &base in windows {
         let Some(header) = NonNull::new(base as *mut VirtIOHeader) else {
@@ -217,26 +226,51 @@ pub fn probe(windows: &[usize]) -> Vec<HostDisk> {
         let Ok(transport) = (unsafe { MmioTransport::new(header, MMIO_WINDOW) }) else {
             continue; // no device behind this window
         };
-        if transport.device_type() != DeviceType::Block {
-            continue;
+        disks.extend(start(transport.into(), format_args!("{base:#x}")));
+    }
+    disks
+}
+
+/// Start the block device behind `transport` (found at `at`, for the log);
+/// None if it is another kind of device or fails to start.
+pub fn start(transport: SomeTransport<'static>, at: core::fmt::Arguments) -> Option<HostDisk> {
+    if transport.device_type() != DeviceType::Block {
+        return None;
+    }
+    match VirtIOBlk::<KernelHal, _>::new(transport) {
+        Ok(blk) => {
+            let capacity = blk.capacity() * SECTOR_SIZE as u64;
+            let read_only = blk.readonly();
+            log::info!(
+                "host disk at {at}: {} sectors{}",
+                blk.capacity(),
+                if read_only { ", read-only" } else { "" }
+            );
+            Some(HostDisk {
+                blk,
+                capacity,
+                read_only,
+                bounce: Vec::new(),
+            })
         }
-        match VirtIOBlk::<KernelHal, _>::new(transport) {
-            Ok(blk) => {
-                let capacity = blk.capacity() * SECTOR_SIZE as u64;
-                let read_only = blk.readonly();
-                log::info!(
-                    "host disk at {base:#x}: {} sectors{}",
-                    blk.capacity(),
-                    if read_only { ", read-only" } else { "" }
-                );
-                disks.push(HostDisk {
-                    blk,
-                    capacity,
-                    read_only,
-                    bounce: Vec::new(),
-                });
-            }
-            Err(e) => log::warn!("virtio-blk at {base:#x} failed to start: {e:?}"),
+        Err(e) => {
+            log::warn!("virtio-blk at {at} failed to start: {e:?}");
+            None
+        }
+    }
+}
+
+/// The guest's disks from the host's: its first writable disk, then its
+/// first read-only one (the guest machine's two slots).
+pub fn guest_disks(mut found: Vec<HostDisk>) -> Vec<Disk<Box<dyn BlockBackend>>> {
+    let mut disks: Vec<Disk<Box<dyn BlockBackend>>> = Vec::new();
+    for wanted_read_only in [false, true] {
+        if let Some(i) = found.iter().position(|d| d.read_only() == wanted_read_only) {
+            let disk = found.swap_remove(i);
+            disks.push(Disk {
+                read_only: disk.read_only(),
+                backend: Box::new(disk),
+            });
         }
     }
     disks
