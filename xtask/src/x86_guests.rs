@@ -47,21 +47,52 @@ fn common_lines(output: &str) -> Vec<String> {
         .collect()
 }
 
+/// What one boot printed, how QEMU ended, and when (seconds after QEMU
+/// started) Linux's user space printed its marker, if it did.
+struct Boot {
+    text: String,
+    code: Option<i32>,
+    to_marker: Option<f64>,
+}
+
 /// Boot `image` (hv-kernel, or the guest itself with `microvm`) through
-/// qemu-runner.sh with extra QEMU arguments.
-fn boot(image: &Path, microvm: bool, extra: &[String]) -> Result<(String, Option<i32>), String> {
-    let out = Command::new(workspace_root().join("qemu-runner.sh"))
+/// qemu-runner.sh with extra QEMU arguments, reading its output as it comes.
+fn boot(image: &Path, microvm: bool, extra: &[String]) -> Result<Boot, String> {
+    use std::io::{BufRead, BufReader, Read};
+    let start = Instant::now();
+    let mut child = Command::new(workspace_root().join("qemu-runner.sh"))
         .arg(image)
         .args(extra)
         .env("HV_SMP", "1")
         .env("HV_MEM", if microvm { "64M" } else { "512M" })
         .env("HV_TIMEOUT", TIMEOUT_S.to_string())
         .env("HV_QEMU_MICROVM", if microvm { "1" } else { "0" })
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .map_err(|e| format!("could not start qemu-runner.sh: {e}"))?;
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    Ok((text, out.status.code()))
+    let mut text = String::new();
+    let mut to_marker = None;
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if to_marker.is_none() && line.contains(linux::MARKER) {
+                to_marker = Some(start.elapsed().as_secs_f64());
+            }
+            text.push_str(&line);
+            text.push('\n');
+        }
+    }
+    if let Some(mut err) = child.stderr.take() {
+        // qemu-runner's own messages are short: reading them after stdout
+        // cannot block QEMU.
+        let _ = err.read_to_string(&mut text);
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    Ok(Boot {
+        text,
+        code: status.code(),
+        to_marker,
+    })
 }
 
 /// The guest on plain QEMU microvm: it must print PASS and exit through
@@ -70,7 +101,7 @@ fn on_plain_qemu(guest_elf: &Path) -> Result<Vec<String>, String> {
     let start = Instant::now();
     let disk = workspace_root().join("target/xtask/x86-guest-disk.img");
     guest::create_disk(&disk, DISK_BYTES)?;
-    let (text, code) = boot(guest_elf, true, &guest::disk_args(&disk, None))?;
+    let Boot { text, code, .. } = boot(guest_elf, true, &guest::disk_args(&disk, None))?;
     let lines = common_lines(&text);
     let verdict = if code != Some(0) {
         Err(format!("QEMU exited with {code:?}"))
@@ -99,7 +130,7 @@ fn under_hv(guest_elf: &Path, release: bool, reference: &[String]) -> Result<(),
     guest::create_disk(&disk, DISK_BYTES)?;
     let mut extra = vec!["-initrd".into(), guest_elf.display().to_string()];
     extra.extend(guest::pci_disk_args(&disk));
-    let (text, code) = boot(&hv, false, &extra)?;
+    let Boot { text, code, .. } = boot(&hv, false, &extra)?;
     let lines = common_lines(&text);
     let verdict = if code != Some(0) {
         Err(format!("QEMU exited with {code:?}"))
@@ -153,19 +184,21 @@ fn linux() -> Result<(), String> {
         "512M".into(),
     ];
     plain_args.extend(guest::disk_args(&plain_disk, None));
-    let (plain_text, plain_code) = boot(&vmlinux, true, &plain_args)?;
-    let reference = linux_lines(&plain_text);
+    let plain = boot(&vmlinux, true, &plain_args)?;
+    let reference = linux_lines(&plain.text);
     let bundle = crate::linux_x86::bundle()?;
     let hv = build_image(Arch::X86_64, false, true)?;
     let disk = dir.join("x86-linux-disk.img");
     guest::create_disk(&disk, crate::linux_x86::DISK_BYTES)?;
     let mut args = vec!["-initrd".into(), bundle.display().to_string()];
     args.extend(guest::pci_disk_args(&disk));
-    let (text, code) = boot(&hv, false, &args)?;
-    let here = linux_lines(&text);
+    let under_hv = boot(&hv, false, &args)?;
+    let (text, code) = (&under_hv.text, under_hv.code);
+    let here = linux_lines(text);
     let verdict = if !reference.iter().any(|l| l == linux::VERDICT_PASS) {
         Err(format!(
-            "no reference: Linux on plain microvm did not pass its disk check (exit {plain_code:?})"
+            "no reference: Linux on plain microvm did not pass its disk check (exit {:?})",
+            plain.code
         ))
     } else if let Err(e) = linux::check_disk(&plain_disk) {
         Err(format!("no reference: {e}"))
@@ -185,13 +218,28 @@ fn linux() -> Result<(), String> {
     if verdict.is_err() {
         println!(
             "----- plain QEMU output -----\n{}\n-----------------------------",
-            plain_text.trim_end()
+            plain.text.trim_end()
         );
+    }
+    if let (Some(t), Some(r)) = (under_hv.to_marker, plain.to_marker) {
+        println!(
+            "xtask: x86 Linux reached user space in {t:.1} s under hv-kernel (1 vCPU) vs {r:.1} s on plain QEMU microvm: {:.2}x",
+            t / r
+        );
+    }
+    for l in text
+        .lines()
+        .filter(|l| l.contains("exits/s") || l.contains("HV-LINUX: dd"))
+    {
+        println!("xtask: x86 Linux under hv-kernel: {}", l.trim());
+    }
+    if let Some(l) = plain.text.lines().find(|l| l.contains("HV-LINUX: dd")) {
+        println!("xtask: x86 Linux on plain QEMU microvm: {}", l.trim());
     }
     report(
         "Debian's amd64 Linux under the x86_64 hv-kernel, its disk served by hv",
         start,
-        &text,
+        text,
         &verdict,
     );
     verdict

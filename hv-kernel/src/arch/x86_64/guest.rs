@@ -139,6 +139,8 @@ pub struct Stats {
     pub interrupts: u32,
     /// HLTs that waited for the APIC's timer.
     pub halts: u32,
+    /// Nanoseconds from the first entry to the end (0 without a clock).
+    pub run_ns: u64,
 }
 
 /// The guest's local APIC, shared by its MMIO window and the exit loop.

@@ -146,17 +146,26 @@ fn run_pvh_guest(host: &mut svm::HostSvm, start_info: u64) {
         Ok((
             end @ (guest::Outcome::PowerOff | guest::Outcome::DebugExit(pvh_guest::GUEST_PASS)),
             stats,
-        )) => kprintln!(
-            "svm: the guest powered off through {} after {} exits ({} I/O, {} MMIO, {} CPUID, {} MSR, {} HLT); {} interrupts injected",
-            how(end),
-            stats.exits,
-            stats.io,
-            stats.mmio,
-            stats.cpuid,
-            stats.msr,
-            stats.halts,
-            stats.interrupts
-        ),
+        )) => {
+            kprintln!(
+                "svm: the guest powered off through {} after {} exits ({} I/O, {} MMIO, {} CPUID, {} MSR, {} HLT); {} interrupts injected",
+                how(end),
+                stats.exits,
+                stats.io,
+                stats.mmio,
+                stats.cpuid,
+                stats.msr,
+                stats.halts,
+                stats.interrupts
+            );
+            if stats.run_ns > 0 {
+                kprintln!(
+                    "svm: the guest ran {} ms, {} exits/s",
+                    stats.run_ns / 1_000_000,
+                    u128::from(stats.exits) * 1_000_000_000 / u128::from(stats.run_ns)
+                );
+            }
+        }
         Ok((guest::Outcome::Reset, _)) => fatal(format_args!(
             "svm: the guest asked for a reset, which hv does not do for x86 guests yet"
         )),

@@ -139,7 +139,8 @@ pub fn run(
         .insert(COM1, 8, Box::new(Uart16550::new(ToConsole)))
         .map_err(|e| format!("COM1: {e}"))?;
     guest.attach_acpi_sleep(machine.sleep_port, machine.reset_value)?;
-    match Hpet::start() {
+    let clock = Hpet::start();
+    match clock {
         Ok(clock) => {
             let host_timer = HostTimer::start(&clock)
                 .map_err(|e| log::warn!("{e}: guests that spin without exits miss their timer"))
@@ -164,7 +165,12 @@ pub fn run(
     // COM1's interrupt on ISA IRQ 4, as on microvm (Linux's serial driver
     // transmits for user space on THRE interrupts).
     guest.connect_port_line(COM1, COM1_GSI);
-    match guest.run(svm, MAX_EXITS)? {
+    let started = clock.map(|c| (c, c.now_ns()));
+    let end = guest.run(svm, MAX_EXITS)?;
+    if let Ok((clock, t0)) = started {
+        guest.stats.run_ns = clock.now_ns().saturating_sub(t0);
+    }
+    match end {
         Outcome::Halted => Err("the guest halted instead of powering off".into()),
         end => Ok((end, guest.stats)),
     }
