@@ -155,6 +155,55 @@ fn under_hv(guest_elf: &Path, release: bool, reference: &[String]) -> Result<(),
     verdict
 }
 
+/// The lines the test guest prints in hostile mode under hv, in order.
+const HOSTILE_LINES: [&str; 4] = [
+    "x86 guest: hostile: ADD on a device register: #UD",
+    "x86 guest: hostile: jump to 0xc0000000, outside RAM: #UD",
+    "x86 guest: hostile: store and load at 0xc0000000: reads 0x0",
+    "x86 guest: hostile: triple fault next",
+];
+/// QEMU's status when hv ends the run because the guest reset.
+const GUEST_RESET_STATUS: i32 = 5;
+
+/// The test guest in hostile mode (a bundle with `hostile` on its command
+/// line) under hv-kernel: #UD for the MMIO form hv does not emulate and
+/// for a jump outside RAM, nothing where nothing is mapped, and after its
+/// triple fault hv reports the reset and ends the run itself.
+fn hostile_under_hv(guest_elf: &Path, release: bool) -> Result<(), String> {
+    let start = Instant::now();
+    let bundle = workspace_root().join("target/xtask/x86-hostile.bundle");
+    guest::write_bundle(guest_elf, None, "hostile", &bundle)?;
+    let hv = build_image(Arch::X86_64, false, release)?;
+    let Boot { text, code, .. } = boot(
+        &hv,
+        false,
+        &["-initrd".into(), bundle.display().to_string()],
+    )?;
+    let lines: Vec<String> = guest_lines(&text)
+        .into_iter()
+        .filter(|l| l.starts_with("x86 guest: hostile"))
+        .collect();
+    let verdict = if lines != HOSTILE_LINES {
+        Err(format!(
+            "the hostile guest printed {lines:?}, not {HOSTILE_LINES:?}"
+        ))
+    } else if !text.contains("svm: the guest triple-faulted at RIP") {
+        Err("hv did not report the guest's triple fault".into())
+    } else if code != Some(GUEST_RESET_STATUS) {
+        Err(format!(
+            "QEMU exited with {code:?}, not hv's guest-reset status {GUEST_RESET_STATUS}"
+        ))
+    } else {
+        Ok(())
+    };
+    let name = format!(
+        "hostile x86 guest under the {} x86_64 hv-kernel",
+        if release { "release" } else { "debug" }
+    );
+    report(&name, start, &text, &verdict);
+    verdict
+}
+
 /// The init script's own lines (`HV-LINUX: ...`) but its dd timings, which
 /// differ by machine.
 fn linux_lines(text: &str) -> Vec<String> {
@@ -277,6 +326,11 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
         (
             "boot: x86 test guest under the debug x86_64 hv-kernel (overflow checks on)".into(),
             hv_debug,
+        ),
+        (
+            "boot: hostile x86 guest under the x86_64 hv-kernel (release and debug): #UD for an unemulated MMIO form and a jump outside RAM, triple fault reported, hv ends the run"
+                .into(),
+            hostile_under_hv(&guest_elf, true).and_then(|()| hostile_under_hv(&guest_elf, false)),
         ),
         (
             "boot: Debian's amd64 Linux under the x86_64 hv-kernel (PVH, busybox /init): same user-space lines as on plain microvm, disk written through hv and checked on the host, ACPI power-off"

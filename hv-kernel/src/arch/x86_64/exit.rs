@@ -13,6 +13,9 @@ pub enum ExitCode {
     Success = 0x10,
     /// QEMU exit status 3.
     Failure = 0x1,
+    /// The guest reset the machine (ACPI or a triple fault), which hv does
+    /// not do for x86 guests yet: QEMU exit status 5.
+    GuestReset = 0x2,
 }
 
 /// Exit QEMU; on hardware (no such device) halt instead.

@@ -40,8 +40,9 @@ const EFER_MSR: u32 = 0xC000_0080;
 /// Segment attribute bits: long (64-bit code) and default size.
 const SEG_L: u16 = 1 << 9;
 const SEG_DB: u16 = 1 << 10;
-/// #GP's vector.
+/// #GP's and #UD's vectors.
 const GP_VECTOR: u8 = 13;
+const UD_VECTOR: u8 = 6;
 /// RFLAGS.IF.
 const RFLAGS_IF: u64 = 1 << 9;
 /// EVENTINJ / EXITINTINFO: valid, and the type field.
@@ -118,6 +119,8 @@ pub enum Outcome {
     PowerOff,
     /// The ACPI reset register.
     Reset,
+    /// A triple fault (the SHUTDOWN intercept), at this RIP: a PC resets.
+    TripleFault(u64),
 }
 
 /// Exits by kind.
@@ -376,11 +379,19 @@ impl X86Guest {
                         None => {}
                     }
                 }
-                Exit::Npf(f) if f.final_address && !f.fetch => {
-                    self.emulate_mmio(f.gpa)
-                        .map_err(|e| format!("MMIO at {:#x}: {e}", f.gpa))?;
-                    self.stats.mmio += 1;
+                Exit::Npf(f) if f.final_address && !f.fetch => match self.emulate_mmio(f.gpa) {
+                    Ok(()) => self.stats.mmio += 1,
+                    // As KVM does for a guest's user code when its
+                    // emulator fails: #UD, which the guest's own handler
+                    // reports (hv has no VMM to hand the error to).
+                    Err(e) => self.undefined(format_args!("MMIO at {:#x}: {e}", f.gpa)),
+                },
+                // Nothing executable outside RAM (QEMU TCG would run the
+                // zeros an unassigned address reads as).
+                Exit::Npf(f) if f.final_address => {
+                    self.undefined(format_args!("instruction fetch from {:#x}, not RAM", f.gpa))
                 }
+                Exit::Shutdown => return Ok(Outcome::TripleFault(self.rip())),
                 Exit::Cpuid => {
                     self.cpuid();
                     self.stats.cpuid += 1;
@@ -643,6 +654,17 @@ impl X86Guest {
             cr3: self.vmcb.u64(save::CR3),
             efer: self.vmcb.u64(save::EFER),
         }
+    }
+
+    /// Give the guest #UD for an instruction hv cannot carry out (`why`,
+    /// logged).
+    fn undefined(&mut self, why: core::fmt::Arguments) {
+        log::warn!("x86 guest: {why}: #UD at RIP {:#x}", self.rip());
+        self.vmcb.set_u64(
+            ctrl::EVENT_INJ,
+            event_inj(UD_VECTOR, EventKind::Exception, None),
+        );
+        self.stats.injected += 1;
     }
 
     /// Emulate the instruction at the guest's RIP, which faulted on

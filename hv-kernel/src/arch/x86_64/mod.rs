@@ -166,9 +166,20 @@ fn run_pvh_guest(host: &mut svm::HostSvm, start_info: u64) {
                 );
             }
         }
-        Ok((guest::Outcome::Reset, _)) => fatal(format_args!(
-            "svm: the guest asked for a reset, which hv does not do for x86 guests yet"
-        )),
+        Ok((end @ (guest::Outcome::Reset | guest::Outcome::TripleFault(_)), stats)) => {
+            match end {
+                guest::Outcome::TripleFault(rip) => {
+                    kprintln!("svm: the guest triple-faulted at RIP {rip:#x} (a PC resets)")
+                }
+                _ => kprintln!("svm: the guest reset the machine (ACPI reset register)"),
+            }
+            kprintln!(
+                "svm: after {} exits, {} exceptions injected; hv does not reboot x86 guests yet, so the run ends here (as QEMU's -no-reboot)",
+                stats.exits,
+                stats.injected
+            );
+            exit::qemu_exit(exit::ExitCode::GuestReset)
+        }
         Ok((end, _)) => fatal(format_args!("svm: the guest failed: {end:?}")),
         Err(e) => fatal(format_args!("svm: the guest failed: {e}")),
     }

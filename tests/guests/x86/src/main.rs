@@ -25,6 +25,14 @@
 //!   through the isa-debug-exit port (0xf4) instead.
 //!
 //! Its output is the same on both, which is the differential check.
+//!
+//! With `hostile` on its command line (hv gives it one from a guest
+//! bundle) it instead does what hv must survive: an ADD on a device
+//! register (an instruction form hv's MMIO emulator does not carry out:
+//! the guest must get #UD), a jump to an address outside RAM (#UD: nothing
+//! to execute there), a store and a load where nothing is mapped (ignored,
+//! reads 0), and finally a triple fault (an empty IDT, then UD2), after
+//! which hv must report the guest's reset and end the run itself.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 #[cfg(not(target_os = "none"))]
@@ -98,6 +106,9 @@ mod guest {
 
     /// #GPs taken by the #GP stub.
     static GP_COUNT: AtomicU64 = AtomicU64::new(0);
+    /// #UDs taken by the #UD stub, and where it resumes.
+    static UD_COUNT: AtomicU64 = AtomicU64::new(0);
+    static UD_RESUME: AtomicU64 = AtomicU64::new(0);
     /// The disk transport's registers, for the disk interrupt stub.
     static DISK_MMIO: AtomicU64 = AtomicU64::new(0);
     /// Disk interrupts taken.
@@ -115,6 +126,15 @@ mod guest {
         "    add $8, %rsp",
         "    addq $2, (%rsp)",
         "    lock incq {gp}(%rip)",
+        "    iretq",
+        // #UD (hostile mode): count, resume at UD_RESUME.
+        ".global guest_ud_stub",
+        "guest_ud_stub:",
+        "    push %rax",
+        "    mov {ud_resume}(%rip), %rax",
+        "    mov %rax, 8(%rsp)",
+        "    pop %rax",
+        "    lock incq {ud}(%rip)",
         "    iretq",
         ".global guest_timer_stub",
         "guest_timer_stub:",
@@ -140,6 +160,8 @@ mod guest {
         "    pop %rax",
         "    iretq",
         gp = sym GP_COUNT,
+        ud = sym UD_COUNT,
+        ud_resume = sym UD_RESUME,
         ticks = sym TICKS,
         disk = sym DISK_MMIO,
         disk_irqs = sym DISK_IRQS,
@@ -150,6 +172,7 @@ mod guest {
     extern "C" {
         /// The stubs above (never called from Rust: only their addresses).
         fn guest_gp_stub();
+        fn guest_ud_stub();
         fn guest_timer_stub();
         fn guest_disk_stub();
     }
@@ -169,6 +192,8 @@ mod guest {
             let idt = &mut *IDT.0.get();
             idt.general_protection_fault
                 .set_handler_addr(VirtAddr::new(guest_gp_stub as *const () as u64));
+            idt.invalid_opcode
+                .set_handler_addr(VirtAddr::new(guest_ud_stub as *const () as u64));
             idt[TIMER_VECTOR].set_handler_addr(VirtAddr::new(guest_timer_stub as *const () as u64));
             idt[DISK_VECTOR].set_handler_addr(VirtAddr::new(guest_disk_stub as *const () as u64));
             idt.load_unsafe();
@@ -414,6 +439,100 @@ mod guest {
         }
     }
 
+    /// Whether the PVH start_info's command line holds `word`.
+    fn cmdline_has(start_info: u64, word: &[u8]) -> bool {
+        let at = read_u64(start_info + 24);
+        if at == 0 {
+            return false;
+        }
+        // SAFETY: the boot tables identity-map the low 4 GiB; the loader
+        // put a NUL-terminated command line at `at` (at most 4 KiB read).
+        let bytes = unsafe { core::slice::from_raw_parts(at as *const u8, 4096) };
+        let line = bytes.split(|&b| b == 0).next().unwrap_or(&[]);
+        line.split(|&b| b == b' ').any(|w| w == word)
+    }
+
+    /// An address in the guest's identity map that is neither RAM nor a
+    /// device on microvm or hv's machine.
+    const NOTHING: u64 = 0xc000_0000;
+
+    /// Hostile mode (see the crate's doc): each line says what the guest
+    /// got; the triple fault at the end never returns.
+    fn hostile(out: &mut SerialPort) -> ! {
+        install_idt();
+        let ud = || UD_COUNT.load(Ordering::SeqCst);
+        let before = ud();
+        // SAFETY: ADD on a virtio-mmio register of slot 0 (QueueNum, which
+        // the device ignores before a queue is selected); if it faults,
+        // the #UD stub resumes at 2:.
+        unsafe {
+            core::arch::asm!(
+                "lea 2f(%rip), %rax",
+                "mov %rax, {resume}(%rip)",
+                "addl $1, (%rcx)",
+                "2:",
+                resume = sym UD_RESUME,
+                in("rcx") VIRTIO_MMIO_SLOT0 + 0x38,
+                out("rax") _,
+                options(att_syntax, nostack)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "x86 guest: hostile: ADD on a device register: {}",
+            if ud() == before + 1 {
+                "#UD"
+            } else {
+                "no fault"
+            }
+        );
+        let before = ud();
+        // SAFETY: a jump to NOTHING, which holds no code; the #UD stub
+        // resumes at 2: with the stack as it was.
+        unsafe {
+            core::arch::asm!(
+                "lea 2f(%rip), %rax",
+                "mov %rax, {resume}(%rip)",
+                "jmp *%rcx",
+                "2:",
+                resume = sym UD_RESUME,
+                in("rcx") NOTHING,
+                out("rax") _,
+                options(att_syntax, nostack)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "x86 guest: hostile: jump to {NOTHING:#x}, outside RAM: {}",
+            if ud() == before + 1 {
+                "#UD"
+            } else {
+                "no fault"
+            }
+        );
+        // SAFETY: NOTHING is identity-mapped and decoded by no device: the
+        // store goes nowhere, the load reads what nothing drives.
+        let back = unsafe {
+            core::ptr::write_volatile(NOTHING as *mut u32, 0xdead_beef);
+            core::ptr::read_volatile(NOTHING as *const u32)
+        };
+        let _ = writeln!(
+            out,
+            "x86 guest: hostile: store and load at {NOTHING:#x}: reads {back:#x}"
+        );
+        let _ = writeln!(out, "x86 guest: hostile: triple fault next");
+        // SAFETY: deliberately fatal: with an empty IDT, UD2's #UD becomes
+        // #GP, then #DF, then a shutdown; nothing after it runs.
+        unsafe {
+            let empty = x86_64::structures::DescriptorTablePointer {
+                limit: 0,
+                base: VirtAddr::new(0),
+            };
+            x86_64::instructions::tables::lidt(&empty);
+            core::arch::asm!("ud2", options(noreturn));
+        }
+    }
+
     #[no_mangle]
     extern "C" fn x86_64_main(start_info: u64) -> ! {
         // SAFETY: COM1 is the PC's first 16550 at port 0x3f8, on QEMU
@@ -421,6 +540,9 @@ mod guest {
         let mut com1 = unsafe { SerialPort::new(0x3f8) };
         com1.init();
         let _ = writeln!(com1, "x86 guest: hello from long mode");
+        if cmdline_has(start_info, b"hostile") {
+            hostile(&mut com1);
+        }
         let magic = mmio_read32(VIRTIO_MMIO_SLOT0);
         let version = mmio_read32(VIRTIO_MMIO_SLOT0 + 4);
         let _ = writeln!(
