@@ -187,7 +187,7 @@ extern "C" fn aarch64_primary_main(dtb_addr: usize) -> ! {
     }
     kprintln!("  EL2 MMU: on (identity map, RAM cacheable)");
     kprintln!(
-        "  heap: {} used of {}",
+        "  heap: {} bytes used of {}",
         super::heap::used(),
         Size(super::heap::HEAP_SIZE as u64)
     );

@@ -98,7 +98,7 @@ extern "C" fn x86_64_main(start_info: u64) -> ! {
         Err(e) => kprintln!("svm: {e}: no guests on this CPU"),
     }
     kprintln!(
-        "  heap: {} used of {}",
+        "  heap: {} bytes used of {}",
         super::heap::used(),
         Size(super::heap::HEAP_SIZE as u64)
     );
