@@ -679,6 +679,30 @@ struct Typing<'a> {
     text: &'a str,
 }
 
+/// Read a guest's output line by line as it comes (so `on_line` can
+/// answer it), until QEMU closes it; returns the text and when, in
+/// seconds after `start`, Linux's user space printed its marker.
+pub(crate) fn read_output(
+    out: Option<impl std::io::Read>,
+    start: Instant,
+    mut on_line: impl FnMut(&str),
+) -> (String, Option<f64>) {
+    use std::io::{BufRead, BufReader};
+    let mut text = String::new();
+    let mut to_marker = None;
+    if let Some(out) = out {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if to_marker.is_none() && line.contains(linux::MARKER) {
+                to_marker = Some(start.elapsed().as_secs_f64());
+            }
+            on_line(&line);
+            text.push_str(&line);
+            text.push('\n');
+        }
+    }
+    (text, to_marker)
+}
+
 /// Boot `image` with `extra` QEMU arguments and a fresh 64 MiB disk,
 /// streaming the console to find when the marker appears.
 fn boot_linux(
@@ -689,7 +713,7 @@ fn boot_linux(
     extra: &[String],
     typing: Option<Typing>,
 ) -> Result<LinuxRun, String> {
-    use std::io::{BufRead, BufReader, Write};
+    use std::io::Write;
     let dir = workspace_root().join("target/xtask");
     let disk = dir.join(format!("{name}-disk.img"));
     guest::create_disk(&disk, 64 << 20)?;
@@ -710,25 +734,16 @@ fn boot_linux(
         .map_err(|e| format!("could not start qemu-runner.sh: {e}"))?;
     let mut stdin = child.stdin.take();
     let mut typing = typing;
-    let mut text = String::new();
-    let mut to_marker = None;
-    if let Some(out) = child.stdout.take() {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            if to_marker.is_none() && line.contains(linux::MARKER) {
-                to_marker = Some(start.elapsed().as_secs_f64());
+    let (text, to_marker) = read_output(child.stdout.take(), start, |line| {
+        if let Some(t) = typing.take_if(|t| line.contains(t.after)) {
+            if let Some(input) = stdin.as_mut() {
+                // A failed write shows up as a missing answer below.
+                let _ = input
+                    .write_all(t.text.as_bytes())
+                    .and_then(|()| input.flush());
             }
-            if let Some(t) = typing.take_if(|t| line.contains(t.after)) {
-                if let Some(input) = stdin.as_mut() {
-                    // A failed write shows up as a missing answer below.
-                    let _ = input
-                        .write_all(t.text.as_bytes())
-                        .and_then(|()| input.flush());
-                }
-            }
-            text.push_str(&line);
-            text.push('\n');
         }
-    }
+    });
     let status = child.wait().map_err(|e| e.to_string())?;
     Ok(LinuxRun {
         text,

@@ -6,7 +6,7 @@
 //! virtio-blk-pci device of q35 that hv drives and serves to the guest on
 //! its own virtio-mmio transport. The host checks the pattern afterwards.
 
-use crate::boot_tests::{build_image, report};
+use crate::boot_tests::{build_image, read_output, report};
 use crate::image::workspace_root;
 use crate::Arch;
 use crate::{guest, linux};
@@ -58,7 +58,7 @@ struct Boot {
 /// Boot `image` (hv-kernel, or the guest itself with `microvm`) through
 /// qemu-runner.sh with extra QEMU arguments, reading its output as it comes.
 fn boot(image: &Path, microvm: bool, extra: &[String]) -> Result<Boot, String> {
-    use std::io::{BufRead, BufReader, Read};
+    use std::io::Read;
     let start = Instant::now();
     let mut child = Command::new(workspace_root().join("qemu-runner.sh"))
         .arg(image)
@@ -71,17 +71,7 @@ fn boot(image: &Path, microvm: bool, extra: &[String]) -> Result<Boot, String> {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .map_err(|e| format!("could not start qemu-runner.sh: {e}"))?;
-    let mut text = String::new();
-    let mut to_marker = None;
-    if let Some(out) = child.stdout.take() {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            if to_marker.is_none() && line.contains(linux::MARKER) {
-                to_marker = Some(start.elapsed().as_secs_f64());
-            }
-            text.push_str(&line);
-            text.push('\n');
-        }
-    }
+    let (mut text, to_marker) = read_output(child.stdout.take(), start, |_| {});
     if let Some(mut err) = child.stderr.take() {
         // qemu-runner's own messages are short: reading them after stdout
         // cannot block QEMU.
