@@ -100,10 +100,10 @@ const TESTS: &[BootTest] = &[
         exit: Exit::Failure,
     },
     BootTest {
-        name: "x86_64: banner, then the SVM test guest (NPT, I/O and MMIO exits), clean exit",
+        name: "x86_64: banner, 4 CPUs through INIT-SIPI-SIPI with SVM on each, then the SVM test guest (NPT, I/O and MMIO exits), clean exit",
         arch: Arch::X86_64,
         fault: false,
-        smp: 1,
+        smp: 4,
         el1: false,
         board: Board::Virt,
         guest: false,
@@ -114,6 +114,7 @@ const TESTS: &[BootTest] = &[
             "VMX: ",
             "SVM: yes, NPT: yes",
             "RAM total: ",
+            "smp: 4 CPU(s) online, SVM on 3 of the 3 other(s)",
             // The guest's own output, then what it read back from the
             // device register hv emulates (store, load, OR, 16-bit load
             // at an offset: each through hv-core's x86 decoder).

@@ -88,12 +88,14 @@ boot_gdt:
     .quad   0
     .quad   0x00af9a000000ffff          # 0x08: 64-bit code
     .quad   0x00cf92000000ffff          # 0x10: data
+.global boot_gdt_ptr
 boot_gdt_ptr:
     .word   boot_gdt_ptr - boot_gdt - 1
     .long   boot_gdt
 
 .section .bss.boot_tables, "aw", @nobits
 .balign 4096
+.global boot_pml4
 boot_pml4:  .space 4096
 boot_pdpt:  .space 4096
 boot_pd:    .space 4096 * 4

@@ -4,16 +4,10 @@
 //! hv takes the interrupt (its handler only acknowledges it) before it
 //! injects the guest's. Its tick rate is measured against the HPET once.
 
+use super::host_apic::{read, write, CURRENT_COUNT, DIVIDE, INITIAL_COUNT, LVT_TIMER, SVR};
 use super::hpet::Hpet;
 use core::fmt;
 
-/// The host APIC (the xAPIC default base, identity-mapped).
-const APIC_BASE: u64 = 0xfee0_0000;
-const SVR: u64 = 0xf0;
-const LVT_TIMER: u64 = 0x320;
-const INITIAL_COUNT: u64 = 0x380;
-const CURRENT_COUNT: u64 = 0x390;
-const DIVIDE: u64 = 0x3e0;
 /// The vector of the host timer (vectors.s has its handler).
 pub const HOST_TIMER_VECTOR: u8 = 0xef;
 /// The APIC's spurious vector (vectors.s has its handler).
@@ -29,17 +23,6 @@ impl fmt::Display for NoHostTimer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "the host APIC timer did not count")
     }
-}
-
-fn write(offset: u64, v: u32) {
-    // SAFETY: the boot tables identity-map the APIC's page; these are its
-    // 32-bit registers, and hv is the only user of this CPU's APIC.
-    unsafe { core::ptr::write_volatile((APIC_BASE + offset) as *mut u32, v) }
-}
-
-fn read(offset: u64) -> u32 {
-    // SAFETY: as in `write`; reads have no side effect.
-    unsafe { core::ptr::read_volatile((APIC_BASE + offset) as *const u32) }
 }
 
 /// The host's one-shot APIC timer.

@@ -2,6 +2,7 @@
 //! 32 exception vectors lead to the fault dump, plus the host timer's
 //! vector.
 
+use super::smp::MAX_CPUS;
 use core::fmt::{self, Write};
 use spin::Once;
 use x86_64::instructions::segmentation::{Segment, CS, DS, ES, SS};
@@ -45,7 +46,9 @@ const DOUBLE_FAULT_STACK_SIZE: usize = 16 * 1024;
 
 #[repr(align(16))]
 struct Stack([u8; DOUBLE_FAULT_STACK_SIZE]);
-static DOUBLE_FAULT_STACK: Stack = Stack([0; DOUBLE_FAULT_STACK_SIZE]);
+/// One double-fault stack per CPU (the TSS of each names its own).
+static DOUBLE_FAULT_STACKS: [Stack; MAX_CPUS] =
+    [const { Stack([0; DOUBLE_FAULT_STACK_SIZE]) }; MAX_CPUS];
 
 struct Selectors {
     code: SegmentSelector,
@@ -53,8 +56,11 @@ struct Selectors {
     tss: SegmentSelector,
 }
 
-static TSS: Once<TaskStateSegment> = Once::new();
-static GDT: Once<(GlobalDescriptorTable, Selectors)> = Once::new();
+/// Each CPU's TSS and GDT (a TSS descriptor is marked busy once loaded,
+/// so CPUs cannot share one); the IDT is the same for all.
+static TSS: [Once<TaskStateSegment>; MAX_CPUS] = [const { Once::new() }; MAX_CPUS];
+static GDT: [Once<(GlobalDescriptorTable, Selectors)>; MAX_CPUS] =
+    [const { Once::new() }; MAX_CPUS];
 static IDT: Once<InterruptDescriptorTable> = Once::new();
 
 extern "C" {
@@ -66,15 +72,16 @@ extern "C" {
     fn host_spurious_stub();
 }
 
-/// Load the GDT, TSS and IDT.
-pub fn init() {
-    let tss = TSS.call_once(|| {
+/// Load CPU `cpu`'s GDT and TSS (`cpu` < MAX_CPUS: 0 is the boot CPU) and
+/// the IDT.
+pub fn init(cpu: usize) {
+    let tss = TSS[cpu].call_once(|| {
         let mut tss = TaskStateSegment::new();
-        let top = VirtAddr::from_ptr(DOUBLE_FAULT_STACK.0.as_ptr_range().end);
+        let top = VirtAddr::from_ptr(DOUBLE_FAULT_STACKS[cpu].0.as_ptr_range().end);
         tss.interrupt_stack_table[usize::from(DOUBLE_FAULT_IST)] = top;
         tss
     });
-    let (gdt, sel) = GDT.call_once(|| {
+    let (gdt, sel) = GDT[cpu].call_once(|| {
         let mut gdt = GlobalDescriptorTable::new();
         let code = gdt.append(Descriptor::kernel_code_segment());
         let data = gdt.append(Descriptor::kernel_data_segment());

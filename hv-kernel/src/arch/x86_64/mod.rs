@@ -5,12 +5,14 @@
 mod cpu;
 mod exit;
 mod guest;
+mod host_apic;
 mod host_timer;
 mod hpet;
 mod interrupts;
 mod pci;
 mod pvh;
 mod pvh_guest;
+mod smp;
 mod svm;
 mod test_guest;
 
@@ -50,7 +52,7 @@ extern "C" fn x86_64_main(start_info: u64) -> ! {
     super::heap::init();
     console::set_writer(Box::new(serial()));
     console::init_logging();
-    interrupts::init();
+    interrupts::init(0);
 
     kprintln!("hv-kernel {} (x86_64)", env!("CARGO_PKG_VERSION"));
     let features = cpu::features();
@@ -78,6 +80,7 @@ extern "C" fn x86_64_main(start_info: u64) -> ! {
     }
     match svm::HostSvm::enable(&features) {
         Ok(mut host) => {
+            start_other_cpus(start_info);
             kprintln!("svm: running the built-in test guest (32-bit, nested paging)");
             match test_guest::run(&mut host) {
                 Ok(r) => {
@@ -182,6 +185,26 @@ fn run_pvh_guest(host: &mut svm::HostSvm, start_info: u64) {
         }
         Ok((end, _)) => fatal(format_args!("svm: the guest failed: {end:?}")),
         Err(e) => fatal(format_args!("svm: the guest failed: {e}")),
+    }
+}
+
+/// Start the other CPUs and say how many came up with SVM.
+fn start_other_cpus(start_info: u64) {
+    let clock = match hpet::Hpet::start() {
+        Ok(c) => c,
+        Err(e) => {
+            log::warn!("{e}: the other CPUs stay off");
+            return;
+        }
+    };
+    match smp::start_aps(&clock, &pvh::loader_ranges(start_info)) {
+        Ok(s) => kprintln!(
+            "smp: {} CPU(s) online, SVM on {} of the {} other(s)",
+            s.cpus,
+            s.aps_with_svm,
+            s.cpus - 1
+        ),
+        Err(e) => log::warn!("smp: {e}: the other CPUs stay off"),
     }
 }
 

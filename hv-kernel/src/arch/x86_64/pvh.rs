@@ -69,3 +69,29 @@ pub fn module_bytes(module: &Module) -> &'static [u8] {
     // carved around it).
     unsafe { core::slice::from_raw_parts(module.paddr as *const u8, module.size as usize) }
 }
+
+/// The memory the loader's data occupies, as (start, end) ranges: the
+/// start_info and what it points at (memory map, module list, modules,
+/// command line, up to a page each where the size is not known), so hv
+/// can keep clear of it.
+pub fn loader_ranges(addr: u64) -> [(u64, u64); 5] {
+    const PAGE: u64 = 0x1000;
+    let Ok(info) = start_info(addr) else {
+        return [(addr, addr + PAGE); 5];
+    };
+    let module = modules(addr)
+        .ok()
+        .and_then(|m| m.first().copied())
+        .map_or((0, 0), |m| (m.paddr, m.paddr.saturating_add(m.size)));
+    let cmdline = match info.cmdline_paddr {
+        0 => (0, 0),
+        at => (at, at + PAGE),
+    };
+    [
+        (addr, addr + PAGE),
+        (info.memmap_paddr, info.memmap_paddr + PAGE),
+        (info.modlist_paddr, info.modlist_paddr + PAGE),
+        module,
+        cmdline,
+    ]
+}
