@@ -58,12 +58,17 @@ struct Boot {
 /// Boot `image` (hv-kernel, or the guest itself with `microvm`) through
 /// qemu-runner.sh with extra QEMU arguments, reading its output as it comes.
 fn boot(image: &Path, microvm: bool, extra: &[String]) -> Result<Boot, String> {
+    boot_smp(image, microvm, 1, extra)
+}
+
+/// [`boot`] with `smp` CPUs.
+fn boot_smp(image: &Path, microvm: bool, smp: u32, extra: &[String]) -> Result<Boot, String> {
     use std::io::Read;
     let start = Instant::now();
     let mut child = Command::new(workspace_root().join("qemu-runner.sh"))
         .arg(image)
         .args(extra)
-        .env("HV_SMP", "1")
+        .env("HV_SMP", smp.to_string())
         .env("HV_MEM", if microvm { "64M" } else { "512M" })
         .env("HV_TIMEOUT", TIMEOUT_S.to_string())
         .env("HV_QEMU_MICROVM", if microvm { "1" } else { "0" })
@@ -203,16 +208,17 @@ fn linux_lines(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Debian's amd64 kernel with the busybox initramfs, on plain QEMU
-/// microvm (the reference, its disk on virtio-mmio) and under the release
-/// hv-kernel from a bundle (its disk on virtio-pci, served by hv): user
-/// space must print the same lines, pass its disk check, and power off
-/// through ACPI S5; the host then finds the pattern on both disks.
-fn linux() -> Result<(), String> {
+/// Debian's amd64 kernel with the busybox initramfs and `smp` CPUs, on
+/// plain QEMU microvm (the reference, its disk on virtio-mmio) and under
+/// the release hv-kernel from a bundle (its disk on virtio-pci, served by
+/// hv; a vCPU per host CPU): user space must print the same lines (the
+/// online CPUs among them), pass its disk check, and power off through
+/// ACPI S5; the host then finds the pattern on both disks.
+fn linux(smp: u32) -> Result<(), String> {
     let start = Instant::now();
     let (vmlinux, initramfs) = crate::linux_x86::prepare()?;
     let dir = workspace_root().join("target/xtask");
-    let plain_disk = dir.join("x86-linux-plain-disk.img");
+    let plain_disk = dir.join(format!("x86-linux-plain-disk-{smp}.img"));
     guest::create_disk(&plain_disk, crate::linux_x86::DISK_BYTES)?;
     let mut plain_args: Vec<String> = vec![
         "-initrd".into(),
@@ -223,15 +229,15 @@ fn linux() -> Result<(), String> {
         "512M".into(),
     ];
     plain_args.extend(guest::disk_args(&plain_disk, None));
-    let plain = boot(&vmlinux, true, &plain_args)?;
+    let plain = boot_smp(&vmlinux, true, smp, &plain_args)?;
     let reference = linux_lines(&plain.text);
     let bundle = crate::linux_x86::bundle()?;
     let hv = build_image(Arch::X86_64, false, true)?;
-    let disk = dir.join("x86-linux-disk.img");
+    let disk = dir.join(format!("x86-linux-disk-{smp}.img"));
     guest::create_disk(&disk, crate::linux_x86::DISK_BYTES)?;
     let mut args = vec!["-initrd".into(), bundle.display().to_string()];
     args.extend(guest::pci_disk_args(&disk));
-    let under_hv = boot(&hv, false, &args)?;
+    let under_hv = boot_smp(&hv, false, smp, &args)?;
     let (text, code) = (&under_hv.text, under_hv.code);
     let here = linux_lines(text);
     let verdict = if !reference.iter().any(|l| l == linux::VERDICT_PASS) {
@@ -262,7 +268,7 @@ fn linux() -> Result<(), String> {
     }
     if let (Some(t), Some(r)) = (under_hv.to_marker, plain.to_marker) {
         println!(
-            "xtask: x86 Linux reached user space in {t:.1} s under hv-kernel (1 vCPU) vs {r:.1} s on plain QEMU microvm: {:.2}x",
+            "xtask: x86 Linux reached user space in {t:.1} s under hv-kernel ({smp} vCPUs) vs {r:.1} s on plain QEMU microvm ({smp} CPUs): {:.2}x",
             t / r
         );
     }
@@ -270,13 +276,21 @@ fn linux() -> Result<(), String> {
         .lines()
         .filter(|l| l.contains("exits/s") || l.contains("HV-LINUX: dd"))
     {
-        println!("xtask: x86 Linux under hv-kernel: {}", l.trim());
+        println!(
+            "xtask: x86 Linux under hv-kernel ({smp} vCPUs): {}",
+            l.trim()
+        );
     }
     if let Some(l) = plain.text.lines().find(|l| l.contains("HV-LINUX: dd")) {
-        println!("xtask: x86 Linux on plain QEMU microvm: {}", l.trim());
+        println!(
+            "xtask: x86 Linux on plain QEMU microvm ({smp} CPUs): {}",
+            l.trim()
+        );
     }
     report(
-        "Debian's amd64 Linux under the x86_64 hv-kernel, its disk served by hv",
+        &format!(
+            "Debian's amd64 Linux under the x86_64 hv-kernel, {smp} vCPU(s), its disk served by hv"
+        ),
         start,
         text,
         &verdict,
@@ -323,9 +337,14 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
             hostile_under_hv(&guest_elf, true).and_then(|()| hostile_under_hv(&guest_elf, false)),
         ),
         (
-            "boot: Debian's amd64 Linux under the x86_64 hv-kernel (PVH, busybox /init): same user-space lines as on plain microvm, disk written through hv and checked on the host, ACPI power-off"
+            "boot: Debian's amd64 Linux under the x86_64 hv-kernel, 1 vCPU (PVH, busybox /init): same user-space lines as on plain microvm, disk written through hv and checked on the host, ACPI power-off"
                 .into(),
-            linux(),
+            linux(1),
+        ),
+        (
+            "boot: Debian's amd64 Linux under the x86_64 hv-kernel, 2 vCPUs (INIT/SIPI, IPIs): CPUs 0-1 online as on plain microvm, disk written through hv, ACPI power-off"
+                .into(),
+            linux(2),
         ),
     ]
 }

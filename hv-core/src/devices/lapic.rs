@@ -269,6 +269,27 @@ impl Lapic {
         self.ipis.pop_front()
     }
 
+    /// Whether this APIC is a target of an interrupt sent to `dest` in
+    /// physical or logical destination mode (SDM vol. 3, 11.6.2):
+    /// physical names the APIC ID (0xff: all); logical compares `dest`
+    /// with LDR's logical ID, as a bit mask in the flat model (DFR model
+    /// 0xf) and as cluster (high nibble) plus member mask (low nibble) in
+    /// the cluster model (0x0); logical 0xff is everyone.
+    pub fn accepts(&self, dest: u8, logical: bool) -> bool {
+        if !logical {
+            return dest == 0xff || dest == self.id;
+        }
+        if dest == 0xff {
+            return true;
+        }
+        let mine = (self.ldr >> 24) as u8;
+        if self.dfr >> 28 == 0xf {
+            mine & dest != 0
+        } else {
+            mine >> 4 == dest >> 4 && mine & dest & 0xf != 0
+        }
+    }
+
     fn current_count(&self) -> u32 {
         let Some(start) = self.timer_start else {
             return 0;
@@ -422,6 +443,28 @@ mod tests {
     use alloc::vec::Vec;
 
     const W: AccessWidth = AccessWidth::Word;
+
+    #[test]
+    fn destinations_are_matched_as_the_sdm_says() {
+        let mut a = Lapic::new(3);
+        // Physical: its own ID and the broadcast 0xff only.
+        assert!(a.accepts(3, false));
+        assert!(a.accepts(0xff, false));
+        assert!(!a.accepts(2, false));
+        // Logical, flat model (DFR's reset value): LDR bit 2 set.
+        a.write(reg::LDR, W, 0x0400_0000);
+        assert!(a.accepts(0x04, true));
+        assert!(a.accepts(0x0c, true));
+        assert!(!a.accepts(0x03, true));
+        assert!(a.accepts(0xff, true));
+        // Cluster model: cluster 2, member bit 1.
+        a.write(reg::DFR, W, 0x0fff_ffff);
+        a.write(reg::LDR, W, 0x2200_0000);
+        assert!(a.accepts(0x22, true));
+        assert!(a.accepts(0x23, true));
+        assert!(!a.accepts(0x12, true), "another cluster");
+        assert!(!a.accepts(0x21, true), "another member");
+    }
 
     fn enabled() -> Lapic {
         let mut a = Lapic::new(0);

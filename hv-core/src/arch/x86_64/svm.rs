@@ -210,6 +210,19 @@ impl Seg {
         }
     }
 
+    /// A real-mode segment for `selector`: base selector * 16, 64 KiB,
+    /// present, ring 0, code (execute/read) when `code`, else data
+    /// (read/write); what INIT and a start-up IPI leave in a CPU.
+    pub const fn real_mode(selector: u16, code: bool) -> Seg {
+        let ty = if code { 0xB } else { 0x3 };
+        Seg {
+            selector,
+            attrib: ty | 1 << 4 | 1 << 7,
+            limit: 0xffff,
+            base: (selector as u64) << 4,
+        }
+    }
+
     /// A present system segment of `ty` (e.g. 0xB busy 32/64-bit TSS,
     /// 0x2 LDT) with `limit`.
     pub const fn system(ty: u16, limit: u32) -> Seg {
@@ -463,6 +476,16 @@ impl Exit {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn real_mode_segments_are_what_a_sipi_leaves() {
+        // SIPI vector 0x9a: CS = 0x9a00, base 0x9a000, 64 KiB, and the
+        // attribute bytes of an accessed code (0x9b) and data (0x93)
+        // descriptor (APM vol. 2, 15.5.1 packs them as in the descriptor).
+        let cs = super::Seg::real_mode(0x9a00, true);
+        assert_eq!((cs.base, cs.limit, cs.attrib), (0x9a000, 0xffff, 0x9b));
+        assert_eq!(super::Seg::real_mode(0, false).attrib, 0x93);
+    }
+
     #[test]
     fn msrpm_positions_follow_the_apm_layout() {
         // APM 15.11: MSR 0 is bits 0-1 of byte 0; C000_0080h (EFER) is in

@@ -1,11 +1,16 @@
-//! An x86 guest under SVM: its VMCB and registers, its RAM behind nested
-//! page tables, the port-I/O and MMIO buses its exits reach, its local
-//! APIC, and the exit loop that serves them (IN/OUT, MMIO through
-//! hv-core's instruction emulator, CPUID, EFER, HLT, the debug-exit port)
-//! and injects the APIC's interrupts.
+//! An x86 guest under SVM: its vCPUs (a VMCB and registers each), its RAM
+//! behind nested page tables, the port-I/O and MMIO buses its exits
+//! reach, its local APICs and I/O APICs, and the exit loop that serves
+//! them (IN/OUT, MMIO through hv-core's instruction emulator, CPUID, EFER,
+//! HLT, the debug-exit port) and injects the APICs' interrupts. The vCPUs
+//! share one [`Machine`]; each runs on its own host CPU, and they start
+//! each other with INIT and start-up IPIs as a PC's CPUs do.
 
+use super::host_apic;
 use super::host_timer::{take_pending_interrupts, HostTimer};
 use super::hpet::Hpet;
+use super::machine::{CpuSlot, Machine, MachineIrq, CPU_RUNNING, CPU_SIPI, CPU_WAIT_FOR_SIPI};
+use super::mmio_view::{OnBus, Paging, EFER_LMA};
 use super::svm::{Gprs, HostSvm};
 use crate::arch::tables::{PoolKind, TablePool};
 use alloc::boxed::Box;
@@ -17,44 +22,44 @@ use alloc::vec::Vec;
 use core::arch::x86_64::__cpuid_count;
 use core::cell::UnsafeCell;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use hv_core::arch::x86_64::mmio_insn::{self, CpuMode, MmioAccess, Regs, Segment, MAX_LEN};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use hv_core::arch::x86_64::mmio_insn::{self, CpuMode, Regs, MAX_LEN};
 use hv_core::arch::x86_64::svm::{
     self, ctrl, event_inj, misc1, misc2, save, EventKind, Exit, IoExit, Seg, Vmcb,
 };
 use hv_core::devices::acpi_pm::{AcpiSleep, PowerRequest};
 use hv_core::devices::ioapic::IoApic;
-use hv_core::devices::lapic::Lapic;
+use hv_core::devices::lapic::{IpiDest, Lapic};
 use hv_core::mem::{GuestMemory, GuestRam, RamRegion};
-use hv_core::mmio::{AccessWidth, BusError, MmioBus, MmioDevice};
+use hv_core::mmio::{AccessWidth, MmioBus, MmioDevice};
 use hv_core::paging::x86_64::Npt;
-use hv_core::paging::{self, Attrs, PageTable};
+use hv_core::paging::{Attrs, PageTable};
 use hv_core::pio::PioBus;
 use hv_core::{GuestAddress, PhysAddr};
+use x86_64::registers::model_specific::Msr;
 
 /// CR0.PE | CR0.ET: protected mode, paging off.
 const CR0_PE_ET: u64 = 0x11;
-const CR0_PG: u64 = 1 << 31;
-const EFER_LMA: u64 = 1 << 10;
 const EFER_MSR: u32 = 0xC000_0080;
+const TSC_AUX_MSR: u32 = 0xC000_0103;
 /// Segment attribute bits: long (64-bit code) and default size.
 const SEG_L: u16 = 1 << 9;
 const SEG_DB: u16 = 1 << 10;
-/// #GP's and #UD's vectors.
+/// #GP's, #UD's and NMI's vectors.
 const GP_VECTOR: u8 = 13;
 const UD_VECTOR: u8 = 6;
+const NMI_VECTOR: u8 = 2;
+/// CR0 after INIT: CD | NW | ET.
+const CR0_INIT: u64 = 0x6000_0010;
 /// RFLAGS.IF.
 const RFLAGS_IF: u64 = 1 << 9;
 /// EVENTINJ / EXITINTINFO: valid, and the type field.
 const EVENT_VALID: u64 = 1 << 31;
 const EVENT_TYPE: u64 = 7 << 8;
-/// Where the local APIC is (xAPIC default base) and its size.
-pub const LAPIC_BASE: u64 = 0xfee0_0000;
-const LAPIC_SIZE: u64 = 0x1000;
 /// The I/O APICs (microvm's two): register bases, 24 inputs each, the
 /// second taking GSIs 24-47.
 const IOAPIC_BASES: [u64; 2] = [0xfec0_0000, 0xfec1_0000];
-const IOAPIC_PINS: usize = 24;
+pub const IOAPIC_PINS: usize = 24;
 const IOAPIC_SIZE: u64 = 0x1000;
 /// The isa-debug-exit port QEMU and hv put at 0xf4.
 pub const DEBUG_EXIT_PORT: u16 = 0xf4;
@@ -98,7 +103,7 @@ impl<const N: usize> StaticRam<N> {
 /// A page of an I/O or MSR permission map.
 #[derive(Clone)]
 #[repr(C, align(4096))]
-struct MapPage([u8; 4096]);
+pub struct MapPage(pub [u8; 4096]);
 
 /// An I/O or MSR permission map of `bytes` (whole pages, physically
 /// contiguous: one allocation) with every bit set, so every port and MSR
@@ -121,6 +126,17 @@ pub enum Outcome {
     Reset,
     /// A triple fault (the SHUTDOWN intercept), at this RIP: a PC resets.
     TripleFault(u64),
+    /// Another vCPU failed (its error is in the log).
+    CpuFailed(usize),
+}
+
+impl Outcome {
+    /// Whether this ends the whole guest when one vCPU meets it (a vCPU
+    /// that halts for good stops alone, as a PC's CPU does; the boot
+    /// vCPU's end is the guest's end in any case).
+    fn ends_the_guest(self) -> bool {
+        !matches!(self, Outcome::Halted)
+    }
 }
 
 /// Exits by kind.
@@ -146,10 +162,24 @@ pub struct Stats {
     pub run_ns: u64,
 }
 
+impl Stats {
+    /// Add another vCPU's counts (not its run time).
+    pub fn add(&mut self, o: &Stats) {
+        self.exits += o.exits;
+        self.io += o.io;
+        self.mmio += o.mmio;
+        self.cpuid += o.cpuid;
+        self.msr += o.msr;
+        self.injected += o.injected;
+        self.interrupts += o.interrupts;
+        self.halts += o.halts;
+    }
+}
+
 /// The guest's local APIC, shared by its MMIO window and the exit loop.
-type SharedLapic = Arc<spin::Mutex<Lapic>>;
+pub type SharedLapic = Arc<spin::Mutex<Lapic>>;
 /// An I/O APIC, likewise.
-type SharedIoApic = Arc<spin::Mutex<IoApic<IOAPIC_PINS>>>;
+pub type SharedIoApic = Arc<spin::Mutex<IoApic<IOAPIC_PINS>>>;
 
 /// A device model shared with the exit loop, on the MMIO bus.
 struct Shared<D>(Arc<spin::Mutex<D>>);
@@ -164,21 +194,23 @@ impl<D: MmioDevice> MmioDevice for Shared<D> {
     }
 }
 
-/// A local APIC, the clock its timer runs on, and the host timer that
-/// makes a guest that runs without exits stop when its timer is due.
-struct Interrupts {
-    lapic: SharedLapic,
-    ioapics: [SharedIoApic; 2],
-    /// Device interrupt lines: the device's MMIO base and its GSI.
-    lines: Vec<(GuestAddress, u32)>,
-    /// Port-I/O devices' interrupt lines: a port of the device and its GSI.
-    port_lines: Vec<(u16, u32)>,
-    clock: Hpet,
+/// One vCPU of an x86 guest (the first also builds the machine).
+pub struct X86Guest {
+    index: usize,
+    m: Arc<Machine>,
+    vmcb: Box<Vmcb>,
+    gprs: Gprs,
+    /// The host CPU's timer, when the guest has an APIC.
     host_timer: Option<HostTimer>,
     /// The vector last injected as an external interrupt: an exit during
     /// its delivery reports it in EXITINTINFO as an exception (QEMU's
     /// SVM), which must be turned back before it is injected again.
     last_irq: Option<u8>,
+    /// The nested page tables, kept by the first vCPU (which outlives the
+    /// others' runs).
+    npt: Option<PageTable<Npt, TablePool>>,
+    /// Counters.
+    pub stats: Stats,
 }
 
 /// The debug-exit port: remembers the first value written.
@@ -200,39 +232,21 @@ impl MmioDevice for DebugExit {
     }
 }
 
-/// An x86 guest.
-pub struct X86Guest {
-    vmcb: Box<Vmcb>,
-    gprs: Gprs,
-    ram: Arc<GuestRam>,
-    ram_size: u64,
-    /// Devices on ports.
-    pub pio: PioBus,
-    /// Devices on guest-physical addresses that are not RAM.
-    pub mmio: MmioBus,
-    exited: Arc<AtomicU32>,
-    sleep: Option<Arc<spin::Mutex<AcpiSleep>>>,
-    irq: Option<Interrupts>,
-    /// Kept alive while the guest runs (the CPU reads them).
-    _npt: PageTable<Npt, TablePool>,
-    _iopm: Box<[MapPage]>,
-    _msrpm: Box<[MapPage]>,
-    /// Counters.
-    pub stats: Stats,
-}
-
 impl X86Guest {
-    /// A guest whose RAM `ram` (guest-physical `[0, ram_size)`, host
-    /// physical `ram_pa`, 2 MiB aligned) is mapped by nested page tables
-    /// from the guest table pool, with the debug-exit port on its port
-    /// bus, to be started in 32-bit protected mode at `rip` with `rbx`
-    /// (the PVH entry state: flat segments, paging off).
+    /// A guest of `vcpus` vCPUs (at least 1) whose RAM `ram`
+    /// (guest-physical `[0, ram_size)`, host physical `ram_pa`, 2 MiB
+    /// aligned) is mapped by nested page tables from the guest table pool,
+    /// with the debug-exit port on its port bus; returns its first vCPU,
+    /// to be started in 32-bit protected mode at `rip` with `rbx` (the PVH
+    /// entry state: flat segments, paging off). The others come from
+    /// [`X86Guest::other_vcpu`] and wait for a start-up IPI.
     pub fn new(
         ram: GuestRam,
         ram_pa: u64,
         ram_size: u64,
         rip: u64,
         rbx: u64,
+        vcpus: usize,
     ) -> Result<Self, String> {
         let pool = TablePool::take(PoolKind::Guest).ok_or("the guest table pool is taken")?;
         let mut npt = PageTable::<Npt, TablePool>::new(4, pool)
@@ -249,73 +263,112 @@ impl X86Guest {
                 }
             }
         }
-        let mut vmcb = Box::<Vmcb>::default();
-        set_up_vmcb(
-            &mut vmcb,
-            npt.root().raw(),
-            iopm.as_ptr() as u64,
-            msrpm.as_ptr() as u64,
-        );
-        vmcb.set_u64(save::RIP, rip);
-        let mut gprs = Gprs::default();
-        gprs.0[3] = rbx;
         let exited = Arc::new(AtomicU32::new(NOT_EXITED));
         let mut pio = PioBus::new();
         pio.insert(DEBUG_EXIT_PORT, 4, Box::new(DebugExit(exited.clone())))
             .map_err(|e| format!("debug-exit port: {e}"))?;
-        Ok(X86Guest {
-            vmcb,
-            gprs,
+        let cpus = (0..vcpus.max(1))
+            .map(|i| {
+                CpuSlot::new(if i == 0 {
+                    CPU_RUNNING
+                } else {
+                    CPU_WAIT_FOR_SIPI
+                })
+            })
+            .collect();
+        let m = Arc::new(Machine {
             ram: Arc::new(ram),
             ram_size,
-            pio,
-            mmio: MmioBus::new(),
+            npt_root: npt.root().raw(),
+            iopm,
+            msrpm,
+            pio: spin::Mutex::new(pio),
+            mmio: spin::Mutex::new(MmioBus::new()),
             exited,
-            sleep: None,
-            irq: None,
-            _npt: npt,
-            _iopm: iopm,
-            _msrpm: msrpm,
-            stats: Stats::default(),
-        })
+            sleep: spin::Once::new(),
+            irq: spin::Once::new(),
+            cpus,
+            end: spin::Mutex::new(None),
+            running: AtomicUsize::new(vcpus.max(1)),
+            asleep: AtomicUsize::new(0),
+            ap_stats: spin::Mutex::new(Stats::default()),
+        });
+        let mut guest = X86Guest::vcpu(m, 0);
+        guest.vmcb.set_u64(save::RIP, rip);
+        guest.gprs.0[3] = rbx;
+        guest.npt = Some(npt);
+        Ok(guest)
     }
 
-    /// Give the guest a local APIC (ID 0) at its default base and
-    /// microvm's two I/O APICs, the APIC's timer running on `clock`: hv
-    /// then injects their interrupts, and with
-    /// `host_timer` also stops a guest that runs past its timer's deadline
-    /// without exits.
-    pub fn attach_lapic(
-        &mut self,
-        clock: Hpet,
-        host_timer: Option<HostTimer>,
-    ) -> Result<(), String> {
-        let lapic = Arc::new(spin::Mutex::new(Lapic::new(0)));
-        self.mmio
-            .insert(
-                GuestAddress(LAPIC_BASE),
-                LAPIC_SIZE,
-                Box::new(Shared(lapic.clone())),
-            )
-            .map_err(|e| format!("local APIC: {e}"))?;
+    /// vCPU `index` of the machine `m`, in the PVH entry state.
+    fn vcpu(m: Arc<Machine>, index: usize) -> X86Guest {
+        let mut vmcb = Box::<Vmcb>::default();
+        set_up_vmcb(
+            &mut vmcb,
+            m.npt_root,
+            m.iopm.as_ptr() as u64,
+            m.msrpm.as_ptr() as u64,
+        );
+        X86Guest {
+            index,
+            m,
+            vmcb,
+            gprs: Gprs::default(),
+            host_timer: None,
+            last_irq: None,
+            npt: None,
+            stats: Stats::default(),
+        }
+    }
+
+    /// The guest's vCPU `index` (1 up to the count given to `new`), which
+    /// waits for a start-up IPI; None past the count.
+    pub fn other_vcpu(&self, index: usize) -> Option<X86Guest> {
+        (index > 0 && index < self.m.cpus.len()).then(|| X86Guest::vcpu(self.m.clone(), index))
+    }
+
+    /// The guest's vCPUs.
+    pub fn vcpus(&self) -> usize {
+        self.m.cpus.len()
+    }
+
+    /// The port-I/O bus (to attach devices).
+    pub fn pio(&self) -> spin::MutexGuard<'_, PioBus> {
+        self.m.pio.lock()
+    }
+
+    /// The MMIO bus (to attach devices).
+    pub fn mmio(&self) -> spin::MutexGuard<'_, MmioBus> {
+        self.m.mmio.lock()
+    }
+
+    /// Give the guest a local APIC per vCPU (IDs 0 up) at the default base
+    /// and microvm's two I/O APICs, the APICs' timers running on `clock`:
+    /// hv then injects their interrupts, and with each host CPU's APIC
+    /// timer (started by `run`) also stops a guest that runs past its
+    /// timer's deadline without exits.
+    pub fn attach_lapic(&mut self, clock: Hpet) -> Result<(), String> {
         let ioapics = [0u8, 1].map(|id| Arc::new(spin::Mutex::new(IoApic::new(id))));
-        for (ioapic, base) in ioapics.iter().zip(IOAPIC_BASES) {
-            self.mmio
-                .insert(
+        {
+            let mut mmio = self.m.mmio.lock();
+            for (ioapic, base) in ioapics.iter().zip(IOAPIC_BASES) {
+                mmio.insert(
                     GuestAddress(base),
                     IOAPIC_SIZE,
                     Box::new(Shared(ioapic.clone())),
                 )
                 .map_err(|e| format!("I/O APIC: {e}"))?;
+            }
         }
-        self.irq = Some(Interrupts {
-            lapic,
+        let lapics = (0..self.m.cpus.len())
+            .map(|i| Arc::new(spin::Mutex::new(Lapic::new(i as u8))))
+            .collect();
+        self.m.irq.call_once(|| MachineIrq {
+            lapics,
             ioapics,
-            lines: Vec::new(),
-            port_lines: Vec::new(),
+            lines: spin::Mutex::new(Vec::new()),
+            port_lines: spin::Mutex::new(Vec::new()),
             clock,
-            host_timer,
-            last_irq: None,
         });
         Ok(())
     }
@@ -325,40 +378,114 @@ impl X86Guest {
     /// power off (S5) or reset as the FADT says.
     pub fn attach_acpi_sleep(&mut self, port: u16, reset_value: u8) -> Result<(), String> {
         let sleep = Arc::new(spin::Mutex::new(AcpiSleep::new(reset_value)));
-        self.pio
+        self.m
+            .pio
+            .lock()
             .insert(port, 3, Box::new(Shared(sleep.clone())))
             .map_err(|e| format!("ACPI sleep registers: {e}"))?;
-        self.sleep = Some(sleep);
+        self.m.sleep.call_once(|| sleep);
         Ok(())
     }
 
     /// The interrupt line of the device at `base` on the MMIO bus drives
     /// `gsi` (after [`X86Guest::attach_lapic`]; GSIs past 47 are ignored).
     pub fn connect_line(&mut self, base: GuestAddress, gsi: u32) {
-        if let Some(irq) = self.irq.as_mut() {
-            irq.lines.push((base, gsi));
+        if let Some(irq) = self.m.irq.get() {
+            irq.lines.lock().push((base, gsi));
         }
     }
 
     /// The interrupt line of the port-I/O device at `port` drives `gsi`
     /// (the ISA way: COM1 on IRQ 4).
     pub fn connect_port_line(&mut self, port: u16, gsi: u32) {
-        if let Some(irq) = self.irq.as_mut() {
-            irq.port_lines.push((port, gsi));
+        if let Some(irq) = self.m.irq.get() {
+            irq.port_lines.lock().push((port, gsi));
         }
     }
 
     /// The guest's RAM (for devices that DMA into it).
     pub fn ram(&self) -> &Arc<GuestRam> {
-        &self.ram
+        &self.m.ram
     }
 
-    /// Run until the guest halts, powers off or resets, or writes the
-    /// debug-exit port; at most
-    /// `max_exits` exits (a guest that never stops is an error, not a
-    /// hang of hv).
+    /// This vCPU's local APIC, if the guest has APICs.
+    fn lapic(&self) -> Option<&SharedLapic> {
+        self.m.irq.get().map(|irq| &irq.lapics[self.index])
+    }
+
+    /// Run this vCPU until the guest ends (it powers off, resets, writes
+    /// the debug-exit port, triple-faults, or another vCPU ended it) or,
+    /// for a vCPU other than the first, until it halts for good; at most
+    /// `max_exits` exits (a guest that never stops is an error, not a hang
+    /// of hv). The first vCPU returns how the guest ended, after the
+    /// others have left it.
     pub fn run(&mut self, svm: &mut HostSvm, max_exits: u32) -> Result<Outcome, String> {
+        let me = self.index;
+        if let (Some(irq), None) = (self.m.irq.get(), self.host_timer) {
+            self.host_timer = HostTimer::start(&irq.clock)
+                .map_err(|e| log::warn!("{e}: guests that spin without exits miss their timer"))
+                .ok();
+        }
+        self.m.cpus[me]
+            .host_apic
+            .store(host_apic::id(), Ordering::Release);
+        let result = self.exit_loop(svm, max_exits);
+        if let Some(t) = self.host_timer {
+            t.disarm();
+        }
+        self.m.cpus[me].host_apic.store(u32::MAX, Ordering::Release);
+        match &result {
+            Ok(end) if me == 0 || end.ends_the_guest() => self.m.end_with(*end, me),
+            Ok(_) => {}
+            Err(e) => {
+                if me != 0 {
+                    log::error!("x86 guest: vCPU {me}: {e}");
+                }
+                self.m.end_with(Outcome::CpuFailed(me), me);
+            }
+        }
+        self.m.running.fetch_sub(1, Ordering::AcqRel);
+        if me != 0 {
+            self.m.ap_stats.lock().add(&self.stats);
+        } else {
+            self.wait_for_the_others();
+            self.stats.add(&self.m.ap_stats.lock());
+        }
+        result
+    }
+
+    /// The first vCPU, at the end: let the others leave the guest (they
+    /// were kicked) before its memory goes; at most about a second.
+    fn wait_for_the_others(&self) {
+        let clock = self.m.irq.get().map(|i| i.clock);
+        let start = clock.map_or(0, |c| c.now_ns());
+        while self.m.running.load(Ordering::Acquire) > 0 {
+            if clock.is_none_or(|c| c.now_ns() - start > 1_000_000_000) {
+                log::warn!("x86 guest: a vCPU did not stop");
+                return;
+            }
+            for i in 1..self.m.cpus.len() {
+                self.m.kick(i);
+            }
+            for _ in 0..10_000 {
+                core::hint::spin_loop();
+            }
+        }
+    }
+
+    fn exit_loop(&mut self, svm: &mut HostSvm, max_exits: u32) -> Result<Outcome, String> {
         for _ in 0..max_exits {
+            if let Some(end) = self.m.ended() {
+                return Ok(end);
+            }
+            // INIT sends the boot CPU to the firmware's reset vector: for
+            // a guest with no firmware, a reset.
+            if self.index == 0 && self.m.cpus[0].init.swap(false, Ordering::AcqRel) {
+                return Ok(Outcome::Reset);
+            }
+            if !self.start_up()? {
+                continue;
+            }
             self.deliver_interrupt();
             self.arm_host_timer();
             let exit = svm.run(&mut self.vmcb, &mut self.gprs);
@@ -369,29 +496,44 @@ impl X86Guest {
                 Exit::Io(io) if !io.string => {
                     self.port_io(io);
                     self.stats.io += 1;
-                    let code = self.exited.load(Ordering::Acquire);
+                    let code = self.m.exited.load(Ordering::Acquire);
                     if code != NOT_EXITED {
                         return Ok(Outcome::DebugExit(code));
                     }
-                    match self.sleep.as_ref().and_then(|s| s.lock().take_request()) {
+                    match self.m.sleep.get().and_then(|s| s.lock().take_request()) {
                         Some(PowerRequest::Off) => return Ok(Outcome::PowerOff),
                         Some(PowerRequest::Reset) => return Ok(Outcome::Reset),
                         None => {}
                     }
                 }
-                Exit::Npf(f) if f.final_address && !f.fetch => match self.emulate_mmio(f.gpa) {
-                    Ok(()) => self.stats.mmio += 1,
-                    // As KVM does for a guest's user code when its
-                    // emulator fails: #UD, which the guest's own handler
-                    // reports (hv has no VMM to hand the error to).
-                    Err(e) => self.undefined(format_args!("MMIO at {:#x}: {e}", f.gpa)),
-                },
+                Exit::Npf(f) if f.final_address && !f.fetch => {
+                    match self.emulate_mmio(f.gpa) {
+                        Ok(()) => self.stats.mmio += 1,
+                        // As KVM does for a guest's user code when its
+                        // emulator fails: #UD, which the guest's own handler
+                        // reports (hv has no VMM to hand the error to).
+                        Err(e) => self.undefined(format_args!("MMIO at {:#x}: {e}", f.gpa)),
+                    }
+                    self.route_ipis();
+                }
                 // Nothing executable outside RAM (QEMU TCG would run the
                 // zeros an unassigned address reads as).
                 Exit::Npf(f) if f.final_address => {
                     self.undefined(format_args!("instruction fetch from {:#x}, not RAM", f.gpa))
                 }
-                Exit::Shutdown => return Ok(Outcome::TripleFault(self.rip())),
+                Exit::Shutdown => {
+                    log::warn!(
+                        "x86 guest: vCPU {} shut down (triple fault) at RIP {:#x}, CR0 {:#x}, CR3 {:#x}, CR4 {:#x}, EFER {:#x}, CS {:#x}",
+                        self.index,
+                        self.rip(),
+                        self.vmcb.u64(save::CR0),
+                        self.vmcb.u64(save::CR3),
+                        self.vmcb.u64(save::CR4),
+                        self.vmcb.u64(save::EFER),
+                        self.vmcb.seg(save::CS).selector
+                    );
+                    return Ok(Outcome::TripleFault(self.rip()));
+                }
                 Exit::Cpuid => {
                     self.cpuid();
                     self.stats.cpuid += 1;
@@ -407,13 +549,14 @@ impl X86Guest {
                 }
                 // The window hv asked for is open: the next entry injects.
                 Exit::Vintr => self.close_interrupt_window(),
-                // The host timer (or another host interrupt): let the host
-                // take it; the guest's own interrupt is injected next.
+                // The host timer, a kick from another vCPU (or another host
+                // interrupt): let the host take it; the guest's own
+                // interrupt is injected next.
                 Exit::Intr => take_pending_interrupts(),
                 other => {
                     return Err(format!(
                         "unexpected exit {other:?} at RIP {:#x}",
-                        self.vmcb.u64(save::RIP)
+                        self.rip()
                     ))
                 }
             }
@@ -421,64 +564,176 @@ impl X86Guest {
         Err(format!("the guest did not stop within {max_exits} exits"))
     }
 
-    /// Before an entry: bring the APIC up to date and, if it has an
-    /// interrupt for the guest, inject it when the guest can take one
-    /// (RFLAGS.IF set, no interrupt shadow, no other event queued), else
-    /// ask for an exit when it can (V_IRQ with the VINTR intercept).
-    fn deliver_interrupt(&mut self) {
-        let Some(irq) = self.irq.as_mut() else {
-            return;
-        };
-        let mut lapic = irq.lapic.lock();
-        lapic.advance_to(irq.clock.now_ns());
-        // Level-triggered EOIs back to the I/O APICs, device lines in,
-        // what they deliver to the local APIC.
-        while let Some(v) = lapic.take_level_eoi() {
-            for io in &irq.ioapics {
-                io.lock().eoi(v);
+    /// INIT and start-up IPIs (SDM vol. 3, 9.4.4): after an INIT, and
+    /// from power-on for all vCPUs but the first, wait (while the guest
+    /// runs) for a start-up IPI, then start in real mode at the page it
+    /// names. False if the guest ended meanwhile; an error if no vCPU is
+    /// left to send one.
+    fn start_up(&mut self) -> Result<bool, String> {
+        let slot = &self.m.cpus[self.index];
+        if slot.init.swap(false, Ordering::AcqRel) {
+            let _ = slot.state.compare_exchange(
+                CPU_RUNNING,
+                CPU_WAIT_FOR_SIPI,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
+        }
+        if slot.state.load(Ordering::Acquire) == CPU_RUNNING {
+            return Ok(true);
+        }
+        if !self.m.fall_asleep() {
+            return Err("waiting for a start-up IPI that no vCPU is left to send".into());
+        }
+        while slot.state.load(Ordering::Acquire) != CPU_SIPI {
+            if self.m.ended().is_some() {
+                self.m.wake_up();
+                return Ok(false);
+            }
+            self.idle(None);
+        }
+        self.m.wake_up();
+        // The INIT that led here (it may have come while this vCPU already
+        // waited) is used up.
+        slot.init.store(false, Ordering::Release);
+        let vector = slot.sipi_vector.load(Ordering::Relaxed);
+        set_up_real_mode(&mut self.vmcb, vector);
+        self.gprs = Gprs::default();
+        self.last_irq = None;
+        slot.state.store(CPU_RUNNING, Ordering::Release);
+        log::info!(
+            "x86 guest: vCPU {} starts at {:#x}",
+            self.index,
+            u64::from(vector) << 12
+        );
+        Ok(true)
+    }
+
+    /// Wait for a host interrupt (a kick from another vCPU, or the host
+    /// timer armed for `deadline`, on the clock's ns) with the host CPU
+    /// halted; without a host timer, a short spin.
+    fn idle(&self, deadline: Option<u64>) {
+        let clock = self.m.irq.get().map(|i| i.clock);
+        match (self.host_timer, clock) {
+            (Some(t), Some(c)) => {
+                match deadline {
+                    Some(d) => t.arm_in(d.saturating_sub(c.now_ns())),
+                    None => t.disarm(),
+                }
+                // SAFETY: STI's shadow keeps an interrupt that is already
+                // pending from arriving before HLT starts, so none is lost
+                // (the caller checked its condition with interrupts off);
+                // the host timer's and the kick's handler only
+                // acknowledge the APIC and return.
+                unsafe { core::arch::asm!("sti", "hlt", "cli", options(nomem, nostack)) };
+            }
+            _ => {
+                for _ in 0..1_000 {
+                    core::hint::spin_loop();
+                }
             }
         }
-        let mmio_levels = irq.lines.iter().map(|&(base, gsi)| {
-            (
-                gsi,
-                self.mmio.interrupt_level_at(base).is_some_and(|(_, l)| l),
-            )
-        });
-        let port_levels = irq
-            .port_lines
-            .iter()
-            .map(|&(port, gsi)| (gsi, self.pio.interrupt_level_at(port) == Some(true)));
-        for (gsi, level) in mmio_levels.chain(port_levels) {
+    }
+
+    /// IPIs this vCPU's APIC sent, to their targets (an INIT de-assert
+    /// changes nothing).
+    fn route_ipis(&mut self) {
+        let Some(lapic) = self.lapic() else {
+            return;
+        };
+        loop {
+            let Some(ipi) = lapic.lock().take_ipi() else {
+                return;
+            };
+            if ipi.mode == 5 && !ipi.assert {
+                continue;
+            }
+            self.m
+                .deliver(self.index, ipi.mode, ipi.vector, false, ipi.dest);
+        }
+    }
+
+    /// Device lines into the I/O APICs, and what they deliver to its
+    /// targets.
+    fn sample_lines(&self, irq: &MachineIrq) {
+        let mut levels: Vec<(u32, bool)> = Vec::new();
+        {
+            let mmio = self.m.mmio.lock();
+            levels.extend(
+                irq.lines.lock().iter().map(|&(base, gsi)| {
+                    (gsi, mmio.interrupt_level_at(base).is_some_and(|(_, l)| l))
+                }),
+            );
+        }
+        {
+            let pio = self.m.pio.lock();
+            levels.extend(
+                irq.port_lines
+                    .lock()
+                    .iter()
+                    .map(|&(port, gsi)| (gsi, pio.interrupt_level_at(port) == Some(true))),
+            );
+        }
+        for (gsi, level) in levels {
             let pin = gsi as usize;
             if let Some(io) = irq.ioapics.get(pin / IOAPIC_PINS) {
                 io.lock().set_level(pin % IOAPIC_PINS, level);
             }
         }
         for io in &irq.ioapics {
-            let mut io = io.lock();
-            while let Some(d) = io.take_delivery() {
-                // Fixed and lowest-priority to the one vCPU; NMI, SMI,
-                // INIT and ExtINT routings are not offered yet.
-                if d.mode <= 1 {
-                    lapic.raise(d.vector, d.level);
-                } else {
-                    log::debug!("x86 guest: I/O APIC delivery mode {} ignored", d.mode);
+            loop {
+                let Some(d) = io.lock().take_delivery() else {
+                    break;
+                };
+                let dest = IpiDest::Field {
+                    dest: d.dest,
+                    logical: d.logical,
+                };
+                self.m.deliver(self.index, d.mode, d.vector, d.level, dest);
+            }
+        }
+    }
+
+    /// Before an entry: bring the APIC up to date, feed the device lines
+    /// through the I/O APICs, and inject a pending NMI or the APIC's
+    /// highest interrupt when the guest can take one (RFLAGS.IF set, no
+    /// interrupt shadow, no other event queued), else ask for an exit when
+    /// it can (V_IRQ with the VINTR intercept).
+    fn deliver_interrupt(&mut self) {
+        let Some(irq) = self.m.irq.get() else {
+            return;
+        };
+        {
+            let mut lapic = irq.lapics[self.index].lock();
+            lapic.advance_to(irq.clock.now_ns());
+            // Level-triggered EOIs back to the I/O APICs.
+            while let Some(v) = lapic.take_level_eoi() {
+                for io in &irq.ioapics {
+                    io.lock().eoi(v);
                 }
             }
         }
+        self.sample_lines(irq);
+        let queued = self.vmcb.u64(ctrl::EVENT_INJ) & EVENT_VALID != 0;
+        if !queued && self.m.cpus[self.index].nmi.swap(false, Ordering::AcqRel) {
+            self.vmcb
+                .set_u64(ctrl::EVENT_INJ, event_inj(NMI_VECTOR, EventKind::Nmi, None));
+            return;
+        }
+        let mut lapic = irq.lapics[self.index].lock();
         let Some(vector) = lapic.pending_vector() else {
             return;
         };
         let can_take = self.vmcb.u64(save::RFLAGS) & RFLAGS_IF != 0
             && self.vmcb.u64(ctrl::INT_STATE) & 1 == 0
-            && self.vmcb.u64(ctrl::EVENT_INJ) & EVENT_VALID == 0;
+            && !queued;
         if can_take {
             self.vmcb.set_u64(
                 ctrl::EVENT_INJ,
                 event_inj(vector, EventKind::ExternalInterrupt, None),
             );
             lapic.acknowledge(vector);
-            irq.last_irq = Some(vector);
+            self.last_irq = Some(vector);
             self.stats.interrupts += 1;
         } else {
             let ctl = self.vmcb.u32(ctrl::INT_CTL);
@@ -491,13 +746,10 @@ impl X86Guest {
     /// Before an entry: have the host timer fire at the guest APIC's next
     /// deadline (or not at all).
     fn arm_host_timer(&self) {
-        let Some(irq) = self.irq.as_ref() else {
+        let (Some(irq), Some(t)) = (self.m.irq.get(), self.host_timer) else {
             return;
         };
-        let Some(t) = irq.host_timer else {
-            return;
-        };
-        match irq.lapic.lock().next_deadline() {
+        match irq.lapics[self.index].lock().next_deadline() {
             Some(deadline) => t.arm_in(deadline.saturating_sub(irq.clock.now_ns())),
             None => t.disarm(),
         }
@@ -523,38 +775,49 @@ impl X86Guest {
         }
         let vector = info as u8;
         let mut event = info;
-        let last_irq = self.irq.as_ref().and_then(|i| i.last_irq);
-        if vector >= 32 && last_irq == Some(vector) {
+        if vector >= 32 && self.last_irq == Some(vector) {
             event = (event & !EVENT_TYPE) | ((EventKind::ExternalInterrupt as u64) << 8);
         }
         self.vmcb.set_u64(ctrl::EVENT_INJ, event);
     }
 
-    /// HLT: with interrupts on and an APIC, wait (on the host's clock)
-    /// until the APIC has an interrupt for the guest, then go on past the
-    /// HLT; returns false when the guest halted for good (interrupts off,
-    /// or no APIC). An HLT nothing could ever end is an error, not a hang.
+    /// HLT: with interrupts on and an APIC, wait (the host CPU halted
+    /// until its timer or a kick) until the APIC has an interrupt or an
+    /// NMI is due, then go on past the HLT; returns false when the guest
+    /// halted for good (interrupts off, or no APIC). An HLT nothing could
+    /// ever end (no timer armed, and no other vCPU awake) is an error, not
+    /// a hang; an INIT or the guest's end leaves the HLT to the exit loop.
     fn wait_for_interrupt(&mut self) -> Result<bool, String> {
         let interrupts_on = self.vmcb.u64(save::RFLAGS) & RFLAGS_IF != 0;
-        let Some(irq) = self.irq.as_ref().filter(|_| interrupts_on) else {
+        let Some(irq) = self.m.irq.get().filter(|_| interrupts_on) else {
             return Ok(false);
         };
         self.stats.halts += 1;
+        let slot = &self.m.cpus[self.index];
         loop {
-            let mut lapic = irq.lapic.lock();
-            lapic.advance_to(irq.clock.now_ns());
-            if lapic.pending_vector().is_some() {
-                break;
+            if self.m.ended().is_some() || slot.init.load(Ordering::Acquire) {
+                return Ok(true);
             }
-            let Some(deadline) = lapic.next_deadline() else {
-                return Err(format!(
-                    "the guest halted at RIP {:#x} with interrupts on and nothing to wake it",
-                    self.rip()
-                ));
+            let deadline = {
+                let mut lapic = irq.lapics[self.index].lock();
+                lapic.advance_to(irq.clock.now_ns());
+                if lapic.pending_vector().is_some() || slot.nmi.load(Ordering::Acquire) {
+                    break;
+                }
+                lapic.next_deadline()
             };
-            drop(lapic);
-            while irq.clock.now_ns() < deadline {
-                core::hint::spin_loop();
+            if deadline.is_none() {
+                // Only another vCPU can end this HLT.
+                if !self.m.fall_asleep() {
+                    return Err(format!(
+                        "the guest halted at RIP {:#x} with interrupts on and nothing to wake it",
+                        self.rip()
+                    ));
+                }
+                self.idle(None);
+                self.m.wake_up();
+            } else {
+                self.idle(deadline);
             }
         }
         // The HLT is done: an STI shadow it sat in ends with it, and the
@@ -582,14 +845,14 @@ impl X86Guest {
         let width = AccessWidth::from_bytes(u64::from(io.size)).unwrap_or(AccessWidth::Byte);
         let rax = self.vmcb.u64(save::RAX);
         if io.input {
-            let v = self.pio.read(io.port, width);
+            let v = self.m.pio.lock().read(io.port, width);
             let keep = match io.size {
                 1 => !0xff,
                 2 => !0xffff,
                 _ => 0,
             };
             self.vmcb.set_u64(save::RAX, (rax & keep) | v);
-        } else if !self.pio.write(io.port, width, rax & width.mask()) {
+        } else if !self.m.pio.lock().write(io.port, width, rax & width.mask()) {
             log::debug!("x86 guest: OUT to unclaimed port {:#x}", io.port);
         }
         self.vmcb.set_u64(save::RIP, io.next_rip);
@@ -603,9 +866,15 @@ impl X86Guest {
         let leaf = self.vmcb.u64(save::RAX) as u32;
         let sub = self.gprs.0[1] as u32;
         let mut r = __cpuid_count(leaf, sub);
+        // The vCPU's APIC ID where CPUID reports one: vCPU n's APIC is n.
+        let apic_id = self.index as u32;
         match leaf {
             // x2APIC and TSC-deadline: the APIC model offers neither.
-            1 => r.ecx = (r.ecx & !(1 << 21) & !(1 << 24)) | (1 << 31),
+            1 => {
+                r.ecx = (r.ecx & !(1 << 21) & !(1 << 24)) | (1 << 31);
+                r.ebx = (r.ebx & 0x00ff_ffff) | (apic_id << 24);
+            }
+            0xb | 0x1f => r.edx = apic_id,
             0x8000_0001 => r.ecx &= !(1 << 2),
             _ => {}
         }
@@ -617,29 +886,49 @@ impl X86Guest {
     }
 
     /// RDMSR/WRMSR: EFER, which the guest sees without SVME (SVM needs it
-    /// set in the VMCB's copy). The MSRs the VMCB holds never exit
-    /// (`svm::VMCB_HELD_MSRS`). Any other MSR gets #GP(0), as on a CPU
-    /// without it: the instruction does not complete.
+    /// set in the VMCB's copy), and TSC_AUX. The MSRs the VMCB holds never
+    /// exit (`svm::VMCB_HELD_MSRS`). Any other MSR gets #GP(0), as on a
+    /// CPU without it: the instruction does not complete.
     fn msr(&mut self, write: bool) -> Result<(), String> {
         let msr = self.gprs.0[1] as u32;
-        if msr != EFER_MSR {
-            log::debug!(
-                "x86 guest: {} of MSR {msr:#x} at RIP {:#x}: #GP",
-                if write { "WRMSR" } else { "RDMSR" },
-                self.rip()
-            );
-            self.vmcb.set_u64(
-                ctrl::EVENT_INJ,
-                event_inj(GP_VECTOR, EventKind::Exception, Some(0)),
-            );
-            self.stats.injected += 1;
-            return Ok(());
-        }
-        if write {
-            let v = (self.vmcb.u64(save::RAX) & 0xffff_ffff) | (self.gprs.0[2] << 32);
-            self.vmcb.set_u64(save::EFER, v | svm::EFER_SVME);
-        } else {
-            let v = self.vmcb.u64(save::EFER) & !svm::EFER_SVME;
+        let value = (self.vmcb.u64(save::RAX) & 0xffff_ffff) | (self.gprs.0[2] << 32);
+        let read = match (msr, write) {
+            (EFER_MSR, true) => {
+                self.vmcb.set_u64(save::EFER, value | svm::EFER_SVME);
+                None
+            }
+            (EFER_MSR, false) => Some(self.vmcb.u64(save::EFER) & !svm::EFER_SVME),
+            // RDTSCP and RDPID read TSC_AUX without an exit, from the host
+            // CPU's own register: vCPU n always runs on host CPU n, and hv
+            // does not use TSC_AUX, so the guest's value lives there
+            // (Linux keeps its CPU number in it; an AP that gets #GP for
+            // it triple-faults).
+            (TSC_AUX_MSR, true) => {
+                // SAFETY: TSC_AUX only feeds RDTSCP/RDPID, which hv does
+                // not use; its high half is reserved, so only the low one
+                // is written.
+                unsafe { Msr::new(TSC_AUX_MSR).write(value & 0xffff_ffff) };
+                None
+            }
+            // SAFETY: reading TSC_AUX has no side effect; the CPU has it
+            // (CPUID offers RDTSCP, or the guest would not ask).
+            (TSC_AUX_MSR, false) => Some(unsafe { Msr::new(TSC_AUX_MSR).read() }),
+            _ => {
+                log::debug!(
+                    "x86 guest: vCPU {}: {} of MSR {msr:#x} at RIP {:#x}: #GP",
+                    self.index,
+                    if write { "WRMSR" } else { "RDMSR" },
+                    self.rip()
+                );
+                self.vmcb.set_u64(
+                    ctrl::EVENT_INJ,
+                    event_inj(GP_VECTOR, EventKind::Exception, Some(0)),
+                );
+                self.stats.injected += 1;
+                return Ok(());
+            }
+        };
+        if let Some(v) = read {
             self.vmcb.set_u64(save::RAX, v & 0xffff_ffff);
             self.gprs.0[2] = v >> 32;
         }
@@ -686,15 +975,16 @@ impl X86Guest {
         let mut n = 0;
         while n < MAX_LEN {
             let at = va.wrapping_add(n as u64);
-            let pa = self.paging().linear_to_gpa(&self.ram, at)?;
+            let pa = self.paging().linear_to_gpa(&self.m.ram, at)?;
             // Up to the page end, and within RAM.
             let chunk = (0x1000 - (at & 0xfff))
                 .min((MAX_LEN - n) as u64)
-                .min(self.ram_size.saturating_sub(pa)) as usize;
+                .min(self.m.ram_size.saturating_sub(pa)) as usize;
             if chunk == 0 {
                 break;
             }
-            self.ram
+            self.m
+                .ram
                 .read(GuestAddress(pa), &mut bytes[n..n + chunk])
                 .map_err(|e| format!("fetching the instruction at {pa:#x}: {e:?}"))?;
             n += chunk;
@@ -717,15 +1007,19 @@ impl X86Guest {
             [save::ES, save::CS, save::SS, save::DS, save::FS, save::GS].map(seg)
         };
         let paging = self.paging();
+        let m = self.m.clone();
+        let mut bus = m.mmio.lock();
         let mut on_bus = OnBus {
-            bus: &mut self.mmio,
+            bus: &mut bus,
+            lapic: m.irq.get().map(|irq| &irq.lapics[self.index]),
             gpa,
-            ram: &self.ram,
-            ram_size: self.ram_size,
+            ram: &m.ram,
+            ram_size: m.ram_size,
             paging,
             bases,
         };
         insn.emulate(&mut regs, &mut on_bus)?;
+        drop(bus);
         self.gprs.0 = regs.gpr;
         self.vmcb.set_u64(save::RAX, regs.gpr[0]);
         self.vmcb.set_u64(save::RSP, regs.gpr[4]);
@@ -738,10 +1032,42 @@ impl X86Guest {
 impl Drop for X86Guest {
     /// A guest that is gone has no timer for the host to keep.
     fn drop(&mut self) {
-        if let Some(t) = self.irq.as_ref().and_then(|i| i.host_timer) {
+        if let Some(t) = self.host_timer {
             t.disarm();
         }
     }
+}
+
+/// The state INIT and a start-up IPI with `vector` leave a CPU in (SDM
+/// vol. 3, table 10-1; APM vol. 2, 14.1.3): real mode, CS = vector << 8
+/// (base vector << 12), IP 0, other segments at 0 with 64 KiB limits,
+/// CR0 = CD | NW | ET, no paging, EFER with only SVME (which SVM needs).
+fn set_up_real_mode(v: &mut Vmcb, vector: u8) {
+    v.set_seg(save::CS, Seg::real_mode(u16::from(vector) << 8, true));
+    for s in [save::DS, save::ES, save::SS, save::FS, save::GS] {
+        v.set_seg(s, Seg::real_mode(0, false));
+    }
+    let table = Seg {
+        limit: 0xffff,
+        ..Seg::default()
+    };
+    v.set_seg(save::GDTR, table);
+    v.set_seg(save::IDTR, table);
+    v.set_seg(save::LDTR, Seg::system(0x2, 0xffff));
+    v.set_seg(save::TR, Seg::system(0xB, 0xffff));
+    v.set_u64(save::EFER, svm::EFER_SVME);
+    v.set_u64(save::CR0, CR0_INIT);
+    v.set_u64(save::CR3, 0);
+    v.set_u64(save::CR4, 0);
+    v.set_u64(save::RFLAGS, 0x2);
+    v.set_u64(save::RIP, 0);
+    v.set_u64(save::RSP, 0);
+    v.set_u64(save::RAX, 0);
+    v.set_u8(save::CPL, 0);
+    v.set_u64(save::DR6, 0xffff_0ff0);
+    v.set_u64(save::DR7, 0x400);
+    v.set_u64(ctrl::EVENT_INJ, 0);
+    v.set_u8(ctrl::TLB_CONTROL, svm::TLB_FLUSH_ALL);
 }
 
 /// A VMCB for a guest entering 32-bit flat protected mode with paging
@@ -787,148 +1113,4 @@ fn set_up_vmcb(v: &mut Vmcb, npt_root: u64, iopm: u64, msrpm: u64) {
     v.set_u64(save::DR6, 0xffff_0ff0);
     v.set_u64(save::DR7, 0x400);
     v.set_u64(save::G_PAT, svm::DEFAULT_PAT);
-}
-
-/// How a guest translates linear addresses: CR0, CR3 and EFER.
-#[derive(Clone, Copy, Debug)]
-struct Paging {
-    cr0: u64,
-    cr3: u64,
-    efer: u64,
-}
-
-impl Paging {
-    /// The guest-physical address of linear `va`: `va` itself (32 bits)
-    /// with paging off, else through the guest's own 4-level tables (long
-    /// mode; 32-bit paging is not walked yet).
-    fn linear_to_gpa(&self, ram: &GuestRam, va: u64) -> Result<u64, String> {
-        if self.cr0 & CR0_PG == 0 {
-            return Ok(va & 0xffff_ffff);
-        }
-        if self.efer & EFER_LMA == 0 {
-            return Err("MMIO from a guest with 32-bit paging is not emulated".into());
-        }
-        // Canonical addresses: bits 63:47 all equal; the walk takes 48 bits.
-        let top = va >> 47;
-        if top != 0 && top != 0x1_ffff {
-            return Err(format!("address {va:#x} is not canonical"));
-        }
-        let root = PhysAddr(self.cr3 & 0x000f_ffff_ffff_f000);
-        let walk = paging::walk::<Npt, _>(ram, root, 4, va & 0xffff_ffff_ffff)
-            .map_err(|e| format!("walking the guest's tables for {va:#x}: {e:?}"))?;
-        let leaf = walk
-            .leaf
-            .ok_or_else(|| format!("the guest's tables do not map {va:#x}"))?;
-        Ok(leaf.oa_base + ((va & 0xffff_ffff_ffff) - leaf.ia_base))
-    }
-}
-
-/// The faulting access, on the MMIO bus, for the instruction emulator,
-/// and (for MOVS) the guest's view of memory: RAM or the bus, through its
-/// segments and page tables.
-struct OnBus<'a> {
-    bus: &'a mut MmioBus,
-    gpa: u64,
-    ram: &'a GuestRam,
-    ram_size: u64,
-    paging: Paging,
-    /// ES, CS, SS, DS, FS, GS bases.
-    bases: [u64; 6],
-}
-
-impl OnBus<'_> {
-    /// The guest-physical address of `seg:va` for an access of `w` that
-    /// must not cross a page (string elements are at most 8 bytes; one
-    /// that straddles pages is refused rather than split).
-    fn gpa_of(&self, seg: Segment, va: u64, w: AccessWidth) -> Result<u64, String> {
-        let base = self.bases[seg as usize];
-        let linear = base.wrapping_add(va);
-        if (linear & 0xfff) + w.bytes() > 0x1000 {
-            return Err(format!("a string element at {linear:#x} straddles pages"));
-        }
-        self.paging.linear_to_gpa(self.ram, linear)
-    }
-
-    fn in_ram(&self, gpa: u64, w: AccessWidth) -> bool {
-        gpa.checked_add(w.bytes())
-            .is_some_and(|end| end <= self.ram_size)
-    }
-}
-
-impl MmioAccess for OnBus<'_> {
-    type Error = String;
-
-    /// Addresses no device decodes read as 0, as on QEMU's microvm (the
-    /// reference machine; ports that nothing decodes float to all ones,
-    /// as there too: `PioBus`).
-    fn read(&mut self, w: AccessWidth) -> Result<u64, String> {
-        match self.bus.read(GuestAddress(self.gpa), w) {
-            Err(BusError::Unmapped(_)) => {
-                log::debug!("x86 guest: read of unmapped {:#x}", self.gpa);
-                Ok(0)
-            }
-            r => r.map_err(|e| format!("{e}")),
-        }
-    }
-
-    /// Writes to addresses no device decodes go nowhere.
-    fn write(&mut self, w: AccessWidth, v: u64) -> Result<(), String> {
-        match self.bus.write(GuestAddress(self.gpa), w, v) {
-            Err(BusError::Unmapped(_)) => {
-                log::debug!("x86 guest: write of unmapped {:#x}", self.gpa);
-                Ok(())
-            }
-            r => r.map_err(|e| format!("{e}")),
-        }
-    }
-
-    /// MOVS's source: RAM, or a device (either side may be the one that
-    /// faulted).
-    fn read_virt(&mut self, seg: Segment, va: u64, w: AccessWidth) -> Result<u64, String> {
-        let gpa = self.gpa_of(seg, va, w)?;
-        if self.in_ram(gpa, w) {
-            let mut b = [0u8; 8];
-            let n = w.bytes() as usize;
-            self.ram
-                .read(GuestAddress(gpa), &mut b[..n])
-                .map_err(|e| format!("{e:?}"))?;
-            return Ok(u64::from_le_bytes(b));
-        }
-        OnBus {
-            gpa,
-            ..self.rebind()
-        }
-        .read(w)
-    }
-
-    /// MOVS's destination (always ES).
-    fn write_virt(&mut self, va: u64, w: AccessWidth, v: u64) -> Result<(), String> {
-        let gpa = self.gpa_of(Segment::Es, va, w)?;
-        if self.in_ram(gpa, w) {
-            let n = w.bytes() as usize;
-            return self
-                .ram
-                .write(GuestAddress(gpa), &v.to_le_bytes()[..n])
-                .map_err(|e| format!("{e:?}"));
-        }
-        OnBus {
-            gpa,
-            ..self.rebind()
-        }
-        .write(w, v)
-    }
-}
-
-impl<'a> OnBus<'a> {
-    /// The same view, borrowed again (to aim it at another address).
-    fn rebind(&mut self) -> OnBus<'_> {
-        OnBus {
-            bus: &mut *self.bus,
-            gpa: self.gpa,
-            ram: self.ram,
-            ram_size: self.ram_size,
-            paging: self.paging,
-            bases: self.bases,
-        }
-    }
 }

@@ -9,6 +9,8 @@ mod host_apic;
 mod host_timer;
 mod hpet;
 mod interrupts;
+mod machine;
+mod mmio_view;
 mod pci;
 mod pvh;
 mod pvh_guest;

@@ -11,8 +11,8 @@
 //! isa-debug-exit port.
 
 use super::guest::{Outcome, StaticRam, Stats, X86Guest};
-use super::host_timer::HostTimer;
 use super::hpet::Hpet;
+use super::smp;
 use super::svm::HostSvm;
 use super::test_guest::{ToConsole, COM1};
 use alloc::boxed::Box;
@@ -118,7 +118,9 @@ pub fn run(
         }
         None => vec![],
     };
-    let machine = X86Machine::hv_machine(1);
+    // One vCPU per host CPU that came up (the MADT lists their APICs).
+    let vcpus = smp::cpus_online();
+    let machine = X86Machine::hv_machine(vcpus as u8);
     let acpi = acpi::tables(ACPI_TABLES, &machine).map_err(|e| format!("ACPI tables: {e:?}"))?;
     ram.write(GuestAddress(ACPI_TABLES), &acpi)
         .map_err(|e| format!("writing the ACPI tables: {e:?}"))?;
@@ -133,20 +135,22 @@ pub fn run(
         ),
     )
     .map_err(|e| format!("writing the start_info: {e:?}"))?;
-    let mut guest = X86Guest::new(ram, ram_pa, RAM_SIZE as u64, layout.entry.raw(), START_INFO)?;
+    let mut guest = X86Guest::new(
+        ram,
+        ram_pa,
+        RAM_SIZE as u64,
+        layout.entry.raw(),
+        START_INFO,
+        vcpus,
+    )?;
     guest
-        .pio
+        .pio()
         .insert(COM1, 8, Box::new(Uart16550::new(ToConsole)))
         .map_err(|e| format!("COM1: {e}"))?;
     guest.attach_acpi_sleep(machine.sleep_port, machine.reset_value)?;
     let clock = Hpet::start();
     match clock {
-        Ok(clock) => {
-            let host_timer = HostTimer::start(&clock)
-                .map_err(|e| log::warn!("{e}: guests that spin without exits miss their timer"))
-                .ok();
-            guest.attach_lapic(clock, host_timer)?;
-        }
+        Ok(clock) => guest.attach_lapic(clock)?,
         Err(e) => log::warn!("{e}: the guest gets no local APIC"),
     }
     if disks.is_empty() {
@@ -157,7 +161,7 @@ pub fn run(
         });
     }
     let ram = guest.ram().clone();
-    let attached = slots::attach_block_devices_at(MICROVM_SLOTS, &mut guest.mmio, &ram, disks)
+    let attached = slots::attach_block_devices_at(MICROVM_SLOTS, &mut guest.mmio(), &ram, disks)
         .map_err(|e| format!("virtio-mmio: {e:?}"))?;
     for slot in attached {
         guest.connect_line(slot.base, slot.intid);
@@ -165,6 +169,20 @@ pub fn run(
     // COM1's interrupt on ISA IRQ 4, as on microvm (Linux's serial driver
     // transmits for user space on THRE interrupts).
     guest.connect_port_line(COM1, COM1_GSI);
+    // vCPU n on host CPU n; they wait there for the guest's start-up IPI.
+    for index in 1..guest.vcpus() {
+        let Some(mut vcpu) = guest.other_vcpu(index) else {
+            break;
+        };
+        smp::run_on(
+            index,
+            Box::new(move |svm: &mut HostSvm| {
+                // Errors end the guest and are logged by `run`.
+                let _ = vcpu.run(svm, MAX_EXITS);
+            }),
+        )
+        .map_err(|e| format!("vCPU {index}: {e}"))?;
+    }
     let started = clock.map(|c| (c, c.now_ns()));
     let end = guest.run(svm, MAX_EXITS)?;
     if let Ok((clock, t0)) = started {

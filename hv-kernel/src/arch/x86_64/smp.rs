@@ -2,13 +2,16 @@
 //! (Intel SDM vol. 3, 10.4.4; the same on AMD), broadcast to all but this
 //! CPU so that hv needs no table of them, each through ap_boot.s into
 //! [`x86_64_ap_main`], where it loads its own GDT and TSS and switches SVM
-//! on. They then wait for a guest CPU to run (not yet: they park).
+//! on. Each then waits, halted, for work (a guest's vCPU to run) that the
+//! boot CPU hands it with [`run_on`].
 
 use super::cpu;
+use super::host_timer::{HOST_TIMER_VECTOR, SPURIOUS_VECTOR};
 use super::hpet::Hpet;
 use super::svm::HostSvm;
 use super::{host_apic, interrupts};
-use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use alloc::boxed::Box;
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
 /// The most CPUs hv uses (the boot CPU included); later ones park.
 pub const MAX_CPUS: usize = 8;
@@ -47,6 +50,33 @@ static ONLINE: AtomicUsize = AtomicUsize::new(0);
 static WITH_SVM: AtomicUsize = AtomicUsize::new(0);
 /// Each AP's APIC ID, by CPU index (index 0, the boot CPU's, included).
 static APIC_IDS: [AtomicU32; MAX_CPUS] = [const { AtomicU32::new(u32::MAX) }; MAX_CPUS];
+/// Which CPUs have SVM on, by index.
+static SVM_ON: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPUS];
+
+/// Work for an AP: it runs on that CPU with the CPU's SVM.
+pub type Work = Box<dyn FnOnce(&mut HostSvm) + Send>;
+static WORK: [spin::Mutex<Option<Work>>; MAX_CPUS] = [const { spin::Mutex::new(None) }; MAX_CPUS];
+
+/// The CPUs that can run guests: the boot CPU and the APs after it, in
+/// index order, up to the first without SVM.
+pub fn cpus_online() -> usize {
+    1 + (1..MAX_CPUS)
+        .take_while(|&i| SVM_ON[i].load(Ordering::Acquire))
+        .count()
+}
+
+/// Have AP `index` run `work` (it wakes at once: a host IPI).
+pub fn run_on(index: usize, work: Work) -> Result<(), &'static str> {
+    if index == 0 || index >= MAX_CPUS || !SVM_ON[index].load(Ordering::Acquire) {
+        return Err("no such CPU with SVM on");
+    }
+    *WORK[index].lock() = Some(work);
+    host_apic::send_ipi(
+        APIC_IDS[index].load(Ordering::Acquire),
+        u32::from(HOST_TIMER_VECTOR),
+    );
+    Ok(())
+}
 
 /// How the APs came up.
 #[derive(Clone, Copy, Debug)]
@@ -137,12 +167,27 @@ extern "C" fn x86_64_ap_main(index: u32) -> ! {
     let index = index as usize;
     interrupts::init(index);
     APIC_IDS[index].store(host_apic::id(), Ordering::Relaxed);
+    // The APIC on (INIT left it software-disabled), so the boot CPU's
+    // fixed IPIs reach this CPU.
+    host_apic::write(host_apic::SVR, 0x100 | u32::from(SPURIOUS_VECTOR));
     let svm = HostSvm::enable(&cpu::features());
     if svm.is_ok() {
+        SVM_ON[index].store(true, Ordering::Release);
         WITH_SVM.fetch_add(1, Ordering::AcqRel);
     }
     ONLINE.fetch_add(1, Ordering::AcqRel);
-    // Nothing to run here yet: park for good (only INIT wakes it).
-    core::mem::forget(svm);
-    super::exit::halt()
+    let Ok(mut svm) = svm else {
+        super::exit::halt()
+    };
+    loop {
+        let work = WORK[index].lock().take();
+        match work {
+            Some(work) => work(&mut svm),
+            // SAFETY: STI's shadow keeps an IPI that is already pending
+            // from arriving before HLT starts, so the wake-up run_on sends
+            // after storing the work is not lost; its handler only
+            // acknowledges the APIC.
+            None => unsafe { core::arch::asm!("sti", "hlt", "cli", options(nomem, nostack)) },
+        }
+    }
 }

@@ -112,22 +112,20 @@ pub fn run(svm: &mut HostSvm) -> Result<Report, String> {
     let (ram, ram_pa) = RAM.take().ok_or("the test guest's RAM is already in use")?;
     ram.write(GuestAddress(LOAD), guest_code())
         .map_err(|e| format!("loading the test guest: {e:?}"))?;
-    let mut guest = X86Guest::new(ram, ram_pa, RAM_SIZE as u64, LOAD, 0)?;
+    let mut guest = X86Guest::new(ram, ram_pa, RAM_SIZE as u64, LOAD, 0, 1)?;
     let reported = Arc::new(spin::Mutex::new(Vec::new()));
-    guest
-        .pio
-        .insert(COM1, 8, Box::new(Uart16550::new(ToConsole)))
-        .and_then(|()| {
-            guest
-                .pio
-                .insert(REPORT_PORT, 4, Box::new(ReportPort(reported.clone())))
-        })
-        .and_then(|()| {
-            guest
-                .mmio
-                .insert(GuestAddress(SCRATCH), 4, Box::new(Scratch(0)))
-        })
-        .map_err(|e| format!("devices: {e}"))?;
+    {
+        // One lock of each bus for the lot (the guards are not reentrant).
+        let mut pio = guest.pio();
+        pio.insert(COM1, 8, Box::new(Uart16550::new(ToConsole)))
+            .and_then(|()| pio.insert(REPORT_PORT, 4, Box::new(ReportPort(reported.clone()))))
+            .and_then(|()| {
+                guest
+                    .mmio()
+                    .insert(GuestAddress(SCRATCH), 4, Box::new(Scratch(0)))
+            })
+            .map_err(|e| format!("devices: {e}"))?;
+    }
     match guest.run(svm, MAX_EXITS)? {
         Outcome::Halted => Ok(Report {
             stats: guest.stats,
