@@ -146,8 +146,12 @@ fn run_pvh_guest(host: &mut svm::HostSvm, start_info: u64) {
         guest::Outcome::PowerOff => "ACPI S5",
         _ => "debug-exit",
     };
+    let ram = match pvh_guest::guest_ram(start_info) {
+        Ok(r) => r,
+        Err(e) => fatal(format_args!("svm: {e}")),
+    };
     let disks = host_disk::guest_disks(pci::host_disks());
-    match pvh_guest::run(host, image, disks) {
+    match pvh_guest::run(host, image, ram, disks) {
         Ok((
             end @ (guest::Outcome::PowerOff | guest::Outcome::DebugExit(pvh_guest::GUEST_PASS)),
             stats,

@@ -10,8 +10,9 @@
 //! ACPI tables with the sleep and reset registers they name, and the
 //! isa-debug-exit port.
 
-use super::guest::{Outcome, StaticRam, Stats, X86Guest};
+use super::guest::{Outcome, Stats, X86Guest};
 use super::hpet::Hpet;
+use super::pvh as host_pvh;
 use super::smp;
 use super::svm::HostSvm;
 use super::test_guest::{ToConsole, COM1};
@@ -20,20 +21,27 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
+use core::ptr::NonNull;
 use hv_core::devices::uart16550::Uart16550;
-use hv_core::mem::GuestMemory;
+use hv_core::mem::{GuestMemory, GuestRam, RamRegion};
 use hv_core::vm::acpi::{self, X86Machine};
 use hv_core::vm::pvh::{self, MemmapEntry, E820_RAM};
-use hv_core::vm::{bundle, loader};
+use hv_core::vm::{bundle, host_ram, loader};
 use hv_core::GuestAddress;
 use virtio::blk::MemoryBackend;
 use virtio::slots::{self, Disk, SlotLayout};
 use virtio::BlockBackend;
 
 /// Guest RAM: 256 MiB at guest-physical 0, enough for Debian's amd64
-/// kernel and an initramfs (a static area for now: carving it from the
-/// host's memory map is still to do).
+/// kernel and an initramfs.
 const RAM_SIZE: usize = 256 << 20;
+/// Guest RAM's alignment in host memory (2 MiB pages in the NPT).
+const RAM_ALIGN: u64 = 2 << 20;
+/// hv's identity map ends here (boot.s): guest RAM must lie below.
+const MAPPED_END: u64 = 4 << 30;
+/// The PC's low memory (BIOS data, option ROMs, the AP trampoline):
+/// never guest RAM, and in the guest cleared before loading.
+const LOW_MEMORY: u64 = 1 << 20;
 /// Where the start_info goes (low memory the PVH image does not use).
 const START_INFO: u64 = 0x6000;
 /// Where the ACPI tables go: the BIOS area below 1 MiB, which the memory
@@ -57,16 +65,60 @@ pub const GUEST_PASS: u32 = 0x10;
 /// A guest that needs more exits than this is stuck.
 const MAX_EXITS: u32 = 1_000_000;
 
-static RAM: StaticRam<RAM_SIZE> = StaticRam::new();
+extern "C" {
+    /// hv's image, from the linker script (only their addresses count).
+    static __image_start: u8;
+    static __image_end: u8;
+}
+
+/// Host memory for the guest's RAM: the top of the highest RAM in the PVH
+/// memory map (below 4 GiB, hv's identity map) with room, clear of the low
+/// 1 MiB, hv's image and what the loader put in memory (the guest bundle
+/// among it), 2 MiB aligned; hv-core's `place_guest_ram` picks it, as on
+/// AArch64. Returns the guest's RAM at guest-physical 0 and its host
+/// address.
+pub fn guest_ram(start_info: u64) -> Result<(GuestRam, u64), String> {
+    let map = host_pvh::memory_map(start_info).map_err(|e| format!("no memory map: {e}"))?;
+    let banks: Vec<(u64, u64)> = map
+        .iter()
+        .filter(|e| e.is_ram() && e.addr < MAPPED_END)
+        .map(|e| (e.addr, e.size.min(MAPPED_END - e.addr)))
+        .collect();
+    let image = (
+        core::ptr::addr_of!(__image_start) as u64,
+        core::ptr::addr_of!(__image_end) as u64,
+    );
+    let mut busy = vec![(0, LOW_MEMORY), image];
+    busy.extend(host_pvh::loader_ranges(start_info));
+    let host = host_ram::place_guest_ram(&banks, &busy, RAM_SIZE as u64, RAM_ALIGN)
+        .ok_or("no room for the guest's 256 MiB of RAM: give the machine more memory")?;
+    let ptr = NonNull::new(host as *mut u8).ok_or("guest RAM would start at address 0")?;
+    // SAFETY: [host, host + RAM_SIZE) is RAM from the firmware's memory
+    // map, below 4 GiB (identity-mapped), clear of hv's image (which holds
+    // its heap, stacks and page tables), the low 1 MiB and everything the
+    // loader put there (place_guest_ram); from here on only this GuestRam
+    // and the guest reach it.
+    let region = unsafe { RamRegion::from_host(GuestAddress(0), RAM_SIZE as u64, ptr) }
+        .map_err(|e| format!("guest RAM: {e:?}"))?;
+    let ram = GuestRam::new(vec![region]).map_err(|e| format!("guest RAM: {e:?}"))?;
+    // The guest looks for firmware structures in its low 1 MiB; the rest
+    // of its RAM is left as the firmware left it (hv put nothing there).
+    ram.fill(GuestAddress(0), 0, LOW_MEMORY)
+        .map_err(|e| format!("clearing low guest RAM: {e:?}"))?;
+    log::info!("guest RAM: {} MiB at host {host:#x}", RAM_SIZE >> 20);
+    Ok((ram, host))
+}
 
 /// Boot `image` and run it until it powers off (ACPI S5 or debug-exit) or
 /// resets; returns how it ended. `image` is a PVH ELF, or a guest bundle
 /// (hv-core `vm::bundle`) whose kernel is one, with an initrd (module 0
-/// of the start_info, as QEMU gives it) and a command line. `disks` go on
+/// of the start_info, as QEMU gives it) and a command line, in `ram`
+/// (from [`guest_ram`]). `disks` go on
 /// the first virtio-mmio transports; with none the guest gets a RAM disk.
 pub fn run(
     svm: &mut HostSvm,
     image: &[u8],
+    (ram, ram_pa): (GuestRam, u64),
     mut disks: Vec<Disk<Box<dyn BlockBackend>>>,
 ) -> Result<(Outcome, Stats), String> {
     let (kernel, initrd, cmdline) = if bundle::is_bundle(image) {
@@ -81,7 +133,6 @@ pub fn run(
     };
     let layout =
         loader::layout_pvh(kernel, RAM_SIZE as u64).map_err(|e| format!("the guest image: {e}"))?;
-    let (ram, ram_pa) = RAM.take().ok_or("the PVH guest's RAM is already in use")?;
     for s in &layout.segments {
         ram.write(s.addr, s.data)
             .and_then(|()| {
