@@ -13,6 +13,9 @@ pub struct Features {
     pub svm: bool,
     /// AMD nested page tables.
     pub npt: bool,
+    /// AMD NRIPS: the VMCB's next-RIP field is valid after instruction
+    /// intercepts (QEMU TCG does not offer it).
+    pub nrips: bool,
 }
 
 /// Read the CPU's features.
@@ -28,10 +31,12 @@ pub fn features() -> Features {
         .get_extended_processor_and_feature_identifiers()
         .is_some_and(|f| f.has_svm());
     let npt = svm && cpuid.get_svm_info().is_some_and(|s| s.has_nested_paging());
+    let nrips = svm && cpuid.get_svm_info().is_some_and(|s| s.has_nrip());
     Features {
         vendor,
         vmx,
         svm,
         npt,
+        nrips,
     }
 }

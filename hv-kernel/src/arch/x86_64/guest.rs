@@ -209,6 +209,8 @@ pub struct X86Guest {
     /// The nested page tables, kept by the first vCPU (which outlives the
     /// others' runs).
     npt: Option<PageTable<Npt, TablePool>>,
+    /// The host CPU saves the next RIP (NRIPS).
+    nrips: bool,
     /// Counters.
     pub stats: Stats,
 }
@@ -317,6 +319,7 @@ impl X86Guest {
             host_timer: None,
             last_irq: None,
             npt: None,
+            nrips: false,
             stats: Stats::default(),
         }
     }
@@ -421,6 +424,7 @@ impl X86Guest {
     /// others have left it.
     pub fn run(&mut self, svm: &mut HostSvm, max_exits: u32) -> Result<Outcome, String> {
         let me = self.index;
+        self.nrips = svm.nrips;
         if let (Some(irq), None) = (self.m.irq.get(), self.host_timer) {
             self.host_timer = HostTimer::start(&irq.clock)
                 .map_err(|e| log::warn!("{e}: guests that spin without exits miss their timer"))
@@ -832,10 +836,15 @@ impl X86Guest {
         self.vmcb.u64(save::RIP)
     }
 
-    /// Past an instruction of `len` bytes (CPUID, RDMSR and WRMSR are 2;
-    /// QEMU's SVM reports no next RIP for them).
+    /// Past the intercepted instruction: to the next RIP the CPU saved
+    /// where it offers NRIPS, else `len` bytes on (CPUID, RDMSR and WRMSR
+    /// are 2, HLT 1, without prefixes; QEMU's SVM saves no next RIP).
     fn skip(&mut self, len: u64) {
-        let rip = self.rip().wrapping_add(len);
+        let rip = if self.nrips {
+            self.vmcb.u64(ctrl::NEXT_RIP)
+        } else {
+            self.rip().wrapping_add(len)
+        };
         self.vmcb.set_u64(save::RIP, rip);
     }
 

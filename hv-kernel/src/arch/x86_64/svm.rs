@@ -52,6 +52,8 @@ pub struct Gprs(pub [u64; 16]);
 pub struct HostSvm {
     /// The host save area (VM_HSAVE_PA).
     _hsave: Box<Page>,
+    /// The CPU fills the VMCB's next RIP after instruction intercepts.
+    pub nrips: bool,
     /// The host's VMLOAD/VMSAVE state (FS, GS, TR, LDTR, syscall MSRs)
     /// while a guest's is loaded.
     host: Box<Vmcb>,
@@ -92,6 +94,7 @@ impl HostSvm {
         // the returned HostSvm (which is never dropped while guests run).
         unsafe { Msr::new(VM_HSAVE_PA).write(phys(&*hsave)) };
         Ok(HostSvm {
+            nrips: features.nrips,
             _hsave: hsave,
             host: Box::default(),
         })
