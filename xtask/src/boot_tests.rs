@@ -675,9 +675,9 @@ struct LinuxRun {
 
 /// Console input for a boot: once a line containing `after` appears, type
 /// `text`.
-struct Typing<'a> {
-    after: &'a str,
-    text: &'a str,
+pub(crate) struct Typing<'a> {
+    pub after: &'a str,
+    pub text: &'a str,
 }
 
 /// Read a guest's output line by line as it comes (so `on_line` can

@@ -158,14 +158,25 @@ pub fn prepare() -> Result<(PathBuf, PathBuf), String> {
 }
 
 /// The x86 Linux guest as an hv bundle (vmlinux, initramfs, command
-/// line), written to target/xtask/linux-x86.bundle.
-pub fn bundle() -> Result<PathBuf, String> {
+/// line), written to target/xtask/linux-x86.bundle; with `shell`, init
+/// leaves a shell on the console (linux-x86-shell.bundle).
+pub fn bundle(shell: bool) -> Result<PathBuf, String> {
     let (vmlinux, initramfs) = prepare()?;
-    let out = workspace_root().join("target/xtask/linux-x86.bundle");
+    let name = if shell {
+        "linux-x86-shell.bundle"
+    } else {
+        "linux-x86.bundle"
+    };
+    let out = workspace_root().join("target/xtask").join(name);
     if let Some(dir) = out.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
-    crate::guest::write_bundle(&vmlinux, Some(&initramfs), CMDLINE, &out)?;
+    let cmdline = if shell {
+        format!("{CMDLINE} hv.shell")
+    } else {
+        CMDLINE.to_string()
+    };
+    crate::guest::write_bundle(&vmlinux, Some(&initramfs), &cmdline, &out)?;
     Ok(out)
 }
 

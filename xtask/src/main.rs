@@ -210,6 +210,10 @@ pub struct PerfArgs {
 
 #[derive(Args, Debug)]
 pub struct StressArgs {
+    /// Which hv image boots Linux: aarch64 (Debian's arm64 kernel on QEMU
+    /// virt) or x86_64 (Debian's amd64 kernel on q35, a vCPU per host CPU).
+    #[arg(long, value_enum, default_value = "aarch64")]
+    pub target: Arch,
     /// Boots per vCPU count.
     #[arg(long, default_value_t = 20)]
     pub boots: u32,

@@ -89,7 +89,7 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
 fn x86_guest(args: &RunArgs) -> Result<PathBuf, String> {
     match args.guest.as_str() {
         "default" => guest::build_x86_guest(args.build.release),
-        "linux" => crate::linux_x86::bundle(),
+        "linux" => crate::linux_x86::bundle(args.shell),
         path => {
             let p = PathBuf::from(path);
             if p.is_file() {

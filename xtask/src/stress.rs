@@ -1,6 +1,7 @@
 //! `cargo xtask stress`: boot Debian's Linux under the release hv-kernel
-//! many times in a row, with 2 and 4 vCPUs, while a second QEMU guest loads
-//! the host, and count how many boots reach power-off. Races show up only
+//! (AArch64, or x86_64 with `--target x86_64`) many times in a row, with 2
+//! and 4 vCPUs, while a second QEMU guest loads the host, and count how
+//! many boots reach power-off. Races show up only
 //! when repeated, and often only when the host is busy.
 //!
 //! A boot that stops making progress is not just killed: the CPU registers
@@ -207,18 +208,36 @@ impl Drop for Load {
 
 /// `cargo xtask stress`.
 pub fn run(args: &StressArgs) -> Result<(), String> {
-    prereq::for_build(Arch::Aarch64)?;
-    prereq::for_qemu(&[Arch::Aarch64])?;
+    let x86 = args.target == Arch::X86_64;
+    if x86 && args.shell {
+        return Err("--shell is for the AArch64 Linux guest only".into());
+    }
+    prereq::for_build(args.target)?;
+    prereq::for_qemu(&[Arch::Aarch64, args.target])?;
     let hv = image::build(&BuildArgs {
-        target: Arch::Aarch64,
+        target: args.target,
         release: !args.debug,
         features: None,
     })?;
+    // The load is the arm64 guest on plain QEMU in either case.
     let (kernel, initrd) = linux::prepare(None, None)?;
     let dir = workspace_root().join("target/xtask/stress");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let bundle = dir.join("linux.bundle");
-    guest::write_bundle(&kernel, Some(&initrd), &linux::cmdline(args.shell), &bundle)?;
+    let bundle = if x86 {
+        crate::linux_x86::bundle(false)?
+    } else {
+        let b = dir.join("linux.bundle");
+        guest::write_bundle(&kernel, Some(&initrd), &linux::cmdline(args.shell), &b)?;
+        b
+    };
+    // x86: the disk on q35's PCI bus, and no hv command line.
+    let machine_args: Vec<String> = if x86 {
+        Vec::new()
+    } else {
+        ["-append", "hv.guest_mem=256M hv.no_reboot"]
+            .map(String::from)
+            .to_vec()
+    };
     let _load = (!args.no_load).then(|| {
         println!("xtask: loading the host with Debian's Linux on plain QEMU, in a loop");
         Load::start(kernel.clone(), initrd.clone())
@@ -237,12 +256,17 @@ pub fn run(args: &StressArgs) -> Result<(), String> {
             let socket = dir.join(format!("monitor-{smp}.sock"));
             let _ = std::fs::remove_file(&socket);
             let start = Instant::now();
+            let disk_args = if x86 {
+                guest::pci_disk_args(&disk)
+            } else {
+                guest::disk_args(&disk, None)
+            };
             let child = Command::new(workspace_root().join("qemu-runner.sh"))
                 .arg(&hv)
                 .arg("-no-reboot")
-                .args(guest::disk_args(&disk, None))
+                .args(disk_args)
                 .args(["-initrd", &bundle.display().to_string()])
-                .args(["-append", "hv.guest_mem=256M hv.no_reboot"])
+                .args(&machine_args)
                 .args([
                     "-monitor",
                     &format!("unix:{},server,nowait", socket.display()),

@@ -6,7 +6,7 @@
 //! virtio-blk-pci device of q35 that hv drives and serves to the guest on
 //! its own virtio-mmio transport. The host checks the pattern afterwards.
 
-use crate::boot_tests::{build_image, read_output, report};
+use crate::boot_tests::{build_image, read_output, report, Typing};
 use crate::image::workspace_root;
 use crate::Arch;
 use crate::{guest, linux};
@@ -58,12 +58,18 @@ struct Boot {
 /// Boot `image` (hv-kernel, or the guest itself with `microvm`) through
 /// qemu-runner.sh with extra QEMU arguments, reading its output as it comes.
 fn boot(image: &Path, microvm: bool, extra: &[String]) -> Result<Boot, String> {
-    boot_smp(image, microvm, 1, extra)
+    boot_smp(image, microvm, 1, extra, None)
 }
 
-/// [`boot`] with `smp` CPUs.
-fn boot_smp(image: &Path, microvm: bool, smp: u32, extra: &[String]) -> Result<Boot, String> {
-    use std::io::Read;
+/// [`boot`] with `smp` CPUs, typing on the console when `typing` says.
+fn boot_smp(
+    image: &Path,
+    microvm: bool,
+    smp: u32,
+    extra: &[String],
+    typing: Option<Typing>,
+) -> Result<Boot, String> {
+    use std::io::{Read, Write};
     let start = Instant::now();
     let mut child = Command::new(workspace_root().join("qemu-runner.sh"))
         .arg(image)
@@ -72,11 +78,23 @@ fn boot_smp(image: &Path, microvm: bool, smp: u32, extra: &[String]) -> Result<B
         .env("HV_MEM", if microvm { "64M" } else { "512M" })
         .env("HV_TIMEOUT", TIMEOUT_S.to_string())
         .env("HV_QEMU_MICROVM", if microvm { "1" } else { "0" })
+        .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .map_err(|e| format!("could not start qemu-runner.sh: {e}"))?;
-    let (mut text, to_marker) = read_output(child.stdout.take(), start, |_| {});
+    let mut stdin = child.stdin.take();
+    let mut typing = typing;
+    let (mut text, to_marker) = read_output(child.stdout.take(), start, |line| {
+        if let Some(t) = typing.take_if(|t| line.contains(t.after)) {
+            if let Some(input) = stdin.as_mut() {
+                // A failed write shows up as a missing answer.
+                let _ = input
+                    .write_all(t.text.as_bytes())
+                    .and_then(|()| input.flush());
+            }
+        }
+    });
     if let Some(mut err) = child.stderr.take() {
         // qemu-runner's own messages are short: reading them after stdout
         // cannot block QEMU.
@@ -229,15 +247,15 @@ fn linux(smp: u32) -> Result<(), String> {
         "512M".into(),
     ];
     plain_args.extend(guest::disk_args(&plain_disk, None));
-    let plain = boot_smp(&vmlinux, true, smp, &plain_args)?;
+    let plain = boot_smp(&vmlinux, true, smp, &plain_args, None)?;
     let reference = linux_lines(&plain.text);
-    let bundle = crate::linux_x86::bundle()?;
+    let bundle = crate::linux_x86::bundle(false)?;
     let hv = build_image(Arch::X86_64, false, true)?;
     let disk = dir.join(format!("x86-linux-disk-{smp}.img"));
     guest::create_disk(&disk, crate::linux_x86::DISK_BYTES)?;
     let mut args = vec!["-initrd".into(), bundle.display().to_string()];
     args.extend(guest::pci_disk_args(&disk));
-    let under_hv = boot_smp(&hv, false, smp, &args)?;
+    let under_hv = boot_smp(&hv, false, smp, &args, None)?;
     let (text, code) = (&under_hv.text, under_hv.code);
     let here = linux_lines(text);
     let verdict = if !reference.iter().any(|l| l == linux::VERDICT_PASS) {
@@ -298,6 +316,44 @@ fn linux(smp: u32) -> Result<(), String> {
     verdict
 }
 
+/// Debian's amd64 Linux under the release hv-kernel with a shell on the
+/// console: a command typed on QEMU's serial line reaches the guest
+/// through hv (host COM1, then the guest's 16550 model and its interrupt)
+/// and its answer comes back; `poweroff -f` typed the same way ends it.
+fn linux_shell() -> Result<(), String> {
+    let start = Instant::now();
+    let bundle = crate::linux_x86::bundle(true)?;
+    let hv = build_image(Arch::X86_64, false, true)?;
+    let disk = workspace_root().join("target/xtask/x86-linux-shell-disk.img");
+    guest::create_disk(&disk, crate::linux_x86::DISK_BYTES)?;
+    let mut args = vec!["-initrd".into(), bundle.display().to_string()];
+    args.extend(guest::pci_disk_args(&disk));
+    let typing = Typing {
+        after: "HV-LINUX: shell",
+        text: "echo hv-shell-$((6*7))\npoweroff -f\n",
+    };
+    let Boot { text, code, .. } = boot_smp(&hv, false, 1, &args, Some(typing))?;
+    // The answer, not the echo of the typed line (which has no "42").
+    let verdict = if !text.contains("HV-LINUX: shell") {
+        Err("Linux did not reach its shell".into())
+    } else if !text.lines().any(|l| l.trim() == "hv-shell-42") {
+        Err("the shell did not answer the typed command".into())
+    } else if !text.contains("svm: the guest powered off through ACPI S5") {
+        Err("the typed poweroff did not power the guest off".into())
+    } else if code != Some(0) {
+        Err(format!("QEMU exited with {code:?}"))
+    } else {
+        Ok(())
+    };
+    report(
+        "x86 Linux shell under hv-kernel answers console input",
+        start,
+        &text,
+        &verdict,
+    );
+    verdict
+}
+
 /// The checks, named for `cargo xtask test`.
 pub fn run_all() -> Vec<(String, Result<(), String>)> {
     let guest_elf = match guest::build_x86_guest(true) {
@@ -345,6 +401,11 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
             "boot: Debian's amd64 Linux under the x86_64 hv-kernel, 2 vCPUs (INIT/SIPI, IPIs): CPUs 0-1 online as on plain microvm, disk written through hv, ACPI power-off"
                 .into(),
             linux(2),
+        ),
+        (
+            "boot: x86 Linux shell under hv-kernel answers console input (host COM1 to the guest's 16550)"
+                .into(),
+            linux_shell(),
         ),
     ]
 }

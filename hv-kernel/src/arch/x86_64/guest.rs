@@ -9,7 +9,9 @@
 use super::host_apic;
 use super::host_timer::{take_pending_interrupts, HostTimer};
 use super::hpet::Hpet;
-use super::machine::{CpuSlot, Machine, MachineIrq, CPU_RUNNING, CPU_SIPI, CPU_WAIT_FOR_SIPI};
+use super::machine::{
+    ConsoleInput, CpuSlot, Machine, MachineIrq, CPU_RUNNING, CPU_SIPI, CPU_WAIT_FOR_SIPI,
+};
 use super::mmio_view::{OnBus, Paging, EFER_LMA};
 use super::svm::{Gprs, HostSvm};
 use crate::arch::tables::{PoolKind, TablePool};
@@ -51,6 +53,8 @@ const UD_VECTOR: u8 = 6;
 const NMI_VECTOR: u8 = 2;
 /// CR0 after INIT: CD | NW | ET.
 const CR0_INIT: u64 = 0x6000_0010;
+/// How often the first vCPU looks for console input while it waits.
+const CONSOLE_POLL_NS: u64 = 10_000_000;
 /// RFLAGS.IF.
 const RFLAGS_IF: u64 = 1 << 9;
 /// EVENTINJ / EXITINTINFO: valid, and the type field.
@@ -181,8 +185,9 @@ pub type SharedLapic = Arc<spin::Mutex<Lapic>>;
 /// An I/O APIC, likewise.
 pub type SharedIoApic = Arc<spin::Mutex<IoApic<IOAPIC_PINS>>>;
 
-/// A device model shared with the exit loop, on the MMIO bus.
-struct Shared<D>(Arc<spin::Mutex<D>>);
+/// A device model shared with the exit loop (or the console input), on a
+/// bus.
+pub struct Shared<D>(pub Arc<spin::Mutex<D>>);
 
 impl<D: MmioDevice> MmioDevice for Shared<D> {
     fn read(&mut self, offset: u64, width: AccessWidth) -> u64 {
@@ -191,6 +196,10 @@ impl<D: MmioDevice> MmioDevice for Shared<D> {
 
     fn write(&mut self, offset: u64, width: AccessWidth, value: u64) {
         self.0.lock().write(offset, width, value);
+    }
+
+    fn interrupt_level(&self) -> bool {
+        self.0.lock().interrupt_level()
     }
 }
 
@@ -289,6 +298,7 @@ impl X86Guest {
             exited,
             sleep: spin::Once::new(),
             irq: spin::Once::new(),
+            console_in: spin::Once::new(),
             cpus,
             end: spin::Mutex::new(None),
             running: AtomicUsize::new(vcpus.max(1)),
@@ -406,6 +416,46 @@ impl X86Guest {
         }
     }
 
+    /// Hand what is typed on hv's console to the guest through `deliver`
+    /// (its UART's receiver; false when full). The first vCPU polls for
+    /// it at every exit and, while it waits in HLT, every 10 ms.
+    pub fn attach_console_input(&mut self, deliver: Box<dyn FnMut(u8) -> bool + Send>) {
+        self.m.console_in.call_once(|| {
+            spin::Mutex::new(ConsoleInput {
+                deliver,
+                held: None,
+            })
+        });
+    }
+
+    /// Pass console input on (the first vCPU only).
+    fn poll_console(&self) {
+        let (0, Some(input)) = (self.index, self.m.console_in.get()) else {
+            return;
+        };
+        let mut input = input.lock();
+        loop {
+            let Some(byte) = input.held.take().or_else(super::console_byte) else {
+                return;
+            };
+            if !(input.deliver)(byte) {
+                input.held = Some(byte);
+                return;
+            }
+        }
+    }
+
+    /// The time the wait of this vCPU must end by: `deadline`, or sooner
+    /// for the first vCPU when console input must be polled.
+    fn wake_by(&self, deadline: Option<u64>) -> Option<u64> {
+        let (0, Some(_), Some(irq)) = (self.index, self.m.console_in.get(), self.m.irq.get())
+        else {
+            return deadline;
+        };
+        let poll = irq.clock.now_ns() + CONSOLE_POLL_NS;
+        Some(deadline.map_or(poll, |d| d.min(poll)))
+    }
+
     /// The guest's RAM (for devices that DMA into it).
     pub fn ram(&self) -> &Arc<GuestRam> {
         &self.m.ram
@@ -490,6 +540,7 @@ impl X86Guest {
             if !self.start_up()? {
                 continue;
             }
+            self.poll_console();
             self.deliver_interrupt();
             self.arm_host_timer();
             let exit = svm.run(&mut self.vmcb, &mut self.gprs);
@@ -802,13 +853,15 @@ impl X86Guest {
             if self.m.ended().is_some() || slot.init.load(Ordering::Acquire) {
                 return Ok(true);
             }
+            self.poll_console();
+            self.sample_lines(irq);
             let deadline = {
                 let mut lapic = irq.lapics[self.index].lock();
                 lapic.advance_to(irq.clock.now_ns());
                 if lapic.pending_vector().is_some() || slot.nmi.load(Ordering::Acquire) {
                     break;
                 }
-                lapic.next_deadline()
+                self.wake_by(lapic.next_deadline())
             };
             if deadline.is_none() {
                 // Only another vCPU can end this HLT.

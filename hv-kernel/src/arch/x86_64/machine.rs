@@ -40,6 +40,14 @@ pub const CPU_WAIT_FOR_SIPI: u8 = 1;
 /// A start-up IPI arrived; `sipi_vector` says where to start.
 pub const CPU_SIPI: u8 = 2;
 
+/// The guest's console input: bytes typed on hv's console, handed to the
+/// guest's UART (`deliver` says false when its FIFO is full).
+pub struct ConsoleInput {
+    pub deliver: Box<dyn FnMut(u8) -> bool + Send>,
+    /// A byte the UART had no room for yet.
+    pub held: Option<u8>,
+}
+
 /// What the other vCPUs know of one vCPU.
 pub struct CpuSlot {
     pub state: AtomicU8,
@@ -78,6 +86,8 @@ pub struct Machine {
     pub exited: Arc<AtomicU32>,
     pub sleep: spin::Once<Arc<spin::Mutex<AcpiSleep>>>,
     pub irq: spin::Once<MachineIrq>,
+    /// Console input, polled by the first vCPU.
+    pub console_in: spin::Once<spin::Mutex<ConsoleInput>>,
     pub cpus: Vec<CpuSlot>,
     /// How the guest ended, once one vCPU ended it.
     pub end: spin::Mutex<Option<Outcome>>,

@@ -48,6 +48,17 @@ fn serial() -> SerialPort {
     port
 }
 
+/// A byte typed on hv's console (COM1), if one is waiting.
+fn console_byte() -> Option<u8> {
+    // SAFETY: reading COM1's line status register has no side effect;
+    // reading its receive buffer takes the byte the status says is there,
+    // which nothing else in hv reads (the console only transmits).
+    unsafe {
+        let ready = x86_64::instructions::port::Port::<u8>::new(COM1 + 5).read() & 1 != 0;
+        ready.then(|| x86_64::instructions::port::Port::<u8>::new(COM1).read())
+    }
+}
+
 /// Rust entry from boot.s, in long mode, with the PVH start_info address.
 #[no_mangle]
 extern "C" fn x86_64_main(start_info: u64) -> ! {

@@ -10,7 +10,7 @@
 //! ACPI tables with the sleep and reset registers they name, and the
 //! isa-debug-exit port.
 
-use super::guest::{Outcome, Stats, X86Guest};
+use super::guest::{Outcome, Shared, Stats, X86Guest};
 use super::hpet::Hpet;
 use super::pvh as host_pvh;
 use super::smp;
@@ -19,6 +19,7 @@ use super::test_guest::{ToConsole, COM1};
 use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::ptr::NonNull;
@@ -194,10 +195,13 @@ pub fn run(
         START_INFO,
         vcpus,
     )?;
+    let com1 = Arc::new(spin::Mutex::new(Uart16550::new(ToConsole)));
     guest
         .pio()
-        .insert(COM1, 8, Box::new(Uart16550::new(ToConsole)))
+        .insert(COM1, 8, Box::new(Shared(com1.clone())))
         .map_err(|e| format!("COM1: {e}"))?;
+    // What is typed on hv's console goes to the guest's COM1.
+    guest.attach_console_input(Box::new(move |byte| com1.lock().receive(byte)));
     guest.attach_acpi_sleep(machine.sleep_port, machine.reset_value)?;
     let clock = Hpet::start();
     match clock {
