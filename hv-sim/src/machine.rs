@@ -1,15 +1,14 @@
 //! The emulated guest machine (DESIGN.md, "The guest machine contract"):
-//! RAM, the GICv3 (distributor and redistributor from hv-core's [`Vgic`],
-//! CPU interface from [`CpuInterface`]), the PL011, virtio-mmio disks and the
-//! guest's DTB, with the kernel loaded by hv-core's loader. Mirrors
-//! hv-kernel's `vm::build`; the CPU is the translator's interpreter.
+//! RAM, the devices (hv-core's `vm::devices`, the model hv-kernel runs:
+//! GICv3 distributor and redistributor, PL011, virtio-mmio disks), the
+//! GIC CPU interface from [`CpuInterface`] and the guest's DTB, with the
+//! kernel loaded by hv-core's loader; the CPU is the translator's
+//! interpreter (or JIT).
 
 use crate::dma::DmaRam;
 use crate::mmu::Mmu;
-use hv_core::devices::gicv3::Vgic;
 use hv_core::devices::gicv3_cpuif::CpuInterface;
-use hv_core::devices::irq_line::IrqLine;
-use hv_core::devices::pl011::{CharSink, Pl011};
+use hv_core::devices::pl011::CharSink;
 use hv_core::machine;
 use hv_core::mem::{GuestMemory, GuestRam, MemError};
 use hv_core::mmio::{AccessWidth, BusError, MmioBus};
@@ -19,6 +18,7 @@ use hv_core::translate::jit::Jit;
 use hv_core::translate::sysreg::{self, SysRegEnc};
 use hv_core::translate::{AccessKind, Cpu, CpuBus, CpuConfig, Fault, TranslateError};
 use hv_core::vm::bundle::{self, BundleError};
+use hv_core::vm::devices::Devices;
 use hv_core::vm::fdt::FdtError;
 use hv_core::vm::loader::{Format, LoadError};
 use hv_core::vm::place::{self, GuestSoftware, PlaceError};
@@ -197,20 +197,16 @@ pub struct SimBus {
     pub ram: Arc<GuestRam>,
     /// The same RAM as the virtio transports see it (DMA writes logged).
     pub dma: Arc<DmaRam>,
-    /// Devices outside the GIC.
-    pub mmio: MmioBus,
-    /// The virtio disks on `mmio`, for continuing the queue work a
-    /// notify left at its budget ([`SimBus::poll_devices`]).
-    pub disks: VirtioDisks,
-    /// Distributor and redistributors.
-    pub vgic: Vgic,
+    /// The machine's devices: the GIC's distributor and redistributors,
+    /// the PL011, the virtio disks on the bus (hv-core's model, the one
+    /// hv-kernel runs too).
+    pub devices: Devices<Box<dyn CharSink>, VirtioDisks>,
     /// The vCPU's GIC CPU interface.
     pub cpuif: CpuInterface,
     /// Stage-1 translation and its TLB.
     pub mmu: Mmu,
     /// Breakpoint/watchpoint 0 registers and MDCCINT_EL1 (storage only).
     debug: [u64; 5],
-    lines: Vec<IrqLine>,
 }
 
 /// Index into [`SimBus::debug`] of a breakpoint/watchpoint register
@@ -228,57 +224,19 @@ fn debug_reg(reg: SysRegEnc) -> Option<usize> {
     }
 }
 
-/// `addr - base` if `addr` lies in `[base, base + size)`.
-fn offset_in(addr: u64, base: GuestAddress, size: u64) -> Option<u64> {
-    addr.checked_sub(base.raw()).filter(|&o| o < size)
-}
-
 fn width(size: u8) -> Result<AccessWidth, Fault> {
     AccessWidth::from_bytes(u64::from(size)).ok_or(Fault::EXTERNAL)
 }
 
 impl SimBus {
-    fn gicr_size(&self) -> u64 {
-        machine::GICR_STRIDE * self.vgic.vcpus() as u64
-    }
-
     /// A device load (not RAM).
     fn mmio_read(&mut self, pa: u64, width: AccessWidth) -> Result<u64, BusError> {
-        if let Some(off) = offset_in(pa, machine::GICD_BASE, machine::GICD_SIZE) {
-            return Ok(self.vgic.dist_read(off, width));
-        }
-        if let Some(off) = offset_in(pa, machine::GICR_BASE, self.gicr_size()) {
-            return Ok(self.vgic.redist_read(off, width));
-        }
-        self.mmio.read(GuestAddress(pa), width)
+        self.devices.mmio_read(0, GuestAddress(pa), width)
     }
 
     /// A device store (not RAM).
     fn mmio_write(&mut self, pa: u64, width: AccessWidth, value: u64) -> Result<(), BusError> {
-        if let Some(off) = offset_in(pa, machine::GICD_BASE, machine::GICD_SIZE) {
-            self.vgic.dist_write(off, width, value);
-            return Ok(());
-        }
-        if let Some(off) = offset_in(pa, machine::GICR_BASE, self.gicr_size()) {
-            self.vgic.redist_write(off, width, value);
-            return Ok(());
-        }
-        self.mmio.write(GuestAddress(pa), width, value)?;
-        self.sample_device_irqs();
-        Ok(())
-    }
-
-    /// Feed the devices' interrupt lines to the vGIC: a rising edge of a
-    /// virtio line makes its SPI pending; the PL011's level is passed on.
-    pub fn sample_device_irqs(&mut self) {
-        for line in &mut self.lines {
-            let level = self
-                .mmio
-                .interrupt_levels()
-                .find(|(b, _)| *b == line.base)
-                .is_some_and(|(_, l)| l);
-            line.update(&mut self.vgic, level);
-        }
+        self.devices.mmio_write(0, GuestAddress(pa), width, value)
     }
 
     /// Continue the queue work the disks' notifies left at their budget (one
@@ -287,23 +245,17 @@ impl SimBus {
     /// Returns whether work is still left, in which case the vCPU must not
     /// sleep.
     pub fn poll_devices(&mut self) -> bool {
-        if !self.disks.has_deferred_work() {
-            return false;
-        }
-        let left = self.disks.poll();
-        self.sample_device_irqs();
-        left
+        self.devices.poll_disks()
     }
 
     /// Route the CPU's timer outputs to their PPIs, and set the CPU's IRQ
     /// input from the CPU interface. Returns the IRQ level.
     pub fn update_interrupts(&mut self, cpu: &mut Cpu) -> bool {
         let t = cpu.timer_lines();
-        self.vgic
-            .set_level(0, machine::TIMER_EL1_VIRT_INTID, t.virt);
-        self.vgic
-            .set_level(0, machine::TIMER_EL1_PHYS_INTID, t.phys);
-        let irq = self.cpuif.irq_line(&mut self.vgic);
+        let vgic = &mut self.devices.vgic;
+        vgic.set_level(0, machine::TIMER_EL1_VIRT_INTID, t.virt);
+        vgic.set_level(0, machine::TIMER_EL1_PHYS_INTID, t.phys);
+        let irq = self.cpuif.irq_line(vgic);
         cpu.set_irq(irq);
         irq
     }
@@ -424,7 +376,7 @@ impl CpuBus for SimBus {
 
     fn sysreg_read(&mut self, reg: SysRegEnc) -> Option<u64> {
         if CpuInterface::owns(reg) {
-            self.cpuif.read(&mut self.vgic, reg)
+            self.cpuif.read(&mut self.devices.vgic, reg)
         } else {
             debug_reg(reg).and_then(|i| self.debug.get(i).copied())
         }
@@ -432,7 +384,7 @@ impl CpuBus for SimBus {
 
     fn sysreg_write(&mut self, reg: SysRegEnc, value: u64) -> bool {
         if CpuInterface::owns(reg) {
-            return self.cpuif.write(&mut self.vgic, reg, value);
+            return self.cpuif.write(&mut self.devices.vgic, reg, value);
         }
         match debug_reg(reg).and_then(|i| self.debug.get_mut(i)) {
             Some(r) => {
@@ -474,11 +426,6 @@ impl Machine {
         let ram = Arc::new(GuestRam::with_size(machine::RAM_BASE, ram_size)?);
         let dma = Arc::new(DmaRam::new(Arc::clone(&ram)));
         let mut mmio = MmioBus::new();
-        mmio.insert(
-            machine::UART_BASE,
-            machine::UART_SIZE,
-            Box::new(Pl011::new(console)),
-        )?;
         let mut disks = Vec::new();
         for disk in &config.disks {
             let backend =
@@ -503,13 +450,8 @@ impl Machine {
                 error,
             ),
         })?;
-        let mut lines = vec![IrqLine::new(machine::UART_BASE, machine::UART_INTID, false)];
-        lines.extend(
-            disks
-                .slots()
-                .iter()
-                .map(|a| IrqLine::new(a.base, a.intid, true)),
-        );
+        let lines: Vec<(GuestAddress, u32)> =
+            disks.slots().iter().map(|a| (a.base, a.intid)).collect();
         let slot_numbers: Vec<u32> = disks.slots().iter().map(|a| a.slot).collect();
         let software = GuestSoftware {
             kernel: sw.kernel,
@@ -540,13 +482,17 @@ impl Machine {
             bus: SimBus {
                 ram,
                 dma,
-                mmio,
-                disks,
-                vgic: Vgic::new(1),
+                devices: Devices::new(
+                    mmio,
+                    &lines,
+                    disks,
+                    1,
+                    machine::GicModel::V3,
+                    Box::new(console),
+                ),
                 cpuif: CpuInterface::new(0),
                 mmu: Mmu::default(),
                 debug: [0; 5],
-                lines,
             },
             entry: placed.entry,
             dtb: placed.dtb,

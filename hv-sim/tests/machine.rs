@@ -411,8 +411,8 @@ fn disk_work_left_at_the_budget_is_polled_and_wfi_does_not_sleep_on_it() {
         cmdline: "",
     };
     let mut m = Machine::new(&config, &sw, Captured::new()).expect("machine");
-    let base = m.bus.disks.slots()[0].base;
-    m.bus.disks.set_chain_budget(Some(1));
+    let base = m.bus.devices.work().slots()[0].base;
+    m.bus.devices.work().set_chain_budget(Some(1));
 
     // The driver's side, played from here: three reads of sectors 0..3.
     let ram = std::sync::Arc::clone(&m.bus.ram);
@@ -421,7 +421,7 @@ fn disk_work_left_at_the_budget_is_polled_and_wfi_does_not_sleep_on_it() {
     let mut q = DriverQueue::new(&*ram, at(0), 16);
     let wanted = virtio::device::VIRTIO_F_VERSION_1;
     mmio_init(
-        &mut Window(&mut m.bus.mmio, base),
+        &mut Window(&mut m.bus.devices.bus, base),
         wanted,
         std::slice::from_ref(&q),
     )
@@ -439,12 +439,12 @@ fn disk_work_left_at_the_budget_is_polled_and_wfi_does_not_sleep_on_it() {
         );
     }
     wr(
-        &mut Window(&mut m.bus.mmio, base),
+        &mut Window(&mut m.bus.devices.bus, base),
         virtio::mmio::QUEUE_NOTIFY,
         0,
     );
     assert_eq!(q.used_idx(&*ram), 1, "a budget of one chain");
-    assert!(m.bus.disks.has_deferred_work());
+    assert!(m.bus.devices.work().has_deferred_work());
 
     let report = run(
         &mut m,
@@ -459,7 +459,7 @@ fn disk_work_left_at_the_budget_is_polled_and_wfi_does_not_sleep_on_it() {
         "{}",
         report.outcome
     );
-    assert!(!m.bus.disks.has_deferred_work());
+    assert!(!m.bus.devices.work().has_deferred_work());
     let mut done = Vec::new();
     while let Some(u) = q.pop_used(&*ram) {
         done.push(u);

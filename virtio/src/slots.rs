@@ -20,6 +20,7 @@ use core::ops::Deref;
 use hv_core::machine;
 use hv_core::mem::GuestMemory;
 use hv_core::mmio::{AccessWidth, BusError, MmioBus, MmioDevice};
+use hv_core::vm::devices::DeviceWork;
 use hv_core::GuestAddress;
 use spin::Mutex;
 
@@ -141,6 +142,18 @@ impl VirtioDisks {
             left |= d.lock().poll();
         }
         left
+    }
+}
+
+/// The guest machine's devices (hv-core `vm::devices`) continue the
+/// disks' left-over queue work through this.
+impl DeviceWork for VirtioDisks {
+    fn has_deferred_work(&self) -> bool {
+        VirtioDisks::has_deferred_work(self)
+    }
+
+    fn poll(&self) -> bool {
+        VirtioDisks::poll(self)
     }
 }
 

@@ -15,6 +15,13 @@ pub trait CharSink: Send {
     fn put(&mut self, byte: u8);
 }
 
+/// A boxed sink is a sink, so a home can pick its console at run time.
+impl<T: CharSink + ?Sized> CharSink for alloc::boxed::Box<T> {
+    fn put(&mut self, byte: u8) {
+        (**self).put(byte);
+    }
+}
+
 mod reg {
     pub const DR: u64 = 0x000;
     pub const RSR_ECR: u64 = 0x004;

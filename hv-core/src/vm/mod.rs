@@ -3,6 +3,7 @@
 
 pub mod acpi;
 pub mod bundle;
+pub mod devices;
 pub mod fdt;
 pub mod host_ram;
 pub mod loader;

@@ -187,16 +187,16 @@ impl Vm {
         let (result, others) = {
             let mut guest = self.guest.lock();
             let result = f(&mut guest, gic);
-            let deferred = guest.has_deferred_io();
+            let deferred = guest.devices.has_deferred_io();
             if self.deferred_io.load(Ordering::Relaxed) != deferred {
                 self.deferred_io.store(deferred, Ordering::Release);
             }
-            let dirty = guest.vgic.take_dirty();
+            let dirty = guest.devices.vgic.take_dirty();
             if dirty & (1 << me) != 0 || gic.wants_sync() {
-                gic.sync(&mut guest.vgic, me);
+                gic.sync(&mut guest.devices.vgic, me);
             }
             // Syncing may release interrupts another vCPU now gets.
-            (result, dirty | guest.vgic.take_dirty())
+            (result, dirty | guest.devices.vgic.take_dirty())
         };
         self.notify(me, others);
         result
@@ -251,8 +251,8 @@ pub fn run_vcpu(vm: &Vm, me: usize, entry: u64, x0: u64) -> Option<Outcome> {
         // guest's as the vGIC holds them now.
         let mut guest = vm.guest.lock();
         for intid in gic::FORWARDED {
-            guest.vgic.set_hw(me, intid, true);
-            gic::mirror_enable(me, intid, guest.vgic.is_enabled(me, intid));
+            guest.devices.vgic.set_hw(me, intid, true);
+            gic::mirror_enable(me, intid, guest.devices.vgic.is_enabled(me, intid));
         }
     }
     let mut regs = VcpuRegs::new(entry, x0);
@@ -315,8 +315,8 @@ const IO_POLL_TICKS: u64 = 100_000;
 /// the timer is armed.
 fn serve_deferred_io(vm: &Vm, me: usize, gic: &mut CpuGic) -> bool {
     let left = vm.with_guest(me, gic, |guest, _| {
-        if guest.has_deferred_io() {
-            guest.poll_disks()
+        if guest.devices.has_deferred_io() {
+            guest.devices.poll_disks()
         } else {
             false
         }
@@ -335,8 +335,8 @@ fn settle(vm: &Vm, me: usize, gic: &mut CpuGic) {
     vm.needs_sync.fetch_and(!(1 << me), Ordering::AcqRel);
     let others = {
         let mut guest = vm.guest.lock();
-        gic.sync(&mut guest.vgic, me);
-        guest.vgic.take_dirty()
+        gic.sync(&mut guest.devices.vgic, me);
+        guest.devices.vgic.take_dirty()
     };
     vm.notify(me, others);
 }
@@ -346,8 +346,8 @@ fn settle(vm: &Vm, me: usize, gic: &mut CpuGic) {
 fn leave(vm: &Vm, me: usize, gic: &mut CpuGic) {
     {
         let mut guest = vm.guest.lock();
-        gic.evict_all(&mut guest.vgic, me);
-        let dirty = guest.vgic.take_dirty();
+        gic.evict_all(&mut guest.devices.vgic, me);
+        let dirty = guest.devices.vgic.take_dirty();
         drop(guest);
         vm.notify(me, dirty);
     }
@@ -471,7 +471,7 @@ fn handle_physical(vm: &Vm, me: usize, gic: &mut CpuGic, intid: u32) {
             // HW list register) deactivates it.
             gic::end_of_interrupt(intid);
             vm.with_guest(me, gic, |guest, gic| {
-                gic.forward(&mut guest.vgic, me, intid);
+                gic.forward(&mut guest.devices.vgic, me, intid);
             });
         }
         gic::MAINTENANCE_INTID => {
@@ -487,7 +487,7 @@ fn handle_physical(vm: &Vm, me: usize, gic: &mut CpuGic, intid: u32) {
                     // must not hold this CPU.
                     for _ in 0..CONSOLE_INPUT_BURST {
                         let Some(byte) = uart.read_byte() else { break };
-                        guest.console_input(byte);
+                        guest.devices.console_input(byte);
                     }
                 });
             }
@@ -535,38 +535,44 @@ fn mmio(
     vm.with_guest(me, gic, |guest, gic| {
         if access.write {
             let value = regs.get(access.reg) & access.width.mask();
-            guest.mmio_write(me, access.ipa, access.width, value)?;
+            guest
+                .devices
+                .mmio_write(me, access.ipa, access.width, value)?;
             let v3_enables = guest
+                .devices
                 .gicr_offset(access.ipa)
                 .and_then(gicv3::redist_enable_register);
             // A GICv2 guest's PPI enables are banked in its distributor,
             // by the writing vCPU.
-            let v2_enables = (guest.gic == machine::GicModel::V2
+            let v2_enables = (guest.devices.gic == machine::GicModel::V2
                 && guest
+                    .devices
                     .gicd_offset(access.ipa)
                     .is_some_and(|o| o == GICD_ISENABLER0 || o == GICD_ICENABLER0))
             .then_some(me);
             if let Some(v) = v3_enables.or(v2_enables) {
                 for intid in gic::FORWARDED {
-                    gic::mirror_enable(v, intid, guest.vgic.is_enabled(v, intid));
+                    gic::mirror_enable(v, intid, guest.devices.vgic.is_enabled(v, intid));
                 }
             }
             Ok(())
         } else {
             let own_state = guest
+                .devices
                 .gicr_offset(access.ipa)
                 .and_then(gicv3::redist_state_register)
                 == Some(me);
             let dist_state = guest
+                .devices
                 .gicd_offset(access.ipa)
                 .is_some_and(gicv3::dist_state_register);
             if own_state || dist_state {
                 let (virt, phys) = timer::guest_lines();
-                guest.vgic.set_level(me, gic::VTIMER_INTID, virt);
-                guest.vgic.set_level(me, gic::PTIMER_INTID, phys);
-                gic.snapshot(&mut guest.vgic, me);
+                guest.devices.vgic.set_level(me, gic::VTIMER_INTID, virt);
+                guest.devices.vgic.set_level(me, gic::PTIMER_INTID, phys);
+                gic.snapshot(&mut guest.devices.vgic, me);
             }
-            let value = guest.mmio_read(me, access.ipa, access.width)?;
+            let value = guest.devices.mmio_read(me, access.ipa, access.width)?;
             regs.set(access.reg, access.load_result(value));
             Ok(())
         }
@@ -626,7 +632,7 @@ fn synchronous(vm: &Vm, me: usize, regs: &mut VcpuRegs, gic: &mut CpuGic) -> Ste
                 let request = sgi::decode(regs.get(access.rt), me, vm.vcpus);
                 vm.with_guest(me, gic, |guest, _| {
                     for t in request.vcpus() {
-                        guest.vgic.pulse(t, request.intid);
+                        guest.devices.vgic.pulse(t, request.intid);
                     }
                 });
                 skip(regs, 4);

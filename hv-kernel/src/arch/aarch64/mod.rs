@@ -377,7 +377,7 @@ fn run_guest(info: &dtb::BootInfo, bundle: (u64, u64)) -> ! {
             uart.enable_rx_interrupt();
         }
     }
-    let vcpus = guest.vgic.vcpus();
+    let vcpus = guest.devices.vgic.vcpus();
     let mut phys = [0u64; MAX_CPUS];
     phys[0] = mpidr();
     for (slot, m) in phys
