@@ -22,6 +22,7 @@ use hv_core::vm::devices::Devices;
 use hv_core::vm::fdt::FdtError;
 use hv_core::vm::loader::{Format, LoadError};
 use hv_core::vm::place::{self, GuestSoftware, PlaceError};
+use hv_core::vm::power::VcpuPower;
 use hv_core::GuestAddress;
 use std::fmt;
 use std::path::PathBuf;
@@ -409,6 +410,8 @@ pub struct Machine {
     pub dtb: GuestAddress,
     /// How the kernel was recognised.
     pub format: Format,
+    /// The vCPU's power state as PSCI sees it (one vCPU, on).
+    pub power: VcpuPower,
 }
 
 impl Machine {
@@ -497,6 +500,7 @@ impl Machine {
             entry: placed.entry,
             dtb: placed.dtb,
             format: placed.format,
+            power: VcpuPower::new(1),
         })
     }
 }

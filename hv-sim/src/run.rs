@@ -6,7 +6,7 @@
 use crate::machine::Machine;
 use hv_core::translate::jit::JitStats;
 use hv_core::translate::Exit;
-use hv_core::vm::psci::{self, affinity, status, PsciCall};
+use hv_core::vm::psci::{self, status, Reply};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -183,26 +183,13 @@ fn psci_call(m: &mut Machine, trace: bool) -> Option<Outcome> {
     if trace {
         eprintln!("hv-sim: trace: PSCI {request:?} at {:#x}", c.pc());
     }
-    let answer = match request {
-        PsciCall::SmcccVersion => psci::SMCCC_VERSION_1_1,
-        PsciCall::SmcccArchFeatures(_) => status::NOT_SUPPORTED,
-        PsciCall::Version => psci::PSCI_VERSION_1_1,
-        PsciCall::Features(id) => psci::features(id),
-        // Suspend behaves like WFI, which may complete at once.
-        PsciCall::CpuSuspend { .. } => status::SUCCESS,
-        // The last vCPU may not turn itself off.
-        PsciCall::CpuOff => status::DENIED,
-        PsciCall::CpuOn { target: 0, .. } => status::ALREADY_ON,
-        PsciCall::CpuOn { .. } => status::INVALID_PARAMETERS,
-        PsciCall::AffinityInfo {
-            target: 0,
-            level: 0,
-        } => affinity::ON,
-        PsciCall::AffinityInfo { .. } => status::INVALID_PARAMETERS,
-        PsciCall::MigrateInfoType => psci::MIGRATE_INFO_NOT_REQUIRED,
-        PsciCall::SystemOff => return Some(Outcome::PowerOff),
-        PsciCall::SystemReset => return Some(Outcome::Reset),
-        PsciCall::Unknown(_) => status::NOT_SUPPORTED,
+    let answer = match psci::answer(request, 0, &m.power) {
+        Reply::Value(v) => v,
+        Reply::SystemOff => return Some(Outcome::PowerOff),
+        Reply::SystemReset => return Some(Outcome::Reset),
+        // One vCPU: CPU_ON has no target to start and CPU_OFF is always
+        // the last vCPU's, so the rules never answer these here.
+        Reply::Started(_) | Reply::Off => status::DENIED,
     };
     m.cpu.set_x(0, answer);
     None

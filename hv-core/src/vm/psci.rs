@@ -1,10 +1,13 @@
 //! PSCI 1.1 and SMCCC calls as a guest makes them (HVC or SMC, function id in
-//! x0, arguments in x1-x3), decoded into typed requests. The home carries
-//! them out (it owns the vCPUs) and answers with [`PsciCall`]-specific values
-//! or the status codes below.
+//! x0, arguments in x1-x3), decoded into typed requests.
 //!
 //! Every argument is guest-controlled: SMC32 function ids take only the low
 //! 32 bits of each argument, as the SMC Calling Convention says.
+//!
+//! [`answer`] carries them out against the vCPUs' power states
+//! ([`super::power`]): both homes answer with it.
+
+use super::power::{CpuOnError, Power, VcpuPower};
 
 /// PSCI version hv implements: 1.1.
 pub const PSCI_VERSION_1_1: u64 = 0x0001_0001;
@@ -157,9 +160,131 @@ pub fn features(id: u32) -> u64 {
     }
 }
 
+/// What the home does once a call is answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// Put this in the caller's x0 and resume it.
+    Value(u64),
+    /// CPU_ON made this vCPU PENDING: wake it, then resume the caller
+    /// with SUCCESS in x0.
+    Started(usize),
+    /// CPU_OFF: the caller's vCPU stops (it was not the last one on).
+    Off,
+    /// SYSTEM_OFF.
+    SystemOff,
+    /// SYSTEM_RESET.
+    SystemReset,
+}
+
+/// The vCPU index of an MPIDR a guest names (Aff0 = index, the other
+/// affinity fields 0), if the guest has that vCPU.
+pub fn vcpu_of(mpidr: u64, vcpus: usize) -> Option<usize> {
+    let index = (mpidr & 0xff) as usize;
+    (mpidr & 0xff_00ff_ff00 == 0 && index < vcpus).then_some(index)
+}
+
+/// The answer to `call` from vCPU `me` of a guest whose vCPUs' power
+/// states are `power`: the PSCI 1.1 / SMCCC 1.1 rules both homes follow.
+pub fn answer(call: PsciCall, me: usize, power: &VcpuPower) -> Reply {
+    let value = match call {
+        PsciCall::SmcccVersion => SMCCC_VERSION_1_1,
+        PsciCall::SmcccArchFeatures(_) => status::NOT_SUPPORTED,
+        PsciCall::Version => PSCI_VERSION_1_1,
+        PsciCall::Features(id) => features(id),
+        // Suspend behaves like WFI, which may complete at once.
+        PsciCall::CpuSuspend { .. } => status::SUCCESS,
+        // The last vCPU on may not turn itself off.
+        PsciCall::CpuOff if power.cpu_off(me) => return Reply::Off,
+        PsciCall::CpuOff => status::DENIED,
+        PsciCall::CpuOn {
+            target,
+            entry,
+            context,
+        } => match vcpu_of(target, power.vcpus()) {
+            None => status::INVALID_PARAMETERS,
+            Some(t) => match power.cpu_on(t, entry, context) {
+                Ok(()) => return Reply::Started(t),
+                Err(CpuOnError::OnPending) => status::ON_PENDING,
+                Err(CpuOnError::AlreadyOn) => status::ALREADY_ON,
+                Err(CpuOnError::NoSuchCpu) => status::INVALID_PARAMETERS,
+            },
+        },
+        PsciCall::AffinityInfo { target, level: 0 } => match vcpu_of(target, power.vcpus()) {
+            Some(t) => match power.state(t) {
+                Power::On => affinity::ON,
+                Power::Claimed | Power::Pending => affinity::ON_PENDING,
+                Power::Off => affinity::OFF,
+            },
+            None => status::INVALID_PARAMETERS,
+        },
+        PsciCall::AffinityInfo { .. } => status::INVALID_PARAMETERS,
+        PsciCall::MigrateInfoType => MIGRATE_INFO_NOT_REQUIRED,
+        PsciCall::SystemOff => return Reply::SystemOff,
+        PsciCall::SystemReset => return Reply::SystemReset,
+        PsciCall::Unknown(id) => {
+            log::debug!("guest called unknown function {id:#x}");
+            status::NOT_SUPPORTED
+        }
+    };
+    Reply::Value(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn answers_follow_the_power_states() {
+        let power = VcpuPower::new(2);
+        let on = |t| PsciCall::CpuOn {
+            target: t,
+            entry: 0x4008_0000,
+            context: 0,
+        };
+        let info = |t| PsciCall::AffinityInfo {
+            target: t,
+            level: 0,
+        };
+        // vCPU 0 may not leave while it is the only one on.
+        assert_eq!(
+            answer(PsciCall::CpuOff, 0, &power),
+            Reply::Value(status::DENIED)
+        );
+        assert_eq!(answer(info(1), 0, &power), Reply::Value(affinity::OFF));
+        assert_eq!(answer(on(1), 0, &power), Reply::Started(1));
+        assert_eq!(answer(on(1), 0, &power), Reply::Value(status::ON_PENDING));
+        assert_eq!(
+            answer(info(1), 0, &power),
+            Reply::Value(affinity::ON_PENDING)
+        );
+        assert_eq!(answer(on(0), 1, &power), Reply::Value(status::ALREADY_ON));
+        // No vCPU 2, and no affinity level 1 or other clusters.
+        assert_eq!(
+            answer(on(2), 0, &power),
+            Reply::Value(status::INVALID_PARAMETERS)
+        );
+        assert_eq!(
+            answer(on(0x100), 0, &power),
+            Reply::Value(status::INVALID_PARAMETERS)
+        );
+        assert_eq!(
+            answer(
+                PsciCall::AffinityInfo {
+                    target: 0,
+                    level: 1
+                },
+                0,
+                &power
+            ),
+            Reply::Value(status::INVALID_PARAMETERS)
+        );
+        assert_eq!(answer(PsciCall::SystemOff, 1, &power), Reply::SystemOff);
+        assert_eq!(answer(PsciCall::SystemReset, 0, &power), Reply::SystemReset);
+        assert_eq!(
+            answer(PsciCall::Unknown(0x8400_00ff), 0, &power),
+            Reply::Value(status::NOT_SUPPORTED)
+        );
+    }
 
     #[test]
     fn decodes_cpu_on_in_both_conventions() {

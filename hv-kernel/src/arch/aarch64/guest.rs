@@ -22,8 +22,8 @@ use hv_core::arch::aarch64::sgi;
 use hv_core::devices::gicv3;
 use hv_core::machine;
 use hv_core::mmio::BusError;
-use hv_core::vm::power::{CpuOnError, Power, VcpuPower};
-use hv_core::vm::psci::{self, affinity, status, PsciCall};
+use hv_core::vm::power::VcpuPower;
+use hv_core::vm::psci::{self, status, Reply};
 
 /// Most vCPUs (one per physical CPU hv brings up).
 pub const MAX_VCPUS: usize = super::MAX_CPUS;
@@ -702,63 +702,19 @@ fn is_sgi1r_write(a: &esr::SysRegAccess) -> bool {
     !a.read && a.op0 == 3 && a.op1 == 0 && a.crn == 12 && a.crm == 11 && a.op2 == 5
 }
 
-/// The vCPU index of an MPIDR the guest names (Aff0 = index, the rest 0).
-fn vcpu_of(vm: &Vm, mpidr: u64) -> Option<usize> {
-    let index = (mpidr & 0xff) as usize;
-    (mpidr & 0xff_00ff_ff00 == 0 && index < vm.vcpus).then_some(index)
-}
-
-/// A PSCI/SMCCC call from vCPU `me`.
+/// A PSCI/SMCCC call from vCPU `me`, answered by hv-core's PSCI rules.
 fn call(vm: &Vm, me: usize, regs: &mut VcpuRegs) -> Step {
     let request = psci::decode(regs.x[0], regs.x[1], regs.x[2], regs.x[3]);
-    let answer = match request {
-        PsciCall::SmcccVersion => psci::SMCCC_VERSION_1_1,
-        PsciCall::SmcccArchFeatures(_) => status::NOT_SUPPORTED,
-        PsciCall::Version => psci::PSCI_VERSION_1_1,
-        PsciCall::Features(id) => psci::features(id),
-        // Suspend behaves like WFI, which may complete at once.
-        PsciCall::CpuSuspend { .. } => status::SUCCESS,
-        PsciCall::CpuOff => {
-            if vm.power.cpu_off(me) {
-                return Step::Off;
-            }
-            // The last vCPU may not turn itself off (PSCI: DENIED).
-            status::DENIED
+    regs.x[0] = match psci::answer(request, me, &vm.power) {
+        Reply::Value(v) => v,
+        Reply::Started(t) => {
+            vm.kick(me, t);
+            status::SUCCESS
         }
-        PsciCall::CpuOn {
-            target,
-            entry,
-            context,
-        } => match vcpu_of(vm, target) {
-            None => status::INVALID_PARAMETERS,
-            Some(t) => match vm.power.cpu_on(t, entry, context) {
-                Ok(()) => {
-                    vm.kick(me, t);
-                    status::SUCCESS
-                }
-                Err(CpuOnError::OnPending) => status::ON_PENDING,
-                Err(CpuOnError::AlreadyOn) => status::ALREADY_ON,
-                Err(CpuOnError::NoSuchCpu) => status::INVALID_PARAMETERS,
-            },
-        },
-        PsciCall::AffinityInfo { target, level: 0 } => match vcpu_of(vm, target) {
-            Some(t) => match vm.power.state(t) {
-                Power::On => affinity::ON,
-                Power::Claimed | Power::Pending => affinity::ON_PENDING,
-                Power::Off => affinity::OFF,
-            },
-            None => status::INVALID_PARAMETERS,
-        },
-        PsciCall::AffinityInfo { .. } => status::INVALID_PARAMETERS,
-        PsciCall::MigrateInfoType => psci::MIGRATE_INFO_NOT_REQUIRED,
-        PsciCall::SystemOff => return Step::Stop(Outcome::PowerOff),
-        PsciCall::SystemReset if vm.reboot => return Step::Reboot,
-        PsciCall::SystemReset => return Step::Stop(Outcome::Reset),
-        PsciCall::Unknown(id) => {
-            log::debug!("guest called unknown function {id:#x}");
-            status::NOT_SUPPORTED
-        }
+        Reply::Off => return Step::Off,
+        Reply::SystemOff => return Step::Stop(Outcome::PowerOff),
+        Reply::SystemReset if vm.reboot => return Step::Reboot,
+        Reply::SystemReset => return Step::Stop(Outcome::Reset),
     };
-    regs.x[0] = answer;
     Step::Resume
 }
