@@ -369,8 +369,8 @@ pub struct RunArgs {
     /// Linux, x86-linux-disk.img (64 MiB).
     #[arg(long)]
     pub disk: Option<std::path::PathBuf>,
-    /// AArch64: RAM hv gives the guest (a multiple of 2M; default 128M, 256M
-    /// for Linux).
+    /// RAM hv gives the guest (a multiple of 2M). AArch64: default 128M,
+    /// 256M for Linux; x86_64: default 256M.
     #[arg(long, value_parser = parse_mem)]
     pub guest_mem: Option<String>,
     /// AArch64: the guest's kernel command line.

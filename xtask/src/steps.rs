@@ -59,6 +59,9 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
         Some(elf) => {
             cmd.arg("-initrd").arg(elf);
             cmd.args(guest::pci_disk_args(&x86_disk(args)?));
+            if let Some(size) = &args.guest_mem {
+                cmd.arg("-append").arg(format!("hv.guest_mem={size}"));
+            }
         }
     }
     cmd.env("HV_SMP", args.smp.to_string())

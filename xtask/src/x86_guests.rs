@@ -143,6 +143,8 @@ fn under_hv(guest_elf: &Path, release: bool, reference: &[String]) -> Result<(),
     guest::create_disk(&disk, DISK_BYTES)?;
     let mut extra = vec!["-initrd".into(), guest_elf.display().to_string()];
     extra.extend(guest::pci_disk_args(&disk));
+    // A smaller guest RAM than the default, through hv's command line.
+    extra.extend(["-append".into(), "hv.guest_mem=64M".into()]);
     let Boot { text, code, .. } = boot(&hv, false, &extra)?;
     let lines = common_lines(&text);
     let verdict = if code != Some(0) {
@@ -157,6 +159,8 @@ fn under_hv(guest_elf: &Path, release: bool, reference: &[String]) -> Result<(),
         ))
     } else if !text.contains("svm: the guest powered off through ACPI S5") {
         Err("hv did not report the guest's ACPI power-off".into())
+    } else if !text.contains("guest RAM: 64 MiB at host") {
+        Err("hv did not give the guest the 64 MiB hv.guest_mem asked for".into())
     } else {
         guest::check_pattern(&disk, &WRITTEN)
     };
@@ -165,6 +169,38 @@ fn under_hv(guest_elf: &Path, release: bool, reference: &[String]) -> Result<(),
         if release { "release" } else { "debug" }
     );
     report(&name, start, &text, &verdict);
+    verdict
+}
+
+/// hv.guest_mem that is not a multiple of 2 MiB: one clear error line
+/// and hv's failure status, no guest started.
+fn bad_guest_mem(guest_elf: &Path) -> Result<(), String> {
+    let start = Instant::now();
+    let hv = build_image(Arch::X86_64, false, true)?;
+    let args = [
+        "-initrd".into(),
+        guest_elf.display().to_string(),
+        "-append".into(),
+        "hv.guest_mem=101M".into(),
+    ];
+    let Boot { text, code, .. } = boot(&hv, false, &args)?;
+    let verdict = if !text.contains("a multiple of 2 MiB, at least 16 MiB, is needed") {
+        Err("hv did not say what is wrong with hv.guest_mem=101M".into())
+    } else if text.contains("x86 guest: hello") {
+        Err("the guest ran anyway".into())
+    } else if code != Some(3) {
+        Err(format!(
+            "QEMU exited with {code:?}, not hv's failure status 3"
+        ))
+    } else {
+        Ok(())
+    };
+    report(
+        "x86 hv-kernel refuses hv.guest_mem=101M",
+        start,
+        &text,
+        &verdict,
+    );
     verdict
 }
 
@@ -386,6 +422,11 @@ pub fn run_all() -> Vec<(String, Result<(), String>)> {
         (
             "boot: x86 test guest under the debug x86_64 hv-kernel (overflow checks on)".into(),
             hv_debug,
+        ),
+        (
+            "boot: x86 hv-kernel refuses a guest RAM size that is not a multiple of 2 MiB, with one clear error"
+                .into(),
+            bad_guest_mem(&guest_elf),
         ),
         (
             "boot: hostile x86 guest under the x86_64 hv-kernel (release and debug): #UD for an unemulated MMIO form and a jump outside RAM, triple fault reported, hv ends the run"

@@ -19,7 +19,7 @@ mod svm;
 mod test_guest;
 
 use super::host_disk;
-use crate::config::Size;
+use crate::config::{self, Size};
 use crate::{console, kprintln};
 use alloc::boxed::Box;
 use core::fmt;
@@ -157,7 +157,15 @@ fn run_pvh_guest(host: &mut svm::HostSvm, start_info: u64) {
         guest::Outcome::PowerOff => "ACPI S5",
         _ => "debug-exit",
     };
-    let ram = match pvh_guest::guest_ram(start_info) {
+    let size = match pvh::cmdline(start_info).and_then(|c| config::cmdline_value(c, "hv.guest_mem"))
+    {
+        None => pvh_guest::DEFAULT_RAM,
+        Some(v) => match config::parse_size(v) {
+            Some(s) => s,
+            None => fatal(format_args!("hv.guest_mem={v}: not a size (e.g. 512M)")),
+        },
+    };
+    let ram = match pvh_guest::guest_ram(start_info, size) {
         Ok(r) => r,
         Err(e) => fatal(format_args!("svm: {e}")),
     };

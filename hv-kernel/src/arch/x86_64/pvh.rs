@@ -61,6 +61,19 @@ pub fn modules(addr: u64) -> Result<&'static [Module], PvhError> {
     Ok(unsafe { core::slice::from_raw_parts(info.modlist_paddr as *const Module, n) })
 }
 
+/// hv's own command line (QEMU's `-append`), if the loader gave one.
+pub fn cmdline(addr: u64) -> Option<&'static str> {
+    let at = start_info(addr).ok()?.cmdline_paddr;
+    if at == 0 {
+        return None;
+    }
+    // SAFETY: the loader put a NUL-terminated command line at `at`, in
+    // identity-mapped RAM that stays untouched; at most 4 KiB is read.
+    let bytes = unsafe { core::slice::from_raw_parts(at as *const u8, 4096) };
+    let len = bytes.iter().position(|&b| b == 0)?;
+    core::str::from_utf8(&bytes[..len]).ok()
+}
+
 /// The bytes of `module`, which stay untouched in identity-mapped RAM.
 pub fn module_bytes(module: &Module) -> &'static [u8] {
     // SAFETY: QEMU loaded the module at `paddr`, `size` bytes, in RAM the

@@ -33,9 +33,12 @@ use virtio::blk::MemoryBackend;
 use virtio::slots::{self, Disk, SlotLayout};
 use virtio::BlockBackend;
 
-/// Guest RAM: 256 MiB at guest-physical 0, enough for Debian's amd64
-/// kernel and an initramfs.
-const RAM_SIZE: usize = 256 << 20;
+/// Guest RAM unless hv's command line says otherwise (`hv.guest_mem=`):
+/// 256 MiB at guest-physical 0, enough for Debian's amd64 kernel and an
+/// initramfs.
+pub const DEFAULT_RAM: u64 = 256 << 20;
+/// The least guest RAM: the low 1 MiB and room for a kernel.
+const MIN_RAM: u64 = 16 << 20;
 /// Guest RAM's alignment in host memory (2 MiB pages in the NPT).
 const RAM_ALIGN: u64 = 2 << 20;
 /// hv's identity map ends here (boot.s): guest RAM must lie below.
@@ -76,9 +79,14 @@ extern "C" {
 /// memory map (below 4 GiB, hv's identity map) with room, clear of the low
 /// 1 MiB, hv's image and what the loader put in memory (the guest bundle
 /// among it), 2 MiB aligned; hv-core's `place_guest_ram` picks it, as on
-/// AArch64. Returns the guest's RAM at guest-physical 0 and its host
-/// address.
-pub fn guest_ram(start_info: u64) -> Result<(GuestRam, u64), String> {
+/// AArch64. Returns `size` bytes (a multiple of 2 MiB, at least 16 MiB)
+/// of guest RAM at guest-physical 0 and its host address.
+pub fn guest_ram(start_info: u64, size: u64) -> Result<(GuestRam, u64), String> {
+    if size % RAM_ALIGN != 0 || size < MIN_RAM {
+        return Err(format!(
+            "guest RAM of {size:#x} bytes: a multiple of 2 MiB, at least 16 MiB, is needed"
+        ));
+    }
     let map = host_pvh::memory_map(start_info).map_err(|e| format!("no memory map: {e}"))?;
     let banks: Vec<(u64, u64)> = map
         .iter()
@@ -91,22 +99,26 @@ pub fn guest_ram(start_info: u64) -> Result<(GuestRam, u64), String> {
     );
     let mut busy = vec![(0, LOW_MEMORY), image];
     busy.extend(host_pvh::loader_ranges(start_info));
-    let host = host_ram::place_guest_ram(&banks, &busy, RAM_SIZE as u64, RAM_ALIGN)
-        .ok_or("no room for the guest's 256 MiB of RAM: give the machine more memory")?;
+    let host = host_ram::place_guest_ram(&banks, &busy, size, RAM_ALIGN).ok_or_else(|| {
+        format!(
+            "no room for the guest's {} MiB of RAM: give the machine more memory",
+            size >> 20
+        )
+    })?;
     let ptr = NonNull::new(host as *mut u8).ok_or("guest RAM would start at address 0")?;
-    // SAFETY: [host, host + RAM_SIZE) is RAM from the firmware's memory
+    // SAFETY: [host, host + size) is RAM from the firmware's memory
     // map, below 4 GiB (identity-mapped), clear of hv's image (which holds
     // its heap, stacks and page tables), the low 1 MiB and everything the
     // loader put there (place_guest_ram); from here on only this GuestRam
     // and the guest reach it.
-    let region = unsafe { RamRegion::from_host(GuestAddress(0), RAM_SIZE as u64, ptr) }
+    let region = unsafe { RamRegion::from_host(GuestAddress(0), size, ptr) }
         .map_err(|e| format!("guest RAM: {e:?}"))?;
     let ram = GuestRam::new(vec![region]).map_err(|e| format!("guest RAM: {e:?}"))?;
     // The guest looks for firmware structures in its low 1 MiB; the rest
     // of its RAM is left as the firmware left it (hv put nothing there).
     ram.fill(GuestAddress(0), 0, LOW_MEMORY)
         .map_err(|e| format!("clearing low guest RAM: {e:?}"))?;
-    log::info!("guest RAM: {} MiB at host {host:#x}", RAM_SIZE >> 20);
+    log::info!("guest RAM: {} MiB at host {host:#x}", size >> 20);
     Ok((ram, host))
 }
 
@@ -132,8 +144,9 @@ pub fn run(
     } else {
         (image, None, None)
     };
+    let ram_size = ram.regions().iter().map(|r| r.size()).sum::<u64>();
     let layout =
-        loader::layout_pvh(kernel, RAM_SIZE as u64).map_err(|e| format!("the guest image: {e}"))?;
+        loader::layout_pvh(kernel, ram_size).map_err(|e| format!("the guest image: {e}"))?;
     for s in &layout.segments {
         ram.write(s.addr, s.data)
             .and_then(|()| {
@@ -151,7 +164,7 @@ pub fn run(
         },
         MemmapEntry {
             addr: 0x10_0000,
-            size: RAM_SIZE as u64 - 0x10_0000,
+            size: ram_size - 0x10_0000,
             kind: E820_RAM,
             reserved: 0,
         },
@@ -159,7 +172,7 @@ pub fn run(
     // The initrd at the top of RAM, page aligned, clear of the kernel.
     let modules = match initrd {
         Some(rd) => {
-            let at = (RAM_SIZE as u64)
+            let at = ram_size
                 .checked_sub(rd.len() as u64)
                 .map(|a| a & !0xfff)
                 .filter(|&a| a >= layout.end.raw())
@@ -187,14 +200,7 @@ pub fn run(
         ),
     )
     .map_err(|e| format!("writing the start_info: {e:?}"))?;
-    let mut guest = X86Guest::new(
-        ram,
-        ram_pa,
-        RAM_SIZE as u64,
-        layout.entry.raw(),
-        START_INFO,
-        vcpus,
-    )?;
+    let mut guest = X86Guest::new(ram, ram_pa, ram_size, layout.entry.raw(), START_INFO, vcpus)?;
     let com1 = Arc::new(spin::Mutex::new(Uart16550::new(ToConsole)));
     guest
         .pio()
