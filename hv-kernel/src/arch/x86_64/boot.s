@@ -50,6 +50,13 @@ pvh_start:
     adc     $0, %edx
     add     $8, %edi
     loop    2b
+    # 3-4 GiB is the PC's device window (APIC, I/O APIC, HPET, PCI BARs):
+    # uncached (PCD | PWT), whatever the firmware's MTRRs say.
+    mov     $(boot_pd + 3 * 4096), %edi
+    mov     $512, %ecx
+4:  orl     $0x18, (%edi)
+    add     $8, %edi
+    loop    4b
 
     mov     $boot_pml4, %eax
     mov     %eax, %cr3

@@ -41,8 +41,9 @@ pub const DEFAULT_RAM: u64 = 256 << 20;
 const MIN_RAM: u64 = 16 << 20;
 /// Guest RAM's alignment in host memory (2 MiB pages in the NPT).
 const RAM_ALIGN: u64 = 2 << 20;
-/// hv's identity map ends here (boot.s): guest RAM must lie below.
-const MAPPED_END: u64 = 4 << 30;
+/// Guest RAM lies below this: hv's identity map ends at 4 GiB (boot.s),
+/// and its top GiB, the PC's device window, is mapped uncached.
+const MAPPED_END: u64 = 3 << 30;
 /// The PC's low memory (BIOS data, option ROMs, the AP trampoline):
 /// never guest RAM, and in the guest cleared before loading.
 const LOW_MEMORY: u64 = 1 << 20;
@@ -76,7 +77,7 @@ extern "C" {
 }
 
 /// Host memory for the guest's RAM: the top of the highest RAM in the PVH
-/// memory map (below 4 GiB, hv's identity map) with room, clear of the low
+/// memory map (below 3 GiB: hv's cached identity map) with room, clear of the low
 /// 1 MiB, hv's image and what the loader put in memory (the guest bundle
 /// among it), 2 MiB aligned; hv-core's `place_guest_ram` picks it, as on
 /// AArch64. Returns `size` bytes (a multiple of 2 MiB, at least 16 MiB)
@@ -107,7 +108,7 @@ pub fn guest_ram(start_info: u64, size: u64) -> Result<(GuestRam, u64), String> 
     })?;
     let ptr = NonNull::new(host as *mut u8).ok_or("guest RAM would start at address 0")?;
     // SAFETY: [host, host + size) is RAM from the firmware's memory
-    // map, below 4 GiB (identity-mapped), clear of hv's image (which holds
+    // map, below 3 GiB (identity-mapped), clear of hv's image (which holds
     // its heap, stacks and page tables), the low 1 MiB and everything the
     // loader put there (place_guest_ram); from here on only this GuestRam
     // and the guest reach it.
