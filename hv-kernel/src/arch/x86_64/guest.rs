@@ -1105,9 +1105,30 @@ impl Drop for X86Guest {
 /// (base vector << 12), IP 0, other segments at 0 with 64 KiB limits,
 /// CR0 = CD | NW | ET, no paging, EFER with only SVME (which SVM needs).
 fn set_up_real_mode(v: &mut Vmcb, vector: u8) {
-    v.set_seg(save::CS, Seg::real_mode(u16::from(vector) << 8, true));
+    set_entry_state(
+        v,
+        Seg::real_mode(u16::from(vector) << 8, true),
+        Seg::real_mode(0, false),
+        CR0_INIT,
+    );
+    v.set_u64(save::CR3, 0);
+    v.set_u64(save::CR4, 0);
+    v.set_u64(save::RIP, 0);
+    v.set_u64(save::RSP, 0);
+    v.set_u64(save::RAX, 0);
+    v.set_u8(save::CPL, 0);
+    v.set_u64(ctrl::EVENT_INJ, 0);
+    v.set_u8(ctrl::TLB_CONTROL, svm::TLB_FLUSH_ALL);
+}
+
+/// What both entry states share: `cs` and `data` in the segment
+/// registers, descriptor tables at 0 with 64 KiB limits, an LDT and a
+/// busy TSS as after reset, EFER with only SVME (which SVM needs), `cr0`,
+/// and RFLAGS and the debug registers at their reset values.
+fn set_entry_state(v: &mut Vmcb, cs: Seg, data: Seg, cr0: u64) {
+    v.set_seg(save::CS, cs);
     for s in [save::DS, save::ES, save::SS, save::FS, save::GS] {
-        v.set_seg(s, Seg::real_mode(0, false));
+        v.set_seg(s, data);
     }
     let table = Seg {
         limit: 0xffff,
@@ -1118,18 +1139,10 @@ fn set_up_real_mode(v: &mut Vmcb, vector: u8) {
     v.set_seg(save::LDTR, Seg::system(0x2, 0xffff));
     v.set_seg(save::TR, Seg::system(0xB, 0xffff));
     v.set_u64(save::EFER, svm::EFER_SVME);
-    v.set_u64(save::CR0, CR0_INIT);
-    v.set_u64(save::CR3, 0);
-    v.set_u64(save::CR4, 0);
+    v.set_u64(save::CR0, cr0);
     v.set_u64(save::RFLAGS, 0x2);
-    v.set_u64(save::RIP, 0);
-    v.set_u64(save::RSP, 0);
-    v.set_u64(save::RAX, 0);
-    v.set_u8(save::CPL, 0);
     v.set_u64(save::DR6, 0xffff_0ff0);
     v.set_u64(save::DR7, 0x400);
-    v.set_u64(ctrl::EVENT_INJ, 0);
-    v.set_u8(ctrl::TLB_CONTROL, svm::TLB_FLUSH_ALL);
 }
 
 /// A VMCB for a guest entering 32-bit flat protected mode with paging
@@ -1157,22 +1170,11 @@ fn set_up_vmcb(v: &mut Vmcb, npt_root: u64, iopm: u64, msrpm: u64) {
     v.set_u32(ctrl::INT_CTL, svm::V_INTR_MASKING);
     v.set_u64(ctrl::MISC_CTL, svm::NP_ENABLE);
     v.set_u64(ctrl::N_CR3, npt_root);
-    v.set_seg(save::CS, Seg::flat32(0x08, true));
-    for s in [save::DS, save::ES, save::SS, save::FS, save::GS] {
-        v.set_seg(s, Seg::flat32(0x10, false));
-    }
-    let table = Seg {
-        limit: 0xffff,
-        ..Seg::default()
-    };
-    v.set_seg(save::GDTR, table);
-    v.set_seg(save::IDTR, table);
-    v.set_seg(save::LDTR, Seg::system(0x2, 0xffff));
-    v.set_seg(save::TR, Seg::system(0xB, 0x67));
-    v.set_u64(save::EFER, svm::EFER_SVME);
-    v.set_u64(save::CR0, CR0_PE_ET);
-    v.set_u64(save::RFLAGS, 0x2);
-    v.set_u64(save::DR6, 0xffff_0ff0);
-    v.set_u64(save::DR7, 0x400);
+    set_entry_state(
+        v,
+        Seg::flat32(0x08, true),
+        Seg::flat32(0x10, false),
+        CR0_PE_ET,
+    );
     v.set_u64(save::G_PAT, svm::DEFAULT_PAT);
 }
