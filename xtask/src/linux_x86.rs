@@ -12,6 +12,15 @@ use std::process::Command;
 /// frequency, since the machine has no PIT to calibrate it against.
 pub const CMDLINE: &str = "console=ttyS0 panic=-1 tsc_early_khz=2000000 rdinit=/init";
 
+/// The command line, with `hv.shell` when init is to leave a shell.
+pub fn cmdline(shell: bool) -> String {
+    if shell {
+        format!("{CMDLINE} hv.shell")
+    } else {
+        CMDLINE.to_string()
+    }
+}
+
 /// The guest's disk size: room for the init script's pattern and its 4 MiB
 /// timing runs, small enough to create in a moment.
 pub const DISK_BYTES: u64 = 64 << 20;
@@ -171,12 +180,7 @@ pub fn bundle(shell: bool) -> Result<PathBuf, String> {
     if let Some(dir) = out.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
-    let cmdline = if shell {
-        format!("{CMDLINE} hv.shell")
-    } else {
-        CMDLINE.to_string()
-    };
-    crate::guest::write_bundle(&vmlinux, Some(&initramfs), &cmdline, &out)?;
+    crate::guest::write_bundle(&vmlinux, Some(&initramfs), &cmdline(shell), &out)?;
     Ok(out)
 }
 

@@ -142,7 +142,7 @@ fn run_plain(args: &RunArgs) -> Result<(), String> {
                 "-initrd".into(),
                 initramfs.display().to_string(),
                 "-append".into(),
-                crate::linux_x86::CMDLINE.into(),
+                crate::linux_x86::cmdline(args.shell),
             ];
             (vmlinux, extra.to_vec())
         } else {
