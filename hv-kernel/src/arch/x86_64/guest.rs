@@ -711,28 +711,25 @@ impl X86Guest {
     /// Device lines into the I/O APICs, and what they deliver to its
     /// targets.
     fn sample_lines(&self, irq: &MachineIrq) {
-        let mut levels: Vec<(u32, bool)> = Vec::new();
-        {
-            let mmio = self.m.mmio.lock();
-            levels.extend(
-                irq.lines.lock().iter().map(|&(base, gsi)| {
-                    (gsi, mmio.interrupt_level_at(base).is_some_and(|(_, l)| l))
-                }),
-            );
-        }
-        {
-            let pio = self.m.pio.lock();
-            levels.extend(
-                irq.port_lines
-                    .lock()
-                    .iter()
-                    .map(|&(port, gsi)| (gsi, pio.interrupt_level_at(port) == Some(true))),
-            );
-        }
-        for (gsi, level) in levels {
+        // Runs before every entry: no allocation. A bus lock is held while
+        // an I/O APIC's is taken, the order an MMIO access to an I/O APIC
+        // (through the bus) takes them too.
+        let set = |gsi: u32, level: bool| {
             let pin = gsi as usize;
             if let Some(io) = irq.ioapics.get(pin / IOAPIC_PINS) {
                 io.lock().set_level(pin % IOAPIC_PINS, level);
+            }
+        };
+        {
+            let mmio = self.m.mmio.lock();
+            for &(base, gsi) in irq.lines.lock().iter() {
+                set(gsi, mmio.interrupt_level_at(base).is_some_and(|(_, l)| l));
+            }
+        }
+        {
+            let pio = self.m.pio.lock();
+            for &(port, gsi) in irq.port_lines.lock().iter() {
+                set(gsi, pio.interrupt_level_at(port) == Some(true));
             }
         }
         for io in &irq.ioapics {
